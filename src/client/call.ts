@@ -1,0 +1,285 @@
+/**
+ * One hop of a request: get a connection from the pool, run the HTTP/1.1
+ * exchange on it, and build a {@link Response} (buffered) or a
+ * {@link StreamResponse}. A Call lives for one `session.request()`, across
+ * redirects and retries, and carries the total timeout and the abort signal,
+ * so a request allocates one Call, one promise per hop and its response.
+ * @module
+ */
+import { AbortError, attachRequest, LimitExceededError, ReqivoError, RequestError, TimeoutError } from '../errors.js';
+import { Headers } from '../http/headers.js';
+import type { ParserLimits } from '../http/parser.js';
+import type { Connection } from '../transport/connection.js';
+import type { OriginPool } from '../transport/pool.js';
+import type { RequestBody } from './body.js';
+import { type Exchange, H1Conn } from './h1.js';
+import type { Progress, Timeout } from './options.js';
+import { Response } from './response.js';
+import { type BodySink, type FlowControl, StreamResponse } from './stream-response.js';
+
+/** What the body of a hop is wrapped in before it reaches the response (decoding, progress). */
+export type BodyWrapper = (sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl) => BodySink;
+
+/** A request in flight; see the module doc. */
+export class Call implements Exchange, BodySink {
+  /** Method of the current hop. */
+  method: string;
+  /** Display URL of the current hop (no credentials). */
+  url: string;
+  readonly timeout: Timeout;
+  readonly limits: ParserLimits;
+  readonly signal: AbortSignal | null;
+  /** Whether the caller wants a StreamResponse. */
+  readonly streaming: boolean;
+  /** Decide per head whether to buffer a streaming hop (e.g. a redirect to follow). */
+  bufferStatus: ((status: number, headers: Headers) => boolean) | null;
+  wrapBody: BodyWrapper | null;
+  onDownloadProgress: ((p: Progress) => void) | null;
+  #resolve: ((res: Response | StreamResponse) => void) | null;
+  #reject: ((err: Error) => void) | null;
+  #flow: FlowControl | null;
+  #chunks: Buffer[];
+  #size: number;
+  #status: number;
+  #reason: string;
+  #version: string;
+  #headers: Headers | null;
+  #timer: NodeJS.Timeout | null;
+  #failure: Error | null;
+  #onAbort: (() => void) | null;
+  #stream: StreamResponse | null;
+
+  constructor(
+    method: string,
+    url: string,
+    timeout: Timeout,
+    limits: ParserLimits,
+    signal: AbortSignal | null,
+    streaming: boolean,
+  ) {
+    this.method = method;
+    this.url = url;
+    this.timeout = timeout;
+    this.limits = limits;
+    this.signal = signal;
+    this.streaming = streaming;
+    this.bufferStatus = null;
+    this.wrapBody = null;
+    this.onDownloadProgress = null;
+    this.#resolve = null;
+    this.#reject = null;
+    this.#flow = null;
+    this.#chunks = [];
+    this.#size = 0;
+    this.#status = 0;
+    this.#reason = '';
+    this.#version = '1.1';
+    this.#headers = null;
+    this.#timer = null;
+    this.#failure = null;
+    this.#onAbort = null;
+    this.#stream = null;
+    if (signal !== null) {
+      if (signal.aborted) this.#failure = this.#abortError();
+      else {
+        this.#onAbort = () => this.cancel(this.#abortError());
+        signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
+    }
+    const total = timeout.total;
+    if (total !== Number.POSITIVE_INFINITY) {
+      this.#timer = setTimeout(() => {
+        this.cancel(new TimeoutError(`request timed out after ${total} ms (total timeout)`, { timeoutMs: total }));
+      }, total);
+    }
+  }
+
+  #abortError(): AbortError {
+    const reason: unknown = this.signal!.reason;
+    const text = reason instanceof Error ? `: ${reason.message}` : '';
+    return new AbortError(`request aborted${text}`, { cause: reason });
+  }
+
+  /** The error that ended the call (abort or total timeout), if any. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  /** Throw the call's failure, if any. */
+  check(): void {
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /** Milliseconds left of the total timeout (Infinity when none). */
+  remaining(started: number): number {
+    return this.timeout.total === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.timeout.total - (performance.now() - started);
+  }
+
+  /** Stop the call with `err`: the hop in flight is aborted (its connection destroyed). */
+  cancel(err: Error): void {
+    if (this.#failure !== null) return;
+    this.#failure = err;
+    const flow = this.#flow;
+    if (flow !== null) flow.abort(err);
+    else if (this.#stream !== null) this.#stream.onError(this.#stamp(err));
+    else this.#settleError(err);
+  }
+
+  /** Release the timer and signal listener. Called when the call is over. */
+  finish(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (this.#onAbort !== null) {
+      this.signal!.removeEventListener('abort', this.#onAbort);
+      this.#onAbort = null;
+    }
+  }
+
+  /**
+   * Run one hop on `origin`: write `head` (+ `body`) on a pooled connection
+   * and resolve with the response.
+   */
+  hop(origin: OriginPool, head: string, body: RequestBody | null, fresh: boolean): Promise<Response | StreamResponse> {
+    return new Promise<Response | StreamResponse>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      this.#chunks = [];
+      this.#size = 0;
+      this.#headers = null;
+      this.#stream = null;
+        if (this.#failure !== null) {
+        this.#settleError(this.#failure);
+        return;
+      }
+      const conn = fresh ? null : origin.takeIdle();
+      if (conn !== null) this.#send(conn, origin, head, body);
+      else {
+        origin.acquire(this.signal, this.timeout.connect).then(
+          (c) => {
+            if (this.#failure !== null) {
+              origin.release(c, true);
+              this.#settleError(this.#failure);
+            } else this.#send(c, origin, head, body);
+          },
+          (err: Error) => this.#settleError(err),
+        );
+      }
+    });
+  }
+
+  #send(conn: Connection, origin: OriginPool, head: string, body: RequestBody | null): void {
+    const h1 = H1Conn.of(conn, origin);
+    this.#flow = h1;
+    h1.dispatch(this, this.method, head, body, this.timeout.read, this.limits);
+  }
+
+  #stamp(err: Error): Error {
+    return err instanceof ReqivoError ? attachRequest(err, this.method, this.url) : new RequestError(String(err), { cause: err, method: this.method, url: this.url });
+  }
+
+  #settleError(err: Error): void {
+    const reject = this.#reject;
+    this.#resolve = null;
+    this.#reject = null;
+    this.#flow = null;
+    if (reject !== null) reject(this.#stamp(err));
+  }
+
+  // ---- Exchange ----
+
+  /** @internal */
+  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink {
+    const h = Headers._fromList(headers);
+    let sink: BodySink;
+    if (this.streaming && (this.bufferStatus === null || !this.bufferStatus(status, h))) {
+      const res = new StreamResponse(status, reason, httpVersion, h, this.url, this.method);
+      res._attach(flow, () => {
+        this.#stream = null;
+        this.#flow = null;
+        this.finish();
+      });
+      this.#stream = res;
+      sink = res;
+      const resolve = this.#resolve!;
+      this.#resolve = null;
+      this.#reject = null;
+      resolve(res);
+    } else {
+      this.#status = status;
+      this.#reason = reason;
+      this.#version = httpVersion;
+      this.#headers = h;
+      sink = this;
+    }
+    if (this.onDownloadProgress !== null) sink = new ProgressSink(sink, this.onDownloadProgress, h);
+    if (this.wrapBody !== null) sink = this.wrapBody(sink, h, this.limits, flow);
+    return sink;
+  }
+
+  /** @internal Failure before the head (Exchange) or of a buffered body (BodySink). */
+  onError(err: Error, retryable = false): void {
+    if (retryable) (err as Error & { retryable?: boolean }).retryable = true;
+    this.#settleError(err);
+  }
+
+  // ---- BodySink (buffered) ----
+
+  /** @internal */
+  onChunk(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    if (this.#size > this.limits.maxBodyBytes) {
+      this.#flow?.abort(
+        new LimitExceededError(`response body exceeds maxBodyBytes (${this.limits.maxBodyBytes})`, { limit: 'maxBodyBytes' }),
+      );
+    }
+  }
+
+  /** @internal */
+  onEnd(): void {
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    this.#reject = null;
+    this.#flow = null;
+    if (resolve === null) return;
+    const chunks = this.#chunks;
+    let body: Buffer;
+    if (chunks.length === 1) {
+      const c = chunks[0]!;
+      // Keep a view only when it does not pin a much larger socket buffer.
+      body = c.buffer.byteLength <= c.length * 2 ? c : Buffer.from(c);
+    } else body = chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#size);
+    this.#chunks = [];
+    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!, this.url, body, this.method));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Counts body bytes for `onDownloadProgress`. */
+class ProgressSink implements BodySink {
+  readonly #inner: BodySink;
+  readonly #cb: (p: Progress) => void;
+  readonly #total: number | null;
+  #loaded: number;
+  constructor(inner: BodySink, cb: (p: Progress) => void, headers: Headers) {
+    this.#inner = inner;
+    this.#cb = cb;
+    const cl = headers.get('content-length');
+    this.#total = cl !== null && /^\d+$/.test(cl) && !headers.has('content-encoding') ? Number(cl) : null;
+    this.#loaded = 0;
+  }
+  onChunk(chunk: Buffer): void {
+    this.#loaded += chunk.length;
+    this.#inner.onChunk(chunk);
+    this.#cb({ loaded: this.#loaded, total: this.#total });
+  }
+  onEnd(): void {
+    this.#inner.onEnd();
+  }
+  onError(err: Error): void {
+    this.#inner.onError(err);
+  }
+}

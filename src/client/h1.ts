@@ -1,0 +1,270 @@
+/**
+ * HTTP/1.1 over one pooled {@link Connection}: writes the request, feeds the
+ * socket's bytes to the sans-I/O parser, hands the head and body to the
+ * request's {@link Exchange}, and gives the connection back to its pool —
+ * reusable only when the response was read to its end, the request body was
+ * fully sent, and the server allows keep-alive.
+ *
+ * One H1Conn per connection (kept in `conn.state`), reused for every request
+ * it carries, so a request allocates no parser and no closures here.
+ * @module
+ */
+import { NetworkError, ReadTimeout, RequestError } from '../errors.js';
+import type { ParserHandler, ParserLimits } from '../http/parser.js';
+import { ResponseParser } from '../http/parser.js';
+import type { Connection, ConnectionSink } from '../transport/connection.js';
+import type { OriginPool } from '../transport/pool.js';
+import type { RequestBody } from './body.js';
+import type { BodySink, FlowControl } from './stream-response.js';
+
+/** One request's side of an exchange, implemented by the Session. */
+export interface Exchange {
+  /** The final head arrived; return where the body goes. */
+  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink;
+  /**
+   * The exchange failed before the head arrived. `retryable` is true when
+   * the connection was a reused one that died before any response byte:
+   * the request was most likely never processed.
+   */
+  onError(err: Error, retryable: boolean): void;
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** Bodies up to this size are copied next to the head and written once. */
+const COALESCE_LIMIT = 16 * 1024;
+
+function waitDrain(conn: Connection): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const s = conn.socket;
+    const done = (): void => {
+      s.removeListener('drain', done);
+      s.removeListener('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  });
+}
+
+/** HTTP/1.1 protocol state of one connection. */
+export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
+  readonly conn: Connection;
+  readonly origin: OriginPool;
+  readonly parser: ResponseParser;
+  #exchange: Exchange | null;
+  #body: BodySink | null;
+  #requestDone: boolean;
+  #method: string;
+
+  constructor(conn: Connection, origin: OriginPool) {
+    this.conn = conn;
+    this.origin = origin;
+    this.parser = new ResponseParser(this);
+    this.#exchange = null;
+    this.#body = null;
+    this.#requestDone = false;
+    this.#method = 'GET';
+    conn.state = this;
+  }
+
+  /** The H1Conn of a connection, created on first use. */
+  static of(conn: Connection, origin: OriginPool): H1Conn {
+    const s = conn.state;
+    return s instanceof H1Conn ? s : new H1Conn(conn, origin);
+  }
+
+  /** Whether a request is in flight on this connection. */
+  get busy(): boolean {
+    return this.#exchange !== null;
+  }
+
+  /**
+   * Send a request. `head` is the serialised request head; the body, if any,
+   * follows (chunked when its length is unknown). Results go to `exchange`.
+   */
+  dispatch(exchange: Exchange, method: string, head: string, body: RequestBody | null, readTimeoutMs: number, limits: ParserLimits): void {
+    const conn = this.conn;
+    this.#exchange = exchange;
+    this.#body = null;
+    this.#method = method;
+    this.#requestDone = false;
+    this.parser.reset(method, limits);
+    conn.sink = this;
+    conn.uses++;
+    conn.setReadTimeout(readTimeoutMs);
+    const socket = conn.socket;
+    if (body === null) {
+      socket.write(head, 'latin1');
+      this.#requestDone = true;
+    } else if (body.bytes !== null) {
+      const bytes = body.bytes;
+      if (bytes.length <= COALESCE_LIMIT) {
+        const headLen = Buffer.byteLength(head, 'latin1');
+        const out = Buffer.allocUnsafe(headLen + bytes.length);
+        out.write(head, 0, headLen, 'latin1');
+        out.set(bytes, headLen);
+        socket.write(out);
+      } else {
+        socket.cork();
+        socket.write(head, 'latin1');
+        socket.write(bytes);
+        socket.uncork();
+      }
+      this.#requestDone = true;
+    } else {
+      socket.write(head, 'latin1');
+      this.#pump(exchange, body, body.length < 0).catch((err: unknown) => {
+        if (this.#exchange === exchange) {
+          this.#fail(err instanceof RequestError ? err : new RequestError(`request body stream failed: ${(err as Error)?.message ?? err}`, { cause: err }), false);
+        }
+      });
+    }
+  }
+
+  async #pump(exchange: Exchange, body: RequestBody, chunked: boolean): Promise<void> {
+    const conn = this.conn;
+    const socket = conn.socket;
+    let sent = 0;
+    for await (const piece of body.open()) {
+      if (this.#exchange !== exchange || conn.closed) return;
+      const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+      if (buf.length === 0) continue;
+      sent += buf.length;
+      if (!chunked && sent > body.length) {
+        throw new RequestError(`request body is longer than its Content-Length (${body.length})`);
+      }
+      let ok: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(buf.length.toString(16) + '\r\n', 'latin1');
+        socket.write(buf);
+        ok = socket.write(CRLF);
+        socket.uncork();
+      } else ok = socket.write(buf);
+      if (!ok) await waitDrain(conn);
+    }
+    if (this.#exchange !== exchange || conn.closed) return;
+    if (chunked) socket.write(LAST_CHUNK);
+    else if (sent !== body.length) {
+      throw new RequestError(`request body is shorter (${sent} bytes) than its Content-Length (${body.length})`);
+    }
+    this.#requestDone = true;
+    // The response may have ended while the body was still going out.
+    if (this.#exchange === exchange && this.parser.complete) this.#release();
+  }
+
+  // ---- ConnectionSink ----
+
+  /** @internal */
+  onData(_conn: Connection, data: Buffer): void {
+    if (this.#exchange === null) return;
+    try {
+      const n = this.parser.execute(data);
+      if (n < data.length && this.#exchange === null) {
+        // Bytes after a complete response that nobody asked for.
+        this.conn.destroy();
+      }
+    } catch (err) {
+      this.#fail(err as Error, false);
+    }
+  }
+
+  /** @internal */
+  onClose(_conn: Connection, err: Error | null): void {
+    if (this.#exchange === null) return;
+    const parser = this.parser;
+    if (err === null && parser.inBody) {
+      try {
+        if (parser.finish()) return;
+      } catch (e) {
+        this.#fail(e as Error, false);
+        return;
+      }
+    }
+    const started = parser.started;
+    const reused = this.conn.uses > 1;
+    const what = parser.inBody ? 'before the response body ended' : started ? 'before the response head ended' : 'before any response';
+    const text = err !== null ? `connection failed ${what}: ${err.message}` : `connection closed by the server ${what}`;
+    this.#fail(new NetworkError(text, { cause: err ?? undefined }), !started && reused);
+  }
+
+  /** @internal */
+  onTimeout(conn: Connection): void {
+    if (this.#exchange === null) return;
+    this.#fail(new ReadTimeout(`no data from the server for ${conn.socket.timeout} ms`, { timeoutMs: conn.socket.timeout }), false);
+  }
+
+  // ---- ParserHandler ----
+
+  /** @internal */
+  onHead(p: ResponseParser): void {
+    this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this);
+  }
+
+  /** @internal */
+  onBody(chunk: Buffer): void {
+    this.#body!.onChunk(chunk);
+  }
+
+  /** @internal */
+  onComplete(p: ResponseParser): void {
+    if (p.keepAliveTimeoutMs > 0) this.conn.keepAliveMs = p.keepAliveTimeoutMs;
+    if (p.upgraded) {
+      // Not HTTP any more (101 or a CONNECT tunnel): the taker owns the socket.
+      this.#release();
+      return;
+    }
+    if (this.#requestDone) this.#release();
+    else {
+      // The server answered before the request body was sent: finish the
+      // response, but the connection cannot carry another request.
+      const body = this.#body;
+      this.#exchange = null;
+      this.#body = null;
+      this.origin.release(this.conn, false);
+      body?.onEnd();
+    }
+  }
+
+  #release(): void {
+    const body = this.#body;
+    this.#exchange = null;
+    this.#body = null;
+    this.origin.release(this.conn, this.parser.keepAlive);
+    body?.onEnd();
+  }
+
+  #fail(err: Error, retryable: boolean): void {
+    const exchange = this.#exchange;
+    if (exchange === null) return;
+    const body = this.#body;
+    this.#exchange = null;
+    this.#body = null;
+    this.origin.release(this.conn, false);
+    if (body !== null) body.onError(err);
+    else exchange.onError(err, retryable);
+  }
+
+  // ---- FlowControl ----
+
+  /** @internal */
+  pause(): void {
+    this.conn.socket.pause();
+  }
+
+  /** @internal */
+  resume(): void {
+    this.conn.socket.resume();
+  }
+
+  /** Abandon the exchange: the connection is destroyed. */
+  abort(reason: Error): void {
+    this.#fail(reason, false);
+  }
+
+  /** The method of the request in flight (for messages). */
+  get method(): string {
+    return this.#method;
+  }
+}

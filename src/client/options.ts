@@ -1,0 +1,183 @@
+/**
+ * Session and request options (API.md), and their normalised forms.
+ * @module
+ */
+import { InvalidRequestError } from '../errors.js';
+import type { HeadersInit } from '../http/headers.js';
+import type { ParserLimits } from '../http/parser.js';
+import type { TlsOptions } from '../transport/connection.js';
+import type { PoolOptions } from '../transport/pool.js';
+import type { BodyInit } from './body.js';
+
+/** Timeouts in milliseconds, by phase. */
+export interface TimeoutOptions {
+  /** TCP connect plus TLS handshake (and proxy tunnel). */
+  connect?: number | null;
+  /** Longest gap between two reads of the response. */
+  read?: number | null;
+  /** Whole exchange, redirects and retries included. */
+  total?: number | null;
+}
+
+/** Size limits of a response (API.md `limits`). */
+export interface LimitOptions {
+  /** Bytes of status line and headers (default 16384). */
+  maxHeaderBytes?: number;
+  /** Number of header fields (default 100). */
+  maxHeaderCount?: number;
+  /** Body bytes, after content decoding (default Infinity). */
+  maxBodyBytes?: number;
+}
+
+/** Retry policy (opt-in). */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 2). */
+  limit?: number;
+  /** Methods retried (default idempotent ones: GET HEAD OPTIONS PUT DELETE TRACE). */
+  methods?: readonly string[];
+  /** Statuses retried (default 408 413 429 500 502 503 504). */
+  statusCodes?: readonly number[];
+  /** Delay before retry `attempt` (1-based) in ms, or options of the default exponential backoff. */
+  backoff?: ((attempt: number) => number) | { baseMs?: number; maxMs?: number; factor?: number; jitter?: number };
+  /** Also retry on network errors and timeouts of retryable methods (default true). */
+  onNetworkError?: boolean;
+}
+
+/** Query parameters: a record of scalars or arrays, or URLSearchParams. */
+export type QueryInit =
+  | URLSearchParams
+  | Record<string, string | number | boolean | null | undefined | readonly (string | number | boolean)[]>;
+
+/** Progress of an upload or download. */
+export interface Progress {
+  /** Bytes so far. */
+  loaded: number;
+  /** Total bytes when known, else null. */
+  total: number | null;
+}
+
+/** Options of one request (API.md). */
+export interface RequestOptions {
+  /** Headers merged over the session's defaults. */
+  headers?: HeadersInit;
+  /** Query parameters appended to the URL. */
+  query?: QueryInit;
+  /** Raw body. */
+  body?: BodyInit | null;
+  /** JSON body. */
+  json?: unknown;
+  /** URL-encoded form body. */
+  form?: Record<string, string | number | boolean | readonly (string | number | boolean)[]> | URLSearchParams;
+  /** Timeout override (number = all phases). */
+  timeout?: number | TimeoutOptions;
+  /** Abort the request. */
+  signal?: AbortSignal | null;
+  /** Follow redirects (default: the session's). */
+  followRedirects?: boolean;
+  /** Most redirects followed (default: the session's). */
+  maxRedirects?: number;
+  /** Allow following an https → http redirect (default false). */
+  allowInsecureRedirects?: boolean;
+  /** Limit overrides. */
+  limits?: LimitOptions;
+  /** Decode gzip/deflate/br bodies (default true). */
+  decompress?: boolean;
+  /** Per-request auth (overrides the session's). */
+  auth?: AuthOptions | null;
+  /** Per-request proxy override. */
+  proxy?: string | false | 'env';
+  /** Per-request retry override (false disables). */
+  retry?: RetryOptions | false;
+  /** Called as request body bytes are written. */
+  onUploadProgress?: (p: Progress) => void;
+  /** Called as response body bytes arrive. */
+  onDownloadProgress?: (p: Progress) => void;
+}
+
+/** Authentication. */
+export type AuthOptions =
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'bearer'; token: string }
+  | { type: 'digest'; username: string; password: string };
+
+/** Options of a Session (API.md). */
+export interface SessionOptions {
+  /** Relative request URLs resolve against it. */
+  baseUrl?: string | URL;
+  /** Default headers, merged under per-request ones. */
+  headers?: HeadersInit;
+  /** Timeouts (number = all phases). Default: connect 10 s, read 60 s, no total. */
+  timeout?: number | TimeoutOptions;
+  /** Response size limits. */
+  limits?: LimitOptions;
+  /** Connection pool settings. */
+  pool?: Partial<PoolOptions>;
+  /** Follow redirects (default true). */
+  followRedirects?: boolean;
+  /** Most redirects followed (default 10). */
+  maxRedirects?: number;
+  /** Keep an RFC 6265 cookie jar (default true). */
+  cookies?: boolean;
+  /** TLS settings. */
+  tls?: TlsOptions;
+  /** HTTP/2 mode: `'auto'` (ALPN on https, default), `'prior-knowledge'` (h2c), or `false`. */
+  http2?: 'auto' | 'prior-knowledge' | false;
+  /** Proxy: `'env'` (default), a proxy URL, or `false`. */
+  proxy?: string | false | 'env';
+  /** Retry policy; off when absent. */
+  retry?: RetryOptions;
+  /** Session-wide auth. */
+  auth?: AuthOptions | null;
+  /** Decode gzip/deflate/br bodies (default true). */
+  decompress?: boolean;
+}
+
+/** Normalised timeouts: every phase a number of ms, Infinity for none. */
+export class Timeout {
+  /** Connect phase. */
+  readonly connect: number;
+  /** Idle read gap. */
+  readonly read: number;
+  /** Whole exchange. */
+  readonly total: number;
+  constructor(connect: number, read: number, total: number) {
+    this.connect = connect;
+    this.read = read;
+    this.total = total;
+  }
+}
+
+function ms(v: number | null | undefined, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  if (v === null) return Number.POSITIVE_INFINITY;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new InvalidRequestError(`timeout.${what} must be a non-negative number of ms`);
+  return v === 0 ? Number.POSITIVE_INFINITY : v;
+}
+
+/** Default timeouts: 10 s connect, 60 s read gap, no total. */
+export const DEFAULT_TIMEOUT = new Timeout(10_000, 60_000, Number.POSITIVE_INFINITY);
+
+/** Normalise a timeout option over `base`. A number sets every phase; 0 or null means none. */
+export function toTimeout(t: number | TimeoutOptions | undefined, base: Timeout): Timeout {
+  if (t === undefined) return base;
+  if (typeof t === 'number') {
+    const v = ms(t, 0, 'value');
+    return new Timeout(v, v, v);
+  }
+  if (t === null || typeof t !== 'object') throw new InvalidRequestError('timeout must be a number or { connect, read, total }');
+  return new Timeout(ms(t.connect, base.connect, 'connect'), ms(t.read, base.read, 'read'), ms(t.total, base.total, 'total'));
+}
+
+/** Normalise limits over `base`. */
+export function toLimits(l: LimitOptions | undefined, base: ParserLimits): ParserLimits {
+  if (l === undefined) return base;
+  const out: ParserLimits = {
+    maxHeaderBytes: l.maxHeaderBytes ?? base.maxHeaderBytes,
+    maxHeaderCount: l.maxHeaderCount ?? base.maxHeaderCount,
+    maxBodyBytes: l.maxBodyBytes ?? base.maxBodyBytes,
+  };
+  for (const k of ['maxHeaderBytes', 'maxHeaderCount', 'maxBodyBytes'] as const) {
+    if (!(out[k] >= 0)) throw new InvalidRequestError(`limits.${k} must be a non-negative number`);
+  }
+  return out;
+}

@@ -1,0 +1,258 @@
+/**
+ * {@link StreamResponse}: a response whose body is read as it arrives.
+ * Chunks queue up to a high-water mark, then the socket is paused until the
+ * reader catches up, so a 64 MiB download never sits in memory.
+ * @module
+ */
+import { attachRequest, InvalidResponseError, NetworkError, ReqivoError } from '../errors.js';
+import type { Headers } from '../http/headers.js';
+import { charsetOf, decodeText, raiseForStatus, type ResponseHead } from './response.js';
+
+/** Receives a response body from the exchange. */
+export interface BodySink {
+  /** A chunk of (decoded) body. */
+  onChunk(chunk: Buffer): void;
+  /** The body ended. */
+  onEnd(): void;
+  /** The body failed. */
+  onError(err: Error): void;
+}
+
+/** Lets a body consumer slow down or stop the producer. */
+export interface FlowControl {
+  /** Stop reading from the socket. */
+  pause(): void;
+  /** Read again. */
+  resume(): void;
+  /** Give up on the body: the connection is destroyed, never pooled. */
+  abort(reason: Error): void;
+}
+
+const HIGH_WATER_MARK = 256 * 1024;
+const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
+
+/** A response whose body is streamed: iterate it, or read it whole with `text()`, `json()`, `bytes()`. */
+export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uint8Array> {
+  /** Status code. */
+  readonly status: number;
+  /** Reason phrase. */
+  readonly reason: string;
+  /** `'1.1'`, `'1.0'` or `'2'`. */
+  readonly httpVersion: string;
+  /** Response headers. */
+  readonly headers: Headers;
+  /** Final URL, after redirects. */
+  readonly url: string;
+  /** Method of the request. */
+  readonly method: string;
+  /** URLs of the redirect chain before {@link url}. */
+  redirects: readonly string[];
+  #flow: FlowControl | null;
+  #queue: Buffer[];
+  #queued: number;
+  #ended: boolean;
+  #error: Error | null;
+  #paused: boolean;
+  #wake: (() => void) | null;
+  #consumed: boolean;
+  #onSettled: (() => void) | null;
+
+  /** @internal built by the Session. */
+  constructor(status: number, reason: string, httpVersion: string, headers: Headers, url: string, method: string) {
+    this.status = status;
+    this.reason = reason;
+    this.httpVersion = httpVersion;
+    this.headers = headers;
+    this.url = url;
+    this.method = method;
+    this.redirects = EMPTY_REDIRECTS;
+    this.#flow = null;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#ended = false;
+    this.#error = null;
+    this.#paused = false;
+    this.#wake = null;
+    this.#consumed = false;
+    this.#onSettled = null;
+  }
+
+  /** @internal connect the producer. */
+  _attach(flow: FlowControl, onSettled: (() => void) | null): void {
+    this.#flow = flow;
+    this.#onSettled = onSettled;
+  }
+
+  /** Whether the status is 200–299. */
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** Whether the whole body has arrived (it may still be queued for reading). */
+  get complete(): boolean {
+    return this.#ended;
+  }
+
+  /** @internal */
+  onChunk(chunk: Buffer): void {
+    if (this.#ended || chunk.length === 0) return;
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued >= HIGH_WATER_MARK && !this.#paused && this.#flow !== null) {
+      this.#paused = true;
+      this.#flow.pause();
+    }
+    this.#notify();
+  }
+
+  /** @internal */
+  onEnd(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#notify();
+    this.#settled();
+  }
+
+  /** @internal */
+  onError(err: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = err instanceof ReqivoError ? attachRequest(err, this.method, this.url) : err;
+    this.#notify();
+    this.#settled();
+  }
+
+  #settled(): void {
+    const cb = this.#onSettled;
+    this.#onSettled = null;
+    if (cb !== null) cb();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    if (w !== null) {
+      this.#wake = null;
+      w();
+    }
+  }
+
+  /** The next chunk, or null at the end. Rejects with the body's error. */
+  async #next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.#queue.length > 0) {
+        const chunk = this.#queue.shift()!;
+        this.#queued -= chunk.length;
+        if (this.#paused && this.#queued < HIGH_WATER_MARK / 2) {
+          this.#paused = false;
+          this.#flow?.resume();
+        }
+        return chunk;
+      }
+      if (this.#error !== null) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  #claim(): void {
+    if (this.#consumed) throw new NetworkError('the response body was already consumed', { method: this.method, url: this.url });
+    this.#consumed = true;
+  }
+
+  /** Iterate the body as Uint8Array chunks. Breaking out of the loop closes the response. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.#claim();
+    let done = false;
+    try {
+      for (;;) {
+        const chunk = await this.#next();
+        if (chunk === null) {
+          done = true;
+          return;
+        }
+        yield chunk;
+      }
+    } finally {
+      if (!done) this.close();
+    }
+  }
+
+  /** The whole body as bytes. */
+  async bytes(): Promise<Uint8Array> {
+    this.#claim();
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const chunk = await this.#next();
+      if (chunk === null) break;
+      parts.push(chunk);
+      n += chunk.length;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** The whole body decoded by its charset (default UTF-8). */
+  async text(): Promise<string> {
+    return decodeText(await this.bytes(), charsetOf(this.headers.get('content-type')));
+  }
+
+  /** The whole body parsed as JSON. */
+  async json<T = unknown>(): Promise<T> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new InvalidResponseError(`response body is not valid JSON: ${(err as Error).message}`, {
+        cause: err,
+        method: this.method,
+        url: this.url,
+      });
+    }
+  }
+
+  /** The body as lines of text (UTF-8), without their `\n` or `\r\n`. */
+  async *lines(): AsyncGenerator<string> {
+    const decoder = new TextDecoder('utf-8');
+    let carry = '';
+    for await (const chunk of this) {
+      carry += decoder.decode(chunk, { stream: true });
+      let nl = carry.indexOf('\n');
+      while (nl !== -1) {
+        const end = nl > 0 && carry.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        yield carry.slice(0, end);
+        carry = carry.slice(nl + 1);
+        nl = carry.indexOf('\n');
+      }
+    }
+    carry += decoder.decode();
+    if (carry.length > 0) yield carry;
+  }
+
+  /**
+   * Stop reading. If the body has fully arrived the connection already went
+   * back to the pool; otherwise it is destroyed (never pooled half-read).
+   */
+  close(): Promise<void> {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#flow?.abort(new NetworkError('response closed before the body was read', { method: this.method, url: this.url }));
+      this.#settled();
+    }
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#notify();
+    return Promise.resolve();
+  }
+
+  /** Closes the response (`await using res = await session.stream(...)`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Throw HttpStatusError for a status of 400 or more; otherwise return this response. */
+  raiseForStatus(): this {
+    return raiseForStatus(this);
+  }
+}

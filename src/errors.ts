@@ -1,0 +1,154 @@
+/**
+ * reqivo's error tree. Every failure rejects with an instance of {@link ReqivoError}.
+ *
+ * ```
+ * ReqivoError
+ * ├── RequestError
+ * │   ├── InvalidRequestError   bad URL, method, header name/value (CR, LF, NUL), body type
+ * │   ├── NetworkError          refused, reset, closed before the response ended, DNS
+ * │   │   └── TlsError          handshake or certificate verification failed
+ * │   ├── TimeoutError          total timeout
+ * │   │   ├── ConnectTimeout
+ * │   │   └── ReadTimeout
+ * │   ├── ProtocolError         response that breaks HTTP/1.1 framing or syntax
+ * │   │   ├── InvalidResponseError
+ * │   │   └── LimitExceededError  header bytes, header count, body bytes, decoded size
+ * │   ├── TooManyRedirects
+ * │   ├── RedirectLoopError
+ * │   ├── HttpStatusError       from raiseForStatus(); carries .response
+ * │   └── AbortError            the caller's AbortSignal fired
+ * └── WebSocketError
+ * ```
+ *
+ * Errors raised deep in the protocol or transport layers do not know the
+ * request; the client layer stamps `method` and `url` on them and prefixes the
+ * message (see {@link attachRequest}).
+ * @module
+ */
+
+/** Options accepted by every reqivo error constructor. */
+export interface ReqivoErrorOptions {
+  /** The lower-level error that caused this one. */
+  cause?: unknown;
+  /** HTTP method of the request the error belongs to. */
+  method?: string;
+  /** URL of the request the error belongs to. */
+  url?: string;
+}
+
+/** Base class of every error reqivo throws or rejects with. */
+export class ReqivoError extends Error {
+  /** HTTP method of the failed request, when known. */
+  method: string | null;
+  /** URL of the failed request, when known. */
+  url: string | null;
+
+  constructor(message: string, options?: ReqivoErrorOptions) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    this.method = options?.method ?? null;
+    this.url = options?.url ?? null;
+    if (this.method !== null && this.url !== null) this.message = `${this.method} ${this.url}: ${message}`;
+  }
+
+  /** Stable name equal to the class name, so `err.name === 'ReadTimeout'` works after minification. */
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A failure tied to one HTTP request. */
+export class RequestError extends ReqivoError {}
+/** The request itself is invalid: bad URL, method, header name/value, or body type. Nothing was sent. */
+export class InvalidRequestError extends RequestError {}
+/** The network failed: connection refused, reset, DNS failure, or the peer closed before the response ended. */
+export class NetworkError extends RequestError {}
+/** The TLS handshake, certificate verification or certificate pinning failed. */
+export class TlsError extends NetworkError {}
+/** The total timeout of the exchange elapsed. */
+export class TimeoutError extends RequestError {
+  /** The timeout that fired, in milliseconds. */
+  timeoutMs: number | null;
+  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number }) {
+    super(message, options);
+    this.timeoutMs = options?.timeoutMs ?? null;
+  }
+}
+/** Connecting (TCP, TLS, proxy tunnel) took longer than the connect timeout. */
+export class ConnectTimeout extends TimeoutError {}
+/** The gap between two reads of the response exceeded the read timeout. */
+export class ReadTimeout extends TimeoutError {}
+/** The response breaks HTTP framing or syntax. */
+export class ProtocolError extends RequestError {}
+/** The response is malformed (bad status line, header syntax, chunk framing, …). */
+export class InvalidResponseError extends ProtocolError {}
+/** A configured limit was exceeded (header bytes, header count, body bytes, decoded size). */
+export class LimitExceededError extends ProtocolError {
+  /** Which limit was exceeded, e.g. `'maxHeaderBytes'`. */
+  limit: string | null;
+  constructor(message: string, options?: ReqivoErrorOptions & { limit?: string }) {
+    super(message, options);
+    this.limit = options?.limit ?? null;
+  }
+}
+/** More redirects than `maxRedirects` were followed. */
+export class TooManyRedirects extends RequestError {}
+/** A redirect pointed back to a URL already visited in this chain. */
+export class RedirectLoopError extends RequestError {}
+/** Thrown by `raiseForStatus()` for a status of 400 or above; carries the response. */
+export class HttpStatusError extends RequestError {
+  /** The response whose status caused the error. */
+  readonly response: { readonly status: number; readonly reason: string; readonly url: string };
+  /** The HTTP status code. */
+  readonly status: number;
+  constructor(
+    message: string,
+    response: { readonly status: number; readonly reason: string; readonly url: string },
+    options?: ReqivoErrorOptions,
+  ) {
+    super(message, options);
+    this.response = response;
+    this.status = response.status;
+  }
+}
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class AbortError extends RequestError {}
+/** A WebSocket failure: handshake, protocol violation, closed connection, or limit. */
+export class WebSocketError extends ReqivoError {
+  /** The close code sent or received, when the failure is tied to one. */
+  code: number | null;
+  constructor(message: string, options?: ReqivoErrorOptions & { code?: number }) {
+    super(message, options);
+    this.code = options?.code ?? null;
+  }
+}
+
+/**
+ * Give an error raised below the client layer its request: sets `method` and
+ * `url` and prefixes the message, once. Returns the same error.
+ * @internal
+ */
+export function attachRequest<E extends ReqivoError>(err: E, method: string, url: string): E {
+  if (err.method === null) {
+    err.method = method;
+    err.url = url;
+    err.message = `${method} ${url}: ${err.message}`;
+  }
+  return err;
+}
+
+const NETWORK_CODES_TLS = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+/**
+ * Map a Node socket/TLS error to a reqivo error.
+ * @internal
+ */
+export function fromSocketError(err: unknown, phase: string): NetworkError {
+  if (err instanceof NetworkError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const text = e instanceof Error ? e.message : String(err);
+  if (NETWORK_CODES_TLS.test(code) || /certificate|SSL|TLS/i.test(text)) {
+    return new TlsError(`TLS failure while ${phase}: ${text}`, { cause: err });
+  }
+  return new NetworkError(`network failure while ${phase}: ${text}`, { cause: err });
+}

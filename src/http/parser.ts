@@ -1,0 +1,563 @@
+/**
+ * Incremental HTTP/1.1 response parser (RFC 9112), sans-I/O.
+ *
+ * Feed it byte slices with {@link ResponseParser.execute}; it calls the
+ * handler's `onHead` once the final head is parsed, `onBody` for each slice
+ * of body bytes (sub-arrays of the input, never copied), and `onComplete`
+ * when the message ends. It never touches a socket or a timer.
+ *
+ * Rules followed (RFC 9112 unless said otherwise):
+ * - §2.2 a bare LF is accepted as a line terminator; a bare CR elsewhere is rejected.
+ * - §4   status-line `HTTP/1.x SP 3DIGIT SP reason`; a missing reason (and its SP) is tolerated.
+ * - §5.1 no whitespace between field name and colon; names are tokens.
+ * - §5.2 obs-fold in a response is replaced by a single SP.
+ * - RFC 9110 §5.5 NUL or CR inside a value is rejected; OWS around it is trimmed.
+ * - §6.3 message body length, in order:
+ *   1. HEAD request, 1xx, 204, 304: no body whatever the headers say;
+ *      100 and 103 (every 1xx but 101) are interim and skipped;
+ *   2. 2xx to CONNECT: no body, the connection becomes a tunnel;
+ *   3. Transfer-Encoding with chunked last: chunked; without it: until close;
+ *      with Content-Length too: Transfer-Encoding wins and the connection is
+ *      not reused;
+ *   4. Content-Length (a list of equal values is one value; differing values are an error);
+ *   5. otherwise until the connection closes.
+ * - §7.1 chunked with extensions (bounded) and trailer fields.
+ * - §9.3 persistence: 1.1 unless `Connection: close`; 1.0 only with `keep-alive`.
+ *
+ * Limits (`maxHeaderBytes`, `maxHeaderCount`, `maxBodyBytes`) are checked as
+ * bytes arrive, before they are buffered.
+ * @module
+ */
+import { InvalidResponseError, LimitExceededError } from '../errors.js';
+import { latin1, TCHAR } from './syntax.js';
+
+/** Size limits enforced while parsing. */
+export interface ParserLimits {
+  /** Bytes of status line plus header section (each head of a 1xx counted on its own). */
+  maxHeaderBytes: number;
+  /** Number of header fields (and, separately, of trailer fields). */
+  maxHeaderCount: number;
+  /** Bytes of message body as framed on the wire (before content decoding). */
+  maxBodyBytes: number;
+}
+
+/** Callbacks the parser drives. */
+export interface ParserHandler {
+  /** The final head is parsed; read `status`, `reason`, `version`, `headers` off the parser. */
+  onHead(parser: ResponseParser): void;
+  /** A slice of body bytes; it is a view of the input, valid as long as the input is. */
+  onBody(chunk: Buffer): void;
+  /** The message is complete. */
+  onComplete(parser: ResponseParser): void;
+}
+
+/** Default limits: 16 KiB of head, 100 fields, unlimited body. */
+export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+  maxBodyBytes: Number.POSITIVE_INFINITY,
+});
+
+const enum S {
+  Status,
+  Header,
+  BodyLength,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailer,
+  BodyClose,
+  Done,
+}
+
+/** Body framing of the current message. */
+export const enum Framing {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  Close = 3,
+}
+
+const MAX_CHUNK_LINE = 4096;
+const MAX_INTERIM = 32;
+const EMPTY = Buffer.alloc(0);
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Incremental HTTP/1.1 response parser. One instance per connection, {@link reset} per response. */
+export class ResponseParser {
+  /** Status code of the final response. */
+  status: number;
+  /** Reason phrase (may be empty). */
+  reason: string;
+  /** `'1.1'` or `'1.0'`. */
+  version: string;
+  /** Header fields as a flat `[name, value, …]` list, latin1-decoded. */
+  headers: string[];
+  /** Trailer fields of a chunked body, flat like `headers`. */
+  trailers: string[] | null;
+  /** Whether the connection may carry another request after this response. */
+  keepAlive: boolean;
+  /** The `Keep-Alive: timeout=` hint in milliseconds, or -1. */
+  keepAliveTimeoutMs: number;
+  /** Whether the response switched protocols (101) or opened a CONNECT tunnel: bytes after the head are not HTTP. */
+  upgraded: boolean;
+  /** The framing picked for the body. */
+  framing: Framing;
+  /** Declared Content-Length, or -1. */
+  contentLength: number;
+
+  #handler: ParserHandler;
+  #limits: ParserLimits;
+  #state: S;
+  #noBody: boolean;
+  #connect: boolean;
+  #pending: Buffer | null;
+  #headBytes: number;
+  #fieldCount: number;
+  #interim: number;
+  #remaining: number;
+  #bodyBytes: number;
+  #te: string | null;
+  #connectionClose: boolean;
+  #connectionKeepAlive: boolean;
+
+  constructor(handler: ParserHandler, limits: ParserLimits = DEFAULT_LIMITS) {
+    this.status = 0;
+    this.reason = '';
+    this.version = '1.1';
+    this.headers = [];
+    this.trailers = null;
+    this.keepAlive = true;
+    this.keepAliveTimeoutMs = -1;
+    this.upgraded = false;
+    this.framing = Framing.None;
+    this.contentLength = -1;
+    this.#handler = handler;
+    this.#limits = limits;
+    this.#state = S.Status;
+    this.#noBody = false;
+    this.#connect = false;
+    this.#pending = null;
+    this.#headBytes = 0;
+    this.#fieldCount = 0;
+    this.#interim = 0;
+    this.#remaining = 0;
+    this.#bodyBytes = 0;
+    this.#te = null;
+    this.#connectionClose = false;
+    this.#connectionKeepAlive = false;
+  }
+
+  /**
+   * Prepare for the response to a new request.
+   * @param method the request method: `HEAD` means no body, `CONNECT` a tunnel on 2xx.
+   * @param limits limits for this response (defaults to the constructor's).
+   */
+  reset(method: string, limits?: ParserLimits): void {
+    if (limits !== undefined) this.#limits = limits;
+    this.#noBody = method === 'HEAD';
+    this.#connect = method === 'CONNECT';
+    this.#interim = 0;
+    this.#startHead();
+  }
+
+  #startHead(): void {
+    this.status = 0;
+    this.reason = '';
+    this.version = '1.1';
+    this.headers = [];
+    this.trailers = null;
+    this.keepAlive = true;
+    this.keepAliveTimeoutMs = -1;
+    this.upgraded = false;
+    this.framing = Framing.None;
+    this.contentLength = -1;
+    this.#state = S.Status;
+    this.#pending = null;
+    this.#headBytes = 0;
+    this.#fieldCount = 0;
+    this.#remaining = 0;
+    this.#bodyBytes = 0;
+    this.#te = null;
+    this.#connectionClose = false;
+    this.#connectionKeepAlive = false;
+  }
+
+  /** Whether the current message is complete. */
+  get complete(): boolean {
+    return this.#state === S.Done;
+  }
+
+  /** Whether any byte of the current response has been received. */
+  get started(): boolean {
+    return this.#state !== S.Status || this.#pending !== null || this.#headBytes > 0 || this.#interim > 0;
+  }
+
+  /** Whether the head has been delivered and the body is being read. */
+  get inBody(): boolean {
+    return this.#state > S.Header && this.#state !== S.Done;
+  }
+
+  /**
+   * Feed bytes. Returns how many were consumed: all of them, unless the
+   * message completed inside `data`, in which case the rest (e.g. the first
+   * bytes of an upgraded protocol) is left for the caller.
+   * @throws InvalidResponseError on malformed input, LimitExceededError on a limit.
+   */
+  execute(data: Uint8Array): number {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const len = buf.length;
+    let pos = 0;
+    while (pos < len) {
+      switch (this.#state) {
+        case S.BodyLength: {
+          const n = Math.min(this.#remaining, len - pos);
+          this.#remaining -= n;
+          const chunk = pos === 0 && n === len ? buf : buf.subarray(pos, pos + n);
+          pos += n;
+          this.#handler.onBody(chunk);
+          if (this.#remaining === 0) this.#finish();
+          break;
+        }
+        case S.ChunkData: {
+          const n = Math.min(this.#remaining, len - pos);
+          this.#remaining -= n;
+          const chunk = buf.subarray(pos, pos + n);
+          pos += n;
+          this.#handler.onBody(chunk);
+          if (this.#remaining === 0) this.#state = S.ChunkDataEnd;
+          break;
+        }
+        case S.BodyClose: {
+          const chunk = pos === 0 ? buf : buf.subarray(pos);
+          this.#countBody(chunk.length);
+          pos = len;
+          this.#handler.onBody(chunk);
+          break;
+        }
+        case S.Done:
+          return pos;
+        default:
+          pos = this.#lines(buf, pos);
+      }
+    }
+    return pos;
+  }
+
+  /**
+   * The connection reached EOF. Returns true when that completes the message
+   * (a close-delimited body); false when the message is incomplete.
+   */
+  finish(): boolean {
+    if (this.#state === S.BodyClose) {
+      this.#finish();
+      return true;
+    }
+    return this.#state === S.Done;
+  }
+
+  #countBody(n: number): void {
+    this.#bodyBytes += n;
+    if (this.#bodyBytes > this.#limits.maxBodyBytes) {
+      throw new LimitExceededError(`response body exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`, {
+        limit: 'maxBodyBytes',
+      });
+    }
+  }
+
+  #finish(): void {
+    this.#state = S.Done;
+    this.#handler.onComplete(this);
+  }
+
+  /** Consume complete lines from `buf` starting at `pos` while in a line-oriented state. */
+  #lines(buf: Buffer, pos: number): number {
+    const len = buf.length;
+    while (pos < len) {
+      const state = this.#state;
+      if (state !== S.Status && state !== S.Header && state !== S.ChunkSize && state !== S.ChunkDataEnd && state !== S.Trailer) {
+        return pos;
+      }
+      const nl = buf.indexOf(10, pos);
+      const isHead = state === S.Status || state === S.Header || state === S.Trailer;
+      const limit = isHead ? this.#limits.maxHeaderBytes : MAX_CHUNK_LINE;
+      if (nl === -1) {
+        const pendingLen = (this.#pending === null ? 0 : this.#pending.length) + (len - pos);
+        if ((isHead ? this.#headBytes : 0) + pendingLen > limit) this.#lineTooLong(isHead);
+        const rest = buf.subarray(pos);
+        this.#pending = this.#pending === null ? Buffer.from(rest) : Buffer.concat([this.#pending, rest]);
+        return len;
+      }
+      let line: Buffer;
+      let s: number;
+      let e: number;
+      if (this.#pending !== null) {
+        line = Buffer.concat([this.#pending, buf.subarray(pos, nl)]);
+        this.#pending = null;
+        s = 0;
+        e = line.length;
+      } else {
+        line = buf;
+        s = pos;
+        e = nl;
+      }
+      const lineBytes = e - s + 1;
+      if (isHead) {
+        this.#headBytes += lineBytes;
+        if (this.#headBytes > limit) this.#lineTooLong(true);
+      } else if (lineBytes > limit) this.#lineTooLong(false);
+      pos = nl + 1;
+      if (e > s && line[e - 1] === 13) e--;
+      switch (state) {
+        case S.Status:
+          if (e === s) {
+            // Tolerate empty lines before the status line (robustness, §2.2).
+            break;
+          }
+          this.#statusLine(line, s, e);
+          break;
+        case S.Header:
+          if (e === s) this.#endOfHead();
+          else this.#field(line, s, e, this.headers);
+          break;
+        case S.ChunkSize:
+          this.#chunkSize(line, s, e);
+          break;
+        case S.ChunkDataEnd:
+          if (e !== s) throw new InvalidResponseError('chunk data not followed by CRLF');
+          this.#state = S.ChunkSize;
+          break;
+        case S.Trailer:
+          if (e === s) this.#finish();
+          else this.#field(line, s, e, this.trailers!);
+          if (this.#state === S.Done) return pos;
+          break;
+      }
+      if (this.#state === S.Done) return pos;
+    }
+    return pos;
+  }
+
+  #lineTooLong(isHead: boolean): never {
+    if (isHead) {
+      throw new LimitExceededError(`response head exceeds maxHeaderBytes (${this.#limits.maxHeaderBytes})`, {
+        limit: 'maxHeaderBytes',
+      });
+    }
+    throw new InvalidResponseError(`chunk size line longer than ${MAX_CHUNK_LINE} bytes`);
+  }
+
+  #statusLine(b: Buffer, s: number, e: number): void {
+    // HTTP/1.x SP 3DIGIT [SP reason]
+    if (
+      e - s < 12 ||
+      b[s] !== 0x48 || b[s + 1] !== 0x54 || b[s + 2] !== 0x54 || b[s + 3] !== 0x50 ||
+      b[s + 4] !== 0x2f || b[s + 5] !== 0x31 || b[s + 6] !== 0x2e
+    ) {
+      throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+    }
+    const minor = b[s + 7]!;
+    if (minor === 0x31) this.version = '1.1';
+    else if (minor === 0x30) this.version = '1.0';
+    else throw new InvalidResponseError(`unsupported HTTP version in status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+    const d0 = b[s + 9]! - 48;
+    const d1 = b[s + 10]! - 48;
+    const d2 = b[s + 11]! - 48;
+    if (b[s + 8] !== 0x20 || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (e > s + 12 && b[s + 12] !== 0x20)) {
+      throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+    }
+    this.status = d0 * 100 + d1 * 10 + d2;
+    if (e > s + 13) {
+      for (let i = s + 13; i < e; i++) {
+        const c = b[i]!;
+        if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in reason phrase');
+      }
+      this.reason = latin1(b, s + 13, e);
+    }
+    this.#state = S.Header;
+  }
+
+  #field(b: Buffer, s: number, e: number, list: string[]): void {
+    const first = b[s]!;
+    if (isOws(first)) {
+      // obs-fold (§5.2): a user agent replaces it with SP.
+      if (list.length === 0) throw new InvalidResponseError('whitespace before the first header field');
+      const value = this.#value(b, s, e);
+      if (value.length > 0) {
+        const prev = list[list.length - 1]!;
+        list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
+        this.#noteField(list[list.length - 2]!, list, list.length - 1);
+      }
+      return;
+    }
+    let i = s;
+    for (; i < e; i++) {
+      const c = b[i]!;
+      if (c === 0x3a) break;
+      if (TCHAR[c] === 0) {
+        if (isOws(c)) throw new InvalidResponseError('whitespace between header field name and colon');
+        throw new InvalidResponseError(`invalid character in header field name ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+      }
+    }
+    if (i === e) throw new InvalidResponseError(`header line without colon ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+    if (i === s) throw new InvalidResponseError('empty header field name');
+    if (++this.#fieldCount > this.#limits.maxHeaderCount) {
+      throw new LimitExceededError(`response has more than maxHeaderCount (${this.#limits.maxHeaderCount}) header fields`, {
+        limit: 'maxHeaderCount',
+      });
+    }
+    const name = latin1(b, s, i);
+    list.push(name, this.#value(b, i + 1, e));
+    if (list === this.headers) this.#noteField(name, list, list.length - 1);
+  }
+
+  #value(b: Buffer, s: number, e: number): string {
+    while (s < e && isOws(b[s]!)) s++;
+    while (e > s && isOws(b[e - 1]!)) e--;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c === 0 || c === 13) throw new InvalidResponseError(c === 0 ? 'NUL in header value' : 'bare CR in header value');
+    }
+    return s === e ? '' : latin1(b, s, e);
+  }
+
+  /** Record framing-relevant fields as they are parsed. For obs-fold, re-run on the final value. */
+  #noteField(name: string, list: string[], vi: number): void {
+    const n = name.length;
+    if (n !== 14 && n !== 17 && n !== 10) return;
+    const lname = name.toLowerCase();
+    const value = list[vi]!;
+    if (lname === 'content-length') this.#contentLength(value);
+    else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
+    else if (lname === 'connection') {
+      for (const tok of value.split(',')) {
+        const t = tok.trim().toLowerCase();
+        if (t === 'close') this.#connectionClose = true;
+        else if (t === 'keep-alive') this.#connectionKeepAlive = true;
+      }
+    } else if (lname === 'keep-alive') {
+      const m = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
+      if (m) this.keepAliveTimeoutMs = Number(m[1]) * 1000;
+    }
+  }
+
+  #contentLength(value: string): void {
+    let v = -1;
+    for (const part of value.split(',')) {
+      const t = part.trim();
+      if (!/^\d{1,15}$/.test(t)) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
+      const n = Number(t);
+      if (v !== -1 && n !== v) throw new InvalidResponseError(`conflicting Content-Length values ${JSON.stringify(value)}`);
+      v = n;
+    }
+    if (this.contentLength !== -1 && this.contentLength !== v) {
+      throw new InvalidResponseError('conflicting Content-Length headers');
+    }
+    this.contentLength = v;
+  }
+
+  #endOfHead(): void {
+    const status = this.status;
+    if (status < 200 && status !== 101) {
+      // Interim response (100 Continue, 103 Early Hints, …): skip it (RFC 9110 §15.2).
+      if (++this.#interim > MAX_INTERIM) throw new InvalidResponseError(`more than ${MAX_INTERIM} interim responses`);
+      this.#startHead();
+      return;
+    }
+    this.keepAlive = this.version === '1.1' ? !this.#connectionClose : this.#connectionKeepAlive && !this.#connectionClose;
+    const te = this.#te;
+    if (status === 101 || (this.#connect && status >= 200 && status < 300)) {
+      this.upgraded = true;
+      this.keepAlive = false;
+      this.framing = Framing.None;
+    } else if (this.#noBody || status === 204 || status === 304) {
+      this.framing = Framing.None;
+    } else if (te !== null) {
+      const codings = te.split(',');
+      const last = codings[codings.length - 1]!.trim().toLowerCase();
+      this.framing = last === 'chunked' ? Framing.Chunked : Framing.Close;
+      // TE with Content-Length, or TE in HTTP/1.0: framing is suspect, do not reuse (§6.1, §6.3).
+      if (this.contentLength !== -1 || this.version === '1.0' || this.framing === Framing.Close) this.keepAlive = false;
+      this.contentLength = -1;
+    } else if (this.contentLength !== -1) {
+      this.framing = Framing.Length;
+      if (this.contentLength > this.#limits.maxBodyBytes) {
+        throw new LimitExceededError(
+          `response Content-Length ${this.contentLength} exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`,
+          { limit: 'maxBodyBytes' },
+        );
+      }
+    } else {
+      this.framing = Framing.Close;
+      this.keepAlive = false;
+    }
+    this.#handler.onHead(this);
+    switch (this.framing) {
+      case Framing.None:
+        this.#finish();
+        break;
+      case Framing.Length:
+        if (this.contentLength === 0) this.#finish();
+        else {
+          this.#remaining = this.contentLength;
+          this.#state = S.BodyLength;
+        }
+        break;
+      case Framing.Chunked:
+        this.#state = S.ChunkSize;
+        break;
+      case Framing.Close:
+        this.#state = S.BodyClose;
+        break;
+    }
+  }
+
+  #chunkSize(b: Buffer, s: number, e: number): void {
+    let size = 0;
+    let i = s;
+    for (; i < e; i++) {
+      const c = b[i]!;
+      let d: number;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+      else break;
+      if (i - s >= 13) throw new InvalidResponseError('chunk size too large');
+      size = size * 16 + d;
+    }
+    if (i === s) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);
+    // BWS then chunk extensions (ignored, but must not carry NUL or bare CR).
+    while (i < e && isOws(b[i]!)) i++;
+    if (i < e) {
+      if (b[i] !== 0x3b) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);
+      for (; i < e; i++) {
+        const c = b[i]!;
+        if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in chunk extension');
+      }
+    }
+    if (size === 0) {
+      this.trailers = [];
+      this.#fieldCount = 0;
+      this.#headBytes = 0;
+      this.#state = S.Trailer;
+      return;
+    }
+    this.#countBody(size);
+    this.#remaining = size;
+    this.#state = S.ChunkData;
+  }
+
+  /** Drop state and buffers (e.g. when the connection is destroyed). */
+  destroy(): void {
+    this.#pending = null;
+    this.headers = [];
+    this.trailers = null;
+    this.#state = S.Done;
+  }
+
+  /** A zero-length Buffer, handy for callers. @internal */
+  static readonly EMPTY: Buffer = EMPTY;
+}

@@ -1,0 +1,58 @@
+/**
+ * HTTP/1.1 request head serialisation (RFC 9112 §3, §6.2, RFC 9110 §7.2).
+ * Validates what could corrupt the wire before anything is written.
+ * @module
+ */
+import { InvalidRequestError } from '../errors.js';
+import { isToken, isValidTarget } from './syntax.js';
+
+/** Methods whose requests carry content by definition: a bodiless one still says `Content-Length: 0`. */
+const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Throw InvalidRequestError unless `method` is a token. */
+export function checkMethod(method: string): void {
+  if (!isToken(method)) throw new InvalidRequestError(`invalid HTTP method ${JSON.stringify(method)}`);
+}
+
+/** `host[:port]` for the Host header: the port only when it is not the scheme's default. */
+export function hostHeader(url: URL): string {
+  return url.host; // WHATWG URL already omits the default port and brackets IPv6
+}
+
+/**
+ * Serialise a request head.
+ * @param method request method (a token)
+ * @param target request-target (origin-form `/path?query`, or absolute-form for proxies)
+ * @param host Host header value, used unless `headers` carries one
+ * @param headers validated flat `[name, value, …]` list; any Content-Length or
+ *   Transfer-Encoding in it is replaced by the framing below
+ * @param bodyLength body bytes, -1 for chunked, null for no body
+ */
+export function serializeRequestHead(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
+  checkMethod(method);
+  if (!isValidTarget(target)) throw new InvalidRequestError(`invalid request target ${JSON.stringify(target)}`);
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  let hostWritten = false;
+  let rest = '';
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const n = name.length;
+    if (n === 4 || n === 14 || n === 17) {
+      const lname = name.toLowerCase();
+      if (lname === 'host') {
+        if (!hostWritten) head += `${name}: ${headers[i + 1]}\r\n`;
+        hostWritten = true;
+        continue;
+      }
+      if (lname === 'content-length' || lname === 'transfer-encoding') continue;
+    }
+    rest += `${name}: ${headers[i + 1]}\r\n`;
+  }
+  if (!hostWritten) head += `Host: ${host}\r\n`;
+  head += rest;
+  if (bodyLength === null) {
+    if (CONTENT_METHODS.has(method)) head += 'Content-Length: 0\r\n';
+  } else if (bodyLength < 0) head += 'Transfer-Encoding: chunked\r\n';
+  else head += `Content-Length: ${bodyLength}\r\n`;
+  return head + '\r\n';
+}

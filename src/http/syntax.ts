@@ -1,0 +1,54 @@
+/**
+ * Character classes of RFC 9110 §5.6 used by the parser and the writer.
+ * @module
+ */
+
+/** `tchar` lookup table (RFC 9110 §5.6.2): 1 when the byte may appear in a token. */
+export const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** Whether `s` is a non-empty RFC 9110 token (method, header name). */
+export function isToken(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a header value is safe to write: no CR, LF or NUL (which could
+ * split the message), nothing above 0xFF (which cannot be written as latin1).
+ */
+export function isValidHeaderValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a request-target is safe to write: visible ASCII only (RFC 9112 §3.2),
+ * so no space, CR, LF or control characters can leak into the request line.
+ */
+export function isValidTarget(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Decode bytes `[s, e)` of `b` as latin1 (Node's fast internal slice, untyped in @types/node). */
+export function latin1(b: Buffer, s: number, e: number): string {
+  return (b as Latin1Sliceable).latin1Slice(s, e);
+}

@@ -1,0 +1,36 @@
+/**
+ * reqivo — a fast, lean HTTP/1.1, HTTP/2 and WebSocket client for Node.js,
+ * with zero runtime dependencies.
+ *
+ * ```ts
+ * import { Session } from 'reqivo';
+ * await using session = new Session({ baseUrl: 'http://127.0.0.1:8080' });
+ * const res = await session.get('/users/1');
+ * console.log(res.status, res.json());
+ * ```
+ * @module
+ */
+export * from './errors.js';
+export { Headers, type HeadersInit } from './http/headers.js';
+export { Session, type RequestHook, type ResponseHook } from './client/session.js';
+export { Reqivo } from './client/reqivo.js';
+export { Response } from './client/response.js';
+export { StreamResponse } from './client/stream-response.js';
+export { PreparedRequest } from './client/prepared.js';
+export { RequestBody, type BodyInit } from './client/body.js';
+export { CookieJar } from './client/cookies.js';
+export type {
+  AuthOptions,
+  LimitOptions,
+  Progress,
+  QueryInit,
+  RequestOptions,
+  RetryOptions,
+  SessionOptions,
+  TimeoutOptions,
+} from './client/options.js';
+export type { TlsOptions } from './transport/connection.js';
+export type { PoolOptions } from './transport/pool.js';
+export { spkiPin } from './transport/pins.js';
+export { defaultSession, del, del as delete, get, head, options, patch, post, put, request, stream } from './client/default.js';
+export { VERSION } from './version.js';

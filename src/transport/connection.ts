@@ -1,0 +1,285 @@
+/**
+ * One TCP or TLS socket to an origin. Moves bytes and reports socket events
+ * to whoever currently owns the connection (its {@link ConnectionSink}); it
+ * knows nothing of HTTP. Listeners are module-level functions that find the
+ * Connection through a field on the socket, so a connection costs no closures.
+ * @module
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { AbortError, ConnectTimeout, fromSocketError, type NetworkError } from '../errors.js';
+import { checkPins } from './pins.js';
+import { getTlsSession, storeTlsSession } from './tls-cache.js';
+
+/** TLS options of a Session (API.md `tls`). */
+export interface TlsOptions {
+  /** Trusted CA certificates (PEM); replaces the default bundle. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate chain (PEM) for mTLS. */
+  cert?: string | Buffer | Array<string | Buffer>;
+  /** Client private key (PEM) for mTLS. */
+  key?: string | Buffer | Array<string | Buffer>;
+  /** Client PKCS#12 bundle for mTLS. */
+  pfx?: string | Buffer | Array<string | Buffer>;
+  /** Passphrase of `key` or `pfx`. */
+  passphrase?: string;
+  /** SNI and certificate host name override. */
+  servername?: string;
+  /** SPKI pins, each `'sha256/<base64>'`; the chain must hold one of them. */
+  pins?: readonly string[];
+  /** Verify the server certificate (default `true`). */
+  rejectUnauthorized?: boolean;
+  /** Lowest TLS version accepted (default `'TLSv1.2'`). */
+  minVersion?: tls.SecureVersion;
+  /** Reuse TLS sessions for faster handshakes (default `true`). */
+  sessionCache?: boolean;
+}
+
+/** Where to connect. */
+export interface ConnectOptions {
+  /** `'http:'`/`'ws:'` for TCP, `'https:'`/`'wss:'` for TLS. */
+  secure: boolean;
+  /** Host name or IP (IPv6 without brackets). */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** TLS settings when `secure`. */
+  tls?: TlsOptions | null;
+  /** ALPN protocols to offer, e.g. `['h2', 'http/1.1']`. */
+  alpn?: string[] | null;
+  /** Connect timeout in ms (TCP + TLS handshake); 0 or Infinity for none. */
+  connectTimeoutMs?: number;
+  /** Abort the attempt. */
+  signal?: AbortSignal | null;
+  /** Connect over this already-open socket (a proxy tunnel) instead of dialling. */
+  socket?: net.Socket | null;
+}
+
+/** Receives the socket's events while it owns the connection. */
+export interface ConnectionSink {
+  /** Bytes arrived. */
+  onData(conn: Connection, data: Buffer): void;
+  /** The peer closed its side, or the socket closed. */
+  onClose(conn: Connection, err: Error | null): void;
+  /** No read activity for the read timeout. */
+  onTimeout(conn: Connection): void;
+}
+
+/** Told when an idle connection (no sink) closes, so it can be dropped from a pool. */
+export interface ConnectionOwner {
+  /** An idle connection closed or received unexpected bytes. */
+  connectionLost(conn: Connection): void;
+}
+
+const kConn = Symbol('reqivo.connection');
+type TaggedSocket = net.Socket & { [kConn]?: Connection };
+
+function socketOnData(this: TaggedSocket, data: Buffer): void {
+  const conn = this[kConn]!;
+  const sink = conn.sink;
+  if (sink !== null) sink.onData(conn, data);
+  else conn.destroy(); // bytes nobody asked for: the connection is unusable
+}
+
+function socketOnEnd(this: TaggedSocket): void {
+  this[kConn]!._lost(null);
+}
+
+function socketOnError(this: TaggedSocket, err: Error): void {
+  this[kConn]!._lost(err);
+}
+
+function socketOnClose(this: TaggedSocket): void {
+  this[kConn]!._lost(null);
+}
+
+function socketOnTimeout(this: TaggedSocket): void {
+  const conn = this[kConn]!;
+  const sink = conn.sink;
+  if (sink !== null) sink.onTimeout(conn);
+}
+
+/** A TCP or TLS socket plus the bookkeeping a pool needs. */
+export class Connection {
+  /** The socket. */
+  readonly socket: net.Socket;
+  /** The ALPN protocol negotiated (`'h2'`, `'http/1.1'`) or `null`. */
+  readonly alpnProtocol: string | null;
+  /** Current receiver of socket events, or `null` while idle. */
+  sink: ConnectionSink | null;
+  /** Told when the connection dies while idle. */
+  owner: ConnectionOwner | null;
+  /** The socket ended, errored or closed. */
+  closed: boolean;
+  /** The socket error, if any. */
+  error: Error | null;
+  /** `performance.now()` when it last became idle. */
+  idleSince: number;
+  /** How long the server promised to keep it open (`Keep-Alive: timeout`), or -1. */
+  keepAliveMs: number;
+  /** How many requests it has carried. */
+  uses: number;
+  /** Protocol state attached by the layer above (e.g. the HTTP/1.1 parser). */
+  state: unknown;
+  #readTimeout: number;
+  #notified: boolean;
+
+  constructor(socket: net.Socket, alpnProtocol: string | null) {
+    this.socket = socket;
+    this.alpnProtocol = alpnProtocol;
+    this.sink = null;
+    this.owner = null;
+    this.closed = false;
+    this.error = null;
+    this.idleSince = 0;
+    this.keepAliveMs = -1;
+    this.uses = 0;
+    this.state = null;
+    this.#readTimeout = 0;
+    this.#notified = false;
+    (socket as TaggedSocket)[kConn] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+    socket.on('timeout', socketOnTimeout);
+  }
+
+  /** Report the end of the socket once: to the sink if busy, else to the owner. @internal */
+  _lost(err: Error | null): void {
+    if (err !== null && this.error === null) this.error = err;
+    if (this.#notified) return;
+    this.#notified = true;
+    this.closed = true;
+    const sink = this.sink;
+    if (sink !== null) sink.onClose(this, this.error);
+    else {
+      if (!this.socket.destroyed) this.socket.destroy();
+      const owner = this.owner;
+      if (owner !== null) {
+        this.owner = null;
+        owner.connectionLost(this);
+      }
+    }
+  }
+
+  /** Whether the socket still looks usable (cheap: no I/O). */
+  get alive(): boolean {
+    const s = this.socket;
+    return !this.closed && !s.destroyed && s.writable && s.readable;
+  }
+
+  /** Set the idle-read timeout (0 = none); only touches the socket when the value changes. */
+  setReadTimeout(ms: number): void {
+    if (ms !== this.#readTimeout) {
+      this.#readTimeout = ms;
+      this.socket.setTimeout(ms > 0 && ms !== Number.POSITIVE_INFINITY ? ms : 0);
+    }
+  }
+
+  /** Keep (`true`) or stop keeping (`false`) the event loop alive for this socket. */
+  ref(on: boolean): void {
+    if (on) this.socket.ref();
+    else this.socket.unref();
+  }
+
+  /** Close the socket now. */
+  destroy(err?: Error): void {
+    this.closed = true;
+    if (!this.socket.destroyed) this.socket.destroy(err);
+  }
+}
+
+function defaultPort(secure: boolean): number {
+  return secure ? 443 : 80;
+}
+
+/**
+ * Open a connection: TCP, then TLS when `secure` (SNI, verification on,
+ * TLS 1.2 minimum, optional pins and ALPN). Rejects with NetworkError,
+ * TlsError, ConnectTimeout or AbortError; never leaves a socket behind.
+ */
+export function connect(opts: ConnectOptions): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    const signal = opts.signal ?? null;
+    if (signal?.aborted) {
+      reject(new AbortError('request aborted', { cause: signal.reason }));
+      return;
+    }
+    const port = opts.port || defaultPort(opts.secure);
+    const host = opts.host;
+    const t = opts.tls ?? {};
+    let socket: net.Socket;
+    let sessionKey = '';
+    if (opts.secure) {
+      const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+      sessionKey = `${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}`;
+      const useCache = t.sessionCache !== false && !t.pfx && !t.cert;
+      const options: tls.ConnectionOptions = {
+        host,
+        port,
+        servername,
+        ca: t.ca,
+        cert: t.cert,
+        key: t.key,
+        pfx: t.pfx,
+        passphrase: t.passphrase,
+        rejectUnauthorized: t.rejectUnauthorized !== false,
+        minVersion: t.minVersion ?? 'TLSv1.2',
+        ALPNProtocols: opts.alpn ?? undefined,
+        session: useCache ? getTlsSession(sessionKey) : undefined,
+        socket: opts.socket ?? undefined,
+      };
+      if (t.servername !== undefined && net.isIP(t.servername) === 0) {
+        const name = t.servername;
+        options.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
+      }
+      socket = tls.connect(options);
+      if (useCache) socket.on('session', (s: Buffer) => storeTlsSession(sessionKey, s));
+    } else {
+      socket = opts.socket ?? net.connect({ host, port, noDelay: true });
+    }
+    let timer: NodeJS.Timeout | null = null;
+    let done = false;
+    const finish = (err: NetworkError | ConnectTimeout | AbortError | null): void => {
+      if (done) return;
+      done = true;
+      if (timer !== null) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.removeListener('error', onError);
+      socket.removeListener(opts.secure ? 'secureConnect' : 'connect', onConnect);
+      if (err !== null) {
+        socket.destroy();
+        reject(err);
+        return;
+      }
+      socket.setNoDelay(true);
+      const alpn = opts.secure ? (socket as tls.TLSSocket).alpnProtocol : null;
+      resolve(new Connection(socket, typeof alpn === 'string' ? alpn : null));
+    };
+    const onError = (err: Error): void => finish(fromSocketError(err, `connecting to ${host}:${port}`));
+    const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
+    const onConnect = (): void => {
+      if (opts.secure && t.pins && t.pins.length > 0) {
+        const pinErr = checkPins(socket as tls.TLSSocket, t.pins, host);
+        if (pinErr !== null) {
+          finish(pinErr);
+          return;
+        }
+      }
+      finish(null);
+    };
+    socket.on('error', onError);
+    if (opts.secure) socket.once('secureConnect', onConnect);
+    else if (opts.socket) queueMicrotask(onConnect);
+    else socket.once('connect', onConnect);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const ms = opts.connectTimeoutMs ?? 0;
+    if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(
+        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms`, { timeoutMs: ms })),
+        ms,
+      );
+    }
+  });
+}

@@ -1,7 +1,9 @@
-// Runs the compiled test suite with Node's own test runner under c8 coverage.
-// Usage: node scripts/run-tests.mjs [substring filters...]
+// Runs the compiled test suite (build/test/**/*.test.js) with Node's own test
+// runner, under c8 line coverage of src/ (mapped through source maps), and
+// ends with the runner's totals as a plain "N passed, N failed" line.
+// Usage: node scripts/run-tests.mjs [substring filters...]   (filters skip coverage)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function collect(dir, out) {
@@ -16,8 +18,42 @@ function collect(dir, out) {
 const filters = process.argv.slice(2);
 let files = collect('build/test', []).sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
-const nodeArgs = ['--expose-gc', '--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=60000', '--test-reporter=spec', ...files];
-const c8 = ['node_modules/c8/bin/c8.js', '--reporter=text-summary', '--reporter=text', '--include=src/**', '--exclude=src/cli/**', '--all=false', '--temp-directory=coverage/tmp', process.execPath, ...nodeArgs];
+rmSync('coverage', { recursive: true, force: true });
+mkdirSync('coverage', { recursive: true });
+const tap = join('coverage', 'results.tap');
+const nodeArgs = [
+  '--expose-gc',
+  '--enable-source-maps',
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=120000',
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tap}`,
+  ...files,
+];
 const withCoverage = filters.length === 0 && process.env.REQIVO_NO_COVERAGE !== '1';
+const c8 = [
+  'node_modules/c8/bin/c8.js',
+  '--reporter=text',
+  '--reporter=text-summary',
+  '--include=build/src/**',
+  '--include=src/**',
+  '--exclude=**/cli/**',
+  '--temp-directory=coverage/tmp',
+  process.execPath,
+  ...nodeArgs,
+];
 const r = spawnSync(process.execPath, withCoverage ? c8 : nodeArgs, { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+let passed = 0;
+let failed = 0;
+try {
+  const text = readFileSync(tap, 'utf8');
+  passed = Number(/^# pass (\d+)$/m.exec(text)?.[1] ?? 0);
+  failed = Number(/^# fail (\d+)$/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)$/m.exec(text)?.[1] ?? 0);
+} catch {
+  failed = 1;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(r.status !== 0 || failed > 0 ? 1 : 0);

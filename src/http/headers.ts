@@ -68,7 +68,9 @@ export class Headers implements Iterable<[string, string]> {
       return;
     }
     if (typeof (init as { forEach?: unknown }).forEach === 'function' && !(init.constructor === Object)) {
-      (init as { forEach(cb: (v: string, n: string) => void): void }).forEach((v, n) => this.append(n, v));
+      (init as { forEach(cb: (v: string, n: string) => void): void }).forEach((v, n) => {
+        this.append(n, v);
+      });
       return;
     }
     const rec = init as Record<string, string | number | readonly string[] | undefined | null>;

@@ -1,0 +1,57 @@
+/**
+ * Runs every ```js block of the README's Quick start against a local server,
+ * through the published entry point (`import … from 'reqivo'` resolves via
+ * package.json "exports" to dist/), so the README never rots.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '../src/testing/server.js';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let server: TestServer;
+
+before(async () => {
+  server = await startTestServer({
+    'GET /users/1': { json: { id: 1, name: 'Ada' } },
+    'POST /users': (req) => ({ status: 201, json: JSON.parse(req.body.toString()) }),
+    'GET /big': { body: 'x'.repeat(300_000) },
+    'GET /slow': { delayMs: 1000, body: 'late' },
+    'GET /me': (req) => ({ json: { auth: req.headers.authorization, id: req.headers['x-request-id'] } }),
+  });
+});
+after(() => server.close());
+
+function blocks(): string[] {
+  const md = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = md.slice(md.indexOf('## Quick start'), md.indexOf('## What you get'));
+  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+test('the README quick start has examples', () => {
+  assert.ok(blocks().length >= 4);
+});
+
+const expected: RegExp[] = [
+  /^200 true application\/json\nAda\n$/,
+  /"name":"Ada"/,
+  /^downloaded 300000 bytes\n$/,
+  /^too slow: GET http:\/\/127\.0\.0\.1:\d+\/slow: /,
+  /^200 http:\/\/127\.0\.0\.1:\d+\/me\n\{ auth: 'Bearer secret-token', id: '42' \}\n$/,
+];
+
+for (const [i, code] of blocks().entries()) {
+  test(`README example ${i + 1} runs`, async () => {
+    const dir = join(root, 'build', 'readme');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `example-${i + 1}.mjs`);
+    writeFileSync(file, code.replaceAll('http://127.0.0.1:8080', server.url));
+    const { stdout } = await run(process.execPath, [file], { timeout: 20_000 });
+    assert.match(stdout, expected[i] ?? /[\s\S]*/);
+  });
+}

@@ -17,6 +17,15 @@ import type { Progress, Timeout } from './options.js';
 import { Response } from './response.js';
 import { type BodySink, type FlowControl, StreamResponse } from './stream-response.js';
 
+/**
+ * A hop served by a multiplexed transport (an HTTP/2 stream). It drives the
+ * call as its {@link Exchange} and is the call's FlowControl while in flight.
+ */
+export interface MuxHop extends FlowControl {
+  /** Begin; `h1` runs the hop over HTTP/1.1 instead (the origin turned out not to speak h2). */
+  start(exchange: Exchange, h1: () => void): void;
+}
+
 /** What the body of a hop is wrapped in before it reaches the response (decoding, progress). */
 export type BodyWrapper = (sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl) => BodySink;
 
@@ -31,6 +40,8 @@ export class Call implements Exchange, BodySink {
   readonly signal: AbortSignal | null;
   /** Whether the caller wants a StreamResponse. */
   readonly streaming: boolean;
+  /** Per-request proxy override (`RequestOptions.proxy`); undefined uses the session's. */
+  proxy: string | false | undefined;
   /** Decide per head whether to buffer a streaming hop (e.g. a redirect to follow). */
   bufferStatus: ((status: number, headers: Headers) => boolean) | null;
   wrapBody: BodyWrapper | null;
@@ -63,6 +74,7 @@ export class Call implements Exchange, BodySink {
     this.limits = limits;
     this.signal = signal;
     this.streaming = streaming;
+    this.proxy = undefined;
     this.bufferStatus = null;
     this.wrapBody = null;
     this.onDownloadProgress = null;
@@ -141,7 +153,7 @@ export class Call implements Exchange, BodySink {
    * Run one hop on `origin`: write `head` (+ `body`) on a pooled connection
    * and resolve with the response.
    */
-  hop(origin: OriginPool, head: string, body: RequestBody | null, fresh: boolean): Promise<Response | StreamResponse> {
+  hop(origin: OriginPool, head: string, body: RequestBody | null, fresh: boolean, mux: MuxHop | null = null): Promise<Response | StreamResponse> {
     return new Promise<Response | StreamResponse>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -153,20 +165,35 @@ export class Call implements Exchange, BodySink {
         this.#settleError(this.#failure);
         return;
       }
-      const conn = fresh ? null : origin.takeIdle();
-      if (conn !== null) this.#send(conn, origin, head, body);
-      else {
-        origin.acquire(this.signal, this.timeout.connect).then(
-          (c) => {
-            if (this.#failure !== null) {
-              origin.release(c, true);
-              this.#settleError(this.#failure);
-            } else this.#send(c, origin, head, body);
-          },
-          (err: Error) => this.#settleError(err),
-        );
+      if (mux !== null) {
+        // HTTP/2: the stream drives this call; it falls back to HTTP/1.1 when the origin turns out not to speak h2.
+        this.#flow = mux;
+        mux.start(this, () => this.#h1(origin, head, body, fresh));
+        return;
       }
+      this.#h1(origin, head, body, fresh);
     });
+  }
+
+  #h1(origin: OriginPool, head: string, body: RequestBody | null, fresh: boolean): void {
+    this.#flow = null;
+    if (this.#failure !== null) {
+      this.#settleError(this.#failure);
+      return;
+    }
+    const conn = fresh ? null : origin.takeIdle();
+    if (conn !== null) this.#send(conn, origin, head, body);
+    else {
+      origin.acquire(this.signal, this.timeout.connect).then(
+        (c) => {
+          if (this.#failure !== null) {
+            origin.release(c, true);
+            this.#settleError(this.#failure);
+          } else this.#send(c, origin, head, body);
+        },
+        (err: Error) => this.#settleError(err),
+      );
+    }
   }
 
   #send(conn: Connection, origin: OriginPool, head: string, body: RequestBody | null): void {

@@ -14,6 +14,7 @@ import type { ParserHandler, ParserLimits } from '../http/parser.js';
 import { ResponseParser } from '../http/parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
+import { tlsFailure } from '../transport/tls-errors.js';
 import type { RequestBody } from './body.js';
 import type { BodySink, FlowControl } from './stream-response.js';
 
@@ -186,7 +187,9 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     const reused = this.conn.uses > 1;
     const what = parser.inBody ? 'before the response body ended' : started ? 'before the response head ended' : 'before any response';
     const text = err !== null ? `connection failed ${what}: ${err.message}` : `connection closed by the server ${what}`;
-    this.#fail(new NetworkError(text, { cause: err ?? undefined }), !started && reused);
+    // A TLS 1.3 server rejects a client certificate after the handshake: report it as the TlsError it is.
+    const tls = err !== null ? tlsFailure(err, `waiting for the response (${what})`) : null;
+    this.#fail(tls ?? new NetworkError(text, { cause: err ?? undefined }), !started && reused && tls === null);
   }
 
   /** @internal */
@@ -231,6 +234,14 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     const body = this.#body;
     this.#exchange = null;
     this.#body = null;
+    if (body !== null && body.onWireEnd !== undefined) {
+      // The sink still works on the body (content decoding): the connection
+      // stays out of the pool until it settles, so a failure closes it.
+      const conn = this.conn;
+      const keepAlive = this.parser.keepAlive;
+      body.onWireEnd((reusable) => this.origin.release(conn, keepAlive && reusable));
+      return;
+    }
     this.origin.release(this.conn, this.parser.keepAlive);
     body?.onEnd();
   }

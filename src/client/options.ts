@@ -37,10 +37,17 @@ export interface RetryOptions {
   methods?: readonly string[];
   /** Statuses retried (default 408 413 429 500 502 503 504). */
   statusCodes?: readonly number[];
-  /** Delay before retry `attempt` (1-based) in ms, or options of the default exponential backoff. */
+  /**
+   * Delay before retry `attempt` (1-based) in ms, or options of the default
+   * exponential backoff: `baseMs * factor^(attempt-1)` capped at `maxMs`,
+   * spread by ±`jitter` (defaults 100 ms, 10000 ms, 2, 0.2). A `Retry-After`
+   * header on the response wins over the backoff.
+   */
   backoff?: ((attempt: number) => number) | { baseMs?: number; maxMs?: number; factor?: number; jitter?: number };
-  /** Also retry on network errors and timeouts of retryable methods (default true). */
+  /** Also retry on network errors and connect/read timeouts of retryable methods (default true). */
   onNetworkError?: boolean;
+  /** Longest `Retry-After` honoured, in ms (default 60000); a longer one returns the response without retrying. */
+  maxRetryAfter?: number;
 }
 
 /** Query parameters: a record of scalars or arrays, or URLSearchParams. */

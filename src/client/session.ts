@@ -12,8 +12,15 @@ import type { TlsOptions } from '../transport/connection.js';
 import { Pool } from '../transport/pool.js';
 import { RequestBody, toRequestBody } from './body.js';
 import { Call } from './call.js';
+import { H2Origin, H2Stream } from './h2.js';
+import { type Http2Mode, ProxySetting, routeFor, toHttp2Mode, withProxyAuthorization } from './route.js';
+import { connectVia, ProxyError, proxyDisplay } from '../transport/proxy.js';
 import { CookieJar } from './cookies.js';
 import { basicAuthorization } from './digest.js';
+import { DigestAuthState, staticAuthorization } from './auth.js';
+import { ACCEPT_ENCODING, ContentDecoder, decodingsOf } from '../http/decode.js';
+import { withUploadProgress } from './progress.js';
+import { RetryPolicy } from './retry.js';
 import {
   type AuthOptions,
   DEFAULT_TIMEOUT,
@@ -25,8 +32,8 @@ import {
 } from './options.js';
 import { PreparedRequest } from './prepared.js';
 import { isRedirect, nextHop, stripForRedirect } from './redirects.js';
-import type { Response } from './response.js';
-import type { StreamResponse } from './stream-response.js';
+import { Response } from './response.js';
+import { type BodySink, type FlowControl, StreamResponse } from './stream-response.js';
 import { displayUrl, originKey, resolveUrl } from './url.js';
 import { VERSION } from '../version.js';
 
@@ -54,6 +61,11 @@ export class Session {
   readonly #maxRedirects: number;
   #auth: AuthOptions | null;
   #closed: boolean;
+  readonly #retry: RetryPolicy | null;
+  readonly #decompress: boolean;
+  readonly #digest: DigestAuthState;
+  readonly #http2: Http2Mode;
+  readonly #proxy: ProxySetting;
 
   constructor(options: SessionOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
@@ -66,6 +78,8 @@ export class Session {
       ['user-agent', `reqivo/${VERSION}`],
       ['accept', '*/*'],
     ]);
+    this.#decompress = options.decompress ?? true;
+    if (this.#decompress) h._set('accept-encoding', ACCEPT_ENCODING);
     if (options.headers !== undefined) mergeInto(h, options.headers);
     this.#headers = h;
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
@@ -75,9 +89,14 @@ export class Session {
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#auth = options.auth ?? null;
     this.#closed = false;
+    this.#retry = options.retry !== undefined ? new RetryPolicy(options.retry) : null;
+    this.#digest = new DigestAuthState();
     this.cookies = options.cookies === false ? null : new CookieJar();
     this.hooks = { request: [], response: [] };
     this._pool = new Pool(options.pool);
+    this.#http2 = toHttp2Mode(options.http2);
+    this.#proxy = new ProxySetting(options.proxy);
+    this._pool.connector = connectVia;
   }
 
   /** Default headers sent with every request (a live object: changes apply to later requests). */
@@ -168,11 +187,16 @@ export class Session {
     let url: URL;
     let headers: Headers;
     let body: RequestBody | null;
+    let retry: RetryPolicy | null;
+    let auth: AuthOptions | null;
     try {
       url = resolveUrl(input, this.#baseUrl, opts.query);
       headers = new Headers(this.#headers);
       if (opts.headers !== undefined) mergeInto(headers, opts.headers);
       body = toRequestBody(opts);
+      retry = opts.retry === undefined ? this.#retry : opts.retry === false ? null : new RetryPolicy(opts.retry);
+      auth = opts.auth === undefined ? this.#auth : opts.auth;
+      this.#applyAuth(url, method, headers, auth);
     } catch (err) {
       throw attachRequest(err as ReqivoError, method, where);
     }
@@ -183,13 +207,22 @@ export class Session {
         if (cl !== null && /^\d+$/.test(cl)) body = withLength(body, Number(cl));
       }
     }
-    this.#applyAuth(url, headers, opts.auth === undefined ? this.#auth : opts.auth);
+    const decompress = opts.decompress ?? this.#decompress;
+    // `decompress: false` on one request takes back the session's default Accept-Encoding (not one the caller set).
+    if (!decompress && headers.get('accept-encoding') === ACCEPT_ENCODING) headers.delete('accept-encoding');
     const timeout = toTimeout(opts.timeout, this.#timeout);
     const limits = toLimits(opts.limits, this.#limits);
     const call = new Call(method, displayUrl(url), timeout, limits, opts.signal ?? null, streaming);
+    const started = performance.now();
+    call.proxy = opts.proxy;
     let handedOff = false;
     try {
+      // Cookies before the hooks, so that they see every header that will be sent.
+      const userCookie = headers.get('cookie');
+      this.#applyCookies(url, headers, userCookie, null);
+      let hookCookie: string | null = null;
       if (this.hooks.request.length > 0) {
+        const before = headers.get('cookie');
         const req = await this.#runRequestHooks(new PreparedRequest(method, url.href, headers, opts.body ?? null, body));
         method = req.method.toUpperCase();
         checkMethod(method);
@@ -198,61 +231,142 @@ export class Session {
         body = req._resolveBody();
         call.method = method;
         call.url = displayUrl(url);
+        // A hook that rewrote the Cookie header owns it (until the origin changes).
+        const after = headers.get('cookie');
+        if (after !== before) hookCookie = after ?? '';
       }
-      const follow = opts.followRedirects ?? this.#followRedirects;
-      const maxRedirects = opts.maxRedirects ?? this.#maxRedirects;
-      if (streaming && follow) call.bufferStatus = (status, h) => isRedirect(status) && h.has('location');
-      call.onDownloadProgress = opts.onDownloadProgress ?? null;
-      const chain: string[] = [];
-      const seen = new Set<string>();
-      let userCookie = headers.get('cookie');
-      for (;;) {
-        call.check();
-        this.#applyCookies(url, headers, userCookie);
-        const res = await this.#hop(call, url, method, headers, body);
-        if (this.cookies !== null) {
-          const setCookies = res.headers.getSetCookie();
-          if (setCookies.length > 0) for (const sc of setCookies) this.cookies.setCookie(sc, url);
-        }
-        const location = res.headers.get('location');
-        if (follow && isRedirect(res.status) && location !== null) {
-          if (chain.length >= maxRedirects) {
-            throw new TooManyRedirects(`exceeded maxRedirects (${maxRedirects}); last Location ${location}`);
-          }
-          const step = nextHop(url, method, res.status, location, opts.allowInsecureRedirects === true);
-          const key = `${method} ${url.href} ${headers.get('cookie') ?? ''}`;
-          seen.add(key);
-          chain.push(displayUrl(url));
-          if (step.dropBody) body = null;
-          else if (body !== null && body.stream !== null && !body.replayable) {
-            throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);
-          }
-          stripForRedirect(headers, step);
-          if (step.crossOrigin) userCookie = null;
-          method = step.method;
-          url = step.url;
-          call.method = method;
-          call.url = displayUrl(url);
-          this.#applyCookies(url, headers, userCookie);
-          if (seen.has(`${method} ${url.href} ${headers.get('cookie') ?? ''}`)) {
-            throw new RedirectLoopError(`redirect loop: ${url.href} was already requested in this chain`);
-          }
-          continue;
-        }
-        let out: Response | StreamResponse = res;
-        if (chain.length > 0) out.redirects = chain;
-        for (const hook of this.hooks.response) {
-          const r = await hook(out);
-          if (r !== undefined && r !== null) out = r;
-        }
-        if (!streaming) call.finish();
+      if (body !== null && opts.onUploadProgress !== undefined) body = withUploadProgress(body, opts.onUploadProgress);
+      return await this.#follow(call, started, method, url, headers, body, userCookie, hookCookie, {
+        opts,
+        streaming,
+        retry,
+        digest: auth !== null && auth.type === 'digest' ? auth : null,
+        decompress,
+      }, () => {
         handedOff = true;
-        return out;
-      }
+      });
     } catch (err) {
       throw this.#wrap(err, call);
     } finally {
       if (!handedOff) call.finish();
+    }
+  }
+
+  /** The redirect / auth-challenge / retry loop around {@link #hop}; returns the final response. */
+  async #follow(
+    call: Call,
+    started: number,
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: RequestBody | null,
+    userCookie: string | null,
+    hookCookie: string | null,
+    ctx: FlowContext,
+    handOff: () => void,
+  ): Promise<Response | StreamResponse> {
+    const { opts, streaming, retry, digest } = ctx;
+    const follow = opts.followRedirects ?? this.#followRedirects;
+    const maxRedirects = opts.maxRedirects ?? this.#maxRedirects;
+    const startOrigin = originKey(url);
+    const chain: string[] = [];
+    const seen = new Set<string>();
+    let retries = 0;
+    let digestAnswered = false;
+    call.wrapBody = ctx.decompress ? decodeBody : null;
+    call.onDownloadProgress = opts.onDownloadProgress ?? null;
+    if (streaming) {
+      // Responses the loop may act on are buffered (they are small, and the
+      // connection stays reusable); the final one is turned back into a stream.
+      call.bufferStatus = (status, h) =>
+        (follow && isRedirect(status) && h.has('location')) ||
+        (digest !== null && status === 401 && !digestAnswered) ||
+        (retry !== null && retries < retry.limit && retry.statusCodes.has(status));
+    }
+    for (;;) {
+      call.check();
+      this.#applyCookies(url, headers, userCookie, hookCookie);
+      let res: Response | StreamResponse;
+      try {
+        res = await this.#hop(call, url, method, headers, body);
+      } catch (err) {
+        // Network failures: retried only for a method the policy allows, with a body that can be sent again.
+        if (retry === null || retries >= retry.limit || call.failure !== null || !retry.allows(method, canResend(body))) throw err;
+        const delay = retry.delayForError(err, retries + 1);
+        if (delay < 0 || delay >= call.remaining(started)) throw err;
+        await pause(call, delay);
+        retries++;
+        continue;
+      }
+      if (this.cookies !== null) this.cookies.setCookiesFromResponse(res.headers, url);
+
+      // Digest (RFC 7616): answer the origin's challenge once, never another origin's.
+      if (res.status === 401 && digest !== null && !digestAnswered && canResend(body) && originKey(url) === startOrigin) {
+        digestAnswered = true;
+        const authorization = this.#digest.answer(digest, method, url, res.headers);
+        if (authorization !== null) {
+          await discard(res);
+          headers._set('authorization', authorization);
+          continue;
+        }
+      }
+
+      if (retry !== null && retries < retry.limit && retry.allows(method, canResend(body))) {
+        const delay = retry.delayForStatus(res.status, res.headers, retries + 1);
+        // Never past the total timeout: when the wait would pass it, the response stands.
+        if (delay >= 0 && delay < call.remaining(started)) {
+          await discard(res);
+          await pause(call, delay);
+          retries++;
+          continue;
+        }
+      }
+
+      const location = res.headers.get('location');
+      if (follow && isRedirect(res.status) && location !== null) {
+        if (chain.length >= maxRedirects) {
+          throw new TooManyRedirects(`exceeded maxRedirects (${maxRedirects}); last Location ${location}`);
+        }
+        const step = nextHop(url, method, res.status, location, opts.allowInsecureRedirects === true);
+        seen.add(`${method} ${url.href} ${headers.get('cookie') ?? ''}`);
+        chain.push(displayUrl(url));
+        if (step.dropBody) body = null;
+        else if (body !== null && !canResend(body)) {
+          throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);
+        }
+        await discard(res);
+        stripForRedirect(headers, step);
+        if (step.crossOrigin) {
+          userCookie = null;
+          hookCookie = null;
+        } else if (digest !== null && originKey(step.url) === startOrigin) {
+          // Digest signs the request URI: a same-origin redirect needs a fresh answer.
+          const authorization = this.#digest.preemptive(digest, step.method, step.url);
+          if (authorization !== null) headers._set('authorization', authorization);
+        }
+        digestAnswered = false;
+        method = step.method;
+        url = step.url;
+        call.method = method;
+        call.url = displayUrl(url);
+        this.#applyCookies(url, headers, userCookie, hookCookie);
+        if (seen.has(`${method} ${url.href} ${headers.get('cookie') ?? ''}`)) {
+          throw new RedirectLoopError(`redirect loop: ${url.href} was already requested in this chain`);
+        }
+        continue;
+      }
+
+      // A response buffered for the loop's sake goes back to a stream caller as a stream.
+      let out: Response | StreamResponse = streaming && res instanceof Response ? toStreamResponse(res) : res;
+      const settled = !streaming || out !== res;
+      if (chain.length > 0) out.redirects = chain;
+      for (const hook of this.hooks.response) {
+        const r = await hook(out);
+        if (r !== undefined && r !== null) out = r;
+      }
+      if (settled) call.finish();
+      handOff();
+      return out;
     }
   }
 
@@ -271,25 +385,39 @@ export class Session {
 
   /** One hop, retried once on a fresh connection when a reused one was found dead before any response byte. */
   async #hop(call: Call, url: URL, method: string, headers: Headers, body: RequestBody | null): Promise<Response | StreamResponse> {
-    const origin = this._pool.origin(originKey(url), {
-      secure: url.protocol === 'https:',
-      host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-      port: url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
-      tls: this.#tls,
-    });
-    const head = serializeRequestHead(method, url.pathname + url.search, url.host, headers._list, body === null ? null : body.length);
+    // Route: direct, forward proxy (absolute-form) or CONNECT tunnel; HTTP/2 when the origin speaks it.
+    const route = routeFor(url, this.#proxy.resolve(url, call.proxy), this.#http2, this.#tls);
+    const origin = this._pool.origin(route.key, route.connect);
+    const list = route.proxyAuthorization === null ? headers._list : withProxyAuthorization(headers._list, route.proxyAuthorization);
+    const head = serializeRequestHead(method, route.target, url.host, list, body === null ? null : body.length);
+    const mux =
+      route.h2 && origin.protocol !== 'http/1.1'
+        ? new H2Stream(H2Origin.of(origin, this._pool.options.maxIdleMs), method, url.protocol.slice(0, -1), url.host, route.target, list, body, call.timeout.read, call.limits, call.timeout.connect)
+        : null;
+    let res: Response | StreamResponse;
     try {
-      return await call.hop(origin, head, body, false);
+      res = await call.hop(origin, head, body, false, mux);
     } catch (err) {
       const stale = (err as { retryable?: boolean }).retryable === true;
       if (stale && IDEMPOTENT.has(method) && (body === null || body.replayable) && call.failure === null) {
-        return call.hop(origin, head, body, true);
-      }
-      throw err;
+        res = await call.hop(origin, head, body, true);
+      } else throw err;
     }
+    if (route.forward !== null && res.status === 407) {
+      if ('close' in res) await res.close();
+      const who = proxyDisplay(route.forward);
+      const msg = route.proxyAuthorization !== null ? `proxy ${who} refused the credentials (407 Proxy Authentication Required)` : `proxy ${who} requires authentication (407 Proxy Authentication Required) and the proxy URL has no credentials`;
+      throw new ProxyError(msg, who, 407);
+    }
+    return res;
   }
 
-  #applyCookies(url: URL, headers: Headers, userCookie: string | null): void {
+  #applyCookies(url: URL, headers: Headers, userCookie: string | null, hookCookie: string | null): void {
+    if (hookCookie !== null) {
+      if (hookCookie === '') headers.delete('cookie');
+      else headers._set('cookie', hookCookie);
+      return;
+    }
     if (this.cookies === null) return;
     const jar = this.cookies.getCookieHeader(url);
     const value = userCookie !== null && jar !== '' ? `${userCookie}; ${jar}` : (userCookie ?? jar);
@@ -297,19 +425,75 @@ export class Session {
     else headers._set('cookie', value);
   }
 
-  #applyAuth(url: URL, headers: Headers, auth: AuthOptions | null): void {
+  #applyAuth(url: URL, method: string, headers: Headers, auth: AuthOptions | null): void {
     if (headers.has('authorization')) return;
     if (url.username !== '' || url.password !== '') {
       headers._set('authorization', basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password)));
       return;
     }
     if (auth === null) return;
-    if (auth.type === 'basic') headers.set('authorization', basicAuthorization(auth.username, auth.password));
-    else if (auth.type === 'bearer') headers.set('authorization', `Bearer ${auth.token}`);
+    const value = auth.type === 'digest' ? this.#digest.preemptive(auth, method, url) : staticAuthorization(auth);
+    if (value !== null) headers.set('authorization', value);
   }
 }
 
 const EMPTY_OPTS: RequestOptions = Object.freeze({});
+
+/** What {@link Session} `#follow` needs besides the request itself. */
+interface FlowContext {
+  opts: RequestOptions;
+  streaming: boolean;
+  retry: RetryPolicy | null;
+  digest: (AuthOptions & { type: 'digest' }) | null;
+  decompress: boolean;
+}
+
+/** Whether the body (if any) can be sent again: replayable, or a one-shot stream not yet read. */
+function canResend(body: RequestBody | null): boolean {
+  return body === null || body.replayable || !body.used;
+}
+
+/** Wait `ms` before the next attempt; an abort of the request ends the wait early (the loop then throws). */
+function pause(call: Call, ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const signal = call.signal;
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Let go of a response the loop will not return (a streamed one is closed). */
+async function discard(res: Response | StreamResponse): Promise<void> {
+  if (res instanceof StreamResponse) await res.close();
+}
+
+/** A buffered response as a StreamResponse whose body has already arrived. */
+function toStreamResponse(res: Response): StreamResponse {
+  const s = new StreamResponse(res.status, res.reason, res.httpVersion, res.headers, res.url, res.method);
+  const b = res.body;
+  if (b.length > 0) s.onChunk(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  s.onEnd();
+  return s;
+}
+
+/** Call.wrapBody for `decompress`: decode gzip / deflate / br bodies on the fly (http/decode.ts). */
+function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl): BodySink {
+  const abort = (err: Error): void => flow.abort(err);
+  let codings: ReturnType<typeof decodingsOf>;
+  try {
+    codings = decodingsOf(headers.get('content-encoding'));
+  } catch (err) {
+    return ContentDecoder.failing(sink, err as Error, abort);
+  }
+  if (codings === null || codings.length === 0) return sink;
+  return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort);
+}
 
 function mergeInto(target: Headers, init: HeadersInit): void {
   const add = init instanceof Headers ? init : new Headers(init);

@@ -16,6 +16,12 @@ export interface BodySink {
   onEnd(): void;
   /** The body failed. */
   onError(err: Error): void;
+  /**
+   * Optional, instead of {@link onEnd} when the body ended on the wire: a sink
+   * that still transforms the body asynchronously (content decoding) calls
+   * `settle(reusable)` when done; the connection stays out of the pool until then.
+   */
+  onWireEnd?(settle: ((reusable: boolean) => void) | null): void;
 }
 
 /** Lets a body consumer slow down or stop the producer. */

@@ -7,9 +7,10 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { AbortError, ConnectTimeout, fromSocketError, type NetworkError } from '../errors.js';
+import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
 import { checkPins } from './pins.js';
-import { getTlsSession, storeTlsSession } from './tls-cache.js';
+import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
+import { tlsFailure } from './tls-errors.js';
 
 /** TLS options of a Session (API.md `tls`). */
 export interface TlsOptions {
@@ -31,7 +32,7 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
   /** Lowest TLS version accepted (default `'TLSv1.2'`). */
   minVersion?: tls.SecureVersion;
-  /** Reuse TLS sessions for faster handshakes (default `true`). */
+  /** Reuse TLS sessions for faster handshakes (default `true`; always off with `pins`, which need the full chain). */
   sessionCache?: boolean;
 }
 
@@ -183,6 +184,29 @@ export class Connection {
     else this.socket.unref();
   }
 
+  /**
+   * Hand the socket over to a new owner (an HTTP/2 session, a proxy tunnel):
+   * stop listening to it, pause it so no byte is lost, and mark this
+   * Connection closed. The socket is returned open.
+   */
+  detach(): net.Socket {
+    const s = this.socket;
+    s.pause();
+    s.removeListener('data', socketOnData);
+    s.removeListener('end', socketOnEnd);
+    s.removeListener('error', socketOnError);
+    s.removeListener('close', socketOnClose);
+    s.removeListener('timeout', socketOnTimeout);
+    (s as TaggedSocket)[kConn] = undefined;
+    if (this.#readTimeout !== 0) s.setTimeout(0);
+    this.#readTimeout = 0;
+    this.#notified = true;
+    this.closed = true;
+    this.sink = null;
+    this.owner = null;
+    return s;
+  }
+
   /** Close the socket now. */
   destroy(err?: Error): void {
     this.closed = true;
@@ -213,8 +237,10 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     let sessionKey = '';
     if (opts.secure) {
       const servername = t.servername ?? (net.isIP(host) ? undefined : host);
-      sessionKey = `${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}`;
-      const useCache = t.sessionCache !== false && !t.pfx && !t.cert;
+      // Keyed by the trust settings too: a resumed session skips verification.
+      sessionKey = `${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}:${tlsIdentity(opts.tls)}`;
+      // A resumed session carries no certificate chain to check pins against: pinned connections always handshake in full.
+      const useCache = t.sessionCache !== false && !(t.pins && t.pins.length > 0);
       const options: tls.ConnectionOptions = {
         host,
         port,
@@ -234,7 +260,13 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         const name = t.servername;
         options.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
       }
-      socket = tls.connect(options);
+      try {
+        socket = tls.connect(options);
+      } catch (err) {
+        // Bad CA, certificate, key, pfx or passphrase: createSecureContext throws before any I/O.
+        reject(new TlsError(`invalid TLS settings (tls.ca, tls.cert, tls.key, tls.pfx or tls.passphrase): ${(err as Error).message}`, { cause: err }));
+        return;
+      }
       if (useCache) socket.on('session', (s: Buffer) => storeTlsSession(sessionKey, s));
     } else {
       socket = opts.socket ?? net.connect({ host, port, noDelay: true });
@@ -257,7 +289,10 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       const alpn = opts.secure ? (socket as tls.TLSSocket).alpnProtocol : null;
       resolve(new Connection(socket, typeof alpn === 'string' ? alpn : null));
     };
-    const onError = (err: Error): void => finish(fromSocketError(err, `connecting to ${host}:${port}`));
+    const onError = (err: Error): void => {
+      const where = `connecting to ${host}:${port}`;
+      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where));
+    };
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
       if (opts.secure && t.pins && t.pins.length > 0) {

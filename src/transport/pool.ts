@@ -191,7 +191,6 @@ export class OriginPool implements ConnectionOwner {
     }
     conn.idleSince = performance.now();
     conn.owner = this;
-    conn.setReadTimeout(0);
     conn.ref(false);
     this.idle.push(conn);
     this.#pool._scheduleSweep();

@@ -1,0 +1,748 @@
+/**
+ * An RFC 6265 cookie jar with the RFC 6265bis hardening browsers ship:
+ * Secure cookies only from secure origins and never overwritten from insecure
+ * ones, `__Secure-` / `__Host-` prefixes, a 400-day cap on server lifetimes,
+ * and bounded memory (3000 cookies, 50 per domain, 4096 bytes per cookie).
+ *
+ * Cookies live in a `Map` keyed by cookie domain; a request looks up its
+ * host and each parent domain, so a lookup costs a handful of map reads no
+ * matter how many sites the jar knows. Time comes from an injectable clock.
+ *
+ * SameSite is parsed and stored but not enforced: a client has no
+ * "site for cookies" the way a browser tab has, so every matching cookie is
+ * sent, as curl and Python's http.cookiejar do.
+ * @module
+ */
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { InvalidRequestError } from '../errors.js';
+import type { Headers } from '../http/headers.js';
+
+/** The `SameSite` attribute of a cookie. */
+export type SameSite = 'Strict' | 'Lax' | 'None';
+
+/** A cookie as a plain object: what {@link CookieJar.getCookies} and {@link CookieJar.toJSON} return and {@link CookieJar.load} accepts. */
+export interface CookieData {
+  /** Cookie name (may be empty for a nameless cookie, RFC 6265bis). */
+  name: string;
+  /** Cookie value, verbatim (quotes included if the server sent them). */
+  value: string;
+  /** Lower-case domain, without a leading dot. */
+  domain: string;
+  /** Path the cookie applies to, always starting with `/`. */
+  path: string;
+  /** Expiry in ms since the epoch, or `null` for a session cookie. */
+  expires: number | null;
+  /** Only sent over https / wss. */
+  secure: boolean;
+  /** Set with HttpOnly (still sent on every HTTP request). */
+  httpOnly: boolean;
+  /** The SameSite attribute, or `null` when absent or unrecognised. */
+  sameSite: SameSite | null;
+  /** Sent only to exactly `domain` (no Domain attribute), not to its subdomains. */
+  hostOnly: boolean;
+  /** Creation time in ms since the epoch (kept when the cookie is replaced). */
+  creation: number;
+}
+
+/** Options of {@link CookieJar}'s constructor. */
+export interface CookieJarOptions {
+  /** Clock in ms since the epoch; defaults to `Date.now`. Inject one to test expiry. */
+  now?: () => number;
+}
+
+/** Options of {@link CookieJar.set}. Either `domain` or `url` is required. */
+export interface SetCookieOptions {
+  /** Domain of the cookie (leading dot ignored); a domain cookie unless `hostOnly`. */
+  domain?: string;
+  /** URL whose host becomes the cookie's host-only domain when `domain` is absent. */
+  url?: URL | string;
+  /** Make the cookie host-only even though `domain` is given. */
+  hostOnly?: boolean;
+  /** Cookie path; default `/`. */
+  path?: string;
+  /** Only send over https / wss. */
+  secure?: boolean;
+  /** Mark HttpOnly. */
+  httpOnly?: boolean;
+  /** SameSite attribute to store. */
+  sameSite?: SameSite | null;
+  /** Expiry as a Date or ms since the epoch; absent or null for a session cookie. */
+  expires?: Date | number | null;
+  /** Lifetime in seconds from now; wins over `expires`; `<= 0` deletes the cookie. */
+  maxAge?: number;
+}
+
+/** Largest number of cookies a jar keeps. */
+export const MAX_COOKIES = 3000;
+/** Largest number of cookies kept per domain. */
+export const MAX_COOKIES_PER_DOMAIN = 50;
+/** Largest name + value size, in UTF-8 bytes, of a cookie that is stored. */
+export const MAX_COOKIE_BYTES = 4096;
+const MAX_ATTRIBUTE_BYTES = 1024;
+/** RFC 6265bis §5.5: server-set lifetimes are capped at 400 days. */
+const MAX_AGE_CAP_MS = 400 * 24 * 3600 * 1000;
+
+/**
+ * Well-known multi-label public suffixes. Not the Public Suffix List (that
+ * would be a dependency or a 200 kB table): single-label suffixes (`com`,
+ * `localhost`) are refused by rule, and these common registries by name.
+ */
+const PUBLIC_SUFFIXES = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk', 'net.uk',
+  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au', 'co.nz', 'org.nz',
+  'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'co.kr', 'or.kr', 'com.cn', 'net.cn', 'org.cn',
+  'com.br', 'com.mx', 'com.ar', 'com.tr', 'com.tw', 'com.hk', 'com.sg', 'co.in', 'co.za',
+  'github.io', 'gitlab.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev',
+  'workers.dev', 'appspot.com', 'blogspot.com', 'cloudfront.net', 'azurewebsites.net',
+]);
+
+/** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). */
+class StoredCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  expires: number | null;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: SameSite | null;
+  hostOnly: boolean;
+  creation: number;
+  lastAccess: number;
+  /** Insertion counter: breaks creation-time ties so order is deterministic. */
+  seq: number;
+
+  constructor(name: string, value: string, domain: string, path: string, expires: number | null, secure: boolean, httpOnly: boolean, sameSite: SameSite | null, hostOnly: boolean, creation: number, seq: number) {
+    this.name = name;
+    this.value = value;
+    this.domain = domain;
+    this.path = path;
+    this.expires = expires;
+    this.secure = secure;
+    this.httpOnly = httpOnly;
+    this.sameSite = sameSite;
+    this.hostOnly = hostOnly;
+    this.creation = creation;
+    this.lastAccess = creation;
+    this.seq = seq;
+  }
+
+  toData(): CookieData {
+    return {
+      name: this.name,
+      value: this.value,
+      domain: this.domain,
+      path: this.path,
+      expires: this.expires,
+      secure: this.secure,
+      httpOnly: this.httpOnly,
+      sameSite: this.sameSite,
+      hostOnly: this.hostOnly,
+      creation: this.creation,
+    };
+  }
+}
+
+/** An RFC 6265 cookie store. Sessions keep one per session (`session.cookies`). */
+export class CookieJar {
+  #byDomain: Map<string, StoredCookie[]>;
+  #count: number;
+  #seq: number;
+  #now: () => number;
+
+  /** @param options `now`: the clock, for tests. */
+  constructor(options?: CookieJarOptions) {
+    this.#byDomain = new Map();
+    this.#count = 0;
+    this.#seq = 0;
+    this.#now = options?.now ?? Date.now;
+  }
+
+  /** Build a jar from {@link CookieJar.toJSON} output. Throws {@link InvalidRequestError} on a malformed entry. */
+  static fromJSON(cookies: readonly CookieData[], options?: CookieJarOptions): CookieJar {
+    const jar = new CookieJar(options);
+    jar.load(cookies);
+    return jar;
+  }
+
+  /** Number of unexpired cookies stored. */
+  get size(): number {
+    this.#purgeExpired(this.#now());
+    return this.#count;
+  }
+
+  /**
+   * Store one `Set-Cookie` header value received from `requestUrl`
+   * (RFC 6265 §5.2 parsing, §5.3 storage model, 6265bis hardening).
+   * Malformed or refused cookies are ignored, never thrown.
+   * @returns whether the cookie was stored (false when ignored, or when it only deleted an existing cookie).
+   * @throws {InvalidRequestError} when `requestUrl` is not a valid URL.
+   */
+  setCookie(setCookieHeader: string, requestUrl: URL | string): boolean {
+    const url = toUrl(requestUrl);
+    const host = url.hostname.toLowerCase();
+    if (host === '') return false;
+    const parsed = parseSetCookie(setCookieHeader);
+    if (parsed === null) return false;
+    const now = this.#now();
+    const secureOrigin = isSecureScheme(url.protocol);
+
+    // §5.3 step 3: Max-Age wins over Expires; 6265bis caps both at 400 days.
+    let expires: number | null = null;
+    if (parsed.maxAge !== null) expires = parsed.maxAge <= 0 ? -Infinity : now + Math.min(parsed.maxAge * 1000, MAX_AGE_CAP_MS);
+    else if (parsed.expires !== null) expires = Math.min(parsed.expires, now + MAX_AGE_CAP_MS);
+
+    // §5.3 steps 4–6: Domain.
+    let domain = host;
+    let hostOnly = true;
+    if (parsed.domain !== null) {
+      const d = canonicalDomain(parsed.domain);
+      if (d === null) return false;
+      const hostIsIp = isIpHost(host);
+      if (hostIsIp || isIpHost(d)) {
+        // An IP address has no parent domains: only the exact address, host-only.
+        if (stripBrackets(d) !== stripBrackets(host)) return false;
+      } else if (isPublicSuffix(d)) {
+        if (d !== host) return false;
+      } else {
+        if (!domainMatch(host, d)) return false;
+        hostOnly = false;
+        domain = d;
+      }
+    }
+
+    const path = parsed.path !== null && parsed.path.startsWith('/') ? parsed.path : defaultPath(url.pathname);
+    // 6265bis §5.7 step 8: only secure origins may set Secure cookies.
+    if (parsed.secure && !secureOrigin) return false;
+    // 6265bis cookie prefixes (matched case-insensitively).
+    const lname = parsed.name.toLowerCase();
+    if (lname.startsWith('__secure-') && !parsed.secure) return false;
+    if (lname.startsWith('__host-') && (!parsed.secure || !hostOnly || parsed.domain !== null || path !== '/')) return false;
+    // 6265bis "leave secure cookies alone": an insecure origin may not shadow a Secure cookie.
+    if (!parsed.secure && !secureOrigin && this.#shadowsSecure(parsed.name, domain, path)) return false;
+
+    const cookie = new StoredCookie(parsed.name, parsed.value, domain, path, expires, parsed.secure, parsed.httpOnly, parsed.sameSite, hostOnly, now, 0);
+    return this.#store(cookie, now);
+  }
+
+  /**
+   * Store every `Set-Cookie` of a response.
+   * @param headers the response headers, or the raw `Set-Cookie` values.
+   * @returns how many cookies were stored.
+   */
+  setCookiesFromResponse(headers: Headers | readonly string[], url: URL | string): number {
+    const values = isStringArray(headers) ? headers : headers.getSetCookie();
+    if (values.length === 0) return 0;
+    const u = toUrl(url);
+    let stored = 0;
+    for (const v of values) if (this.setCookie(v, u)) stored++;
+    return stored;
+  }
+
+  /**
+   * The `Cookie` header value for a request to `url` (RFC 6265 §5.4): longer
+   * paths first, then older cookies; Secure cookies only over https / wss.
+   * Expired cookies are dropped; the sent cookies' last-access time is updated.
+   * @returns `''` when no cookie applies.
+   */
+  getCookieHeader(url: URL | string): string {
+    const now = this.#now();
+    const list = this.#matching(toUrl(url), now);
+    if (list.length === 0) return '';
+    let out = '';
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      c.lastAccess = now;
+      if (i > 0) out += '; ';
+      out += c.name === '' ? c.value : `${c.name}=${c.value}`;
+    }
+    return out;
+  }
+
+  /**
+   * Unexpired cookies as plain objects: those a request to `url` would send, in
+   * sending order, or every cookie when `url` is absent. Does not count as an access.
+   */
+  getCookies(url?: URL | string): CookieData[] {
+    const now = this.#now();
+    if (url !== undefined) return this.#matching(toUrl(url), now).map((c) => c.toData());
+    this.#purgeExpired(now);
+    const out: CookieData[] = [];
+    for (const list of this.#byDomain.values()) for (const c of list) out.push(c.toData());
+    return out;
+  }
+
+  /**
+   * Add or replace a cookie by hand (no Set-Cookie parsing, no origin checks).
+   * @throws {InvalidRequestError} on a name or value that cannot go in a Cookie header, or neither `domain` nor `url`.
+   */
+  set(name: string, value: string, options: SetCookieOptions): this {
+    if (name === '' || !isValidCookieName(name)) throw new InvalidRequestError(`invalid cookie name ${JSON.stringify(name)}`);
+    if (!isValidCookieValue(value)) throw new InvalidRequestError(`invalid value for cookie ${name}: ';', CTLs and non-latin1 characters are not allowed`);
+    if (cookieBytes(name, value) > MAX_COOKIE_BYTES) throw new InvalidRequestError(`cookie ${name} is larger than ${MAX_COOKIE_BYTES} bytes`);
+    const now = this.#now();
+    let domain: string | null;
+    let hostOnly = options.hostOnly === true;
+    if (options.domain !== undefined && options.domain !== '') {
+      domain = canonicalDomain(options.domain.startsWith('.') ? options.domain.slice(1) : options.domain);
+      if (domain === null) throw new InvalidRequestError(`invalid cookie domain ${JSON.stringify(options.domain)}`);
+      if (isIpHost(domain)) hostOnly = true;
+    } else if (options.url !== undefined) {
+      domain = toUrl(options.url).hostname.toLowerCase();
+      hostOnly = true;
+    } else {
+      throw new InvalidRequestError(`cookie ${name}: a domain or a url is required`);
+    }
+    if (domain === '') throw new InvalidRequestError(`cookie ${name}: the url has no host`);
+    const path = options.path ?? '/';
+    if (!path.startsWith('/') || !isValidCookieValue(path)) throw new InvalidRequestError(`invalid cookie path ${JSON.stringify(path)}`);
+    let expires: number | null = null;
+    if (options.maxAge !== undefined) expires = options.maxAge <= 0 ? -Infinity : now + options.maxAge * 1000;
+    else if (options.expires != null) expires = typeof options.expires === 'number' ? options.expires : options.expires.getTime();
+    if (expires !== null && Number.isNaN(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
+    const cookie = new StoredCookie(name, value, domain, path, expires, options.secure === true, options.httpOnly === true, options.sameSite ?? null, hostOnly, now, 0);
+    this.#store(cookie, now);
+    return this;
+  }
+
+  /**
+   * Remove cookies named `name`, optionally only those of exactly `domain` and/or `path`.
+   * @returns whether any cookie was removed.
+   */
+  delete(name: string, options?: { domain?: string; path?: string }): boolean {
+    const domain = options?.domain !== undefined ? normaliseDomainArg(options.domain) : null;
+    const path = options?.path ?? null;
+    let removed = false;
+    const buckets = domain !== null ? [domain] : [...this.#byDomain.keys()];
+    for (const key of buckets) {
+      const list = this.#byDomain.get(key);
+      if (list === undefined) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const c = list[i]!;
+        if (c.name === name && (path === null || c.path === path)) {
+          this.#removeAt(key, list, i);
+          removed = true;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Remove every cookie, or those whose domain is `domain` or one of its subdomains. */
+  clear(domain?: string): void {
+    if (domain === undefined) {
+      this.#byDomain.clear();
+      this.#count = 0;
+      return;
+    }
+    const d = normaliseDomainArg(domain);
+    for (const [key, list] of this.#byDomain) {
+      if (key === d || (key.endsWith(`.${d}`) && !isIpHost(key))) {
+        this.#count -= list.length;
+        this.#byDomain.delete(key);
+      }
+    }
+  }
+
+  /** Every unexpired cookie as a plain object, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
+  toJSON(): CookieData[] {
+    return this.getCookies();
+  }
+
+  /**
+   * Add cookies exported by {@link CookieJar.toJSON} (replacing same name/domain/path); expired ones are skipped.
+   * @throws {InvalidRequestError} on a malformed entry (nothing after it is loaded).
+   */
+  load(cookies: readonly CookieData[]): this {
+    if (!Array.isArray(cookies)) throw new InvalidRequestError('cookies to load must be an array');
+    const now = this.#now();
+    for (const d of cookies) {
+      const c = fromData(d);
+      if (c === null) throw new InvalidRequestError(`invalid cookie entry ${safeJson(d)}`);
+      this.#store(c, now, true);
+    }
+    return this;
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  /** Cookies for a request, removing expired ones, in §5.4 order. */
+  #matching(url: URL, now: number): StoredCookie[] {
+    const host = url.hostname.toLowerCase();
+    const out: StoredCookie[] = [];
+    if (host === '' || this.#count === 0) return out;
+    const secure = isSecureScheme(url.protocol);
+    const reqPath = url.pathname === '' ? '/' : url.pathname;
+    let key = host;
+    const ip = isIpHost(host);
+    for (;;) {
+      const list = this.#byDomain.get(key);
+      if (list !== undefined) {
+        for (let i = list.length - 1; i >= 0; i--) {
+          const c = list[i]!;
+          if (c.expires !== null && c.expires <= now) {
+            this.#removeAt(key, list, i);
+            continue;
+          }
+          if (c.hostOnly && key !== host) continue;
+          if (c.secure && !secure) continue;
+          if (!pathMatch(reqPath, c.path)) continue;
+          out.push(c);
+        }
+      }
+      if (ip) break;
+      const dot = key.indexOf('.');
+      if (dot === -1) break;
+      key = key.slice(dot + 1);
+    }
+    if (out.length > 1) out.sort(sendOrder);
+    return out;
+  }
+
+  /** §5.3 steps 11–12 plus the memory bounds. */
+  #store(cookie: StoredCookie, now: number, keepTimes = false): boolean {
+    const name = cookie.name;
+    if (cookieBytes(name, cookie.value) > MAX_COOKIE_BYTES) return false;
+    let list = this.#byDomain.get(cookie.domain);
+    let old: StoredCookie | null = null;
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i]!;
+        if (c.name === name && c.path === cookie.path) {
+          old = c;
+          this.#removeAt(cookie.domain, list, i);
+          break;
+        }
+      }
+    }
+    if (cookie.expires !== null && cookie.expires <= now) return false;
+    if (old !== null && !keepTimes) {
+      cookie.creation = old.creation;
+      cookie.seq = old.seq;
+    } else cookie.seq = ++this.#seq;
+    list = this.#byDomain.get(cookie.domain);
+    if (list === undefined) {
+      list = [];
+      this.#byDomain.set(cookie.domain, list);
+    } else if (list.length >= MAX_COOKIES_PER_DOMAIN) {
+      this.#purgeList(cookie.domain, list, now);
+      if (list.length >= MAX_COOKIES_PER_DOMAIN) this.#removeAt(cookie.domain, list, lruIndex(list));
+      if (list.length === 0) this.#byDomain.set(cookie.domain, list);
+    }
+    list.push(cookie);
+    this.#count++;
+    if (this.#count > MAX_COOKIES) {
+      this.#purgeExpired(now);
+      while (this.#count > MAX_COOKIES) this.#evictGlobalLru(cookie);
+    }
+    return true;
+  }
+
+  /** 6265bis §5.7 step 15: is there a Secure cookie of this name the new cookie would shadow? */
+  #shadowsSecure(name: string, domain: string, path: string): boolean {
+    for (const [key, list] of this.#byDomain) {
+      if (!domainMatch(domain, key) && !domainMatch(key, domain)) continue;
+      for (const c of list) if (c.secure && c.name === name && pathMatch(path, c.path)) return true;
+    }
+    return false;
+  }
+
+  #removeAt(key: string, list: StoredCookie[], i: number): void {
+    list.splice(i, 1);
+    this.#count--;
+    if (list.length === 0) this.#byDomain.delete(key);
+  }
+
+  #purgeList(key: string, list: StoredCookie[], now: number): void {
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!.expires;
+      if (e !== null && e <= now) this.#removeAt(key, list, i);
+    }
+  }
+
+  #purgeExpired(now: number): void {
+    for (const [key, list] of this.#byDomain) this.#purgeList(key, list, now);
+  }
+
+  /** Drop the least recently used cookie of the whole jar, never `keep` (the one just stored). */
+  #evictGlobalLru(keep: StoredCookie): void {
+    let bestKey = '';
+    let bestList: StoredCookie[] | null = null;
+    let bestIndex = -1;
+    for (const [key, list] of this.#byDomain) {
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i]!;
+        if (c === keep) continue;
+        const b = bestList === null ? null : bestList[bestIndex]!;
+        if (b === null || c.lastAccess < b.lastAccess || (c.lastAccess === b.lastAccess && c.seq < b.seq)) {
+          bestKey = key;
+          bestList = list;
+          bestIndex = i;
+        }
+      }
+    }
+    if (bestList === null) return;
+    this.#removeAt(bestKey, bestList, bestIndex);
+  }
+}
+
+// ── Set-Cookie parsing (RFC 6265 §5.2) ──────────────────────────────────
+
+interface ParsedCookie {
+  name: string;
+  value: string;
+  expires: number | null;
+  maxAge: number | null;
+  domain: string | null;
+  path: string | null;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: SameSite | null;
+}
+
+/**
+ * Parse one Set-Cookie value per RFC 6265 §5.2 (6265bis details: nameless
+ * cookies, control characters refuse the cookie, oversized attributes are
+ * ignored). Returns `null` when the cookie must be ignored.
+ * @internal
+ */
+export function parseSetCookie(header: string): ParsedCookie | null {
+  // 6265bis §5.6 step 1: a control character other than HTAB refuses the cookie.
+  for (let i = 0; i < header.length; i++) {
+    const c = header.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return null;
+  }
+  const semi = header.indexOf(';');
+  const pair = semi === -1 ? header : header.slice(0, semi);
+  const eq = pair.indexOf('=');
+  const name = eq === -1 ? '' : trimWsp(pair.slice(0, eq));
+  const value = trimWsp(eq === -1 ? pair : pair.slice(eq + 1));
+  if (name === '' && value === '') return null;
+  if (cookieBytes(name, value) > MAX_COOKIE_BYTES) return null;
+  // A nameless cookie must not smuggle a prefixed name through its value.
+  if (name === '') {
+    const lv = value.toLowerCase();
+    if (lv.startsWith('__secure-') || lv.startsWith('__host-')) return null;
+  }
+  const out: ParsedCookie = { name, value, expires: null, maxAge: null, domain: null, path: null, secure: false, httpOnly: false, sameSite: null };
+  if (semi === -1) return out;
+  for (const av of header.slice(semi + 1).split(';')) {
+    const aeq = av.indexOf('=');
+    const attr = trimWsp(aeq === -1 ? av : av.slice(0, aeq)).toLowerCase();
+    const val = aeq === -1 ? '' : trimWsp(av.slice(aeq + 1));
+    if (val.length > MAX_ATTRIBUTE_BYTES && Buffer.byteLength(val) > MAX_ATTRIBUTE_BYTES) continue;
+    // Each recognised attribute overrides an earlier one of the same name (§5.3: the last one wins).
+    switch (attr) {
+      case 'expires': {
+        const t = parseCookieDate(val);
+        if (t !== null) out.expires = t;
+        break;
+      }
+      case 'max-age':
+        if (/^-?\d+$/.test(val)) out.maxAge = Number(val);
+        break;
+      case 'domain':
+        if (val !== '') out.domain = (val.startsWith('.') ? val.slice(1) : val).toLowerCase();
+        break;
+      case 'path':
+        out.path = val;
+        break;
+      case 'secure':
+        out.secure = true;
+        break;
+      case 'httponly':
+        out.httpOnly = true;
+        break;
+      case 'samesite': {
+        const s = val.toLowerCase();
+        out.sameSite = s === 'strict' ? 'Strict' : s === 'lax' ? 'Lax' : s === 'none' ? 'None' : null;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** §5.1.1 delimiter: %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E. */
+function isDateDelimiter(c: number): boolean {
+  return c === 0x09 || (c >= 0x20 && c <= 0x2f) || (c >= 0x3b && c <= 0x40) || (c >= 0x5b && c <= 0x60) || (c >= 0x7b && c <= 0x7e);
+}
+
+/**
+ * The RFC 6265 §5.1.1 cookie-date algorithm: finds a time, day, month and
+ * year among the tokens in any order, so every date format servers actually
+ * send parses. Returns ms since the epoch, or `null` for no valid date.
+ */
+export function parseCookieDate(input: string): number | null {
+  let hour = -1;
+  let minute = -1;
+  let second = -1;
+  let day = -1;
+  let month = -1;
+  let year = -1;
+  const n = input.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isDateDelimiter(input.charCodeAt(i))) i++;
+    const start = i;
+    while (i < n && !isDateDelimiter(input.charCodeAt(i))) i++;
+    if (i === start) break;
+    const token = input.slice(start, i);
+    let m: RegExpExecArray | null;
+    if (hour === -1 && (m = /^(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\D|$)/.exec(token)) !== null) {
+      hour = Number(m[1]);
+      minute = Number(m[2]);
+      second = Number(m[3]);
+    } else if (day === -1 && (m = /^(\d{1,2})(?:\D|$)/.exec(token)) !== null) {
+      day = Number(m[1]);
+    } else if (month === -1 && token.length >= 3 && MONTHS.includes(token.slice(0, 3).toLowerCase())) {
+      month = MONTHS.indexOf(token.slice(0, 3).toLowerCase());
+    } else if (year === -1 && (m = /^(\d{2,4})(?:\D|$)/.exec(token)) !== null) {
+      year = Number(m[1]);
+    }
+  }
+  if (year >= 70 && year <= 99) year += 1900;
+  else if (year >= 0 && year <= 69) year += 2000;
+  if (hour === -1 || day === -1 || month === -1 || year === -1) return null;
+  if (day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59) return null;
+  const t = Date.UTC(year, month, day, hour, minute, second);
+  // Reject dates that do not exist (Feb 30 rolls over in Date.UTC).
+  if (new Date(t).getUTCDate() !== day) return null;
+  return t;
+}
+
+// ── matching helpers (RFC 6265 §5.1.3, §5.1.4) ─────────────────────────
+
+/** §5.1.3: `host` domain-matches `domain` (equal, or a subdomain and not an IP address). */
+function domainMatch(host: string, domain: string): boolean {
+  if (host === domain) return true;
+  return host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 0x2e && !isIpHost(host);
+}
+
+/** §5.1.4 path-match. */
+function pathMatch(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath.charCodeAt(cookiePath.length) === 0x2f;
+}
+
+/** §5.1.4 default-path: the request path up to, not including, its last `/`. */
+function defaultPath(uriPath: string): string {
+  if (!uriPath.startsWith('/')) return '/';
+  const last = uriPath.lastIndexOf('/');
+  return last === 0 ? '/' : uriPath.slice(0, last);
+}
+
+/** §5.4 step 2: longer paths first, then earlier creation. */
+function sendOrder(a: StoredCookie, b: StoredCookie): number {
+  return b.path.length - a.path.length || a.creation - b.creation || a.seq - b.seq;
+}
+
+function lruIndex(list: StoredCookie[]): number {
+  let best = 0;
+  for (let i = 1; i < list.length; i++) {
+    const c = list[i]!;
+    const b = list[best]!;
+    if (c.lastAccess < b.lastAccess || (c.lastAccess === b.lastAccess && c.seq < b.seq)) best = i;
+  }
+  return best;
+}
+
+function isSecureScheme(protocol: string): boolean {
+  return protocol === 'https:' || protocol === 'wss:';
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function isIpHost(host: string): boolean {
+  return isIP(stripBrackets(host)) !== 0;
+}
+
+/** Single-label domains (`com`, `localhost`) and the well-known registries above. */
+function isPublicSuffix(domain: string): boolean {
+  return !domain.includes('.') || PUBLIC_SUFFIXES.has(domain);
+}
+
+/** Lower-case ASCII (punycode) form of a Domain attribute, or `null` when it is not a valid host. */
+function canonicalDomain(domain: string): string | null {
+  if (isIpHost(domain)) return domain.toLowerCase();
+  if (domain.endsWith('.') || domain.includes('..')) return null;
+  const ascii = domainToASCII(domain);
+  return ascii === '' ? null : ascii;
+}
+
+function normaliseDomainArg(domain: string): string {
+  const d = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
+  return canonicalDomain(d) ?? d;
+}
+
+function trimWsp(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function cookieBytes(name: string, value: string): number {
+  const n = name.length + value.length;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the exact count when it cannot matter.
+  return n * 3 <= MAX_COOKIE_BYTES ? n : Buffer.byteLength(name) + Buffer.byteLength(value);
+}
+
+function isValidCookieName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x3b || c === 0x3d || c === 0x2c) return false;
+  }
+  return true;
+}
+
+function isValidCookieValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x3b || c > 0xff) return false;
+  }
+  return true;
+}
+
+function toUrl(url: URL | string): URL {
+  if (url instanceof URL) return url;
+  try {
+    return new URL(url);
+  } catch (err) {
+    throw new InvalidRequestError(`invalid URL ${JSON.stringify(String(url))}`, { cause: err });
+  }
+}
+
+function isStringArray(h: Headers | readonly string[]): h is readonly string[] {
+  return Array.isArray(h);
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return String(JSON.stringify(v)).slice(0, 200);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Validate an imported plain cookie; `null` when malformed. */
+function fromData(d: CookieData): StoredCookie | null {
+  if (d === null || typeof d !== 'object') return null;
+  const { name, value, domain, path } = d;
+  if (typeof name !== 'string' || typeof value !== 'string' || typeof domain !== 'string' || typeof path !== 'string') return null;
+  if (!isValidCookieValue(name) || name.includes('=') || !isValidCookieValue(value) || !path.startsWith('/') || !isValidCookieValue(path)) return null;
+  const dom = canonicalDomain(domain.startsWith('.') ? domain.slice(1).toLowerCase() : domain.toLowerCase());
+  if (dom === null) return null;
+  const expires = d.expires ?? null;
+  if (expires !== null && (typeof expires !== 'number' || Number.isNaN(expires))) return null;
+  const creation = typeof d.creation === 'number' && Number.isFinite(d.creation) ? d.creation : 0;
+  const sameSite = d.sameSite === 'Strict' || d.sameSite === 'Lax' || d.sameSite === 'None' ? d.sameSite : null;
+  return new StoredCookie(name, value, dom, path, expires, d.secure === true, d.httpOnly === true, sameSite, d.hostOnly === true || isIpHost(dom), creation, 0);
+}

@@ -1,0 +1,448 @@
+/**
+ * HTTP proxies: which proxy a URL goes through ({@link proxyFor}, curl's
+ * `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` rules), and CONNECT
+ * tunnels ({@link openTunnel}) for https and WebSocket traffic.
+ *
+ * Plain-http requests through a proxy are not tunnelled: the client layer
+ * sends them to the proxy in absolute-form (`GET http://host/path HTTP/1.1`,
+ * RFC 9112 §3.2.2) with a `Proxy-Authorization` header built by
+ * {@link proxyAuthorization}.
+ *
+ * `NO_PROXY` follows curl: entries separated by commas or spaces, case
+ * insensitive; `*` alone bypasses every host; `example.com` and
+ * `.example.com` both match `example.com` and every subdomain (never
+ * `badexample.com`); `host:port` matches that port only; IP addresses match
+ * exactly, or by CIDR (`10.0.0.0/8`, `fd00::/8`).
+ * @module
+ */
+import net from 'node:net';
+import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError } from '../errors.js';
+import { type ParserHandler, ResponseParser } from '../http/parser.js';
+import { isValidHeaderValue } from '../http/syntax.js';
+import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
+
+/** Environment variables as `process.env` holds them. */
+export type ProxyEnvVars = Readonly<Record<string, string | undefined>>;
+
+/** The proxy (or the proxy's refusal) behind a failed tunnel. */
+export class ProxyError extends NetworkError {
+  /** The proxy's status code (e.g. 407), or 0 when it never answered. */
+  readonly status: number;
+  /** The proxy, as `scheme://host:port` (never with credentials). */
+  readonly proxy: string;
+  constructor(message: string, proxy: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.proxy = proxy;
+    this.status = status;
+  }
+}
+
+/** `scheme://host:port` of a proxy URL, without credentials, for messages. */
+export function proxyDisplay(proxy: URL): string {
+  return `${proxy.protocol}//${proxy.host}`;
+}
+
+/**
+ * Parse a proxy URL. A bare `host:port` means `http://host:port`; only
+ * `http:` and `https:` proxies are supported.
+ * @throws InvalidRequestError for a malformed URL or another scheme.
+ */
+export function parseProxyUrl(proxy: string | URL): URL {
+  let url: URL;
+  try {
+    if (proxy instanceof URL) url = new URL(proxy.href);
+    else {
+      const s = proxy.trim();
+      url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(s) ? s : `http://${s}`);
+    }
+  } catch (err) {
+    throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(String(proxy).replace(/\/\/[^@/]*@/, '//***@'))}`, { cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http:// or https:// proxy`);
+  }
+  if (url.hostname === '') throw new InvalidRequestError('proxy URL has no host');
+  return url;
+}
+
+/** The `Proxy-Authorization` value (Basic) for the credentials in a proxy URL, or null without credentials. */
+export function proxyAuthorization(proxy: URL): string | null {
+  if (proxy.username === '' && proxy.password === '') return null;
+  const user = decodeURIComponent(proxy.username);
+  const pass = decodeURIComponent(proxy.password);
+  return `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+}
+
+/** Effective port of a URL (its explicit port or the scheme's default). */
+function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80;
+}
+
+function bareHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}
+
+/** One parsed `NO_PROXY` entry. */
+interface NoProxyRule {
+  /** Host name (no leading dot) or IP address; '' for a CIDR rule. */
+  host: string;
+  /** Port the rule is limited to, or 0 for every port. */
+  port: number;
+  /** CIDR block for IP ranges, else null. */
+  block: net.BlockList | null;
+}
+
+/** A parsed `NO_PROXY` list. */
+export class NoProxy {
+  /** Whether the list holds `*`. */
+  readonly all: boolean;
+  readonly #rules: NoProxyRule[];
+
+  constructor(list: string) {
+    this.#rules = [];
+    let all = false;
+    for (const raw of list.split(/[\s,]+/)) {
+      const entry = raw.trim().toLowerCase();
+      if (entry === '') continue;
+      if (entry === '*') {
+        all = true;
+        continue;
+      }
+      const rule = parseRule(entry);
+      if (rule !== null) this.#rules.push(rule);
+    }
+    this.all = all;
+  }
+
+  /** Whether a request to `host` (name or IP, IPv6 with or without brackets) on `port` bypasses the proxy. */
+  matches(host: string, port: number): boolean {
+    if (this.all) return true;
+    const h = bareHost(host);
+    const ipFamily = net.isIP(h);
+    for (const r of this.#rules) {
+      if (r.port !== 0 && r.port !== port) continue;
+      if (r.block !== null) {
+        if (ipFamily !== 0 && r.block.check(h, ipFamily === 6 ? 'ipv6' : 'ipv4')) return true;
+        continue;
+      }
+      if (ipFamily !== 0 || net.isIP(r.host) !== 0) {
+        if (h === r.host || (ipFamily === 6 && net.isIP(r.host) === 6 && sameIPv6(h, r.host))) return true;
+        continue;
+      }
+      if (h === r.host || (h.length > r.host.length && h.endsWith(r.host) && h.charCodeAt(h.length - r.host.length - 1) === 0x2e)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+function sameIPv6(a: string, b: string): boolean {
+  const list = new net.BlockList();
+  list.addAddress(b, 'ipv6');
+  return list.check(a, 'ipv6');
+}
+
+function parseRule(entry: string): NoProxyRule | null {
+  let host = entry;
+  let port = 0;
+  // [v6]:port, [v6], host:port, v4:port — a bare IPv6 address has several colons and no port.
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracket !== null) {
+    host = bracket[1]!;
+    port = bracket[2] !== undefined ? Number(bracket[2]) : 0;
+  } else {
+    const m = /^([^:]+):(\d+)$/.exec(host);
+    if (m !== null) {
+      host = m[1]!;
+      port = Number(m[2]);
+    }
+  }
+  const slash = host.indexOf('/');
+  if (slash !== -1) {
+    const addr = host.slice(0, slash);
+    const bits = Number(host.slice(slash + 1));
+    const family = net.isIP(addr);
+    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) return null;
+    const block = new net.BlockList();
+    block.addSubnet(addr, bits, family === 6 ? 'ipv6' : 'ipv4');
+    return { host: '', port, block };
+  }
+  if (host.startsWith('*.')) host = host.slice(2);
+  else if (host.startsWith('.')) host = host.slice(1);
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host === '') return null;
+  return { host, port, block: null };
+}
+
+function firstSet(env: ProxyEnvVars, names: readonly string[]): string | null {
+  for (const n of names) {
+    const v = env[n];
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return null;
+}
+
+/** A proxy URL from the environment, or the error that it cannot be used. */
+function envProxy(value: string | null, names: string): URL | InvalidRequestError | null {
+  if (value === null) return null;
+  try {
+    return parseProxyUrl(value);
+  } catch (err) {
+    return new InvalidRequestError(`${names} holds a proxy reqivo cannot use: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The proxy settings read from an environment, parsed once. Lower-case
+ * names win over upper-case ones, as in curl. A variable holding a proxy
+ * that cannot be used (e.g. `socks5://`) fails only the requests that would
+ * go through it (never silently bypassing it), not every request.
+ */
+export class ProxyEnv {
+  /** Proxy for `http:` and `ws:` URLs (or why it cannot be used). */
+  readonly http: URL | InvalidRequestError | null;
+  /** Proxy for `https:` and `wss:` URLs (or why it cannot be used). */
+  readonly https: URL | InvalidRequestError | null;
+  /** Hosts that bypass the proxy. */
+  readonly noProxy: NoProxy;
+
+  constructor(env: ProxyEnvVars) {
+    const all = firstSet(env, ['all_proxy', 'ALL_PROXY']);
+    const http = firstSet(env, ['http_proxy', 'HTTP_PROXY']);
+    const https = firstSet(env, ['https_proxy', 'HTTPS_PROXY']);
+    this.http = envProxy(http ?? all, http !== null ? 'HTTP_PROXY' : 'ALL_PROXY');
+    this.https = envProxy(https ?? all, https !== null ? 'HTTPS_PROXY' : 'ALL_PROXY');
+    this.noProxy = new NoProxy(firstSet(env, ['no_proxy', 'NO_PROXY']) ?? '');
+  }
+
+  /**
+   * The proxy for `url`, or null to connect directly.
+   * @throws InvalidRequestError when the variable that applies holds an unusable proxy.
+   */
+  lookup(url: URL): URL | null {
+    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+    const proxy = secure ? this.https : this.http;
+    if (proxy === null) return null;
+    if (this.noProxy.matches(url.hostname, portOf(url))) return null;
+    if (proxy instanceof InvalidRequestError) throw new InvalidRequestError(proxy.message, { cause: proxy.cause });
+    return proxy;
+  }
+}
+
+/**
+ * The proxy URL a request to `url` should use under the environment `env`
+ * (default `process.env`), or null to connect directly. Pure: reads only
+ * `env`.
+ */
+export function proxyFor(url: string | URL, env: ProxyEnvVars | ProxyEnv = process.env): string | null {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const pe = env instanceof ProxyEnv ? env : new ProxyEnv(env);
+  const p = pe.lookup(u);
+  return p === null ? null : p.href;
+}
+
+/** Options of {@link openTunnel}. */
+export interface TunnelOptions {
+  /** Time allowed to reach the proxy and get its answer to CONNECT (ms; 0 or Infinity for none). */
+  connectTimeoutMs?: number;
+  /** Abort the attempt. */
+  signal?: AbortSignal | null;
+  /** TLS settings for an `https://` proxy (the hop to the proxy itself). */
+  proxyTls?: TlsOptions | null;
+  /** Extra header fields for the CONNECT request, e.g. `{ 'user-agent': 'x' }`. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** Host part of an authority: IPv6 in brackets. */
+function authorityOf(host: string, port: number): string {
+  return `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+/** Runs one CONNECT exchange on a connection to the proxy. */
+class TunnelExchange implements ParserHandler, ConnectionSink {
+  readonly parser: ResponseParser;
+  status: number;
+  reason: string;
+  done: boolean;
+  readonly #proxy: URL;
+  readonly #target: string;
+  readonly #resolve: (socket: net.Socket) => void;
+  readonly #reject: (err: Error) => void;
+  #onAbort: (() => void) | null;
+  #signal: AbortSignal | null;
+
+  constructor(proxy: URL, target: string, resolve: (socket: net.Socket) => void, reject: (err: Error) => void) {
+    this.parser = new ResponseParser(this);
+    this.parser.reset('CONNECT');
+    this.status = 0;
+    this.reason = '';
+    this.done = false;
+    this.#proxy = proxy;
+    this.#target = target;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#onAbort = null;
+    this.#signal = null;
+  }
+
+  watch(signal: AbortSignal | null, conn: Connection): void {
+    if (signal === null) return;
+    this.#signal = signal;
+    this.#onAbort = () => this.fail(conn, new AbortError('request aborted while opening the proxy tunnel', { cause: signal.reason }));
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  #settle(): void {
+    this.done = true;
+    if (this.#signal !== null && this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort);
+  }
+
+  fail(conn: Connection, err: Error): void {
+    if (this.done) return;
+    this.#settle();
+    conn.destroy();
+    this.#reject(err);
+  }
+
+  onHead(p: ResponseParser): void {
+    this.status = p.status;
+    this.reason = p.reason;
+  }
+
+  onBody(): void {}
+
+  onComplete(): void {}
+
+  onData(conn: Connection, data: Buffer): void {
+    if (this.done) return;
+    let n: number;
+    try {
+      n = this.parser.execute(data);
+    } catch (err) {
+      this.fail(conn, new ProxyError(`proxy ${proxyDisplay(this.#proxy)} sent an invalid answer to CONNECT ${this.#target}: ${(err as Error).message}`, proxyDisplay(this.#proxy), 0, { cause: err }));
+      return;
+    }
+    const status = this.status;
+    if (status === 0) return; // head not complete yet
+    const who = proxyDisplay(this.#proxy);
+    if (status >= 200 && status < 300) {
+      this.#settle();
+      const socket = conn.detach();
+      if (n < data.length) socket.unshift(data.subarray(n));
+      this.#resolve(socket);
+      return;
+    }
+    if (status === 407) {
+      const msg =
+        proxyAuthorization(this.#proxy) !== null
+          ? `proxy ${who} refused the credentials (407 Proxy Authentication Required) for CONNECT ${this.#target}`
+          : `proxy ${who} requires authentication (407 Proxy Authentication Required) and the proxy URL has no credentials`;
+      this.fail(conn, new ProxyError(msg, who, 407));
+      return;
+    }
+    this.fail(conn, new ProxyError(`proxy ${who} refused to tunnel to ${this.#target}: ${status} ${this.reason}`.trimEnd(), who, status));
+  }
+
+  onClose(conn: Connection, err: Error | null): void {
+    const who = proxyDisplay(this.#proxy);
+    this.fail(conn, new ProxyError(`proxy ${who} closed the connection before answering CONNECT ${this.#target}${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }));
+  }
+
+  onTimeout(conn: Connection): void {
+    const ms = conn.socket.timeout ?? 0;
+    this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within ${ms} ms`, { timeoutMs: ms }));
+  }
+}
+
+/**
+ * Open a CONNECT tunnel through `proxy` to `host:port` (RFC 9110 §9.3.6)
+ * and resolve with the raw socket, ready for TLS (https, wss) or plain
+ * bytes (ws). The socket is handed over paused, with any bytes the proxy
+ * sent after its answer pushed back into it: attach listeners, then
+ * `resume()` it (or give it to `tls.connect({ socket })`). Credentials in the proxy URL are sent as `Proxy-Authorization`.
+ * Rejects with {@link ProxyError} (a NetworkError) when the proxy refuses —
+ * status 407 means it refused the credentials — and with ConnectTimeout,
+ * AbortError, NetworkError or TlsError otherwise.
+ */
+export async function openTunnel(proxy: string | URL, host: string, port: number, opts: TunnelOptions = {}): Promise<net.Socket> {
+  const p = parseProxyUrl(proxy);
+  const started = performance.now();
+  const timeoutMs = opts.connectTimeoutMs ?? 0;
+  const signal = opts.signal ?? null;
+  const proxyHost = bareHost(p.hostname);
+  const conn = await connect({
+    secure: p.protocol === 'https:',
+    host: proxyHost,
+    port: portOf(p),
+    tls: opts.proxyTls ?? null,
+    alpn: p.protocol === 'https:' ? ['http/1.1'] : null,
+    connectTimeoutMs: timeoutMs,
+    signal,
+  });
+  const target = authorityOf(bareHost(host), port);
+  let head = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n`;
+  const auth = proxyAuthorization(p);
+  if (auth !== null) head += `Proxy-Authorization: ${auth}\r\n`;
+  if (opts.headers) {
+    for (const [name, value] of Object.entries(opts.headers)) {
+      if (!/^[!#$%&'*+\-.^_`|~\dA-Za-z]+$/.test(name) || !isValidHeaderValue(value)) {
+        conn.destroy();
+        throw new InvalidRequestError(`invalid CONNECT header ${JSON.stringify(name)}`);
+      }
+      const l = name.toLowerCase();
+      if (l === 'host' || l === 'proxy-authorization') continue;
+      head += `${name}: ${value}\r\n`;
+    }
+  }
+  head += '\r\n';
+  return new Promise<net.Socket>((resolve, reject) => {
+    const ex = new TunnelExchange(p, target, resolve, reject);
+    if (signal?.aborted) {
+      ex.fail(conn, new AbortError('request aborted while opening the proxy tunnel', { cause: signal.reason }));
+      return;
+    }
+    ex.watch(signal, conn);
+    conn.sink = ex;
+    if (timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY) {
+      conn.setReadTimeout(Math.max(1, timeoutMs - (performance.now() - started)));
+    }
+    conn.socket.write(head, 'latin1');
+  });
+}
+
+/** Connect options that may name a proxy to tunnel through. */
+export interface ProxiedConnectOptions extends ConnectOptions {
+  /** Tunnel to `host:port` through this proxy with CONNECT, then speak TLS (or not) over the tunnel. */
+  proxy?: URL | null;
+  /** TLS settings for an `https://` proxy itself. */
+  proxyTls?: TlsOptions | null;
+}
+
+/**
+ * A Pool connector: {@link connect}, through a CONNECT tunnel when
+ * `opts.proxy` is set. The connect timeout covers the proxy hop, the CONNECT
+ * exchange and the TLS handshake with the target together.
+ */
+export async function connectVia(opts: ProxiedConnectOptions): Promise<Connection> {
+  const proxy = opts.proxy ?? null;
+  if (proxy === null) return connect(opts);
+  const started = performance.now();
+  const timeoutMs = opts.connectTimeoutMs ?? 0;
+  const socket = await openTunnel(proxy, opts.host, opts.port, {
+    connectTimeoutMs: timeoutMs,
+    signal: opts.signal ?? null,
+    proxyTls: opts.proxyTls ?? null,
+  });
+  const left = timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY ? Math.max(1, timeoutMs - (performance.now() - started)) : timeoutMs;
+  try {
+    return await connect({ ...opts, socket, connectTimeoutMs: left });
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}

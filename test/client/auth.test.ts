@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { afterEach, describe, test } from 'node:test';
+import { DigestAuthState, staticAuthorization } from '../../src/client/auth.js';
+import { Reqivo } from '../../src/client/reqivo.js';
+import { Session } from '../../src/client/session.js';
+import { InvalidRequestError } from '../../src/errors.js';
+import { Headers } from '../../src/http/headers.js';
+import { httpServer, type TestServer } from '../helpers/servers.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
+  const s = new Session({ proxy: false, ...opts });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function echoAuth(): Promise<TestServer & { seen: Array<string | undefined> }> {
+  const seen: Array<string | undefined> = [];
+  const srv = await httpServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.end(req.headers.authorization ?? 'none');
+  });
+  cleanups.push(() => srv.close());
+  return Object.assign(srv, { seen });
+}
+
+describe('Basic and Bearer', () => {
+  test('session-wide Basic', async () => {
+    const srv = await echoAuth();
+    const res = await session({ auth: { type: 'basic', username: 'ada', password: 'pa:ss é' } }).get(`${srv.url}/`);
+    assert.equal(res.text(), `Basic ${Buffer.from('ada:pa:ss é', 'utf8').toString('base64')}`);
+  });
+
+  test('per-request auth overrides the session; null turns it off; an explicit header wins', async () => {
+    const srv = await echoAuth();
+    const s = session({ auth: { type: 'basic', username: 'u', password: 'p' } });
+    assert.equal((await s.get(`${srv.url}/`, { auth: { type: 'bearer', token: 'tok' } })).text(), 'Bearer tok');
+    assert.equal((await s.get(`${srv.url}/`, { auth: null })).text(), 'none');
+    assert.equal((await s.get(`${srv.url}/`, { headers: { Authorization: 'Custom x' } })).text(), 'Custom x');
+    s.auth = { type: 'bearer', token: 'changed' };
+    assert.equal((await s.get(`${srv.url}/`)).text(), 'Bearer changed');
+  });
+
+  test('credentials in the URL become Basic and never appear in res.url', async () => {
+    const srv = await echoAuth();
+    const res = await session().get(`http://us%20er:p%40ss@127.0.0.1:${srv.port}/x`);
+    assert.equal(res.text(), `Basic ${Buffer.from('us er:p@ss').toString('base64')}`);
+    assert.equal(res.url, `${srv.url}/x`);
+  });
+
+  test('a Basic username with ":" is refused before anything is sent', async () => {
+    const srv = await echoAuth();
+    await assert.rejects(session({ auth: { type: 'basic', username: 'a:b', password: 'x' } }).get(`${srv.url}/`), InvalidRequestError);
+    assert.equal(srv.seen.length, 0);
+  });
+
+  test('staticAuthorization', () => {
+    assert.equal(staticAuthorization({ type: 'bearer', token: 't' }), 'Bearer t');
+    assert.equal(staticAuthorization({ type: 'basic', username: 'a', password: 'b' }), 'Basic YTpi');
+    assert.equal(staticAuthorization({ type: 'digest', username: 'a', password: 'b' }), null);
+  });
+});
+
+// ---- Digest: an independent server-side implementation of RFC 7616 (qop=auth) ----
+
+interface DigestServerOptions {
+  algorithm?: 'MD5' | 'SHA-256';
+  user?: string;
+  password?: string;
+  /** Every how many uses a nonce goes stale (0 = never). */
+  staleAfter?: number;
+}
+
+interface DigestServer extends TestServer {
+  /** Authorization header per request (undefined when absent). */
+  seen: Array<string | undefined>;
+  /** Parsed answers that verified. */
+  verified: Array<Record<string, string>>;
+  nonces: string[];
+}
+
+function parseDigest(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of value.slice(7).matchAll(/([a-z*]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))/gi)) out[m[1]!.toLowerCase()] = m[2] ?? m[3]!;
+  return out;
+}
+
+async function digestServer(opts: DigestServerOptions = {}): Promise<DigestServer> {
+  const algorithm = opts.algorithm ?? 'MD5';
+  const user = opts.user ?? 'Mufasa';
+  const password = opts.password ?? 'Circle of Life';
+  const realm = 'http-auth@example.org';
+  const opaque = 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS';
+  const H = (s: string): string => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
+  const seen: Array<string | undefined> = [];
+  const verified: Array<Record<string, string>> = [];
+  const nonces: string[] = [];
+  const uses = new Map<string, number>();
+  const lastNc = new Map<string, number>();
+  const newNonce = (): string => {
+    const n = randomBytes(12).toString('hex');
+    nonces.push(n);
+    uses.set(n, 0);
+    return n;
+  };
+  const challenge = (res: http.ServerResponse, stale: boolean): void => {
+    const n = newNonce();
+    res.writeHead(401, {
+      'www-authenticate': [
+        'Basic realm="fallback"',
+        `Digest realm="${realm}", qop="auth, auth-int", algorithm=${algorithm}, nonce="${n}", opaque="${opaque}"${stale ? ', stale=true' : ''}`,
+      ],
+      'content-type': 'text/plain',
+    });
+    res.end('authenticate, please');
+  };
+  const srv = await httpServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const auth = req.headers.authorization;
+      seen.push(auth);
+      if (auth === undefined || !auth.startsWith('Digest ')) return challenge(res, false);
+      const p = parseDigest(auth);
+      const count = uses.get(p['nonce']!);
+      if (count === undefined) return challenge(res, true);
+      if (opts.staleAfter && count >= opts.staleAfter) return challenge(res, true);
+      const nc = Number.parseInt(p['nc']!, 16);
+      // A nonce count must grow with each use of a nonce (replay protection).
+      if (!(nc > (lastNc.get(p['nonce']!) ?? 0))) return challenge(res, false);
+      const ha1 = H(`${user}:${realm}:${password}`);
+      const ha2 = H(`${req.method}:${req.url}`);
+      const expected = H(`${ha1}:${p['nonce']}:${p['nc']}:${p['cnonce']}:${p['qop']}:${ha2}`);
+      const ok =
+        p['username'] === user &&
+        p['realm'] === realm &&
+        p['uri'] === req.url &&
+        p['qop'] === 'auth' &&
+        p['opaque'] === opaque &&
+        p['algorithm'] === algorithm &&
+        p['response'] === expected;
+      if (!ok) return challenge(res, false);
+      uses.set(p['nonce']!, count + 1);
+      lastNc.set(p['nonce']!, nc);
+      verified.push(p);
+      res.end(`hello ${user}: ${req.method} ${body}`);
+    });
+  });
+  cleanups.push(() => srv.close());
+  return Object.assign(srv, { seen, verified, nonces });
+}
+
+describe('Digest (RFC 7616)', () => {
+  for (const algorithm of ['MD5', 'SHA-256'] as const) {
+    test(`${algorithm}: answers the 401 challenge once, then authenticates up front with nc counting`, async () => {
+      const srv = await digestServer({ algorithm });
+      const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+      const res = await s.get(`${srv.url}/dir/index.html?x=1`);
+      assert.equal(res.status, 200);
+      assert.equal(res.text(), 'hello Mufasa: GET ');
+      assert.equal(srv.seen.length, 2);
+      assert.equal(srv.seen[0], undefined);
+      assert.equal(srv.verified[0]!['nc'], '00000001');
+      assert.equal(srv.verified[0]!['uri'], '/dir/index.html?x=1');
+      // Same origin, same nonce: no 401 round trip, the nonce count goes up.
+      const res2 = await s.get(`${srv.url}/other`);
+      assert.equal(res2.status, 200);
+      assert.equal(srv.seen.length, 3);
+      assert.equal(srv.verified[1]!['nc'], '00000002');
+      assert.equal(srv.verified[1]!['nonce'], srv.verified[0]!['nonce']);
+      const res3 = await s.post(`${srv.url}/form`, { json: { a: 1 } });
+      assert.equal(res3.text(), 'hello Mufasa: POST {"a":1}');
+      assert.equal(srv.verified[2]!['nc'], '00000003');
+    });
+  }
+
+  test('a stale nonce is answered again with the new nonce, counting from 1', async () => {
+    const srv = await digestServer({ staleAfter: 1 });
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    assert.equal((await s.get(`${srv.url}/a`)).status, 200);
+    const res = await s.get(`${srv.url}/b`);
+    assert.equal(res.status, 200);
+    // 401, answer; preemptive (stale → 401), answer with the new nonce.
+    assert.equal(srv.seen.length, 4);
+    assert.equal(srv.verified[1]!['nonce'], srv.nonces[1]);
+    assert.equal(srv.verified[1]!['nc'], '00000001');
+  });
+
+  test('wrong credentials: one resend, then the 401 is returned (no loop)', async () => {
+    const srv = await digestServer();
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'wrong' } });
+    const res = await s.get(`${srv.url}/`);
+    assert.equal(res.status, 401);
+    assert.equal(res.text(), 'authenticate, please');
+    assert.equal(srv.seen.length, 2);
+    // Next request: tries up front with the remembered nonce; the repeated nonce means refused, so no resend.
+    const res2 = await s.get(`${srv.url}/`);
+    assert.equal(res2.status, 401);
+    assert.ok(srv.seen.length <= 4);
+  });
+
+  test('per-request digest auth and the Reqivo facade', async () => {
+    const srv = await digestServer({ user: 'ü-user', password: 'pw' });
+    const s = session();
+    const res = await s.get(`${srv.url}/x`, { auth: { type: 'digest', username: 'ü-user', password: 'pw' } });
+    // A non-ASCII user name goes out as username* (RFC 7616 §3.4.4), which this server does not read.
+    assert.equal(res.status, 401);
+    const srv2 = await digestServer();
+    const client = new Reqivo({ proxy: false }).digestAuth('Mufasa', 'Circle of Life');
+    cleanups.push(() => client.close());
+    assert.equal((await client.get(`${srv2.url}/y`)).status, 200);
+  });
+
+  test('stream(): the 401 is answered and the final response streamed', async () => {
+    const srv = await digestServer();
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    const res = await s.stream('GET', `${srv.url}/s`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'hello Mufasa: GET ');
+    assert.equal(srv.accepted, 1);
+  });
+
+  test('a one-shot stream body is not resent on a challenge', async () => {
+    const srv = await digestServer();
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    async function* gen(): AsyncGenerator<string> {
+      yield 'once';
+    }
+    const res = await s.post(`${srv.url}/s`, { body: gen() });
+    assert.equal(res.status, 401);
+    assert.equal(srv.seen.length, 1);
+  });
+
+  test('a 401 without a Digest challenge is returned as is', async () => {
+    const srv = await httpServer((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="x"' });
+      res.end('no');
+    });
+    cleanups.push(() => srv.close());
+    const res = await session({ auth: { type: 'digest', username: 'a', password: 'b' } }).get(`${srv.url}/`);
+    assert.equal(res.status, 401);
+    assert.equal(srv.accepted, 1);
+  });
+
+  test('a challenge from another origin reached by a redirect is not answered', async () => {
+    const other = await digestServer();
+    const first = await httpServer((_req, res) => {
+      res.writeHead(302, { location: `${other.url}/steal` });
+      res.end();
+    });
+    cleanups.push(() => first.close());
+    const res = await session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } }).get(`${first.url}/`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(other.seen, [undefined]);
+  });
+
+  test('DigestAuthState: nothing remembered → no preemptive answer; unsupported qop → null', () => {
+    const st = new DigestAuthState();
+    const auth = { type: 'digest' as const, username: 'u', password: 'p' };
+    const url = new URL('http://h.test/x');
+    assert.equal(st.preemptive(auth, 'GET', url), null);
+    assert.equal(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n", qop="auth-int"']])), null);
+    assert.equal(st.answer(auth, 'GET', url, new Headers()), null);
+    const a = st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n", qop="auth"']]));
+    assert.match(a!, /^Digest username="u", realm="r", uri="\/x", nonce="n", nc=00000001, /);
+    assert.match(st.preemptive(auth, 'GET', new URL('http://h.test/y'))!, /nc=00000002/);
+    // Other origin: nothing.
+    assert.equal(st.preemptive(auth, 'GET', new URL('http://h.test:81/y')), null);
+    st.clear();
+    assert.equal(st.preemptive(auth, 'GET', url), null);
+  });
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import { afterEach, describe, test } from 'node:test';
+import { CookieJar } from '../../src/client/cookies.js';
+import { Session } from '../../src/client/session.js';
+import { httpServer, type TestServer } from '../helpers/servers.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
+  const s = new Session({ proxy: false, ...opts });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** A server recording the Cookie header of each request. */
+async function server(route: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<TestServer & { cookies: Array<string | undefined> }> {
+  const cookies: Array<string | undefined> = [];
+  const srv = await httpServer((req, res) => {
+    cookies.push(req.headers.cookie);
+    route(req, res);
+  });
+  cleanups.push(() => srv.close());
+  return Object.assign(srv, { cookies });
+}
+
+describe('cookies in a Session', () => {
+  test('the jar is on by default: a Set-Cookie is sent back on the next request', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', ['sid=abc; Path=/; HttpOnly', 'theme=dark']);
+      res.end();
+    });
+    const s = session();
+    assert.ok(s.cookies instanceof CookieJar);
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/other`);
+    assert.equal(srv.cookies[0], undefined);
+    assert.equal(srv.cookies[1], 'sid=abc; theme=dark');
+    const names = s.cookies!.getCookies(srv.url).map((c) => c.name);
+    assert.deepEqual(names.sort(), ['sid', 'theme']);
+  });
+
+  test('cookies are applied inside the redirect loop (a login that sets a cookie and redirects)', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/login') {
+        res.writeHead(302, { location: '/home', 'set-cookie': 'session=s3cr3t; Path=/' });
+        res.end();
+      } else res.end(req.headers.cookie === 'session=s3cr3t' ? 'welcome' : 'who are you?');
+    });
+    const res = await session().post(`${srv.url}/login`, { form: { user: 'ada' } });
+    assert.equal(res.text(), 'welcome');
+  });
+
+  test('a Set-Cookie for another domain is ignored', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/evil') {
+        res.setHeader('set-cookie', ['stolen=1; Domain=example.com; Path=/', 'ip=1; Domain=127.0.0.2', 'tld=1; Domain=com', 'ok=1']);
+      }
+      res.end();
+    });
+    const s = session();
+    await s.get(`${srv.url}/evil`);
+    await s.get(`${srv.url}/next`);
+    assert.equal(srv.cookies[1], 'ok=1');
+    assert.deepEqual(
+      s.cookies!.toJSON().map((c) => c.name),
+      ['ok'],
+    );
+  });
+
+  test('Path scoping, Max-Age=0 deletion and Expires in the past', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', ['api=1; Path=/api', 'root=1; Path=/', 'gone=1']);
+      if (req.url === '/del') res.setHeader('set-cookie', ['gone=; Max-Age=0', 'root=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/']);
+      res.end();
+    });
+    const s = session();
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/api/x`);
+    await s.get(`${srv.url}/web`);
+    assert.equal(srv.cookies[1], 'api=1; root=1; gone=1');
+    assert.equal(srv.cookies[2], 'root=1; gone=1');
+    await s.get(`${srv.url}/del`);
+    await s.get(`${srv.url}/api/x`);
+    assert.equal(srv.cookies[4], 'api=1');
+  });
+
+  test('a Secure cookie is not stored from, nor sent to, plain http', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', ['sec=1; Secure', 'plain=1']);
+      res.end();
+    });
+    const s = session();
+    s.cookies!.set('presecure', 'x', { domain: '127.0.0.1', secure: true });
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`);
+    assert.equal(srv.cookies[1], 'plain=1');
+  });
+
+  test('cookies: false turns the jar off', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', 'a=1');
+      res.end();
+    });
+    const s = session({ cookies: false });
+    assert.equal(s.cookies, null);
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`);
+    assert.deepEqual(srv.cookies, [undefined, undefined]);
+  });
+
+  test('a Cookie header given by the caller is kept and the jar is appended', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', 'jar=1');
+      res.end();
+    });
+    const s = session();
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`, { headers: { cookie: 'mine=2' } });
+    assert.equal(srv.cookies[1], 'mine=2; jar=1');
+  });
+
+  test('the jar API: set, read, delete, clear, export and import', async () => {
+    const srv = await server((_req, res) => res.end());
+    const s = session();
+    const jar = s.cookies!;
+    jar.set('token', 'xyz', { domain: '127.0.0.1', path: '/' });
+    await s.get(`${srv.url}/a`);
+    assert.equal(srv.cookies[0], 'token=xyz');
+    const saved = jar.toJSON();
+    assert.equal(saved.length, 1);
+    assert.equal(saved[0]!.name, 'token');
+    jar.clear();
+    await s.get(`${srv.url}/b`);
+    assert.equal(srv.cookies[1], undefined);
+    // Import into another session's jar.
+    const s2 = session();
+    s2.cookies!.load(JSON.parse(JSON.stringify(saved)));
+    await s2.get(`${srv.url}/c`);
+    assert.equal(srv.cookies[2], 'token=xyz');
+    assert.equal(s2.cookies!.delete('token', { domain: '127.0.0.1' }), true);
+    await s2.get(`${srv.url}/d`);
+    assert.equal(srv.cookies[3], undefined);
+    assert.equal(CookieJar.fromJSON(saved).getCookieHeader(`${srv.url}/`), 'token=xyz');
+  });
+
+  test('cookies set on a redirect hop to another origin stay with that origin', async () => {
+    const b = await server((req, res) => {
+      if (req.url === '/land') {
+        res.writeHead(302, { location: `http://localhost:${b.port}/final`, 'set-cookie': 'fromip=1' });
+        res.end();
+      } else res.end();
+    });
+    const a = await server((_req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${b.port}/land`, 'set-cookie': 'froma=1' });
+      res.end();
+    });
+    const s = session();
+    await s.get(`http://localhost:${a.port}/start`);
+    // localhost's cookie does not go to 127.0.0.1, and 127.0.0.1's does not go to localhost.
+    assert.equal(b.cookies[0], undefined);
+    assert.equal(b.cookies[1], 'froma=1');
+  });
+});

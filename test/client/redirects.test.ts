@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import { afterEach, describe, test } from 'node:test';
+import { isRedirect, nextHop } from '../../src/client/redirects.js';
+import { Session } from '../../src/client/session.js';
+import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
+import { certs } from '../helpers/certs.js';
+import { httpServer, httpsServer, type TestServer } from '../helpers/servers.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
+  const s = new Session({ proxy: false, tls: { ca: certs().caCert }, ...opts });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A server that records each request (with its body) and answers with `route`. */
+async function server(route: (req: Seen, res: http.ServerResponse) => void, secure = false): Promise<TestServer & { seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const handler: http.RequestListener = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() };
+      seen.push(s);
+      route(s, res);
+    });
+  };
+  const srv = secure ? await httpsServer(handler) : await httpServer(handler);
+  cleanups.push(() => srv.close());
+  return Object.assign(srv, { seen });
+}
+
+function redirect(res: http.ServerResponse, status: number, location: string): void {
+  res.writeHead(status, { location, 'content-length': '0' });
+  res.end();
+}
+
+describe('redirect rules (unit)', () => {
+  test('isRedirect covers 301 302 303 307 308 only', () => {
+    for (const s of [301, 302, 303, 307, 308]) assert.equal(isRedirect(s), true);
+    for (const s of [200, 300, 304, 305, 306, 309, 400]) assert.equal(isRedirect(s), false);
+  });
+
+  test('nextHop: method rewriting by status', () => {
+    const from = new URL('http://a.test/x/y');
+    assert.deepEqual(
+      [301, 302, 303, 307, 308].map((s) => nextHop(from, 'POST', s, '/z', false).method),
+      ['GET', 'GET', 'GET', 'POST', 'POST'],
+    );
+    assert.equal(nextHop(from, 'HEAD', 303, '/z', false).method, 'HEAD');
+    assert.equal(nextHop(from, 'PUT', 303, '/z', false).dropBody, true);
+    assert.equal(nextHop(from, 'PUT', 307, '/z', false).dropBody, false);
+    assert.equal(nextHop(from, 'DELETE', 302, '/z', false).method, 'GET');
+  });
+
+  test('nextHop: relative Location, origin change and bad targets', () => {
+    const from = new URL('http://a.test:8080/x/y?q=1');
+    assert.equal(nextHop(from, 'GET', 302, 'z', false).url.href, 'http://a.test:8080/x/z');
+    assert.equal(nextHop(from, 'GET', 302, '../up', false).url.href, 'http://a.test:8080/up');
+    assert.equal(nextHop(from, 'GET', 302, '?p=2', false).url.href, 'http://a.test:8080/x/y?p=2');
+    assert.equal(nextHop(from, 'GET', 302, '//b.test/', false).crossOrigin, true);
+    assert.equal(nextHop(from, 'GET', 302, 'http://a.test:8081/', false).crossOrigin, true);
+    assert.equal(nextHop(from, 'GET', 302, 'https://a.test:8080/', false).crossOrigin, true);
+    assert.equal(nextHop(from, 'GET', 302, 'http://A.TEST:8080/other', false).crossOrigin, false);
+    assert.throws(() => nextHop(from, 'GET', 302, 'ftp://a.test/', false), InvalidRequestError);
+    assert.throws(() => nextHop(from, 'GET', 302, 'http://[::1', false), InvalidRequestError);
+    assert.throws(() => nextHop(new URL('https://a.test/'), 'GET', 302, 'http://a.test/', false), RequestError);
+    assert.equal(nextHop(new URL('https://a.test/'), 'GET', 302, 'http://a.test/', true).url.protocol, 'http:');
+  });
+});
+
+describe('redirects (integration)', () => {
+  for (const status of [301, 302, 303]) {
+    test(`${status} turns a POST into a GET without body or body headers`, async () => {
+      const srv = await server((req, res) => {
+        if (req.url === '/start') redirect(res, status, '/landing');
+        else res.end(`${req.method} ${req.body.length}`);
+      });
+      const s = session();
+      const res = await s.post(`${srv.url}/start`, { json: { a: 1 } });
+      assert.equal(res.text(), 'GET 0');
+      assert.equal(srv.seen[1]!.method, 'GET');
+      assert.equal(srv.seen[1]!.headers['content-type'], undefined);
+      assert.equal(srv.seen[1]!.headers['content-length'], undefined);
+      assert.equal(srv.seen[1]!.headers['transfer-encoding'], undefined);
+      assert.equal(res.url, `${srv.url}/landing`);
+      assert.deepEqual(res.redirects, [`${srv.url}/start`]);
+    });
+  }
+
+  test('303 keeps HEAD as HEAD', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/start') redirect(res, 303, '/landing');
+      else res.end('x');
+    });
+    const res = await session().head(`${srv.url}/start`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      srv.seen.map((r) => r.method),
+      ['HEAD', 'HEAD'],
+    );
+  });
+
+  for (const status of [307, 308]) {
+    test(`${status} keeps the method and resends the body`, async () => {
+      const srv = await server((req, res) => {
+        if (req.url === '/start') redirect(res, status, '/landing');
+        else res.end(`${req.method} ${req.headers['content-type']} ${req.body}`);
+      });
+      const res = await session().put(`${srv.url}/start`, { json: { a: 1 } });
+      assert.equal(res.text(), 'PUT application/json {"a":1}');
+      assert.equal(srv.seen[0]!.body, '{"a":1}');
+    });
+  }
+
+  test('307 with a one-shot stream body fails clearly instead of sending a corrupt request', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/start') redirect(res, 307, '/landing');
+      else res.end('should not get here');
+    });
+    async function* gen(): AsyncGenerator<string> {
+      yield 'part1';
+      yield 'part2';
+    }
+    await assert.rejects(session().post(`${srv.url}/start`, { body: gen() }), (err: unknown) => {
+      assert.ok(err instanceof RequestError);
+      assert.match((err as Error).message, /POST http:\/\/127\.0\.0\.1:\d+\/start: cannot follow the 307 redirect: the request body is a one-shot stream/);
+      return true;
+    });
+    assert.equal(srv.seen.length, 1);
+    assert.equal(srv.seen[0]!.body, 'part1part2');
+  });
+
+  test('relative Locations resolve against the current URL; the chain is in res.redirects', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/a/b') redirect(res, 302, 'c');
+      else if (req.url === '/a/c') redirect(res, 301, '../d?x=1');
+      else if (req.url === '/d?x=1') redirect(res, 302, `http://127.0.0.1:${srv.port}/final`);
+      else res.end(req.url);
+    });
+    const res = await session().get(`${srv.url}/a/b`);
+    assert.equal(res.text(), '/final');
+    assert.equal(res.url, `${srv.url}/final`);
+    assert.deepEqual(res.redirects, [`${srv.url}/a/b`, `${srv.url}/a/c`, `${srv.url}/d?x=1`]);
+  });
+
+  test('a response that was not redirected has an empty chain', async () => {
+    const srv = await server((_req, res) => res.end('ok'));
+    const res = await session().get(`${srv.url}/`);
+    assert.deepEqual(res.redirects, []);
+  });
+
+  test('maxRedirects → TooManyRedirects naming the request', async () => {
+    const srv = await server((req, res) => redirect(res, 302, `/n${Number(req.url.slice(2) || 0) + 1}`));
+    const s = session({ maxRedirects: 3 });
+    await assert.rejects(s.get(`${srv.url}/n0`), (err: unknown) => {
+      assert.ok(err instanceof TooManyRedirects);
+      assert.match((err as Error).message, /^GET http:\/\/127\.0\.0\.1:\d+\/n3: exceeded maxRedirects \(3\)/);
+      return true;
+    });
+    assert.equal(srv.seen.length, 4);
+    // Per request override.
+    await assert.rejects(s.get(`${srv.url}/n0`, { maxRedirects: 0 }), TooManyRedirects);
+  });
+
+  test('a redirect loop → RedirectLoopError', async () => {
+    const srv = await server((req, res) => redirect(res, 302, req.url === '/a' ? '/b' : '/a'));
+    await assert.rejects(session().get(`${srv.url}/a`), (err: unknown) => {
+      assert.ok(err instanceof RedirectLoopError);
+      assert.match((err as Error).message, /redirect loop/);
+      return true;
+    });
+    assert.equal(srv.seen.length, 2);
+  });
+
+  test('redirecting to the same URL with a new cookie is not a loop (login pattern)', async () => {
+    const srv = await server((req, res) => {
+      if (req.headers.cookie === 'step=2') res.end('done');
+      else {
+        res.setHeader('set-cookie', 'step=2; Path=/');
+        redirect(res, 302, '/same');
+      }
+    });
+    const res = await session().get(`${srv.url}/same`);
+    assert.equal(res.text(), 'done');
+  });
+
+  test('followRedirects: false returns the 3xx (session-wide and per request)', async () => {
+    const srv = await server((req, res) => (req.url === '/start' ? redirect(res, 302, '/landing') : res.end('landed')));
+    const res = await session({ followRedirects: false }).get(`${srv.url}/start`);
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/landing');
+    const res2 = await session().get(`${srv.url}/start`, { followRedirects: false });
+    assert.equal(res2.status, 302);
+    assert.equal(srv.seen.length, 2);
+  });
+
+  test('a redirect to another port does not leak Authorization, Cookie or Proxy-Authorization', async () => {
+    const b = await server((_req, res) => res.end('on B'));
+    const a = await server((req, res) => {
+      if (req.url === '/go') redirect(res, 302, `http://127.0.0.1:${b.port}/landing`);
+      else res.end('on A');
+    });
+    const s = session();
+    const res = await s.get(`${a.url}/go`, {
+      headers: { authorization: 'Bearer secret', cookie: 'sid=secret', 'proxy-authorization': 'Basic c2VjcmV0' },
+    });
+    assert.equal(res.text(), 'on B');
+    assert.equal(a.seen[0]!.headers.authorization, 'Bearer secret');
+    assert.equal(a.seen[0]!.headers.cookie, 'sid=secret');
+    const onB = b.seen[0]!.headers;
+    assert.equal(onB.authorization, undefined);
+    assert.equal(onB.cookie, undefined);
+    assert.equal(onB['proxy-authorization'], undefined);
+  });
+
+  test('session-wide auth is not re-applied after an origin change, and kept on the same origin', async () => {
+    const b = await server((_req, res) => res.end('on B'));
+    const a = await server((req, res) => {
+      if (req.url === '/same') redirect(res, 302, '/next');
+      else if (req.url === '/next') redirect(res, 302, `http://127.0.0.1:${b.port}/x`);
+      else res.end();
+    });
+    const s = session({ auth: { type: 'bearer', token: 't0k' } });
+    await s.get(`${a.url}/same`);
+    assert.equal(a.seen[0]!.headers.authorization, 'Bearer t0k');
+    assert.equal(a.seen[1]!.headers.authorization, 'Bearer t0k');
+    assert.equal(b.seen[0]!.headers.authorization, undefined);
+  });
+
+  test('https → http is refused unless allowInsecureRedirects', async () => {
+    const plain = await server((_req, res) => res.end('plain'));
+    const secure = await server((_req, res) => redirect(res, 302, `http://127.0.0.1:${plain.port}/x`), true);
+    const s = session();
+    await assert.rejects(s.get(`${secure.url}/`), (err: unknown) => {
+      assert.ok(err instanceof RequestError);
+      assert.match((err as Error).message, /refusing to follow a redirect from https to http/);
+      return true;
+    });
+    assert.equal(plain.seen.length, 0);
+    const res = await s.get(`${secure.url}/`, { allowInsecureRedirects: true });
+    assert.equal(res.text(), 'plain');
+  });
+
+  test('a redirect to an unsupported scheme fails with InvalidRequestError', async () => {
+    const srv = await server((_req, res) => redirect(res, 302, 'ftp://127.0.0.1/file'));
+    await assert.rejects(session().get(`${srv.url}/`), InvalidRequestError);
+  });
+
+  test('a 3xx without Location is returned as is', async () => {
+    const srv = await server((_req, res) => {
+      res.statusCode = 302;
+      res.end('no location');
+    });
+    const res = await session().get(`${srv.url}/`);
+    assert.equal(res.status, 302);
+    assert.equal(res.text(), 'no location');
+  });
+
+  test('stream() follows redirects and resolves with the final StreamResponse', async () => {
+    const srv = await server((req, res) => (req.url === '/start' ? redirect(res, 301, '/big') : res.end('y'.repeat(100_000))));
+    const s = session();
+    const res = await s.stream('GET', `${srv.url}/start`);
+    assert.equal(res.status, 200);
+    assert.equal(res.url, `${srv.url}/big`);
+    assert.deepEqual(res.redirects, [`${srv.url}/start`]);
+    assert.equal((await res.text()).length, 100_000);
+    // The redirect response was read whole, so one connection served both.
+    assert.equal(srv.accepted, 1);
+  });
+
+  test('a non-ASCII Location is followed as UTF-8', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/start') {
+        res.writeHead(302, { location: Buffer.from('/caf\u00e9', 'utf8').toString('latin1'), 'content-length': '0' });
+        res.end();
+      } else res.end(req.url);
+    });
+    const res = await session().get(`${srv.url}/start`);
+    assert.equal(res.text(), '/caf%C3%A9');
+  });
+});

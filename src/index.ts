@@ -34,3 +34,4 @@ export type { PoolOptions } from './transport/pool.js';
 export { spkiPin } from './transport/pins.js';
 export { defaultSession, del, del as delete, get, head, options, patch, post, put, request, stream } from './client/default.js';
 export { VERSION } from './version.js';
+export { ProxyError, proxyFor, openTunnel, type TunnelOptions } from './transport/proxy.js';

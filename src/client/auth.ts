@@ -35,6 +35,7 @@ class NonceState {
 export class DigestAuthState {
   readonly #byKey: Map<string, NonceState>;
 
+  /** Empty state: nothing remembered yet. */
   constructor() {
     this.#byKey = new Map();
   }

@@ -247,8 +247,10 @@ export class CookieJar {
    * @returns `''` when no cookie applies.
    */
   getCookieHeader(url: URL | string): string {
+    const u = toUrl(url);
+    if (this.size === 0) return '';
     const now = this.#now();
-    const list = this.#matching(toUrl(url), now);
+    const list = this.#matching(u, now);
     if (list.length === 0) return '';
     let out = '';
     for (let i = 0; i < list.length; i++) {

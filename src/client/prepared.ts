@@ -18,8 +18,11 @@ export class PreparedRequest {
   readonly #original: BodyInit | RequestBody | null;
   readonly #prepared: RequestBody | null;
 
-  /** @internal built by the Session. */
-  constructor(method: string, url: string, headers: Headers, body: BodyInit | null, prepared: RequestBody | null) {
+  /**
+   * Built by the Session for the hooks; a hook may also build one and return
+   * it. `prepared` is the Session's encoded form of `body` (omit it).
+   */
+  constructor(method: string, url: string, headers: Headers, body: BodyInit | RequestBody | null, prepared: RequestBody | null = null) {
     this.method = method;
     this.url = url;
     this.headers = headers;
@@ -30,7 +33,7 @@ export class PreparedRequest {
 
   /** @internal the body to send after hooks ran. */
   _resolveBody(): RequestBody | null {
-    if (this.body === this.#original) return this.#prepared;
+    if (this.body === this.#original && (this.#prepared !== null || this.body === null)) return this.#prepared;
     if (this.body instanceof RequestBody) return this.body;
     const b = toRequestBody({ body: this.body });
     if (b !== null && b.contentType !== null && !this.headers.has('content-type')) this.headers._set('content-type', b.contentType);

@@ -12,6 +12,7 @@ export class Reqivo {
   /** The Session behind the facade. */
   readonly session: Session;
 
+  /** A client over a new {@link Session} built from `options`. */
   constructor(options: SessionOptions = {}) {
     this.session = new Session(options);
   }

@@ -32,6 +32,7 @@ export class RetryPolicy {
   readonly maxRetryAfter: number;
   readonly #backoff: (attempt: number) => number;
 
+  /** Normalise `options`; throws InvalidRequestError for values out of range. */
   constructor(options: RetryOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('retry must be an object or false');
     const limit = options.limit ?? 2;
@@ -98,6 +99,10 @@ export function exponentialBackoff(attempt: number, baseMs: number, maxMs: numbe
   return Math.max(0, Math.min(maxMs, raw + spread));
 }
 
+const IMF_DATE = /^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
  * Milliseconds a `Retry-After` value asks to wait: delay-seconds or an
  * HTTP-date (a date in the past means 0). Null when absent or unparseable.
@@ -106,9 +111,11 @@ export function retryAfterMs(value: string | null, now: number): number | null {
   if (value === null) return null;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
-  // An HTTP-date always names a weekday and a year; Date.parse alone accepts too much.
-  if (!/^[A-Za-z]{3},? /.test(v) || !/\d{4}/.test(v)) return null;
-  const at = Date.parse(v);
+  // The three HTTP-date forms (RFC 9110 §5.6.7); Date.parse alone accepts too much.
+  let at: number;
+  if (IMF_DATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
+  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v} GMT`);
+  else return null;
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - now);
 }

@@ -37,11 +37,16 @@ import { type BodySink, type FlowControl, StreamResponse } from './stream-respon
 import { displayUrl, originKey, resolveUrl } from './url.js';
 import { VERSION } from '../version.js';
 
-/** A hook run before each request is written; may return a replacement request. */
+/**
+ * A hook run once per request, after default headers, cookies and auth are
+ * merged and before it is written (not again for redirect hops, auth
+ * challenges or retries); may change the request or return a replacement.
+ */
 export type RequestHook = (req: PreparedRequest) => void | PreparedRequest | Promise<void | PreparedRequest>;
-/** A hook run on each final response; may return a replacement response. */
+/** A hook run once per final response (after redirects, auth challenges and retries); may return a replacement. */
 export type ResponseHook = (res: Response | StreamResponse) => void | Response | StreamResponse | Promise<void | Response | StreamResponse>;
 
+/** Idempotent methods (RFC 9110 §9.2.2): the only ones resent when a reused connection was found dead. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** An HTTP client session: connection pool, defaults, cookies, auth, hooks. */
@@ -67,6 +72,7 @@ export class Session {
   readonly #http2: Http2Mode;
   readonly #proxy: ProxySetting;
 
+  /** A session with its own pool, cookie jar and defaults; throws InvalidRequestError for bad options. */
   constructor(options: SessionOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
     try {
@@ -236,15 +242,15 @@ export class Session {
         if (after !== before) hookCookie = after ?? '';
       }
       if (body !== null && opts.onUploadProgress !== undefined) body = withUploadProgress(body, opts.onUploadProgress);
-      return await this.#follow(call, started, method, url, headers, body, userCookie, hookCookie, {
+      const out = await this.#follow(call, started, method, url, headers, body, userCookie, hookCookie, {
         opts,
         streaming,
         retry,
         digest: auth !== null && auth.type === 'digest' ? auth : null,
         decompress,
-      }, () => {
-        handedOff = true;
       });
+      handedOff = true;
+      return out;
     } catch (err) {
       throw this.#wrap(err, call);
     } finally {
@@ -263,14 +269,14 @@ export class Session {
     userCookie: string | null,
     hookCookie: string | null,
     ctx: FlowContext,
-    handOff: () => void,
   ): Promise<Response | StreamResponse> {
     const { opts, streaming, retry, digest } = ctx;
     const follow = opts.followRedirects ?? this.#followRedirects;
     const maxRedirects = opts.maxRedirects ?? this.#maxRedirects;
     const startOrigin = originKey(url);
-    const chain: string[] = [];
-    const seen = new Set<string>();
+    // Redirect bookkeeping, allocated on the first redirect only.
+    let chain: string[] | null = null;
+    let seen: Set<string> | null = null;
     let retries = 0;
     let digestAnswered = false;
     call.wrapBody = ctx.decompress ? decodeBody : null;
@@ -281,7 +287,7 @@ export class Session {
       call.bufferStatus = (status, h) =>
         (follow && isRedirect(status) && h.has('location')) ||
         (digest !== null && status === 401 && !digestAnswered) ||
-        (retry !== null && retries < retry.limit && retry.statusCodes.has(status));
+        (retry !== null && retries < retry.limit && retry.statusCodes.has(status) && retry.allows(method, canResend(body)));
     }
     for (;;) {
       call.check();
@@ -324,6 +330,8 @@ export class Session {
 
       const location = res.headers.get('location');
       if (follow && isRedirect(res.status) && location !== null) {
+        chain ??= [];
+        seen ??= new Set();
         if (chain.length >= maxRedirects) {
           throw new TooManyRedirects(`exceeded maxRedirects (${maxRedirects}); last Location ${location}`);
         }
@@ -359,13 +367,21 @@ export class Session {
       // A response buffered for the loop's sake goes back to a stream caller as a stream.
       let out: Response | StreamResponse = streaming && res instanceof Response ? toStreamResponse(res) : res;
       const settled = !streaming || out !== res;
-      if (chain.length > 0) out.redirects = chain;
-      for (const hook of this.hooks.response) {
-        const r = await hook(out);
+      if (chain !== null) out.redirects = chain;
+      const hooks = this.hooks.response;
+      for (let i = 0; i < hooks.length; i++) {
+        let r: void | Response | StreamResponse;
+        try {
+          r = await hooks[i]!(out);
+        } catch (err) {
+          // The caller never sees this response: a streamed one must not hold its connection.
+          if (out instanceof StreamResponse) await out.close();
+          if (res !== out && res instanceof StreamResponse) await res.close();
+          throw hookError('onResponse', i, err);
+        }
         if (r !== undefined && r !== null) out = r;
       }
       if (settled) call.finish();
-      handOff();
       return out;
     }
   }
@@ -376,8 +392,14 @@ export class Session {
   }
 
   async #runRequestHooks(req: PreparedRequest): Promise<PreparedRequest> {
-    for (const hook of this.hooks.request) {
-      const r = await hook(req);
+    const hooks = this.hooks.request;
+    for (let i = 0; i < hooks.length; i++) {
+      let r: void | PreparedRequest;
+      try {
+        r = await hooks[i]!(req);
+      } catch (err) {
+        throw hookError('onRequest', i, err);
+      }
       if (r !== undefined && r !== null) req = r;
     }
     return req;
@@ -446,6 +468,17 @@ interface FlowContext {
   retry: RetryPolicy | null;
   digest: (AuthOptions & { type: 'digest' }) | null;
   decompress: boolean;
+}
+
+/**
+ * The rejection for a hook that threw: a ReqivoError it threw stands as is
+ * (e.g. HttpStatusError from `raiseForStatus()`); anything else is wrapped in
+ * a RequestError with the hook's error as `cause` (the Session then names the
+ * method and URL in it).
+ */
+function hookError(kind: 'onRequest' | 'onResponse', index: number, err: unknown): ReqivoError {
+  if (err instanceof ReqivoError) return err;
+  return new RequestError(`${kind} hook #${index + 1} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /** Whether the body (if any) can be sent again: replayable, or a one-shot stream not yet read. */

@@ -105,6 +105,7 @@ export class ContentDecoder implements ChunkSink {
   #state: 0 | 1 | 2 | 3; // 0 open, 1 wire ended (flushing), 2 done, 3 failed
   #pendingError: Error | null;
 
+  /** Decode `codings` (in decoding order, see {@link decodingsOf}) on the way to `inner`. */
   constructor(inner: ChunkSink, codings: readonly ContentCoding[], maxBytes: number, abortWire: (err: Error) => void) {
     this.#inner = inner;
     this.#stages = codings.map((c) => new Stage(c));

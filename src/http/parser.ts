@@ -446,6 +446,22 @@ export class ResponseParser {
 
   #contentLength(value: string): void {
     let v = -1;
+    // Fast path: one plain number (what nearly every server sends).
+    const n = value.length;
+    if (n > 0 && n <= 15) {
+      let x = 0;
+      let i = 0;
+      for (; i < n; i++) {
+        const d = value.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        x = x * 10 + d;
+      }
+      if (i === n) {
+        if (this.contentLength !== -1 && this.contentLength !== x) throw new InvalidResponseError('conflicting Content-Length headers');
+        this.contentLength = x;
+        return;
+      }
+    }
     for (const part of value.split(',')) {
       const t = part.trim();
       if (!/^\d{1,15}$/.test(t)) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);

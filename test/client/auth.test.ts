@@ -75,6 +75,8 @@ interface DigestServerOptions {
   password?: string;
   /** Every how many uses a nonce goes stale (0 = never). */
   staleAfter?: number;
+  /** After authenticating a request for `from`, redirect it to `to`. */
+  redirect?: { from: string; to: string };
 }
 
 interface DigestServer extends TestServer {
@@ -149,6 +151,11 @@ async function digestServer(opts: DigestServerOptions = {}): Promise<DigestServe
       uses.set(p['nonce']!, count + 1);
       lastNc.set(p['nonce']!, nc);
       verified.push(p);
+      if (opts.redirect && req.url === opts.redirect.from) {
+        res.writeHead(302, { location: opts.redirect.to });
+        res.end();
+        return;
+      }
       res.end(`hello ${user}: ${req.method} ${body}`);
     });
   });
@@ -179,6 +186,17 @@ describe('Digest (RFC 7616)', () => {
       assert.equal(srv.verified[2]!['nc'], '00000003');
     });
   }
+
+  test('a same-origin redirect is signed afresh for its new URI, without another 401', async () => {
+    const srv = await digestServer({ redirect: { from: '/old', to: '/new?x=1' } });
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    const res = await s.get(`${srv.url}/old`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.redirects, [`${srv.url}/old`]);
+    assert.equal(srv.seen.length, 3);
+    assert.equal(srv.verified[1]!['uri'], '/new?x=1');
+    assert.equal(srv.verified[1]!['nc'], '00000002');
+  });
 
   test('a stale nonce is answered again with the new nonce, counting from 1', async () => {
     const srv = await digestServer({ staleAfter: 1 });

@@ -120,7 +120,7 @@ describe('onRequest hooks', () => {
       assert.equal((err as Error).cause, boom);
       assert.equal((err as RequestError).method, 'GET');
       assert.equal((err as RequestError).url, `${srv.url}/x`);
-      assert.match((err as Error).message, /^GET http:\/\/127\.0\.0\.1:\d+\/x: .*boom/);
+      assert.match((err as Error).message, /^GET http:\/\/127\.0\.0\.1:\d+\/x: onRequest hook #1 failed: boom$/);
       return true;
     });
     assert.equal(srv.seen.length, 0);
@@ -215,6 +215,25 @@ describe('onResponse hooks', () => {
       assert.match(err.message, /^GET http:\/\/127\.0\.0\.1:\d+\/nope: 404 Not Found/);
       return true;
     });
+  });
+
+  test('stream(): a hook that throws closes the unread response, so its connection is not held', async () => {
+    const srv = await server((_req, res) => {
+      res.write('x'.repeat(1024));
+      // Never ends the body: only the client closing frees the socket.
+    });
+    const s = session();
+    const boom = new Error('nope');
+    s.onResponse(() => {
+      throw boom;
+    });
+    await assert.rejects(s.stream('GET', `${srv.url}/`), (err: unknown) => {
+      assert.ok(err instanceof RequestError);
+      assert.equal((err as Error).cause, boom);
+      assert.match((err as Error).message, /onResponse hook #1 failed: nope$/);
+      return true;
+    });
+    await waitFor(() => srv.open.size === 0, 2000, 'the server to see the connection close');
   });
 
   test('stream(): hooks see the StreamResponse before the body is read', async () => {

@@ -221,7 +221,8 @@ export class Call implements Exchange, BodySink {
     const h = Headers._fromList(headers);
     let sink: BodySink;
     if (this.streaming && (this.bufferStatus === null || !this.bufferStatus(status, h))) {
-      const res = new StreamResponse(status, reason, httpVersion, h, this.url, this.method);
+      // A copy: the parser's list may be shared with earlier responses, and users may mutate these headers.
+      const res = new StreamResponse(status, reason, httpVersion, Headers._fromList(headers.slice()), this.url, this.method);
       res._attach(flow, () => {
         this.#stream = null;
         this.#flow = null;
@@ -275,15 +276,31 @@ export class Call implements Exchange, BodySink {
     let body: Buffer;
     if (chunks.length === 1) {
       const c = chunks[0]!;
-      // Keep a view only when it does not pin a much larger socket buffer.
-      body = c.buffer.byteLength <= c.length * 2 ? c : Buffer.from(c);
+      body = ownBody(c);
     } else body = chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#size);
     this.#chunks = [];
-    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!, this.url, body, this.method));
+    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!._list, this.url, body, this.method));
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Bodies below this size are copied into Node's shared 8 KiB slabs (Buffer.allocUnsafe). */
+const SLAB_BODY = 4096;
+
+/**
+ * The body a Response keeps. A single chunk is a view of a socket read that
+ * also holds the response head (and maybe more): keep the view only when it
+ * covers nearly all of that read; otherwise copy — small bodies into Node's
+ * shared slab (several bodies per ArrayBuffer, like Buffer.allocUnsafe),
+ * large ones into their own buffer.
+ */
+function ownBody(c: Buffer): Buffer {
+  const n = c.length;
+  if (n >= SLAB_BODY) return c.buffer.byteLength - n <= n >>> 4 ? c : Buffer.from(c);
+  const out = Buffer.allocUnsafe(n);
+  out.set(c);
+  return out;
+}
 
 /** Counts body bytes for `onDownloadProgress`. */
 class ProgressSink implements BodySink {

@@ -6,9 +6,17 @@
  * @module
  */
 import { HttpStatusError, InvalidResponseError } from '../errors.js';
-import type { Headers } from '../http/headers.js';
+import { Headers } from '../http/headers.js';
 
-const UNSET: unique symbol = Symbol('unset');
+/** text() and json() results cached together. */
+class Parsed {
+  readonly text: string;
+  readonly json: unknown;
+  constructor(text: string, json: unknown) {
+    this.text = text;
+    this.json = json;
+  }
+}
 const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
 
 /** Charset named by a Content-Type value, lower-cased, or null. */
@@ -63,8 +71,6 @@ export class Response implements ResponseHead {
   readonly reason: string;
   /** `'1.1'`, `'1.0'` or `'2'`. */
   readonly httpVersion: string;
-  /** Response headers. */
-  readonly headers: Headers;
   /** Final URL, after redirects. */
   readonly url: string;
   /** The decoded body bytes. */
@@ -73,15 +79,17 @@ export class Response implements ResponseHead {
   readonly method: string;
   /** URLs of the redirect chain before {@link url}, oldest first (empty when not redirected). */
   redirects: readonly string[];
-  #text: string | null;
-  #json: unknown;
+  /** The parser's flat header list until {@link headers} is first read, then its Headers wrapper. */
+  #headers: Headers | string[];
+  /** Decoded text, then `{ text, json }` once json() ran: one slot for both caches keeps the object small. */
+  #decoded: string | Parsed | null;
 
   /** @internal built by the Session. */
   constructor(
     status: number,
     reason: string,
     httpVersion: string,
-    headers: Headers,
+    headers: Headers | string[],
     url: string,
     body: Uint8Array,
     method: string,
@@ -89,13 +97,32 @@ export class Response implements ResponseHead {
     this.status = status;
     this.reason = reason;
     this.httpVersion = httpVersion;
-    this.headers = headers;
     this.url = url;
     this.body = body;
     this.method = method;
     this.redirects = EMPTY_REDIRECTS;
-    this.#text = null;
-    this.#json = UNSET;
+    this.#headers = headers;
+    this.#decoded = null;
+  }
+
+  /** Response headers (wrapped on first access: most kept responses never need the wrapper). */
+  get headers(): Headers {
+    const h = this.#headers;
+    if (h instanceof Headers) return h;
+    // The list may be shared with other responses (see ResponseParser): copy before handing out a mutable view.
+    const w = Headers._fromList(h.slice());
+    this.#headers = w;
+    return w;
+  }
+
+  /**
+   * A read-only look at the headers that neither copies nor caches (the
+   * Session reads Location and Set-Cookie of every response this way).
+   * @internal
+   */
+  _peekHeaders(): Headers {
+    const h = this.#headers;
+    return h instanceof Headers ? h : Headers._fromList(h);
   }
 
   /** Whether the status is 200–299. */
@@ -105,24 +132,32 @@ export class Response implements ResponseHead {
 
   /** The body decoded by the Content-Type charset (default UTF-8); cached. */
   text(): string {
-    if (this.#text === null) this.#text = decodeText(this.body, charsetOf(this.headers.get('content-type')));
-    return this.#text;
+    const d = this.#decoded;
+    if (d === null) {
+      const t = decodeText(this.body, charsetOf(this._peekHeaders().get('content-type')));
+      this.#decoded = t;
+      return t;
+    }
+    return typeof d === 'string' ? d : d.text;
   }
 
   /** The body parsed as JSON; parsed once and cached. Throws InvalidResponseError if it is not JSON. */
   json<T = unknown>(): T {
-    if (this.#json === UNSET) {
-      try {
-        this.#json = JSON.parse(this.text());
-      } catch (err) {
-        throw new InvalidResponseError(`response body is not valid JSON: ${(err as Error).message}`, {
-          cause: err,
-          method: this.method,
-          url: this.url,
-        });
-      }
+    const d = this.#decoded;
+    if (d !== null && typeof d !== 'string') return d.json as T;
+    const text = this.text();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new InvalidResponseError(`response body is not valid JSON: ${(err as Error).message}`, {
+        cause: err,
+        method: this.method,
+        url: this.url,
+      });
     }
-    return this.#json as T;
+    this.#decoded = new Parsed(text, value);
+    return value as T;
   }
 
   /** The body bytes (same as {@link body}); for symmetry with StreamResponse. */

@@ -65,6 +65,8 @@ export class Session {
   readonly #followRedirects: boolean;
   readonly #maxRedirects: number;
   #auth: AuthOptions | null;
+  /** The last request URL string: a repeat request shares it instead of keeping its own copy per response. */
+  #lastHref: string;
   #closed: boolean;
   readonly #retry: RetryPolicy | null;
   readonly #decompress: boolean;
@@ -95,6 +97,7 @@ export class Session {
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#auth = options.auth ?? null;
     this.#closed = false;
+    this.#lastHref = '';
     this.#retry = options.retry !== undefined ? new RetryPolicy(options.retry) : null;
     this.#digest = new DigestAuthState();
     this.cookies = options.cookies === false ? null : new CookieJar();
@@ -218,7 +221,7 @@ export class Session {
     if (!decompress && headers.get('accept-encoding') === ACCEPT_ENCODING) headers.delete('accept-encoding');
     const timeout = toTimeout(opts.timeout, this.#timeout);
     const limits = toLimits(opts.limits, this.#limits);
-    const call = new Call(method, displayUrl(url), timeout, limits, opts.signal ?? null, streaming);
+    const call = new Call(method, this.#sharedHref(displayUrl(url)), timeout, limits, opts.signal ?? null, streaming);
     const started = performance.now();
     call.proxy = opts.proxy;
     let handedOff = false;
@@ -304,12 +307,14 @@ export class Session {
         retries++;
         continue;
       }
-      if (this.cookies !== null) this.cookies.setCookiesFromResponse(res.headers, url);
+      // Read-only look: a kept Response wraps (and copies) its headers only when the user reads them.
+      const resHeaders = res._peekHeaders();
+      if (this.cookies !== null) this.cookies.setCookiesFromResponse(resHeaders, url);
 
       // Digest (RFC 7616): answer the origin's challenge once, never another origin's.
       if (res.status === 401 && digest !== null && !digestAnswered && canResend(body) && originKey(url) === startOrigin) {
         digestAnswered = true;
-        const authorization = this.#digest.answer(digest, method, url, res.headers);
+        const authorization = this.#digest.answer(digest, method, url, resHeaders);
         if (authorization !== null) {
           await discard(res);
           headers._set('authorization', authorization);
@@ -318,7 +323,7 @@ export class Session {
       }
 
       if (retry !== null && retries < retry.limit && retry.allows(method, canResend(body))) {
-        const delay = retry.delayForStatus(res.status, res.headers, retries + 1);
+        const delay = retry.delayForStatus(res.status, resHeaders, retries + 1);
         // Never past the total timeout: when the wait would pass it, the response stands.
         if (delay >= 0 && delay < call.remaining(started)) {
           await discard(res);
@@ -328,7 +333,7 @@ export class Session {
         }
       }
 
-      const location = res.headers.get('location');
+      const location = resHeaders.get('location');
       if (follow && isRedirect(res.status) && location !== null) {
         chain ??= [];
         seen ??= new Set();
@@ -384,6 +389,12 @@ export class Session {
       if (settled) call.finish();
       return out;
     }
+  }
+
+  #sharedHref(href: string): string {
+    if (href === this.#lastHref) return this.#lastHref;
+    this.#lastHref = href;
+    return href;
   }
 
   #wrap(err: unknown, call: Call): Error {

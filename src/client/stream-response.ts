@@ -89,6 +89,11 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     this.#onSettled = onSettled;
   }
 
+  /** Same as {@link headers}; matches Response's internal read-only look. @internal */
+  _peekHeaders(): Headers {
+    return this.headers;
+  }
+
   /** Whether the status is 200–299. */
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;

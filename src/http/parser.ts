@@ -82,6 +82,27 @@ const MAX_CHUNK_LINE = 4096;
 const MAX_INTERIM = 32;
 const EMPTY = Buffer.alloc(0);
 
+const NO_PREV: string[] = [];
+
+function sameList(a: string[], b: string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Bytes `[s, e)` as a latin1 string, returning `prev` itself when it holds the same characters. */
+function reuse(b: Buffer, s: number, e: number, prev: string | undefined): string {
+  const n = e - s;
+  if (n === 0) return '';
+  if (prev !== undefined && prev.length === n) {
+    let i = 0;
+    while (i < n && prev.charCodeAt(i) === b[s + i]) i++;
+    if (i === n) return prev;
+  }
+  return latin1(b, s, e);
+}
+
 function isOws(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
@@ -123,6 +144,9 @@ export class ResponseParser {
   #te: string | null;
   #connectionClose: boolean;
   #connectionKeepAlive: boolean;
+  /** The previous response's header list: equal names and values reuse its strings (less memory per kept response). */
+  #prev: string[];
+  #prevReason: string;
 
   constructor(handler: ParserHandler, limits: ParserLimits = DEFAULT_LIMITS) {
     this.status = 0;
@@ -149,6 +173,8 @@ export class ResponseParser {
     this.#te = null;
     this.#connectionClose = false;
     this.#connectionKeepAlive = false;
+    this.#prev = [];
+    this.#prevReason = '';
   }
 
   /**
@@ -165,6 +191,8 @@ export class ResponseParser {
   }
 
   #startHead(): void {
+    if (this.headers.length > 0) this.#prev = this.headers;
+    if (this.reason !== '') this.#prevReason = this.reason;
     this.status = 0;
     this.reason = '';
     this.version = '1.1';
@@ -375,7 +403,7 @@ export class ResponseParser {
         const c = b[i]!;
         if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in reason phrase');
       }
-      this.reason = latin1(b, s + 13, e);
+      this.reason = reuse(b, s + 13, e, this.#prevReason);
     }
     this.#state = S.Header;
   }
@@ -409,19 +437,21 @@ export class ResponseParser {
         limit: 'maxHeaderCount',
       });
     }
-    const name = latin1(b, s, i);
-    list.push(name, this.#value(b, i + 1, e));
+    const prev = list === this.headers ? this.#prev : NO_PREV;
+    const k = list.length;
+    const name = reuse(b, s, i, prev[k]);
+    list.push(name, this.#value(b, i + 1, e, prev[k + 1]));
     if (list === this.headers) this.#noteField(name, list, list.length - 1);
   }
 
-  #value(b: Buffer, s: number, e: number): string {
+  #value(b: Buffer, s: number, e: number, prev?: string): string {
     while (s < e && isOws(b[s]!)) s++;
     while (e > s && isOws(b[e - 1]!)) e--;
     for (let i = s; i < e; i++) {
       const c = b[i]!;
       if (c === 0 || c === 13) throw new InvalidResponseError(c === 0 ? 'NUL in header value' : 'bare CR in header value');
     }
-    return s === e ? '' : latin1(b, s, e);
+    return reuse(b, s, e, prev);
   }
 
   /** Record framing-relevant fields as they are parsed. For obs-fold, re-run on the final value. */
@@ -510,6 +540,13 @@ export class ResponseParser {
       this.framing = Framing.Close;
       this.keepAlive = false;
     }
+    // Hand out either the previous response's list, when every field is the
+    // same string (they were reused above), or an exact-size copy (a list
+    // grown by push() keeps spare capacity for as long as a response lives).
+    // Lists handed out are never mutated by reqivo: Response and
+    // StreamResponse copy before giving users a mutable Headers.
+    const list = this.headers;
+    this.headers = sameList(list, this.#prev) ? this.#prev : list.slice();
     this.#handler.onHead(this);
     switch (this.framing) {
       case Framing.None:

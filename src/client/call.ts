@@ -242,7 +242,12 @@ export class Call implements Exchange, BodySink {
       sink = this;
     }
     if (this.onDownloadProgress !== null) sink = new ProgressSink(sink, this.onDownloadProgress, h);
-    if (this.wrapBody !== null) sink = this.wrapBody(sink, h, this.limits, flow);
+    if (this.wrapBody !== null) {
+      sink = this.wrapBody(sink, h, this.limits, flow);
+      // A streamed body read through a decoder pauses the decoder, not just the socket.
+      const stream = this.#stream;
+      if (stream !== null && isFlowControl(sink)) stream._setFlow(sink);
+    }
     return sink;
   }
 
@@ -284,6 +289,11 @@ export class Call implements Exchange, BodySink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function isFlowControl(v: unknown): v is FlowControl {
+  const f = v as FlowControl;
+  return typeof f.pause === 'function' && typeof f.resume === 'function' && typeof f.abort === 'function';
+}
 /** Bodies below this size are copied into Node's shared 8 KiB slabs (Buffer.allocUnsafe). */
 const SLAB_BODY = 4096;
 

@@ -536,7 +536,7 @@ function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow
     return ContentDecoder.failing(sink, err as Error, abort);
   }
   if (codings === null || codings.length === 0) return sink;
-  return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort);
+  return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort, flow);
 }
 
 function mergeInto(target: Headers, init: HeadersInit): void {

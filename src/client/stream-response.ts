@@ -94,6 +94,11 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     return this.headers;
   }
 
+  /** @internal read through `flow` instead (a decoder between the socket and this response). */
+  _setFlow(flow: FlowControl): void {
+    this.#flow = flow;
+  }
+
   /** Whether the status is 200–299. */
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;

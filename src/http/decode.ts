@@ -55,6 +55,14 @@ export interface ChunkSink {
   onError(err: Error): void;
 }
 
+/** Pause and resume of the producer below the decoder (the socket). */
+export interface WireFlow {
+  /** Stop reading. */
+  pause(): void;
+  /** Read again. */
+  resume(): void;
+}
+
 type ZStream = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
 
 const ZLIB_OPTS: zlib.ZlibOptions = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
@@ -104,9 +112,17 @@ export class ContentDecoder implements ChunkSink {
   #settle: ((reusable: boolean) => void) | null;
   #state: 0 | 1 | 2 | 3; // 0 open, 1 wire ended (flushing), 2 done, 3 failed
   #pendingError: Error | null;
+  #wire: WireFlow | null;
+  #paused: boolean;
 
   /** Decode `codings` (in decoding order, see {@link decodingsOf}) on the way to `inner`. */
-  constructor(inner: ChunkSink, codings: readonly ContentCoding[], maxBytes: number, abortWire: (err: Error) => void) {
+  constructor(
+    inner: ChunkSink,
+    codings: readonly ContentCoding[],
+    maxBytes: number,
+    abortWire: (err: Error) => void,
+    wire: WireFlow | null = null,
+  ) {
     this.#inner = inner;
     this.#stages = codings.map((c) => new Stage(c));
     this.#maxBytes = maxBytes;
@@ -114,6 +130,39 @@ export class ContentDecoder implements ChunkSink {
     this.#settle = null;
     this.#state = 0;
     this.#pendingError = null;
+    this.#wire = wire;
+    this.#paused = false;
+  }
+
+  /**
+   * Stop producing decoded bytes until {@link resume}: the zlib streams and
+   * the wire are paused, so a slow reader of a streamed response bounds how
+   * much a small compressed input can expand into memory.
+   */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const st of this.#stages) st.z?.pause();
+    this.#wire?.pause();
+  }
+
+  /** Produce again after {@link pause}. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const st of this.#stages) st.z?.resume();
+    this.#wire?.resume();
+  }
+
+  /** Give up: the wire is aborted (its connection destroyed) and decoding stops. */
+  abort(err: Error): void {
+    if (this.#state >= 2) return;
+    this.#state = 3;
+    this.#destroy();
+    const settle = this.#settle;
+    this.#settle = null;
+    if (settle !== null) settle(false);
+    else this.#abortWire(err);
   }
 
   /** A decoder that fails the body with `err` on its first event (for a head that cannot be decoded). */
@@ -202,6 +251,7 @@ export class ContentDecoder implements ChunkSink {
     else if (st.coding === 'br') z = zlib.createBrotliDecompress(BROTLI_OPTS);
     else z = first.length >= 2 && isZlibHeader(first[0]!, first[1]!) ? zlib.createInflate(ZLIB_OPTS) : zlib.createInflateRaw(ZLIB_OPTS);
     st.z = z;
+    if (this.#paused) z.pause();
     z.on('data', (out: Buffer) => {
       if (this.#state >= 2) return;
       st.produced += out.length;

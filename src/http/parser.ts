@@ -417,7 +417,8 @@ export class ResponseParser {
       if (value.length > 0) {
         const prev = list[list.length - 1]!;
         list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
-        this.#noteField(list[list.length - 2]!, list, list.length - 1);
+        // Trailer fields never affect framing or persistence (RFC 9110 §6.5.1).
+        if (list === this.headers) this.#noteField(list[list.length - 2]!, list, list.length - 1);
       }
       return;
     }

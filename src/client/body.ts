@@ -108,7 +108,13 @@ export function toRequestBody(opts: BodyOptions): RequestBody | null {
   const given = (body != null ? 1 : 0) + (json !== undefined ? 1 : 0) + (form != null ? 1 : 0);
   if (given > 1) throw new InvalidRequestError('give only one of body, json and form');
   if (json !== undefined) {
-    const text = JSON.stringify(json);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(json);
+    } catch (err) {
+      // A cycle, a BigInt or a throwing toJSON(): still an InvalidRequestError, with the reason as cause.
+      throw new InvalidRequestError(`json value cannot be serialised: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
     if (text === undefined) throw new InvalidRequestError('json value cannot be serialised');
     const b = Buffer.from(text, 'utf8');
     return new RequestBody(b, null, b.length, 'application/json', true);

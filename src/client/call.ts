@@ -184,7 +184,7 @@ export class Call implements Exchange, BodySink {
     const conn = fresh ? null : origin.takeIdle();
     if (conn !== null) this.#send(conn, origin, head, body);
     else {
-      origin.acquire(this.signal, this.timeout.connect).then(
+      origin.acquire(this.signal, this.timeout.connect, fresh).then(
         (c) => {
           if (this.#failure !== null) {
             origin.release(c, true);

@@ -57,6 +57,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #body: BodySink | null;
   #requestDone: boolean;
   #method: string;
+  /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
+  #readTimeout: number;
 
   constructor(conn: Connection, origin: OriginPool) {
     this.conn = conn;
@@ -66,6 +68,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#requestDone = false;
     this.#method = 'GET';
+    this.#readTimeout = 0;
     conn.state = this;
   }
 
@@ -93,6 +96,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.parser.reset(method, limits);
     conn.sink = this;
     conn.uses++;
+    this.#readTimeout = readTimeoutMs;
     conn.setReadTimeout(readTimeoutMs);
     const socket = conn.socket;
     if (body === null) {
@@ -234,6 +238,14 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     const body = this.#body;
     this.#exchange = null;
     this.#body = null;
+    // A reader that paused the socket may have done so on the body's last
+    // bytes: the connection must not go back to the pool paused (the next
+    // response on it would never be read).
+    const socket = this.conn.socket;
+    if (socket.isPaused()) {
+      this.conn.setReadTimeout(this.#readTimeout);
+      socket.resume();
+    }
     if (body !== null && body.onWireEnd !== undefined) {
       // The sink still works on the body (content decoding): the connection
       // stays out of the pool until it settles, so a failure closes it.
@@ -259,13 +271,20 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
 
   // ---- FlowControl ----
 
-  /** @internal */
+  /**
+   * @internal The body's reader is full: stop reading. The read timeout is
+   * suspended meanwhile — a slow reader is not a silent server.
+   */
   pause(): void {
+    if (this.#exchange === null) return;
+    this.conn.setReadTimeout(0);
     this.conn.socket.pause();
   }
 
   /** @internal */
   resume(): void {
+    if (this.#exchange === null) return;
+    this.conn.setReadTimeout(this.#readTimeout);
     this.conn.socket.resume();
   }
 

@@ -139,6 +139,10 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   }
 
   #settled(): void {
+    // The body is over: let go of the producer. Its connection may already
+    // carry another request, which this reader must not pause or resume.
+    this.#flow = null;
+    this.#paused = false;
     const cb = this.#onSettled;
     this.#onSettled = null;
     if (cb !== null) cb();

@@ -37,6 +37,8 @@ interface Waiter {
   onAbort: (() => void) | null;
   connectTimeoutMs: number;
   settled: boolean;
+  /** Wants a new connection, never a reused one (the retry of a request a reused connection failed). */
+  fresh: boolean;
 }
 
 /** Margin kept below a server's `Keep-Alive: timeout`, so we never reuse a socket it is about to close. */
@@ -104,16 +106,22 @@ export class OriginPool implements ConnectionOwner {
 
   /**
    * Get a connection: an idle one (LIFO), a new one while under the cap, or
-   * wait in FIFO order for one to be released.
+   * wait in FIFO order for one to be released. With `fresh`, only a newly
+   * opened connection will do: idle ones are skipped, and when at the cap
+   * the connection released for this waiter is closed and replaced.
    */
-  acquire(signal: AbortSignal | null, connectTimeoutMs: number): Promise<Connection> {
+  acquire(signal: AbortSignal | null, connectTimeoutMs: number, fresh = false): Promise<Connection> {
     if (this.#pool.closed) return Promise.reject(new NetworkError('the session is closed'));
-    const conn = this.takeIdle();
+    const conn = fresh ? null : this.takeIdle();
     if (conn !== null) return Promise.resolve(conn);
+    if (fresh && this.#total >= this.#pool.options.maxConnectionsPerOrigin && this.idle.length > 0) {
+      // Make room by closing the least recently used idle connection.
+      this.#drop(this.idle.shift()!);
+    }
     if (this.#total < this.#pool.options.maxConnectionsPerOrigin) return this.#open(signal, connectTimeoutMs);
     if (signal?.aborted) return Promise.reject(new AbortError('request aborted', { cause: signal.reason }));
     return new Promise<Connection>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, signal, onAbort: null, connectTimeoutMs, settled: false };
+      const w: Waiter = { resolve, reject, signal, onAbort: null, connectTimeoutMs, settled: false, fresh };
       if (signal !== null) {
         w.onAbort = () => {
           if (w.settled) return;
@@ -186,7 +194,11 @@ export class OriginPool implements ConnectionOwner {
     }
     const w = this.#nextWaiter();
     if (w !== null) {
-      w.resolve(conn);
+      if (w.fresh) {
+        // This waiter must not get a reused connection: swap this one for a new one.
+        this.#drop(conn);
+        this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);
+      } else w.resolve(conn);
       return;
     }
     conn.idleSince = performance.now();

@@ -116,3 +116,109 @@ export async function waitFor(cond: () => boolean, timeoutMs = 2000, what = 'con
 export function openSockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TLSSocketWrap' || r === 'TLSWrap').length;
 }
+
+/** A raw TCP server: `onConnection(socket, index)` owns each accepted socket (errors are swallowed). */
+export async function tcpServer(onConnection: (socket: net.Socket, connIndex: number) => void): Promise<TestServer & { server: net.Server }> {
+  let connCount = 0;
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    onConnection(socket, connCount++);
+  });
+  const s = await listen(server, 'http');
+  return Object.assign(s, { server });
+}
+
+/** A request as a capturing server received it. */
+export interface CapturedRequest {
+  /** The request line and header lines, without the final CRLF CRLF. */
+  head: string;
+  /** Request line, e.g. `GET /x HTTP/1.1`. */
+  line: string;
+  /** Header lines `[name, value]` as sent (original casing, in order). */
+  headers: Array<[string, string]>;
+  /** The body after de-chunking. */
+  body: Buffer;
+  /** Whether the body was sent chunked. */
+  chunked: boolean;
+  /** Index of the connection it came on. */
+  connIndex: number;
+}
+
+/** Value of header `name` (case-insensitive) in a captured request, all lines joined with ', '; null if absent. */
+export function headerOf(req: CapturedRequest, name: string): string | null {
+  const vs = req.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+  return vs.length === 0 ? null : vs.join(', ');
+}
+
+/** How many header lines named `name` (case-insensitive) a captured request carries. */
+export function countHeader(req: CapturedRequest, name: string): number {
+  return req.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).length;
+}
+
+/**
+ * A raw TCP server that parses each request exactly (head, Content-Length or
+ * chunked body) from the bytes on the wire, records it, and answers with
+ * `respond(req)` (raw response bytes; default a 200 with body `ok`).
+ * `bytes` counts every byte received.
+ */
+export async function captureServer(
+  respond: (req: CapturedRequest, socket: net.Socket) => string | Buffer | null = () => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+): Promise<TestServer & { requests: CapturedRequest[]; bytes: number }> {
+  const requests: CapturedRequest[] = [];
+  const state = { bytes: 0 };
+  const srv = await tcpServer((socket, connIndex) => {
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      state.bytes += d.length;
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const r = parseRequest(buf);
+        if (r === null) return;
+        buf = buf.subarray(r.used);
+        const req: CapturedRequest = { ...r.req, connIndex };
+        requests.push(req);
+        const out = respond(req, socket);
+        if (out !== null && !socket.destroyed) socket.write(out);
+      }
+    });
+  });
+  return Object.assign(srv, {
+    requests,
+    get bytes() {
+      return state.bytes;
+    },
+  });
+}
+
+function parseRequest(buf: Buffer): { req: Omit<CapturedRequest, 'connIndex'>; used: number } | null {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end === -1) return null;
+  const head = buf.subarray(0, end).toString('latin1');
+  const lines = head.split('\r\n');
+  const headers = lines.slice(1).map((l): [string, string] => {
+    const i = l.indexOf(':');
+    return [l.slice(0, i), l.slice(i + 1).trim()];
+  });
+  const get = (n: string): string | undefined => headers.find(([k]) => k.toLowerCase() === n)?.[1];
+  let pos = end + 4;
+  const te = get('transfer-encoding');
+  if (te !== undefined && /chunked/i.test(te)) {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const nl = buf.indexOf('\r\n', pos);
+      if (nl === -1) return null;
+      const size = Number.parseInt(buf.subarray(pos, nl).toString('latin1'), 16);
+      if (size === 0) {
+        const fin = buf.indexOf('\r\n\r\n', nl);
+        if (fin === -1) return null;
+        return { req: { head, line: lines[0]!, headers, body: Buffer.concat(parts), chunked: true }, used: fin + 4 };
+      }
+      if (buf.length < nl + 2 + size + 2) return null;
+      parts.push(buf.subarray(nl + 2, nl + 2 + size));
+      pos = nl + 2 + size + 2;
+    }
+  }
+  const cl = Number(get('content-length') ?? 0);
+  if (buf.length < pos + cl) return null;
+  return { req: { head, line: lines[0]!, headers, body: Buffer.from(buf.subarray(pos, pos + cl)), chunked: false }, used: pos + cl };
+}

@@ -253,6 +253,8 @@ export class H2Origin implements Multiplexed {
   readonly #sessions: Set<H2Session>;
   #current: H2Session | null;
   #connecting: boolean;
+  /** Cancels the connection being opened when every request waiting for it is gone. */
+  #connectAbort: AbortController | null;
   #queue: H2Stream[];
   #head: number;
   #retries: H2Stream[];
@@ -267,6 +269,7 @@ export class H2Origin implements Multiplexed {
     this.#sessions = new Set();
     this.#current = null;
     this.#connecting = false;
+    this.#connectAbort = null;
     this.#queue = [];
     this.#head = 0;
     this.#retries = [];
@@ -316,6 +319,8 @@ export class H2Origin implements Multiplexed {
     if (i !== -1) this.#retries.splice(i, 1);
     i = this.#queue.indexOf(s, this.#head);
     if (i !== -1) this.#queue.splice(i, 1);
+    // Nobody waits for the connection being opened any more: stop opening it (no socket left behind).
+    if (this.#connecting && this.#peek() === null) this.#connectAbort?.abort(new Error('no request is waiting for this connection'));
   }
 
   #peek(): H2Stream | null {
@@ -366,9 +371,15 @@ export class H2Origin implements Multiplexed {
 
   #connect(connectTimeoutMs: number): void {
     this.#connecting = true;
-    this.origin.acquire(null, connectTimeoutMs).then(
-      (conn) => this.#connected(conn),
+    const ac = new AbortController();
+    this.#connectAbort = ac;
+    this.origin.acquire(ac.signal, connectTimeoutMs).then(
+      (conn) => {
+        this.#connectAbort = null;
+        this.#connected(conn);
+      },
       (err: Error) => {
+        this.#connectAbort = null;
         this.#connecting = false;
         this.#failQueued(err);
       },

@@ -186,12 +186,11 @@ export class Session {
 
   async #run(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean): Promise<Response | StreamResponse> {
     let method = typeof methodIn === 'string' ? methodIn.toUpperCase() : '';
-    const where = typeof input === 'string' ? input : String(input);
     try {
       checkMethod(method);
       if (this.#closed) throw new RequestError('the session is closed');
     } catch (err) {
-      throw attachRequest(err as ReqivoError, method || String(methodIn), where);
+      throw stampInput(err, method || String(methodIn), input);
     }
     let url: URL;
     let headers: Headers;
@@ -207,7 +206,7 @@ export class Session {
       auth = opts.auth === undefined ? this.#auth : opts.auth;
       this.#applyAuth(url, method, headers, auth);
     } catch (err) {
-      throw attachRequest(err as ReqivoError, method, where);
+      throw stampInput(err, method, input);
     }
     if (body !== null) {
       if (body.contentType !== null && !headers.has('content-type')) headers._set('content-type', body.contentType);
@@ -537,6 +536,21 @@ function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow
   }
   if (codings === null || codings.length === 0) return sink;
   return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort, flow);
+}
+
+/**
+ * An error raised before the request URL was resolved, as a ReqivoError
+ * naming the method and the input URL — without any credentials it holds.
+ */
+function stampInput(err: unknown, method: string, input: string | URL): ReqivoError {
+  let where = typeof input === 'string' ? input : String(input);
+  try {
+    where = displayUrl(new URL(where));
+  } catch {
+    where = where.replace(/\/\/[^/@]*@/, '//');
+  }
+  if (err instanceof ReqivoError) return attachRequest(err, method, where);
+  return new InvalidRequestError(`invalid request options: ${(err as Error)?.message ?? String(err)}`, { cause: err, method, url: where });
 }
 
 function mergeInto(target: Headers, init: HeadersInit): void {

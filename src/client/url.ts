@@ -11,12 +11,13 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
   try {
     url = typeof input === 'string' ? (base !== null ? joinBase(input, base) : new URL(input)) : new URL(input.href);
   } catch (err) {
-    throw new InvalidRequestError(`invalid URL ${JSON.stringify(String(input))}${base ? ` (base ${base.href})` : ''}`, { cause: err });
+    // The message names the input through the caller's prefix (credentials removed); the base is ours to show.
+    throw new InvalidRequestError(`invalid URL${base ? ` (base ${base.href})` : ''}`, { cause: err });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidRequestError(`unsupported URL scheme ${JSON.stringify(url.protocol)} in ${JSON.stringify(url.href)}: use http: or https:`);
+    throw new InvalidRequestError(`unsupported URL scheme ${JSON.stringify(url.protocol)}: use http: or https:`);
   }
-  if (url.hostname === '') throw new InvalidRequestError(`URL has no host: ${JSON.stringify(url.href)}`);
+  if (url.hostname === '') throw new InvalidRequestError('URL has no host');
   if (query !== undefined) appendQuery(url, query);
   url.hash = '';
   return url;

@@ -61,7 +61,6 @@ describe('abort', () => {
 
   test(
     "abort while connecting with http2: 'auto' (ALPN) closes the connecting socket promptly",
-    { todo: 'h2.ts H2Origin#connect acquires with a null signal: an aborted request leaves the TLS attempt running until the connect timeout' },
     async () => {
       const srv = h.server(await tcpServer((socket) => socket.resume()));
       const s = h.session({ tls: { ca: certs().caCert }, timeout: { connect: 1500 } });

@@ -118,7 +118,7 @@ describe('request validation (nothing is sent)', () => {
     assert.equal(srv.accepted, 0);
   });
 
-  test('credentials in the URL are not shown in error messages', { todo: 'session.ts #run names the request by its raw input string in errors raised before the URL is resolved' }, async () => {
+  test('credentials in the URL are not shown in error messages', async () => {
     const srv = h.server(await captureServer());
     const s = h.session();
     await assert.rejects(s.get(`http://user:secret@127.0.0.1:${srv.port}/x`, { headers: { 'x-bad': '\n' } }), (e: unknown) => {
@@ -135,7 +135,6 @@ describe('request validation (nothing is sent)', () => {
 
   test(
     'every failure is a ReqivoError: options that throw while the request is prepared',
-    { todo: "session.ts #run rethrows a non-ReqivoError from its preparation block as is (attachRequest only stamps ReqivoErrors)" },
     async () => {
       const srv = h.server(await captureServer());
       const s = h.session();

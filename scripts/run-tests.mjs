@@ -3,7 +3,8 @@
 // ends with the runner's totals as a plain "N passed, N failed" line.
 // Usage: node scripts/run-tests.mjs [substring filters...]   (filters skip coverage)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function collect(dir, out) {
@@ -18,9 +19,8 @@ function collect(dir, out) {
 const filters = process.argv.slice(2);
 let files = collect('build/test', []).sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
-rmSync('coverage', { recursive: true, force: true });
-mkdirSync('coverage', { recursive: true });
-const tap = join('coverage', 'results.tap');
+// The TAP copy of the results (for the closing totals line) lives in a file of this run's own.
+const tap = join(tmpdir(), `reqivo-tests-${process.pid}.tap`);
 const nodeArgs = [
   '--expose-gc',
   '--enable-source-maps',
@@ -41,7 +41,7 @@ const c8 = [
   '--include=build/src/**',
   '--include=src/**',
   '--exclude=**/cli/**',
-  '--temp-directory=coverage/tmp',
+  `--temp-directory=${join(tmpdir(), `reqivo-c8-${process.pid}`)}`,
   process.execPath,
   ...nodeArgs,
 ];
@@ -55,5 +55,6 @@ try {
 } catch {
   failed = 1;
 }
+rmSync(tap, { force: true });
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(r.status !== 0 || failed > 0 ? 1 : 0);

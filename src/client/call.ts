@@ -49,7 +49,10 @@ export class Call implements Exchange, BodySink {
   #resolve: ((res: Response | StreamResponse) => void) | null;
   #reject: ((err: Error) => void) | null;
   #flow: FlowControl | null;
-  #chunks: Buffer[];
+  /** First body chunk of a buffered hop; most small bodies arrive in one. */
+  #first: Buffer | null;
+  /** Further chunks, allocated only when a body comes in several. */
+  #more: Buffer[] | null;
   #size: number;
   #status: number;
   #reason: string;
@@ -81,7 +84,8 @@ export class Call implements Exchange, BodySink {
     this.#resolve = null;
     this.#reject = null;
     this.#flow = null;
-    this.#chunks = [];
+    this.#first = null;
+    this.#more = null;
     this.#size = 0;
     this.#status = 0;
     this.#reason = '';
@@ -157,7 +161,8 @@ export class Call implements Exchange, BodySink {
     return new Promise<Response | StreamResponse>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      this.#chunks = [];
+      this.#first = null;
+      this.#more = null;
       this.#size = 0;
       this.#headers = null;
       this.#stream = null;
@@ -261,7 +266,9 @@ export class Call implements Exchange, BodySink {
 
   /** @internal */
   onChunk(chunk: Buffer): void {
-    this.#chunks.push(chunk);
+    if (this.#first === null) this.#first = chunk;
+    else if (this.#more === null) this.#more = [chunk];
+    else this.#more.push(chunk);
     this.#size += chunk.length;
     if (this.#size > this.limits.maxBodyBytes) {
       this.#flow?.abort(
@@ -277,13 +284,17 @@ export class Call implements Exchange, BodySink {
     this.#reject = null;
     this.#flow = null;
     if (resolve === null) return;
-    const chunks = this.#chunks;
+    const first = this.#first;
+    const more = this.#more;
     let body: Buffer;
-    if (chunks.length === 1) {
-      const c = chunks[0]!;
-      body = ownBody(c);
-    } else body = chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#size);
-    this.#chunks = [];
+    if (first === null) body = EMPTY;
+    else if (more === null) body = ownBody(first);
+    else {
+      more.unshift(first);
+      body = Buffer.concat(more, this.#size);
+    }
+    this.#first = null;
+    this.#more = null;
     resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!._list, this.url, body, this.method));
   }
 }

@@ -19,7 +19,7 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
   }
   if (url.hostname === '') throw new InvalidRequestError('URL has no host');
   if (query !== undefined) appendQuery(url, query);
-  url.hash = '';
+  if (url.hash !== '') url.hash = '';
   return url;
 }
 

@@ -244,7 +244,7 @@ export class Call implements Exchange, BodySink {
       this.#reason = reason;
       this.#version = httpVersion;
       this.#headers = h;
-      sink = this;
+      sink = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the Call is the buffered body sink
     }
     if (this.onDownloadProgress !== null) sink = new ProgressSink(sink, this.onDownloadProgress, h);
     if (this.wrapBody !== null) {

@@ -35,3 +35,13 @@ export { spkiPin } from './transport/pins.js';
 export { defaultSession, del, del as delete, get, head, options, patch, post, put, request, stream } from './client/default.js';
 export { VERSION } from './version.js';
 export { ProxyError, proxyFor, openTunnel, type TunnelOptions } from './transport/proxy.js';
+export {
+  CloseCode,
+  type HandshakeResponse,
+  type PerMessageDeflateOptions,
+  WebSocket,
+  type WebSocketData,
+  type WebSocketEventMap,
+  type WebSocketMessage,
+  type WebSocketOptions,
+} from './websocket/index.js';

@@ -6,6 +6,11 @@ import type { RequestOptions, SessionOptions } from './options.js';
 import type { Response } from './response.js';
 import { type RequestHook, type ResponseHook, Session } from './session.js';
 import type { StreamResponse } from './stream-response.js';
+import { WebSocket } from '../websocket/client.js';
+import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.js';
+import { Headers } from '../http/headers.js';
+import { InvalidRequestError } from '../errors.js';
+import { basicAuthorization } from './digest.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
 export class Reqivo {
@@ -82,6 +87,51 @@ export class Reqivo {
   /** PATCH `url`. */
   patch(url: string | URL, opts?: RequestOptions): Promise<Response> {
     return this.session.request('PATCH', url, opts);
+  }
+
+  /**
+   * A WebSocket that carries this session's identity: its default headers,
+   * the cookie jar's cookies for the URL (and Set-Cookie of the handshake
+   * stored back), Basic or Bearer auth, and its TLS options. A relative URL
+   * resolves against `baseUrl` with http(s) turned into ws(s). Call
+   * `connect()` on the result.
+   */
+  websocket(url: string | URL, options: WebSocketOptions = {}): WebSocket {
+    const session = this.session;
+    let target: URL;
+    try {
+      const base = session.baseUrl;
+      target = new URL(String(url), base !== null ? base.href.replace(/^http/, 'ws') : undefined);
+    } catch (err) {
+      throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(String(url))}`, { cause: err });
+    }
+    // Cookies match on the http(s) form of the URL (RFC 6455 §4.1: ws is http, wss is https).
+    const cookieUrl = new URL(target.href.replace(/^ws/, 'http'));
+    const userHeaders = options.headers;
+    const headers = async (): Promise<Headers> => {
+      const h = new Headers(session.headers);
+      h.delete('accept-encoding');
+      const extra = typeof userHeaders === 'function' ? await userHeaders() : userHeaders;
+      if (extra !== undefined) for (const [name, value] of new Headers(extra)) h.set(name, value);
+      const auth = session.auth;
+      if (!h.has('authorization') && auth !== null) {
+        if (auth.type === 'basic') h.set('authorization', basicAuthorization(auth.username, auth.password));
+        else if (auth.type === 'bearer') h.set('authorization', `Bearer ${auth.token}`);
+      }
+      const cookie = session.cookies?.getCookieHeader(cookieUrl) ?? '';
+      if (cookie !== '' && !h.has('cookie')) h.set('cookie', cookie);
+      return h;
+    };
+    const onResponse = options.onResponse;
+    return new WebSocket(target, {
+      ...options,
+      headers,
+      tls: options.tls ?? session.tls ?? undefined,
+      onResponse: (res: HandshakeResponse) => {
+        session.cookies?.setCookiesFromResponse(res.headers, cookieUrl);
+        onResponse?.(res);
+      },
+    });
   }
 
   /** Close the session. */

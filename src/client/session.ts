@@ -113,6 +113,16 @@ export class Session {
     return this.#headers;
   }
 
+  /** The session's TLS options (also used by WebSockets opened through the Reqivo facade). */
+  get tls(): TlsOptions | null {
+    return this.#tls;
+  }
+
+  /** The base URL relative request URLs resolve against, or null. */
+  get baseUrl(): URL | null {
+    return this.#baseUrl;
+  }
+
   /** Session-wide auth (Basic, Bearer or Digest); null for none. */
   get auth(): AuthOptions | null {
     return this.#auth;

@@ -1,0 +1,358 @@
+/**
+ * WebSocket benchmark: reqivo's WebSocket client vs the `ws` client, both
+ * talking to one `ws` echo server running in a child process (so the
+ * server's CPU is not the clients').
+ *
+ * Scenarios (messages per second, higher is better):
+ * - rtt-64b      one 64-byte binary message at a time: send, await the echo
+ * - rtt-64b-text the same with text (ws's listener decodes with toString(),
+ *                as a user must; reqivo delivers strings)
+ * - rtt-16k      one 16 KiB binary message at a time
+ * - pipe-1000    1,000 64-byte messages sent back to back, then all 1,000
+ *                echoes awaited
+ * - codec        no socket: parsing 64 B binary and text frames (with the
+ *                UTF-8 check and decode a user needs) and building masked
+ *                64 B / 16 KiB frames, against ws's own Receiver and
+ *                Sender.frame (operations per second)
+ *
+ * Rounds run in back-to-back pairs (one per client, order alternating);
+ * each client's score is the median of its rounds and the ratio is the
+ * median of the pairs' reqivo / ws ratios (≥ 1.0 means reqivo is as fast or
+ * faster), which cancels drift in machine load between pairs.
+ *
+ * Run: `npx tsc -p tsconfig.test.json && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--only=a,b]`
+ * A benchmark, not a test: it never fails on a time.
+ * @module
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { WebSocket as WsClient, WebSocketServer } from 'ws';
+import * as wsModule from 'ws';
+import { buildFrame, buildTextFrame, FrameParser } from '../src/websocket/frame.js';
+import { WebSocket } from '../src/websocket/index.js';
+import { isValidUtf8 } from '../src/websocket/utf8.js';
+
+/** Child process: echo every message with its type until told to stop. */
+function runServer(): void {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * 2 ** 20 });
+  wss.on('connection', (s) => {
+    s.on('message', (data, isBinary) => s.send(data as Buffer, { binary: isBinary }));
+  });
+  wss.on('listening', () => {
+    const addr = wss.address();
+    process.send!({ port: typeof addr === 'object' && addr !== null ? addr.port : 0 });
+  });
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stop') {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      process.exit(0);
+    }
+  });
+}
+
+interface Args {
+  quick: boolean;
+  rounds: number;
+  roundMs: number;
+  only: string[] | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null };
+  for (const arg of argv) {
+    const [k, v = ''] = arg.split('=');
+    if (k === '--quick') a.quick = true;
+    else if (k === '--rounds') a.rounds = Number(v);
+    else if (k === '--round-ms') a.roundMs = Number(v);
+    else if (k === '--only') a.only = v.split(',').filter(Boolean);
+    else if (k === '--server') continue;
+    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec]`);
+  }
+  if (!a.rounds) a.rounds = a.quick ? 5 : 15;
+  if (!a.roundMs) a.roundMs = a.quick ? 150 : 300;
+  return a;
+}
+
+/** One client's way of running the scenarios: each call does `n` messages' worth of work and resolves when done. */
+interface Driver {
+  name: string;
+  /** Send one message and wait for its echo, `n` times. */
+  roundTrips(msg: Buffer | string, n: number): Promise<void>;
+  /** Send `batch` messages back to back, then wait for all echoes. */
+  pipelined(msg: Buffer, batch: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function reqivoDriver(url: string): Promise<Driver> {
+  const ws = new WebSocket(url, { proxy: false, perMessageDeflate: false });
+  await ws.connect();
+  return {
+    name: 'reqivo',
+    async roundTrips(msg, n) {
+      for (let i = 0; i < n; i++) {
+        await ws.send(msg);
+        await ws.receive();
+      }
+    },
+    async pipelined(msg, batch) {
+      let last: Promise<void> | null = null;
+      for (let i = 0; i < batch; i++) last = ws.send(msg);
+      await last;
+      for (let i = 0; i < batch; i++) await ws.receive();
+    },
+    close: () => ws.close(),
+  };
+}
+
+async function wsDriver(url: string): Promise<Driver> {
+  const ws = new WsClient(url, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let onMessage: (data: unknown) => void = () => {};
+  let decodeText = false;
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    onMessage(decodeText && !isBinary ? data.toString() : data);
+  });
+  return {
+    name: 'ws',
+    async roundTrips(msg, n) {
+      decodeText = typeof msg === 'string';
+      for (let i = 0; i < n; i++) {
+        await new Promise<unknown>((resolve) => {
+          onMessage = resolve;
+          ws.send(msg);
+        });
+      }
+    },
+    async pipelined(msg, batch) {
+      decodeText = false;
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        onMessage = () => {
+          if (++got === batch) resolve();
+        };
+        for (let i = 0; i < batch; i++) ws.send(msg);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close();
+      }),
+  };
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  /** Messages per unit of work. */
+  perUnit: number;
+  /** Do `units` units of work. */
+  run(d: Driver, units: number): Promise<void>;
+}
+
+const SMALL = Buffer.alloc(64, 0x61);
+const SMALL_TEXT = 'a'.repeat(64);
+const LARGE = Buffer.alloc(16 * 1024, 0x62);
+
+const SCENARIOS: Scenario[] = [
+  { id: 'rtt-64b', title: 'round trip, 64 B binary', perUnit: 100, run: (d, u) => d.roundTrips(SMALL, 100 * u) },
+  { id: 'rtt-64b-text', title: 'round trip, 64 B text', perUnit: 100, run: (d, u) => d.roundTrips(SMALL_TEXT, 100 * u) },
+  { id: 'rtt-16k', title: 'round trip, 16 KiB binary', perUnit: 50, run: (d, u) => d.roundTrips(LARGE, 50 * u) },
+  {
+    id: 'pipe-1000',
+    title: '1,000 pipelined 64 B sends + echoes',
+    perUnit: 1000,
+    run: async (d, u) => {
+      for (let i = 0; i < u; i++) await d.pipelined(SMALL, 1000);
+    },
+  },
+];
+
+/** Messages per second over about `ms` of work. */
+async function measure(d: Driver, s: Scenario, ms: number): Promise<number> {
+  let units = 1;
+  let messages = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  // Grow the batch until a round lasts `ms`; bounded so a stuck client cannot loop forever.
+  for (let guard = 0; guard < 10_000 && elapsed < ms; guard++) {
+    await s.run(d, units);
+    messages += units * s.perUnit;
+    elapsed = performance.now() - t0;
+    if (elapsed < ms / 4) units *= 2;
+  }
+  return (messages / elapsed) * 1000;
+}
+
+// ---------------------------------------------------------------------------
+// Codec: frames parsed and built without a socket.
+
+type WsSenderStatic = { frame(data: Buffer, o: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[] };
+type WsReceiver = { on(e: 'message', l: (d: Buffer, isBinary: boolean) => void): void; write(b: Buffer): void };
+// ws exports its codec classes at runtime; @types/ws does not declare them.
+const WsSender = (wsModule as unknown as { Sender: WsSenderStatic }).Sender;
+const WsReceiverClass = (wsModule as unknown as { Receiver: new (o: object) => WsReceiver }).Receiver;
+
+function serverFrame(opcode: number, payload: Buffer): Buffer {
+  const head = Buffer.from([0x80 | opcode, payload.length]);
+  return Buffer.concat([head, payload]);
+}
+
+interface CodecCase {
+  title: string;
+  reqivo(): () => void;
+  ws(): () => void;
+}
+
+/** Consumed by the codec cases so the work cannot be optimised away. */
+let sink = 0;
+
+function codecCases(): CodecCase[] {
+  const bin = Array.from({ length: 256 }, (_, i) => serverFrame(2, Buffer.alloc(64, i)));
+  const text = Array.from({ length: 256 }, (_, i) => serverFrame(1, Buffer.from(`${i} héllo wörld, `.padEnd(64, 'x').slice(0, 62))));
+  const parse = (frames: Buffer[], asText: boolean) => () => {
+    let i = 0;
+    const p = new FrameParser(
+      {
+        onDataFrame(_o, _f, _c, payload) {
+          if (asText) {
+            if (!isValidUtf8(payload)) throw new Error('bad utf-8');
+            sink += payload.toString('utf8').length;
+          } else sink += payload.length;
+        },
+        onControlFrame() {},
+      },
+      { maxFrameBytes: 2 ** 20, maxMessageBytes: 2 ** 20 },
+    );
+    return () => {
+      p.execute(frames[i++ & 255]!);
+    };
+  };
+  const wsParse = (frames: Buffer[], asText: boolean) => () => {
+    let i = 0;
+    const r = new WsReceiverClass({ isServer: false, maxPayload: 2 ** 20, binaryType: 'nodebuffer' });
+    r.on('message', (d: Buffer, isBinary: boolean) => {
+      // A ws user gets a Buffer for text too and must decode it.
+      sink += asText && !isBinary ? d.toString().length : d.length;
+    });
+    return () => {
+      r.write(frames[i++ & 255]!);
+    };
+  };
+  const small = Buffer.alloc(64, 1);
+  const large = Buffer.alloc(16 * 1024, 2);
+  const smallText = 'a'.repeat(64);
+  const opts = { fin: true, rsv1: false, opcode: 2, mask: true, readOnly: true };
+  return [
+    { title: 'parse 64 B binary frame', reqivo: parse(bin, false), ws: wsParse(bin, false) },
+    { title: 'parse + decode 64 B text frame', reqivo: parse(text, true), ws: wsParse(text, true) },
+    { title: 'build masked 64 B binary frame', reqivo: () => () => void buildFrame(2, small), ws: () => () => void WsSender.frame(small, opts) },
+    {
+      title: 'build masked 64 B text frame',
+      reqivo: () => () => void buildTextFrame(smallText),
+      ws: () => () => void WsSender.frame(Buffer.from(smallText), { ...opts, opcode: 1, readOnly: false }),
+    },
+    { title: 'build masked 16 KiB frame', reqivo: () => () => void buildFrame(2, large), ws: () => () => void WsSender.frame(large, opts) },
+  ];
+}
+
+/** Operations per second of `op` over about `ms`. */
+function opsPerSecond(op: () => void, ms: number): number {
+  let n = 0;
+  let batch = 64;
+  const t0 = performance.now();
+  let elapsed = 0;
+  for (let guard = 0; guard < 1_000_000 && elapsed < ms; guard++) {
+    for (let i = 0; i < batch; i++) op();
+    n += batch;
+    elapsed = performance.now() - t0;
+    if (elapsed < ms / 8) batch *= 2;
+  }
+  return (n / elapsed) * 1000;
+}
+
+function runCodec(args: Args): Array<{ id: string; ratio: number }> {
+  const out: Array<{ id: string; ratio: number }> = [];
+  for (const c of codecCases()) {
+    const r = c.reqivo();
+    const w = c.ws();
+    opsPerSecond(r, 200);
+    opsPerSecond(w, 200);
+    const rs: number[] = [];
+    const ws: number[] = [];
+    const ratios: number[] = [];
+    for (let i = 0; i < args.rounds; i++) {
+      const a = opsPerSecond(r, args.roundMs / 2);
+      const b = opsPerSecond(w, args.roundMs / 2);
+      rs.push(a);
+      ws.push(b);
+      ratios.push(a / b);
+    }
+    const ratio = median(ratios);
+    out.push({ id: `codec: ${c.title}`, ratio });
+    console.log(`${`codec: ${c.title}`.padEnd(38)} reqivo ${fmt(median(rs))} op/s    ws ${fmt(median(ws))} op/s    ratio ${ratio.toFixed(2)}×`);
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US').padStart(10);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const child = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const url = `ws://127.0.0.1:${port}/`;
+  console.log(`reqivo WebSocket vs ws ${(await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version} — ${args.rounds} rounds × ${args.roundMs} ms, server in pid ${child.pid}, Node ${process.version}\n`);
+  const network = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
+  const drivers = network.length > 0 ? [await reqivoDriver(url), await wsDriver(url)] : [];
+  const rows: Array<{ s: Scenario; reqivo: number; ws: number; ratio: number }> = [];
+  try {
+    for (const s of network) {
+      // Warm-up: let both clients' code (and the server's) get optimised.
+      for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs));
+      const scores: Record<string, number[]> = { reqivo: [], ws: [] };
+      const ratios: number[] = [];
+      for (let r = 0; r < args.rounds; r++) {
+        // Back-to-back pairs, order alternating: both clients see the same machine load, and each
+        // pair gives one ratio, so drift in the load (other processes, CPU frequency) cancels out.
+        const order = r % 2 === 0 ? drivers : [...drivers].reverse();
+        const got: Record<string, number> = {};
+        for (const d of order) got[d.name] = await measure(d, s, args.roundMs);
+        scores.reqivo!.push(got.reqivo!);
+        scores.ws!.push(got.ws!);
+        ratios.push(got.reqivo! / got.ws!);
+      }
+      const row = { s, reqivo: median(scores.reqivo!), ws: median(scores.ws!), ratio: median(ratios) };
+      rows.push(row);
+      console.log(
+        `${s.title.padEnd(38)} reqivo ${fmt(row.reqivo)} msg/s   ws ${fmt(row.ws)} msg/s   ratio ${row.ratio.toFixed(2)}× (median of ${ratios.length} paired rounds, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+      );
+    }
+  } finally {
+    for (const d of drivers) await d.close();
+    child.send({ cmd: 'stop' });
+  }
+  let codec: Array<{ id: string; ratio: number }> = [];
+  if (!args.only || args.only.includes('codec')) {
+    console.log('');
+    codec = runCodec(args);
+    if (sink < 0) console.log(sink);
+  }
+  const below = [...rows.filter((r) => r.ratio < 1).map((r) => r.s.id), ...codec.filter((c) => c.ratio < 1).map((c) => c.id)];
+  console.log(below.length === 0 ? '\nreqivo ≥ 1.0× ws in every scenario.' : `\nbelow 1.0×: ${below.join(', ')}`);
+}
+
+if (process.argv.includes('--server')) runServer();
+else await main();

@@ -1,0 +1,492 @@
+/**
+ * permessage-deflate (RFC 7692): the extension offer, the check of the
+ * server's answer (§7.1), and per-connection compression with node:zlib.
+ *
+ * - A message is raw DEFLATE data flushed with Z_SYNC_FLUSH, without the
+ *   final `00 00 ff ff` (§7.2.1); the receiver appends it back (§7.2.2).
+ * - With `*_no_context_takeover` the compressor (ours) or the decompressor
+ *   (for the server's) is reset after every message; otherwise the LZ77
+ *   window carries over between messages.
+ * - `maxMessageBytes` bounds the inflated size, counted as zlib produces
+ *   output: inflating stops at the first byte over (close 1009), so a small
+ *   "zip bomb" never grows into memory.
+ * - zlib work is serialized per connection (one compression and one
+ *   decompression at a time, in message order) and at most
+ *   {@link ZLIB_CONCURRENCY} jobs run at once in the process, which bounds
+ *   the memory zlib's thread pool holds (the `ws` issue #1202 lesson).
+ * - Outgoing messages shorter than `threshold` go uncompressed: RFC 7692
+ *   lets every message choose (RSV1 clear).
+ * @module
+ */
+import zlib from 'node:zlib';
+import { WebSocketError } from '../errors.js';
+
+/** permessage-deflate settings a user may give (`perMessageDeflate: { … }`). */
+export interface PerMessageDeflateOptions {
+  /** Compress outgoing messages of at least this many bytes (default 1024); shorter ones are sent as they are. */
+  threshold?: number;
+  /** zlib compression level for outgoing messages, 0–9 (default zlib's 6). */
+  level?: number;
+  /** zlib memLevel for outgoing messages, 1–9 (default 8). */
+  memLevel?: number;
+  /** Ask the server to reset its compressor after each message (less server memory, weaker compression). */
+  serverNoContextTakeover?: boolean;
+  /** Reset our compressor after each message (less memory here, weaker compression). */
+  clientNoContextTakeover?: boolean;
+  /** Ask the server to use an LZ77 window of at most 2^N bytes (8–15). */
+  serverMaxWindowBits?: number;
+  /** Largest window our compressor may use, 8–15 (default 15; the server may ask for less). */
+  clientMaxWindowBits?: number;
+}
+
+/** The parameters both sides agreed on. */
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+/** Most zlib jobs running at once in the process. */
+export const ZLIB_CONCURRENCY = 10;
+
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const EMPTY = Buffer.alloc(0);
+
+function windowBits(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 15) {
+    throw new WebSocketError(`perMessageDeflate.${name} must be an integer from ${min} to 15`);
+  }
+  return v;
+}
+
+/** Check the user's options (throws WebSocketError) and fill defaults. */
+export function normalizeDeflateOptions(o: boolean | PerMessageDeflateOptions | undefined): Required<PerMessageDeflateOptions> | null {
+  if (o === false) return null;
+  const opts = o === true || o === undefined ? {} : o;
+  const threshold = opts.threshold ?? 1024;
+  if (typeof threshold !== 'number' || !(threshold >= 0)) throw new WebSocketError('perMessageDeflate.threshold must be a number ≥ 0');
+  const level = opts.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
+  if (!Number.isInteger(level) || level < -1 || level > 9) throw new WebSocketError('perMessageDeflate.level must be an integer from 0 to 9');
+  const memLevel = opts.memLevel ?? 8;
+  if (!Number.isInteger(memLevel) || memLevel < 1 || memLevel > 9) throw new WebSocketError('perMessageDeflate.memLevel must be an integer from 1 to 9');
+  return {
+    threshold,
+    level,
+    memLevel,
+    serverNoContextTakeover: opts.serverNoContextTakeover === true,
+    clientNoContextTakeover: opts.clientNoContextTakeover === true,
+    serverMaxWindowBits: opts.serverMaxWindowBits === undefined ? 0 : windowBits('serverMaxWindowBits', opts.serverMaxWindowBits, 8),
+    clientMaxWindowBits: opts.clientMaxWindowBits === undefined ? 0 : windowBits('clientMaxWindowBits', opts.clientMaxWindowBits, 8),
+  };
+}
+
+/** The `Sec-WebSocket-Extensions` offer for these options. */
+export function deflateOffer(o: Required<PerMessageDeflateOptions>): string {
+  let s = 'permessage-deflate';
+  if (o.clientNoContextTakeover) s += '; client_no_context_takeover';
+  if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
+  if (o.serverMaxWindowBits !== 0) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
+  // Always announce that we honour a client window the server picks (§7.1.2.2).
+  s += o.clientMaxWindowBits !== 0 ? `; client_max_window_bits=${o.clientMaxWindowBits}` : '; client_max_window_bits';
+  return s;
+}
+
+/** One extension of a `Sec-WebSocket-Extensions` list: its name and parameters (`true` for a parameter without value). */
+export interface Extension {
+  name: string;
+  params: Array<[string, string | true]>;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Parse a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1): comma-separated
+ * extensions, each `name *( ";" param [ "=" (token | quoted-string) ] )`.
+ * @throws Error on a syntax error.
+ */
+export function parseExtensions(value: string): Extension[] {
+  const out: Extension[] = [];
+  let i = 0;
+  const n = value.length;
+  const skipWs = (): void => {
+    while (i < n && (value[i] === ' ' || value[i] === '\t')) i++;
+  };
+  const token = (): string => {
+    const start = i;
+    while (i < n && !' \t,;="'.includes(value[i]!)) i++;
+    const t = value.slice(start, i);
+    if (!TOKEN.test(t)) throw new Error(`invalid token ${JSON.stringify(t)} in Sec-WebSocket-Extensions`);
+    return t;
+  };
+  for (;;) {
+    skipWs();
+    if (i >= n) break;
+    if (value[i] === ',') {
+      i++;
+      continue;
+    }
+    const ext: Extension = { name: token().toLowerCase(), params: [] };
+    skipWs();
+    while (i < n && value[i] === ';') {
+      i++;
+      skipWs();
+      const key = token().toLowerCase();
+      skipWs();
+      let v: string | true = true;
+      if (value[i] === '=') {
+        i++;
+        skipWs();
+        if (value[i] === '"') {
+          const end = value.indexOf('"', i + 1);
+          if (end === -1) throw new Error('unterminated quoted string in Sec-WebSocket-Extensions');
+          v = value.slice(i + 1, end);
+          i = end + 1;
+          // RFC 6455 §9.1: a quoted value must still be a token once unquoted.
+          if (!TOKEN.test(v)) throw new Error(`invalid value ${JSON.stringify(v)} in Sec-WebSocket-Extensions`);
+        } else v = token();
+        skipWs();
+      }
+      ext.params.push([key, v]);
+    }
+    out.push(ext);
+    skipWs();
+    if (i < n && value[i] !== ',') throw new Error(`unexpected ${JSON.stringify(value[i])} in Sec-WebSocket-Extensions`);
+  }
+  return out;
+}
+
+function bitsParam(name: string, v: string | true): number {
+  if (v === true || !/^\d{1,2}$/.test(v) || Number(v) < 8 || Number(v) > 15) {
+    throw new Error(`${name} must be a number from 8 to 15, got ${v === true ? 'no value' : JSON.stringify(v)}`);
+  }
+  return Number(v);
+}
+
+/**
+ * Check the server's permessage-deflate answer against our offer
+ * (RFC 7692 §7.1) and return what was agreed.
+ * @throws Error naming the broken rule.
+ */
+export function acceptDeflate(offer: Required<PerMessageDeflateOptions>, ext: Extension): DeflateParams {
+  const p: DeflateParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: offer.clientNoContextTakeover,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: offer.clientMaxWindowBits !== 0 ? offer.clientMaxWindowBits : 15,
+  };
+  const seen = new Set<string>();
+  for (const [key, v] of ext.params) {
+    if (seen.has(key)) throw new Error(`permessage-deflate parameter ${key} given twice`);
+    seen.add(key);
+    switch (key) {
+      case 'server_no_context_takeover':
+      case 'client_no_context_takeover':
+        if (v !== true) throw new Error(`permessage-deflate parameter ${key} takes no value`);
+        if (key === 'server_no_context_takeover') p.serverNoContextTakeover = true;
+        else p.clientNoContextTakeover = true;
+        break;
+      case 'server_max_window_bits': {
+        const bits = bitsParam(key, v);
+        if (offer.serverMaxWindowBits !== 0 && bits > offer.serverMaxWindowBits) {
+          throw new Error(`server_max_window_bits=${bits} is larger than the ${offer.serverMaxWindowBits} offered`);
+        }
+        p.serverMaxWindowBits = bits;
+        break;
+      }
+      case 'client_max_window_bits': {
+        const bits = bitsParam(key, v);
+        if (offer.clientMaxWindowBits !== 0 && bits > offer.clientMaxWindowBits) {
+          throw new Error(`client_max_window_bits=${bits} is larger than the ${offer.clientMaxWindowBits} offered`);
+        }
+        p.clientMaxWindowBits = bits;
+        break;
+      }
+      default:
+        throw new Error(`unknown permessage-deflate parameter ${key}`);
+    }
+  }
+  if (offer.serverNoContextTakeover && !p.serverNoContextTakeover) {
+    // §7.1.1.1: a server that accepts the offer must include the parameter.
+    throw new Error('the server ignored the server_no_context_takeover the client asked for');
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// The process-wide limit on concurrent zlib jobs.
+
+type Job = () => void;
+let running = 0;
+const waiting: Job[] = [];
+let waitingHead = 0;
+
+function schedule(job: Job): void {
+  if (running < ZLIB_CONCURRENCY) {
+    running++;
+    job();
+  } else waiting.push(job);
+}
+
+function release(): void {
+  if (waitingHead < waiting.length) {
+    const job = waiting[waitingHead]!;
+    waiting[waitingHead++] = undefined as unknown as Job;
+    if (waitingHead === waiting.length) {
+      waiting.length = 0;
+      waitingHead = 0;
+    }
+    job();
+  } else running--;
+}
+
+/** Result of inflating one frame: the output pieces, or the error to close with. */
+export type InflateCallback = (err: WebSocketError | null, chunks: Buffer[], bytes: number) => void;
+/** Result of compressing one message. */
+export type DeflateCallback = (err: WebSocketError | null, payload: Buffer) => void;
+
+interface PendingCompress {
+  data: Buffer;
+  cb: DeflateCallback;
+  raw: boolean;
+}
+
+/** permessage-deflate state of one connection. */
+export class PerMessageDeflate {
+  /** What was agreed with the server. */
+  readonly params: DeflateParams;
+  /** Outgoing messages shorter than this are sent uncompressed. */
+  readonly threshold: number;
+  /** Whether outgoing messages may be compressed (false when the server asked for a window zlib cannot produce). */
+  readonly canCompress: boolean;
+  /** Largest inflated message. */
+  maxMessageBytes: number;
+  readonly #level: number;
+  readonly #memLevel: number;
+  #deflate: zlib.DeflateRaw | null;
+  #inflate: zlib.InflateRaw | null;
+  #inChunks: Buffer[];
+  #inFrameBytes: number;
+  #inMessageBytes: number;
+  #inError: WebSocketError | null;
+  #inCb: InflateCallback | null;
+  #outChunks: Buffer[];
+  #outBytes: number;
+  #queue: PendingCompress[];
+  #outCb: DeflateCallback | null;
+  #closed: boolean;
+  /** A slot of the process-wide limit is held (released exactly once). */
+  #slots: number;
+
+  constructor(params: DeflateParams, options: Required<PerMessageDeflateOptions>, maxMessageBytes: number) {
+    this.params = params;
+    this.threshold = options.threshold;
+    // zlib turns a raw-deflate window of 8 into 9 (its minimum), which a server asking for 8 could not read.
+    this.canCompress = params.clientMaxWindowBits > 8;
+    this.maxMessageBytes = maxMessageBytes;
+    this.#level = options.level;
+    this.#memLevel = options.memLevel;
+    this.#deflate = null;
+    this.#inflate = null;
+    this.#inChunks = [];
+    this.#inFrameBytes = 0;
+    this.#inMessageBytes = 0;
+    this.#inError = null;
+    this.#inCb = null;
+    this.#outChunks = [];
+    this.#outBytes = 0;
+    this.#queue = [];
+    this.#outCb = null;
+    this.#closed = false;
+    this.#slots = 0;
+  }
+
+  /** Whether an outgoing message of `n` bytes should be compressed. */
+  shouldCompress(n: number): boolean {
+    return this.canCompress && n >= this.threshold;
+  }
+
+  /** Whether compressions are queued or running (sends must wait to keep their order). */
+  get busy(): boolean {
+    return this.#outCb !== null || this.#queue.length > 0;
+  }
+
+  /**
+   * Inflate one frame of a compressed message; `fin` ends the message.
+   * Call again only after the callback ran (the caller pauses its reading).
+   */
+  decompress(data: Buffer, fin: boolean, cb: InflateCallback): void {
+    schedule(() => {
+      this.#slots++;
+      if (this.#closed) {
+        this.#releaseSlot();
+        return;
+      }
+      let inflate = this.#inflate;
+      if (inflate === null) {
+        // Inflating with the largest window reads every window size a server may use.
+        inflate = this.#inflate = zlib.createInflateRaw({ windowBits: 15 });
+        inflate.on('data', (chunk: Buffer) => this.#onInflateData(chunk));
+        inflate.on('error', (err: Error) => {
+          // A failed zlib stream never runs the flush callback: answer here.
+          this.#inError ??= new WebSocketError(`invalid compressed message: ${err.message}`, { code: 1007, cause: err });
+          this.#inflateDone(false);
+        });
+      }
+      this.#inChunks = [];
+      this.#inFrameBytes = 0;
+      this.#inCb = cb;
+      if (data.length > 0) inflate.write(data);
+      if (fin) inflate.write(TRAILER);
+      inflate.flush(zlib.constants.Z_SYNC_FLUSH, () => this.#inflateDone(fin));
+    });
+  }
+
+  #inflateDone(fin: boolean): void {
+    const cb = this.#inCb;
+    if (cb === null) return;
+    this.#inCb = null;
+    this.#releaseSlot();
+    if (this.#closed) return;
+    const err = this.#inError;
+    const chunks = this.#inChunks;
+    const bytes = this.#inFrameBytes;
+    this.#inChunks = [];
+    if (err !== null) {
+      this.#dropInflate();
+      cb(err, [], 0);
+      return;
+    }
+    if (fin) {
+      this.#inMessageBytes = 0;
+      if (this.params.serverNoContextTakeover) this.#inflate!.reset();
+    }
+    cb(null, chunks, bytes);
+  }
+
+  #onInflateData(chunk: Buffer): void {
+    if (this.#inError !== null) return;
+    const total = this.#inMessageBytes + chunk.length;
+    if (total > this.maxMessageBytes) {
+      this.#inError = new WebSocketError(`inflated message exceeds maxMessageBytes (${this.maxMessageBytes})`, { code: 1009 });
+      this.#inChunks = [];
+      // Stop inflating the rest of the input: no more of the message is produced.
+      this.#inflate!.reset();
+      return;
+    }
+    this.#inMessageBytes = total;
+    this.#inFrameBytes += chunk.length;
+    this.#inChunks.push(chunk);
+  }
+
+  #dropInflate(): void {
+    const inf = this.#inflate;
+    this.#inflate = null;
+    if (inf !== null) {
+      inf.removeAllListeners('data');
+      inf.removeAllListeners('error');
+      inf.on('error', () => {});
+      inf.close();
+    }
+  }
+
+  /**
+   * Compress one whole message; callbacks run in call order. With `raw`,
+   * the data is passed through unchanged, in its turn (a message too short
+   * to compress, or a close frame, queued behind compressed ones).
+   */
+  compress(data: Buffer, cb: DeflateCallback, raw = false): void {
+    if (this.#closed) {
+      cb(new WebSocketError('the connection is closed'), EMPTY);
+      return;
+    }
+    if (this.#outCb !== null || this.#queue.length > 0) {
+      this.#queue.push({ data, cb, raw });
+      return;
+    }
+    if (raw) cb(null, data);
+    else this.#runCompress(data, cb);
+  }
+
+  #runQueue(): void {
+    while (this.#outCb === null && this.#queue.length > 0 && !this.#closed) {
+      const next = this.#queue.shift()!;
+      if (next.raw) next.cb(null, next.data);
+      else this.#runCompress(next.data, next.cb);
+    }
+  }
+
+  #runCompress(data: Buffer, cb: DeflateCallback): void {
+    this.#outCb = cb;
+    schedule(() => {
+      this.#slots++;
+      if (this.#closed) {
+        this.#releaseSlot();
+        return;
+      }
+      let deflate = this.#deflate;
+      if (deflate === null) {
+        deflate = this.#deflate = zlib.createDeflateRaw({
+          level: this.#level,
+          memLevel: this.#memLevel,
+          windowBits: this.params.clientMaxWindowBits,
+        });
+        deflate.on('data', (chunk: Buffer) => {
+          this.#outChunks.push(chunk);
+          this.#outBytes += chunk.length;
+        });
+        deflate.on('error', () => {});
+      }
+      deflate.write(data);
+      deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        this.#releaseSlot();
+        const done = this.#outCb;
+        if (this.#closed || done === null) return;
+        const chunks = this.#outChunks;
+        const n = this.#outBytes;
+        this.#outChunks = [];
+        this.#outBytes = 0;
+        let out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
+        // §7.2.1: drop the 00 00 ff ff the sync flush ends with.
+        const l = out.length;
+        if (l >= 4 && out[l - 4] === 0 && out[l - 3] === 0 && out[l - 2] === 0xff && out[l - 1] === 0xff) out = out.subarray(0, l - 4);
+        if (this.params.clientNoContextTakeover) this.#deflate!.reset();
+        this.#outCb = null;
+        done(null, out);
+        this.#runQueue();
+      });
+    });
+  }
+
+  #releaseSlot(): void {
+    if (this.#slots > 0) {
+      this.#slots--;
+      release();
+    }
+  }
+
+  /**
+   * Free the zlib state. Compressions not finished yet call back with
+   * `reason`; an unfinished decompression never calls back.
+   */
+  close(reason: WebSocketError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Jobs stopped mid-flight will never call back: give their slots back now.
+    while (this.#slots > 0) this.#releaseSlot();
+    const pending: DeflateCallback[] = [];
+    if (this.#outCb !== null) pending.push(this.#outCb);
+    for (const q of this.#queue) pending.push(q.cb);
+    this.#outCb = null;
+    this.#queue = [];
+    this.#inCb = null;
+    this.#dropInflate();
+    const def = this.#deflate;
+    this.#deflate = null;
+    if (def !== null) {
+      def.removeAllListeners('data');
+      def.close();
+    }
+    for (const cb of pending) cb(reason, EMPTY);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Run the opening handshake over a fresh connection: connect (TCP, TLS,
+ * through a CONNECT tunnel when a proxy applies), write the Upgrade request,
+ * parse the answer with the HTTP/1.1 response parser, and hand back the
+ * connection with the bytes that followed the 101 head (the first frames).
+ * @module
+ */
+import { AbortError, ConnectTimeout, WebSocketError } from '../errors.js';
+import { type ParserHandler, ResponseParser } from '../http/parser.js';
+import type { Connection, ConnectionSink, TlsOptions } from '../transport/connection.js';
+import { connectVia } from '../transport/proxy.js';
+import type { DeflateParams, PerMessageDeflateOptions } from './deflate.js';
+import { buildUpgradeRequest, checkUpgradeResponse, createKey, type UpgradeRequest } from './handshake.js';
+
+/** What {@link openWebSocket} needs. */
+export interface OpeningOptions {
+  url: URL;
+  protocols: readonly string[];
+  /** Caller's fields, flat and validated. */
+  headers: readonly string[];
+  /** permessage-deflate offer, or null. */
+  deflate: Required<PerMessageDeflateOptions> | null;
+  /** The `Sec-WebSocket-Extensions` offer matching `deflate`. */
+  extensionsOffer: string | null;
+  tls: TlsOptions | null;
+  /** Proxy to tunnel through, or null. */
+  proxy: URL | null;
+  /** Time allowed for connect + TLS + Upgrade exchange (ms; 0 or Infinity for none). */
+  timeoutMs: number;
+  signal: AbortSignal | null;
+  /** Largest response head accepted. */
+  maxHeaderBytes: number;
+  /** Told about the handshake response (whatever its status) before it is checked. */
+  onResponse: ((status: number, headers: string[]) => void) | null;
+}
+
+/** An open WebSocket connection, handshake done. */
+export interface Opened {
+  conn: Connection;
+  /** Bytes received after the 101 head: the start of the first frames. */
+  rest: Buffer | null;
+  protocol: string;
+  extensions: string;
+  deflate: DeflateParams | null;
+  /** Response fields of the 101, flat. */
+  headers: string[];
+}
+
+class Upgrade implements ParserHandler, ConnectionSink {
+  readonly parser: ResponseParser;
+  readonly req: UpgradeRequest;
+  readonly opts: OpeningOptions;
+  done: boolean;
+  headSeen: boolean;
+  timer: NodeJS.Timeout | null;
+  onAbort: (() => void) | null;
+  readonly resolve: (o: Opened) => void;
+  readonly reject: (err: Error) => void;
+
+  constructor(req: UpgradeRequest, opts: OpeningOptions, resolve: (o: Opened) => void, reject: (err: Error) => void) {
+    this.parser = new ResponseParser(this, { maxHeaderBytes: opts.maxHeaderBytes, maxHeaderCount: 100, maxBodyBytes: Number.POSITIVE_INFINITY });
+    this.parser.reset('GET');
+    this.req = req;
+    this.opts = opts;
+    this.done = false;
+    this.headSeen = false;
+    this.timer = null;
+    this.onAbort = null;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onHead(): void {
+    this.headSeen = true;
+  }
+
+  onBody(): void {}
+
+  onComplete(): void {}
+
+  settle(): void {
+    this.done = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.onAbort !== null) this.opts.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  fail(conn: Connection, err: Error): void {
+    if (this.done) return;
+    this.settle();
+    conn.sink = null;
+    conn.destroy();
+    this.reject(err);
+  }
+
+  onData(conn: Connection, data: Buffer): void {
+    if (this.done) return;
+    let n: number;
+    try {
+      n = this.parser.execute(data);
+    } catch (err) {
+      this.fail(conn, new WebSocketError(`invalid WebSocket handshake response: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    if (!this.headSeen) return;
+    const p = this.parser;
+    let result: ReturnType<typeof checkUpgradeResponse>;
+    try {
+      this.opts.onResponse?.(p.status, p.headers);
+      result = checkUpgradeResponse(p.status, p.reason, p.headers, this.req, this.opts.deflate);
+    } catch (err) {
+      this.fail(conn, err as Error);
+      return;
+    }
+    this.settle();
+    // Hold further bytes in the socket until the WebSocket takes the connection over.
+    conn.socket.pause();
+    this.resolve({
+      conn,
+      rest: n < data.length ? data.subarray(n) : null,
+      protocol: result.protocol,
+      extensions: result.extensions,
+      deflate: result.deflate,
+      headers: p.headers,
+    });
+  }
+
+  onClose(conn: Connection, err: Error | null): void {
+    this.fail(
+      conn,
+      new WebSocketError(`connection closed during the WebSocket handshake${err ? `: ${err.message}` : ''}`, { cause: err ?? undefined }),
+    );
+  }
+
+  onTimeout(): void {}
+}
+
+function timedOut(ms: number): ConnectTimeout {
+  return new ConnectTimeout(`WebSocket opening handshake did not complete within ${ms} ms`, { timeoutMs: ms });
+}
+
+/**
+ * Connect and upgrade. Rejects with ConnectTimeout (the whole handshake is
+ * bounded by `timeoutMs`), AbortError, NetworkError/TlsError from the
+ * transport, or WebSocketError for a refused or invalid upgrade. Never leaves
+ * a socket behind.
+ */
+export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
+  const started = performance.now();
+  const url = opts.url;
+  const secure = url.protocol === 'wss:';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port !== '' ? Number(url.port) : secure ? 443 : 80;
+  const ms = opts.timeoutMs;
+  const bounded = ms > 0 && ms !== Number.POSITIVE_INFINITY;
+  const conn = await connectVia({
+    secure,
+    host,
+    port,
+    tls: opts.tls,
+    alpn: secure ? ['http/1.1'] : null,
+    connectTimeoutMs: ms,
+    signal: opts.signal,
+    proxy: opts.proxy,
+  });
+  const req: UpgradeRequest = {
+    url,
+    key: createKey(),
+    protocols: opts.protocols,
+    extensions: opts.extensionsOffer,
+    headers: opts.headers,
+  };
+  return new Promise<Opened>((resolve, reject) => {
+    const up = new Upgrade(req, opts, resolve, reject);
+    const signal = opts.signal;
+    if (signal !== null) {
+      if (signal.aborted) {
+        up.fail(conn, new AbortError('WebSocket connect aborted', { cause: signal.reason }));
+        return;
+      }
+      up.onAbort = () => up.fail(conn, new AbortError('WebSocket connect aborted', { cause: signal.reason }));
+      signal.addEventListener('abort', up.onAbort, { once: true });
+    }
+    if (bounded) {
+      const left = Math.max(1, ms - (performance.now() - started));
+      up.timer = setTimeout(() => up.fail(conn, timedOut(ms)), left);
+    }
+    if (conn.closed) {
+      up.onClose(conn, conn.error);
+      return;
+    }
+    conn.sink = up;
+    // A plain socket out of a proxy tunnel comes paused (openTunnel's contract).
+    conn.socket.resume();
+    conn.socket.write(buildUpgradeRequest(req), 'latin1');
+  });
+}

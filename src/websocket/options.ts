@@ -1,0 +1,137 @@
+/**
+ * Options of {@link WebSocket} (API.md) and their checked, defaulted form.
+ * @module
+ */
+import { WebSocketError } from '../errors.js';
+import type { Headers, HeadersInit } from '../http/headers.js';
+import type { TlsOptions } from '../transport/connection.js';
+import { parseProxyUrl, proxyFor } from '../transport/proxy.js';
+import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './deflate.js';
+import { checkProtocols } from './handshake.js';
+
+/** What the handshake response looked like (given to `onResponse`). */
+export interface HandshakeResponse {
+  /** The status (101 when the upgrade succeeded). */
+  status: number;
+  /** The response fields. */
+  headers: Headers;
+  /** The WebSocket URL. */
+  url: string;
+}
+
+/** Options of `new WebSocket(url, options)`. All times are milliseconds. */
+export interface WebSocketOptions {
+  /** Subprotocols to offer, in order of preference (`Sec-WebSocket-Protocol`). */
+  protocols?: string | readonly string[];
+  /**
+   * Extra handshake header fields (cookies, auth, origin…). A function is
+   * called before every connection attempt, reconnects included, so
+   * credentials can be refreshed.
+   */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  /** Bound on the opening handshake (TCP + TLS + Upgrade) and on the wait for the peer's close frame (default 10000; 0 for none). */
+  timeout?: number;
+  /** Largest message accepted, in bytes, after inflating (default 16 MiB); a larger one closes with 1009. */
+  maxMessageBytes?: number;
+  /** Largest frame accepted, in bytes (default 16 MiB); a larger one closes with 1009. */
+  maxFrameBytes?: number;
+  /** Offer permessage-deflate (RFC 7692); `true` (default) with defaults, or settings. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Reconnect after an unexpected drop (default false). */
+  autoReconnect?: boolean;
+  /** Reconnect attempts per outage before giving up (default 5). */
+  maxReconnectAttempts?: number;
+  /** First reconnect delay; doubles per attempt, with jitter (default 500). */
+  reconnectDelayMs?: number;
+  /** Cap of the reconnect delay (default 30000). */
+  maxReconnectDelayMs?: number;
+  /** Send a ping this often and drop the connection when nothing came back for a whole interval (default 0: off). */
+  pingIntervalMs?: number;
+  /** Received bytes queued unread before reading from the socket pauses (default 4 MiB); reading resumes below half. */
+  receiveHighWaterMark?: number;
+  /** Largest handshake response head, in bytes (default 16384). */
+  maxHeaderBytes?: number;
+  /** TLS settings for wss:// (the same as a Session's). */
+  tls?: TlsOptions;
+  /** Proxy to tunnel through with CONNECT: a URL, `'env'` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY) or `false`. */
+  proxy?: string | URL | 'env' | false;
+  /** Abort connecting, or close an open connection (pending operations reject with AbortError). */
+  signal?: AbortSignal;
+  /** Called after each successful reconnect, before sends waiting for it go out; may return a Promise (e.g. to resubscribe). */
+  onReconnect?: (attempt: number) => void | Promise<void>;
+  /** Called with every handshake response (e.g. to store cookies), before it is checked. */
+  onResponse?: (res: HandshakeResponse) => void;
+}
+
+const MiB = 2 ** 20;
+
+function nonNegative(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new WebSocketError(`option ${name} must be a number ≥ 0, got ${String(v)}`);
+  return v;
+}
+
+function positive(name: string, v: unknown, dflt: number): number {
+  const n = nonNegative(name, v, dflt);
+  if (n === 0) throw new WebSocketError(`option ${name} must be > 0`);
+  return n;
+}
+
+/** The checked options of one WebSocket. */
+export class Settings {
+  readonly protocols: readonly string[];
+  readonly headers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | null;
+  readonly timeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly maxFrameBytes: number;
+  readonly deflate: Required<PerMessageDeflateOptions> | null;
+  readonly extensionsOffer: string | null;
+  readonly autoReconnect: boolean;
+  readonly maxReconnectAttempts: number;
+  readonly reconnectDelayMs: number;
+  readonly maxReconnectDelayMs: number;
+  readonly pingIntervalMs: number;
+  readonly highWaterMark: number;
+  readonly maxHeaderBytes: number;
+  readonly tls: TlsOptions | null;
+  readonly proxy: URL | null;
+  readonly signal: AbortSignal | null;
+  readonly onReconnect: ((attempt: number) => void | Promise<void>) | null;
+  readonly onResponse: ((res: HandshakeResponse) => void) | null;
+
+  /** @throws WebSocketError for an invalid option. */
+  constructor(url: URL, o: WebSocketOptions) {
+    const protocols = o.protocols === undefined ? [] : typeof o.protocols === 'string' ? [o.protocols] : [...o.protocols];
+    checkProtocols(protocols);
+    this.protocols = protocols;
+    this.headers = o.headers ?? null;
+    this.timeoutMs = nonNegative('timeout', o.timeout, 10_000);
+    this.maxMessageBytes = positive('maxMessageBytes', o.maxMessageBytes, 16 * MiB);
+    this.maxFrameBytes = positive('maxFrameBytes', o.maxFrameBytes, 16 * MiB);
+    this.deflate = normalizeDeflateOptions(o.perMessageDeflate);
+    this.extensionsOffer = this.deflate === null ? null : deflateOffer(this.deflate);
+    this.autoReconnect = o.autoReconnect === true;
+    const attempts = nonNegative('maxReconnectAttempts', o.maxReconnectAttempts, 5);
+    if (!Number.isInteger(attempts) && attempts !== Number.POSITIVE_INFINITY) throw new WebSocketError('option maxReconnectAttempts must be an integer');
+    this.maxReconnectAttempts = attempts;
+    this.reconnectDelayMs = nonNegative('reconnectDelayMs', o.reconnectDelayMs, 500);
+    this.maxReconnectDelayMs = nonNegative('maxReconnectDelayMs', o.maxReconnectDelayMs, 30_000);
+    this.pingIntervalMs = nonNegative('pingIntervalMs', o.pingIntervalMs, 0);
+    this.highWaterMark = positive('receiveHighWaterMark', o.receiveHighWaterMark, 4 * MiB);
+    this.maxHeaderBytes = positive('maxHeaderBytes', o.maxHeaderBytes, 16384);
+    this.tls = o.tls ?? null;
+    const proxy = o.proxy ?? 'env';
+    try {
+      if (proxy === false) this.proxy = null;
+      else if (proxy === 'env') {
+        const p = proxyFor(url);
+        this.proxy = p === null ? null : new URL(p);
+      } else this.proxy = parseProxyUrl(proxy);
+    } catch (err) {
+      throw new WebSocketError(`invalid proxy: ${(err as Error).message}`, { cause: err });
+    }
+    this.signal = o.signal ?? null;
+    this.onReconnect = o.onReconnect ?? null;
+    this.onResponse = o.onResponse ?? null;
+  }
+}

@@ -1,0 +1,703 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, test } from 'node:test';
+import { ConnectTimeout, NetworkError, ReqivoError, TlsError, WebSocketError } from '../../src/errors.js';
+import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
+import { closePayload, connectProxy, hasOpenssl, onCleanup, rawServer, selfSignedCert, serverFrame, sleep, waitFor, wsServer } from './servers.js';
+
+/** A connected client, closed after the test. */
+async function open(url: string, options: WebSocketOptions = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, { proxy: false, ...options });
+  onCleanup(() => ws.close().catch(() => {}));
+  await ws.connect();
+  return ws;
+}
+
+function isWsError(code: number | null, match?: RegExp) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof WebSocketError, `expected a WebSocketError, got ${String(e)}`);
+    assert.equal(e.code, code, `close code of: ${e.message}`);
+    if (match) assert.match(e.message, match);
+    return true;
+  };
+}
+
+const run = promisify(execFile);
+
+function pattern(n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >>> 8)) & 0xff;
+  return b;
+}
+
+describe('WebSocket against the ws server: messages', () => {
+  test('echo text and binary (Uint8Array, Buffer, ArrayBuffer, DataView), empty messages too', async () => {
+    const peer = await wsServer();
+    const ws = await open(peer.url);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    await ws.send('hello ✓ 😀');
+    assert.equal(await ws.receive(), 'hello ✓ 😀');
+    await ws.send(new Uint8Array([1, 2, 3]));
+    assert.deepEqual(await ws.receive(), Buffer.from([1, 2, 3]));
+    await ws.send(new Uint8Array([9, 8, 7, 6]).buffer);
+    assert.deepEqual(await ws.receive(), Buffer.from([9, 8, 7, 6]));
+    const dv = new DataView(new Uint8Array([0, 5, 6, 0]).buffer, 1, 2);
+    await ws.send(dv);
+    assert.deepEqual(await ws.receive(), Buffer.from([5, 6]));
+    await ws.send('');
+    assert.equal(await ws.receive(), '');
+    await ws.send(new Uint8Array(0));
+    const empty = await ws.receive();
+    assert.ok(empty instanceof Uint8Array);
+    assert.equal(empty.length, 0);
+  });
+
+  test('text stays text and binary stays binary (never guessed from the bytes)', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send(Buffer.from('looks like text'), { binary: true });
+      s.send('é', { binary: false });
+    });
+    const ws = await open(peer.url);
+    const a = await ws.receive();
+    assert.ok(a instanceof Uint8Array);
+    assert.equal(Buffer.from(a).toString(), 'looks like text');
+    assert.equal(await ws.receive(), 'é');
+  });
+
+  test('1 MiB text and binary messages', async () => {
+    const peer = await wsServer();
+    const ws = await open(peer.url);
+    const bin = pattern(2 ** 20);
+    await ws.send(bin);
+    assert.ok(bin.equals((await ws.receive()) as Buffer));
+    const text = 'ab€😀'.repeat(2 ** 18 / 2);
+    await ws.send(text);
+    assert.equal(await ws.receive(), text);
+  });
+
+  test('64 MiB binary message both ways', { timeout: 60_000 }, async () => {
+    const peer = await wsServer({ maxPayload: 65 * 2 ** 20 });
+    const ws = await open(peer.url, { maxMessageBytes: 65 * 2 ** 20, maxFrameBytes: 65 * 2 ** 20, perMessageDeflate: false });
+    const big = pattern(64 * 2 ** 20);
+    await ws.send(big);
+    const got = (await ws.receive()) as Buffer;
+    assert.equal(got.length, big.length);
+    assert.ok(big.equals(got));
+  });
+
+  test('server-side fragmentation: text cut inside UTF-8 sequences, binary, with pings between fragments', async () => {
+    const text = Buffer.from('fragmented ✓ 😀 message');
+    const peer = await wsServer({}, (s) => {
+      // Cut inside the 3-byte ✓ and the 4-byte 😀.
+      s.send(text.subarray(0, 12), { binary: false, fin: false });
+      s.ping('mid');
+      s.send(text.subarray(12, 18), { binary: false, fin: false });
+      s.send(text.subarray(18), { binary: false, fin: true });
+      s.send(Buffer.from([1, 2]), { binary: true, fin: false });
+      s.send(Buffer.from([]), { binary: true, fin: false });
+      s.send(Buffer.from([3]), { binary: true, fin: true });
+    });
+    const ws = await open(peer.url);
+    assert.equal(await ws.receive(), text.toString());
+    assert.deepEqual(await ws.receive(), Buffer.from([1, 2, 3]));
+  });
+
+  test('server pings are answered with pongs carrying the same data; ping events fire', async () => {
+    const peer = await wsServer({}, () => {});
+    const ws = new WebSocket(peer.url, { proxy: false });
+    onCleanup(() => ws.close().catch(() => {}));
+    const pings: string[] = [];
+    ws.on('ping', (d) => pings.push(Buffer.from(d).toString()));
+    const serverSide = peer.nextClient();
+    await ws.connect();
+    const s = await serverSide;
+    const pong = new Promise<Buffer>((resolve) => s.once('pong', resolve));
+    s.ping('are you there');
+    assert.equal((await pong).toString(), 'are you there');
+    assert.deepEqual(pings, ['are you there']);
+  });
+
+  test('ping() resolves with the round-trip time when the matching pong arrives', async () => {
+    const peer = await wsServer();
+    const ws = await open(peer.url);
+    const rtt = await ws.ping();
+    assert.ok(typeof rtt === 'number' && rtt >= 0 && rtt < 5000);
+    const [a, b] = await Promise.all([ws.ping('one'), ws.ping(new Uint8Array([2]))]);
+    assert.ok(a >= 0 && b >= 0);
+    await assert.rejects(ws.ping('x'.repeat(126)), isWsError(null, /126 bytes is too long/));
+  });
+
+  test('ping() rejects when no pong comes within timeout', async () => {
+    const raw = await rawServer();
+    const ws = await open(raw.url, { timeout: 150 });
+    const conn = raw.conns[0]!;
+    const p = ws.ping('lost');
+    await conn.nextFrame(9);
+    await assert.rejects(p, isWsError(null, /no pong within 150 ms/));
+  });
+
+  test("'message' listeners get every message and messages are then not queued", async () => {
+    const peer = await wsServer({}, (s) => {
+      for (let i = 0; i < 5; i++) s.send(`m${i}`);
+    });
+    const ws = new WebSocket(peer.url, { proxy: false });
+    onCleanup(() => ws.close().catch(() => {}));
+    const got: unknown[] = [];
+    const events: string[] = [];
+    ws.on('message', (m) => got.push(m));
+    ws.on('open', () => events.push('open'));
+    ws.once('close', (code) => events.push(`close ${code}`));
+    await ws.connect();
+    await waitFor(() => got.length === 5, 5000, 'five messages');
+    assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.equal(ws.queuedMessages, 0);
+    await ws.close();
+    assert.deepEqual(events, ['open', 'close 1000']);
+  });
+
+  test("a throwing listener does not break the connection; its error goes to 'error' listeners", async () => {
+    const peer = await wsServer();
+    const ws = new WebSocket(peer.url, { proxy: false });
+    onCleanup(() => ws.close().catch(() => {}));
+    const thrown: unknown[] = [];
+    ws.on('error', (e) => thrown.push(e));
+    const seen: unknown[] = [];
+    ws.on('message', () => {
+      throw new Error('listener bug');
+    });
+    ws.on('message', (m) => seen.push(m));
+    await ws.connect();
+    await ws.send('a');
+    await ws.send('b');
+    await waitFor(() => seen.length === 2 && thrown.length === 2, 5000, 'messages and listener errors');
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+
+  test('for await iterates messages and ends after a normal close', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send('a');
+      s.send('b');
+      s.send('c');
+      s.close(1000, 'done');
+    });
+    const ws = await open(peer.url);
+    const got: unknown[] = [];
+    let rounds = 0;
+    for await (const m of ws) {
+      got.push(m);
+      if (++rounds > 10) break;
+    }
+    assert.deepEqual(got, ['a', 'b', 'c']);
+    assert.equal(ws.closeCode, 1000);
+    assert.equal(ws.closeReason, 'done');
+  });
+
+  test('for await throws a WebSocketError after an error close code', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send('only');
+      s.close(4001, 'kicked');
+    });
+    const ws = await open(peer.url);
+    const got: unknown[] = [];
+    await assert.rejects(async () => {
+      for await (const m of ws) got.push(m);
+    }, isWsError(4001, /closed \(4001 kicked\)/));
+    assert.deepEqual(got, ['only']);
+  });
+
+  test('send() on a slow reader waits for drain: backpressure instead of unbounded buffering', async () => {
+    const raw = await rawServer((c) => c.socket.pause());
+    const ws = await open(raw.url, { perMessageDeflate: false });
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    let pending: Promise<void> | null = null;
+    let sent = 0;
+    for (let i = 0; i < 400 && pending === null; i++) {
+      const p = ws.send(chunk);
+      let done = false;
+      p.then(() => {
+        done = true;
+      });
+      await sleep(0);
+      await sleep(0);
+      if (!done) pending = p;
+      else sent++;
+    }
+    assert.ok(pending !== null, 'a send() stayed pending while the peer did not read');
+    assert.ok(sent < 400);
+    assert.ok(ws.bufferedAmount > 0);
+    let resolved = false;
+    pending.then(() => {
+      resolved = true;
+    });
+    await sleep(100);
+    assert.equal(resolved, false, 'still pending while the peer is paused');
+    raw.conns[0]!.socket.resume();
+    await pending;
+  });
+
+  test('receive side: an unread queue pauses the socket at the high-water mark and resumes when drained', async () => {
+    const count = 200;
+    const msg = Buffer.alloc(16 * 1024, 7);
+    let serverSocket: import('ws').WebSocket | null = null;
+    const peer = await wsServer({}, (s) => {
+      serverSocket = s;
+      for (let i = 0; i < count; i++) {
+        const m = Buffer.from(msg);
+        m.writeUInt32BE(i, 0);
+        s.send(m, { binary: true });
+      }
+    });
+    const ws = await open(peer.url, { receiveHighWaterMark: 64 * 1024, perMessageDeflate: false });
+    await waitFor(() => ws.queuedMessages > 4, 5000, 'queued messages');
+    await sleep(200);
+    // Paused near the mark: far fewer than all 200 messages were taken off the socket…
+    assert.ok(ws.queuedMessages < 60, `queued ${ws.queuedMessages}`);
+    // …and the rest waits on the server side.
+    assert.ok(serverSocket !== null);
+    for (let i = 0; i < count; i++) {
+      const m = (await ws.receive()) as Buffer;
+      assert.equal(m.readUInt32BE(0), i);
+    }
+  });
+});
+
+describe('WebSocket: closing', () => {
+  test('client close(code, reason): the server sees them, the handshake completes', async () => {
+    const peer = await wsServer();
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url);
+    const s = await serverSide;
+    const seen = new Promise<[number, string]>((resolve) => s.once('close', (code, reason) => resolve([code, reason.toString()])));
+    const events: string[] = [];
+    ws.on('close', (code, reason) => events.push(`${code} ${reason}`));
+    await ws.close(4000, 'bye now');
+    assert.deepEqual(await seen, [4000, 'bye now']);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+    assert.equal(ws.closeCode, 4000, 'the code the server echoed');
+    assert.deepEqual(events, ['4000 bye now']);
+    await assert.rejects(ws.receive(), isWsError(4000, /closed/));
+    await assert.rejects(ws.send('late'), isWsError(4000, /cannot send: the WebSocket is closed/));
+    await ws.close(); // again: a no-op
+  });
+
+  test('server-initiated close is echoed; closeCode and closeReason set; receive() rejects with the code', async () => {
+    const peer = await wsServer({}, () => {});
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url);
+    const s = await serverSide;
+    const serverSaw = new Promise<number>((resolve) => s.once('close', (code) => resolve(code)));
+    const pending = ws.receive();
+    s.close(4002, 'server says bye');
+    await assert.rejects(pending, isWsError(4002, /4002 server says bye/));
+    assert.equal(await serverSaw, 4002, 'the echo carries the same code');
+    assert.equal(ws.closeCode, 4002);
+    assert.equal(ws.closeReason, 'server says bye');
+    await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+  });
+
+  test('messages queued before the close can still be read', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send('one');
+      s.send('two');
+      s.close(1000);
+    });
+    const ws = await open(peer.url);
+    await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    assert.equal(await ws.receive(), 'one');
+    assert.equal(await ws.receive(), 'two');
+    await assert.rejects(ws.receive(), isWsError(1000));
+  });
+
+  test('a close frame without a code reports 1005', async () => {
+    const raw = await rawServer((c) => c.socket.write(serverFrame(8)));
+    const ws = await open(raw.url);
+    await assert.rejects(ws.receive(), isWsError(1005));
+    assert.equal(ws.closeCode, 1005);
+    const echo = await raw.conns[0]!.nextFrame(8);
+    assert.equal(echo.payload.length, 0);
+  });
+
+  test('close() waits for the peer close frame at most `timeout`, then drops TCP (1006)', async () => {
+    const raw = await rawServer(() => {}, { ignoreClose: true });
+    const ws = await open(raw.url, { timeout: 200 });
+    const t0 = performance.now();
+    await ws.close(1000, 'x');
+    const took = performance.now() - t0;
+    assert.ok(took >= 150 && took < 3000, `took ${took} ms`);
+    assert.equal(ws.closeCode, 1006);
+    const frame = await raw.conns[0]!.nextFrame(8);
+    assert.equal(frame.payload.readUInt16BE(0), 1000);
+    assert.equal(frame.payload.subarray(2).toString(), 'x');
+  });
+
+  test('close() validates the code and the reason', async () => {
+    const peer = await wsServer();
+    const ws = await open(peer.url);
+    await assert.rejects(ws.close(1006), isWsError(null, /invalid close code 1006/));
+    await assert.rejects(ws.close(999), isWsError(null, /invalid close code/));
+    await assert.rejects(ws.close(1000, 'x'.repeat(124)), isWsError(null, /too long/));
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+
+  test('Symbol.asyncDispose closes with 1000', async () => {
+    const peer = await wsServer();
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url);
+    const s = await serverSide;
+    const seen = new Promise<number>((resolve) => s.once('close', (code) => resolve(code)));
+    await ws[Symbol.asyncDispose]();
+    assert.equal(await seen, 1000);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
+  test('a pending receive() rejects with 1006 when the server drops TCP without a close frame (no autoReconnect)', async () => {
+    const peer = await wsServer({}, () => {});
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url);
+    const errors: Error[] = [];
+    ws.on('error', (e) => errors.push(e));
+    const pending = ws.receive();
+    (await serverSide).terminate();
+    await assert.rejects(pending, isWsError(1006, /dropped without a close frame/));
+    assert.equal(ws.closeCode, 1006);
+    assert.equal(errors.length, 1);
+    await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    await assert.rejects(ws.send('x'), WebSocketError);
+  });
+
+  test('keep-alive pings drop a connection whose peer went silent', async () => {
+    const raw = await rawServer();
+    const ws = await open(raw.url, { pingIntervalMs: 60 });
+    await raw.conns[0]!.nextFrame(9);
+    await assert.rejects(ws.receive(), isWsError(1006, /no data and no pong/));
+  });
+
+  test('keep-alive does not drop a live connection after its own event loop stalled', async () => {
+    // The server answers pings 20 ms late: the pong lands while this process is blocked.
+    const raw = await rawServer(() => {}, { pongDelayMs: 20 });
+    const ws = await open(raw.url, { pingIntervalMs: 50 });
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        // The keep-alive ping went out at ~50 ms; block until well past the next interval.
+        const until = Date.now() + 200;
+        while (Date.now() < until) {
+          // busy
+        }
+        resolve();
+      }, 60),
+    );
+    await sleep(120);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    const rtt = await ws.ping('still alive');
+    assert.ok(rtt >= 0);
+  });
+
+  test('keep-alive pings answered by the server keep the connection open', async () => {
+    const peer = await wsServer();
+    const ws = await open(peer.url, { pingIntervalMs: 100 });
+    await sleep(550);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    await ws.send('still here');
+    assert.equal(await ws.receive(), 'still here');
+  });
+});
+
+describe('WebSocket: violations from the server fail the connection with the right code', () => {
+  test('invalid UTF-8 in a text message → 1007, sent to the server and raised from receive()', async () => {
+    const raw = await rawServer((c) => c.socket.write(serverFrame(1, Buffer.from([0x68, 0xc3, 0x28]))));
+    const ws = new WebSocket(raw.url, { proxy: false });
+    onCleanup(() => ws.close().catch(() => {}));
+    const errors: unknown[] = [];
+    ws.on('error', (e) => errors.push(e));
+    await ws.connect();
+    await assert.rejects(ws.receive(), isWsError(1007, /not valid UTF-8/));
+    const close = await raw.conns[0]!.nextFrame(8);
+    assert.equal(close.payload.readUInt16BE(0), 1007);
+    assert.equal(ws.closeCode, 1007);
+    assert.equal(errors.length, 1);
+  });
+
+  test('invalid UTF-8 split across fragments → 1007 (also a message ending mid-sequence)', async () => {
+    const raw = await rawServer((c) => {
+      c.socket.write(serverFrame(1, Buffer.from([0x61, 0xe2]), false));
+      c.socket.write(serverFrame(0, Buffer.from([0x82]), false));
+      c.socket.write(serverFrame(0, Buffer.from([0x28]), true));
+    });
+    const ws = await open(raw.url);
+    await assert.rejects(ws.receive(), isWsError(1007));
+    const raw2 = await rawServer((c) => {
+      c.socket.write(serverFrame(1, Buffer.from([0x61]), false));
+      c.socket.write(serverFrame(0, Buffer.from([0xe2, 0x82]), true));
+    });
+    const ws2 = await open(raw2.url);
+    await assert.rejects(ws2.receive(), isWsError(1007, /ends inside a UTF-8 sequence/));
+  });
+
+  test('invalid UTF-8 in a close reason → 1007', async () => {
+    const raw = await rawServer((c) => c.socket.write(serverFrame(8, Buffer.concat([closePayload(1000), Buffer.from([0xff])]))));
+    const ws = await open(raw.url);
+    await assert.rejects(ws.receive(), isWsError(1007));
+  });
+
+  test('a message over maxMessageBytes from the ws server → 1009', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send('small');
+      s.send('x'.repeat(2000));
+    });
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url, { maxMessageBytes: 1000, perMessageDeflate: false });
+    const s = await serverSide;
+    const serverSaw = new Promise<number>((resolve) => s.once('close', (code) => resolve(code)));
+    assert.equal(await ws.receive(), 'small');
+    await assert.rejects(ws.receive(), isWsError(1009, /exceeds maxMessageBytes \(1000\)/));
+    assert.equal(await serverSaw, 1009);
+  });
+
+  test('a fragmented message over maxMessageBytes → 1009', async () => {
+    const peer = await wsServer({}, (s) => {
+      for (let i = 0; i < 5; i++) s.send(Buffer.alloc(300), { binary: true, fin: i === 4 });
+    });
+    const ws = await open(peer.url, { maxMessageBytes: 1000, perMessageDeflate: false });
+    await assert.rejects(ws.receive(), isWsError(1009));
+  });
+
+  test('a frame over maxFrameBytes → 1009 before its payload arrives', async () => {
+    const raw = await rawServer((c) => {
+      // Only the header of a 10 MB frame: the limit must fire without waiting for the payload.
+      c.socket.write(serverFrame(2, Buffer.alloc(200_000)).subarray(0, 10));
+    });
+    const ws = await open(raw.url, { maxFrameBytes: 100_000 });
+    await assert.rejects(ws.receive(), isWsError(1009, /maxFrameBytes \(100000\)/));
+    const close = await raw.conns[0]!.nextFrame(8);
+    assert.equal(close.payload.readUInt16BE(0), 1009);
+  });
+
+  test('protocol violations → 1002: masked frame, reserved opcode, RSV bits, bad continuation, big control frame', async () => {
+    const cases: Array<[string, Buffer]> = [
+      ['masked', Buffer.from([0x81, 0x81, 1, 2, 3, 4, 0x61 ^ 1])],
+      ['reserved opcode', serverFrame(3, 'x')],
+      ['RSV1 without deflate', serverFrame(1, 'x', true, true)],
+      ['RSV2', Buffer.from([0xa1, 0x01, 0x61])],
+      ['continuation first', serverFrame(0, 'x')],
+      ['control 126 bytes', Buffer.concat([Buffer.from([0x89, 126, 0, 126]), Buffer.alloc(126)])],
+      ['fragmented ping', serverFrame(9, 'x', false)],
+      ['close code 1005 on the wire', serverFrame(8, closePayload(1005))],
+    ];
+    for (const [name, bytes] of cases) {
+      const raw = await rawServer((c) => c.socket.write(bytes), {});
+      const ws = await open(raw.url, { perMessageDeflate: false });
+      await assert.rejects(ws.receive(), isWsError(1002), name);
+      const close = await raw.conns[0]!.nextFrame(8);
+      assert.equal(close.payload.readUInt16BE(0), 1002, name);
+    }
+  });
+
+  test('bytes that came in the same packet as the 101 are parsed as frames', async () => {
+    const raw = await rawServer(() => {}, {
+      response: `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n${serverFrame(1, 'early').toString('latin1')}`,
+    });
+    const ws = await open(raw.url);
+    assert.equal(await ws.receive(), 'early');
+  });
+});
+
+describe('WebSocket: handshake', () => {
+  test('subprotocols: the one the server selects', async () => {
+    const peer = await wsServer({ handleProtocols: (set) => (set.has('v2') ? 'v2' : false) });
+    const ws = await open(peer.url, { protocols: ['v1', 'v2'] });
+    assert.equal(ws.protocol, 'v2');
+    assert.equal(peer.requests[0]!['sec-websocket-protocol'], 'v1, v2');
+    const ws2 = await open(peer.url, { protocols: 'v1' });
+    assert.equal(ws2.protocol, '');
+  });
+
+  test('a subprotocol the client did not offer fails the handshake', async () => {
+    const raw = await rawServer(() => {}, { extraHeaders: ['Sec-WebSocket-Protocol: evil'] });
+    const ws = new WebSocket(raw.url, { proxy: false, protocols: ['good'] });
+    await assert.rejects(ws.connect(), isWsError(null, /subprotocol "evil", not one of good/));
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
+  test('custom headers reach the server; a headers function runs per attempt; onResponse sees the 101', async () => {
+    const peer = await wsServer();
+    let calls = 0;
+    const statuses: number[] = [];
+    await open(`${peer.url}/path?q=1`, {
+      headers: async () => {
+        calls++;
+        return { 'X-Token': `t${calls}`, Origin: 'http://app.example' };
+      },
+      onResponse: (r) => statuses.push(r.status),
+    });
+    const h = peer.requests[0]!;
+    assert.equal(h['x-token'], 't1');
+    assert.equal(h.origin, 'http://app.example');
+    assert.equal(h['sec-websocket-version'], '13');
+    assert.equal(h.host, `127.0.0.1:${peer.port}`);
+    assert.deepEqual(statuses, [101]);
+  });
+
+  test('invalid options and headers are refused in the constructor', () => {
+    assert.throws(() => new WebSocket('ftp://x/'), isWsError(null, /unsupported WebSocket URL scheme/));
+    assert.throws(() => new WebSocket('ws://127.0.0.1/', { protocols: ['a', 'a'] }), isWsError(null, /listed twice/));
+    assert.throws(() => new WebSocket('ws://127.0.0.1/', { maxMessageBytes: -1 }), isWsError(null, /maxMessageBytes/));
+    assert.throws(() => new WebSocket('ws://127.0.0.1/', { perMessageDeflate: { serverMaxWindowBits: 20 } }), isWsError(null, /serverMaxWindowBits/));
+  });
+
+  test('a header with CR/LF is refused before anything is sent', async () => {
+    const raw = await rawServer();
+    const ws = new WebSocket(raw.url, { proxy: false, headers: { 'x-a': 'v\r\nx-b: injected' } });
+    await assert.rejects(ws.connect(), isWsError(null, /invalid value for header x-a/));
+  });
+
+  test('a redirect is not followed: WebSocketError naming the Location', async () => {
+    const raw = await rawServer(() => {}, { response: 'HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1:1/new\r\nContent-Length: 0\r\n\r\n' });
+    const ws = new WebSocket(raw.url, { proxy: false });
+    await assert.rejects(ws.connect(), isWsError(null, /301 Moved Permanently to ws:\/\/127\.0\.0\.1:1\/new\); redirects are not followed/));
+  });
+
+  test('a refused upgrade names the status; the error names the method and URL', async () => {
+    const peer = await wsServer({
+      verifyClient: (_info, cb) => cb(false, 403, 'Forbidden'),
+    });
+    const ws = new WebSocket(`${peer.url}/secret`, { proxy: false });
+    await assert.rejects(ws.connect(), (e: unknown) => {
+      assert.ok(e instanceof WebSocketError);
+      assert.match(e.message, /^GET ws:\/\/127\.0\.0\.1:\d+\/secret: server refused the WebSocket upgrade: 403 Forbidden/);
+      assert.equal(e.url, `${peer.url}/secret`);
+      return true;
+    });
+  });
+
+  test('a wrong Sec-WebSocket-Accept fails the handshake', async () => {
+    const raw = await rawServer(() => {}, { response: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n' });
+    await assert.rejects(new WebSocket(raw.url, { proxy: false }).connect(), isWsError(null, /Sec-WebSocket-Accept is wrong/));
+  });
+
+  test('connection refused → NetworkError; no answer → ConnectTimeout within `timeout`', async () => {
+    const raw = await rawServer(() => {}, { silent: true });
+    const dead = new WebSocket('ws://127.0.0.1:1/', { proxy: false });
+    await assert.rejects(dead.connect(), (e: unknown) => e instanceof NetworkError && e instanceof ReqivoError);
+    assert.equal(dead.readyState, WebSocket.CLOSED);
+    const slow = new WebSocket(raw.url, { proxy: false, timeout: 150 });
+    const t0 = performance.now();
+    await assert.rejects(slow.connect(), (e: unknown) => e instanceof ConnectTimeout && /within 150 ms/.test(e.message));
+    assert.ok(performance.now() - t0 < 3000);
+  });
+
+  test('state errors: send/receive before connect, connect after close', async () => {
+    const peer = await wsServer();
+    const ws = new WebSocket(peer.url, { proxy: false });
+    await assert.rejects(ws.send('x'), isWsError(null, /not connected: call connect\(\) first/));
+    await assert.rejects(ws.receive(), isWsError(null, /not connected/));
+    await ws.connect();
+    assert.equal(await ws.connect(), ws, 'connect() again is a no-op');
+    await ws.close();
+    await assert.rejects(ws.connect(), isWsError(null, /closed; create a new one/));
+  });
+
+  test('send() before the handshake completes waits for it', async () => {
+    const peer = await wsServer();
+    const ws = new WebSocket(peer.url, { proxy: false });
+    onCleanup(() => ws.close().catch(() => {}));
+    const connecting = ws.connect();
+    const sent = ws.send('early bird');
+    await connecting;
+    await sent;
+    assert.equal(await ws.receive(), 'early bird');
+  });
+
+  test('close() during the handshake: connect() rejects, nothing leaks', async () => {
+    const raw = await rawServer(() => {}, { silent: true });
+    const ws = new WebSocket(raw.url, { proxy: false });
+    const connecting = ws.connect();
+    await sleep(50);
+    await ws.close();
+    await assert.rejects(connecting, isWsError(1006, /closed before the connection opened/));
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
+  test('AbortSignal: aborts the handshake, and later a pending receive()', async () => {
+    const raw = await rawServer(() => {}, { silent: true });
+    const ac = new AbortController();
+    const ws = new WebSocket(raw.url, { proxy: false, signal: ac.signal });
+    const p = ws.connect();
+    setTimeout(() => ac.abort(new Error('stop')), 30);
+    await assert.rejects(p, (e: unknown) => e instanceof ReqivoError && e.name === 'AbortError');
+
+    const peer = await wsServer();
+    const ac2 = new AbortController();
+    const ws2 = await open(peer.url, { signal: ac2.signal });
+    const pending = ws2.receive();
+    ac2.abort();
+    await assert.rejects(pending, (e: unknown) => e instanceof ReqivoError && e.name === 'AbortError');
+    await waitFor(() => ws2.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+  });
+});
+
+describe('proxies', () => {
+  test('ws:// through an HTTP proxy with CONNECT', async () => {
+    const peer = await wsServer();
+    const proxy = await connectProxy();
+    const ws = await open(`${peer.url}/via-proxy`, { proxy: proxy.url });
+    await ws.send('tunnelled');
+    assert.equal(await ws.receive(), 'tunnelled');
+    assert.deepEqual(proxy.connects, [`127.0.0.1:${peer.port}`]);
+  });
+
+  test('wss:// through an HTTP proxy: TLS runs inside the tunnel', { skip: hasOpenssl() ? false : 'openssl CLI not available' }, async () => {
+    const cert = selfSignedCert();
+    const peer = await wsServer({}, undefined, cert);
+    const proxy = await connectProxy();
+    const ws = await open(`wss://localhost:${peer.port}/`, { proxy: proxy.url, tls: { ca: cert.cert } });
+    await ws.send('secret');
+    assert.equal(await ws.receive(), 'secret');
+    assert.deepEqual(proxy.connects, [`localhost:${peer.port}`]);
+  });
+});
+
+describe('wss:// with a self-signed certificate', () => {
+  const skip = hasOpenssl() ? false : 'openssl CLI not available';
+
+  test('trusted through tls.ca: echo works', { skip }, async () => {
+    const cert = selfSignedCert();
+    const peer = await wsServer({}, undefined, cert);
+    const ws = await open(`wss://localhost:${peer.port}/`, { tls: { ca: cert.cert } });
+    await ws.send('secure ✓');
+    assert.equal(await ws.receive(), 'secure ✓');
+    const ws2 = await open(`wss://127.0.0.1:${peer.port}/`, { tls: { ca: cert.cert } });
+    await ws2.send(new Uint8Array([1]));
+    assert.deepEqual(await ws2.receive(), Buffer.from([1]));
+  });
+
+  test('untrusted by default: TlsError', { skip }, async () => {
+    const cert = selfSignedCert();
+    const peer = await wsServer({}, undefined, cert);
+    const ws = new WebSocket(`wss://127.0.0.1:${peer.port}/`, { proxy: false });
+    await assert.rejects(ws.connect(), (e: unknown) => e instanceof TlsError);
+  });
+
+  test('rejectUnauthorized: false connects anyway', { skip }, async () => {
+    const cert = selfSignedCert();
+    const peer = await wsServer({}, undefined, cert);
+    const ws = await open(`wss://127.0.0.1:${peer.port}/`, { tls: { rejectUnauthorized: false } });
+    await ws.send('ok');
+    assert.equal(await ws.receive(), 'ok');
+  });
+});
+
+describe('lean objects', () => {
+  test('WebSocket, FrameParser, Utf8Validator, PerMessageDeflate, Inbox stay in V8 fast mode through real use', async () => {
+    const child = join(dirname(fileURLToPath(import.meta.url)), 'fast-properties-child.js');
+    const { stdout } = await run(process.execPath, ['--allow-natives-syntax', child], { timeout: 30_000 });
+    assert.deepEqual(JSON.parse(stdout), { WebSocket: true, WebSocketAfterClose: true, FrameParser: true, Utf8Validator: true, PerMessageDeflate: true, Inbox: true });
+  });
+
+  test('a WebSocket has no own enumerable keys beyond its declared public fields', () => {
+    const ws = new WebSocket('ws://127.0.0.1:9/', { proxy: false });
+    assert.deepEqual(Object.keys(ws).sort(), ['closeCode', 'closeReason', 'extensions', 'protocol', 'readyState', 'responseHeaders', 'url'].sort());
+  });
+});

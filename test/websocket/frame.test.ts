@@ -1,0 +1,454 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { WebSocketError } from '../../src/errors.js';
+import {
+  buildFrame,
+  buildTextFrame,
+  CloseCode,
+  decodeClosePayload,
+  encodeClosePayload,
+  FrameParser,
+  isValidCloseCode,
+  maskInPlace,
+} from '../../src/websocket/frame.js';
+import { isValidUtf8 } from '../../src/websocket/utf8.js';
+import { feedSplit, newParser, rawFrame } from './frames.js';
+
+function bytes(n: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+/** Assert that parsing `frame` (fed whole, then byte by byte) fails with `code`. */
+function assertRejects(frame: Buffer, code: number, match: RegExp, setup: Parameters<typeof newParser>[0] = {}): void {
+  for (const step of [frame.length, 1]) {
+    const { parser } = newParser(setup);
+    assert.throws(
+      () => {
+        for (let i = 0; i < frame.length; i += step) parser.execute(frame.subarray(i, i + step));
+      },
+      (err: unknown) => err instanceof WebSocketError && err.code === code && match.test(err.message),
+      `step ${step}`,
+    );
+  }
+}
+
+describe('FrameParser: frame shapes', () => {
+  const lengths = [0, 1, 2, 3, 4, 5, 100, 125, 126, 127, 200, 65535, 65536, 70000, 1 << 20];
+  for (const len of lengths) {
+    test(`binary frame of ${len} bytes (minimal length encoding)`, () => {
+      const payload = bytes(len, len + 1);
+      const { parser, rec } = newParser();
+      assert.equal(parser.execute(rawFrame(2, payload)), rawFrame(2, payload).length);
+      assert.equal(rec.events.length, 1);
+      const e = rec.events[0]!;
+      assert.equal(e.kind, 'data');
+      assert.deepEqual(e, { kind: 'data', opcode: 2, fin: true, compressed: false, payload });
+    });
+  }
+
+  test('non-minimal length encodings are accepted (16-bit and 64-bit forms of small lengths)', () => {
+    for (const bits of [16, 64] as const) {
+      const { parser, rec } = newParser();
+      parser.execute(rawFrame(1, 'hi', { lengthBits: bits }));
+      assert.deepEqual(rec.events, [{ kind: 'data', opcode: 1, fin: true, compressed: false, payload: Buffer.from('hi') }]);
+    }
+  });
+
+  test('text, binary, close, ping and pong opcodes', () => {
+    const { parser, rec } = newParser();
+    parser.execute(
+      Buffer.concat([rawFrame(1, 'text'), rawFrame(2, Buffer.from([1, 2])), rawFrame(9, 'p'), rawFrame(10, 'q'), rawFrame(8, Buffer.from([3, 232]))]),
+    );
+    assert.deepEqual(
+      rec.events.map((e) => [e.kind, e.opcode, e.payload.toString('hex')]),
+      [
+        ['data', 1, Buffer.from('text').toString('hex')],
+        ['data', 2, '0102'],
+        ['control', 9, Buffer.from('p').toString('hex')],
+        ['control', 10, Buffer.from('q').toString('hex')],
+        ['control', 8, '03e8'],
+      ],
+    );
+  });
+
+  test('control frames of 0 and 125 bytes', () => {
+    for (const n of [0, 125]) {
+      const { parser, rec } = newParser();
+      parser.execute(rawFrame(9, bytes(n)));
+      assert.equal(rec.events[0]!.payload.length, n);
+    }
+  });
+
+  test('fragmented message: continuations carry the message opcode, controls may interleave', () => {
+    const { parser, rec } = newParser();
+    parser.execute(
+      Buffer.concat([rawFrame(1, 'ab', { fin: false }), rawFrame(9, 'x'), rawFrame(0, '', { fin: false }), rawFrame(0, 'cd', { fin: false }), rawFrame(10), rawFrame(0, 'e')]),
+    );
+    assert.deepEqual(
+      rec.events.map((e) => (e.kind === 'data' ? `d${e.opcode}${e.fin ? 'F' : '-'}:${e.payload}` : `c${e.opcode}:${e.payload}`)),
+      ['d1-:ab', 'c9:x', 'd1-:', 'd1-:cd', 'c10:', 'd1F:e'],
+    );
+    assert.equal(parser.inMessage, false);
+    // A new message may start after the FIN.
+    parser.execute(rawFrame(2, 'z'));
+    assert.equal(rec.events.length, 7);
+  });
+
+  test('RSV1 marks a compressed message when an extension allows it; continuations report it', () => {
+    const { parser, rec } = newParser({ rsv1Allowed: true });
+    parser.execute(Buffer.concat([rawFrame(1, 'a', { rsv1: true, fin: false }), rawFrame(0, 'b'), rawFrame(2, 'c')]));
+    assert.deepEqual(
+      rec.events.map((e) => (e.kind === 'data' ? e.compressed : null)),
+      [true, true, false],
+    );
+  });
+
+  test('a zero-length frame is delivered as soon as its header is complete', () => {
+    const { parser, rec } = newParser();
+    const f = rawFrame(2, '', { lengthBits: 64 });
+    for (let i = 0; i < f.length - 1; i++) parser.execute(f.subarray(i, i + 1));
+    assert.equal(rec.events.length, 0);
+    parser.execute(f.subarray(f.length - 1));
+    assert.equal(rec.events.length, 1);
+    assert.equal(rec.events[0]!.payload.length, 0);
+  });
+
+  test('a payload wholly inside one chunk is handed out as a view (no copy)', () => {
+    let seen: Buffer | null = null;
+    const parser = new FrameParser(
+      {
+        onDataFrame(_o, _f, _c, p) {
+          seen = p;
+        },
+        onControlFrame() {},
+      },
+      { maxFrameBytes: 1e6, maxMessageBytes: 1e6 },
+    );
+    const buf = rawFrame(2, bytes(300));
+    parser.execute(buf);
+    assert.ok(seen !== null);
+    assert.equal((seen as Buffer).buffer, buf.buffer);
+  });
+
+  test('pausing: execute() stops after the frame whose handler set paused, and resumes from there', () => {
+    const frames = Buffer.concat([rawFrame(1, 'one'), rawFrame(1, 'two'), rawFrame(1, 'three')]);
+    const got: string[] = [];
+    const parser: FrameParser = new FrameParser(
+      {
+        onDataFrame(_o, _f, _c, p) {
+          got.push(p.toString());
+          parser.paused = true;
+        },
+        onControlFrame() {},
+      },
+      { maxFrameBytes: 100, maxMessageBytes: 100 },
+    );
+    let rest = frames;
+    let rounds = 0;
+    while (rest.length > 0 && rounds++ < 10) {
+      parser.paused = false;
+      const n = parser.execute(rest);
+      assert.ok(n > 0);
+      rest = rest.subarray(n);
+    }
+    assert.deepEqual(got, ['one', 'two', 'three']);
+  });
+});
+
+describe('FrameParser: split at every byte', () => {
+  const stream = Buffer.concat([
+    rawFrame(1, 'héllo wörld'),
+    rawFrame(2, bytes(126, 7)),
+    rawFrame(9, 'ping!'),
+    rawFrame(2, bytes(0)),
+    rawFrame(1, 'frag-', { fin: false }),
+    rawFrame(10, ''),
+    rawFrame(0, 'ment'),
+    rawFrame(2, bytes(300, 9), { lengthBits: 64 }),
+    rawFrame(2, bytes(70000, 3)),
+    rawFrame(8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')])),
+  ]);
+  const reference = (() => {
+    const { parser, rec } = newParser();
+    parser.execute(stream);
+    return rec.events;
+  })();
+
+  test('reference parse sees every frame', () => {
+    assert.equal(reference.length, 10);
+  });
+
+  test('two pieces, cut at every offset', () => {
+    // The long frame makes every cut expensive; cut everywhere in the first
+    // 700 bytes and in the last 100, and every 97 bytes in between.
+    const cuts: number[] = [];
+    for (let i = 1; i < stream.length; i++) if (i < 700 || i > stream.length - 100 || i % 97 === 0) cuts.push(i);
+    for (const c of cuts) {
+      const { parser, rec } = newParser();
+      feedSplit(parser, stream, [c]);
+      assert.deepEqual(rec.events, reference, `cut at ${c}`);
+    }
+  });
+
+  test('three pieces, every pair of cuts over the small frames', () => {
+    const small = Buffer.concat([rawFrame(1, 'ab'), rawFrame(2, bytes(130, 2)), rawFrame(9, 'x'), rawFrame(1, 'c', { fin: false }), rawFrame(0, 'd')]);
+    const { parser: p0, rec: r0 } = newParser();
+    p0.execute(small);
+    for (let a = 1; a < small.length; a++) {
+      for (let b = a + 1; b < small.length; b++) {
+        const { parser, rec } = newParser();
+        feedSplit(parser, small, [a, b]);
+        assert.deepEqual(rec.events, r0.events, `cuts at ${a}, ${b}`);
+      }
+    }
+  });
+
+  test('one byte at a time', () => {
+    const { parser, rec } = newParser();
+    for (let i = 0; i < stream.length; i++) parser.execute(stream.subarray(i, i + 1));
+    assert.deepEqual(rec.events, reference);
+  });
+});
+
+describe('FrameParser: violations carry the close code', () => {
+  test('RSV2 and RSV3 → 1002', () => {
+    assertRejects(rawFrame(1, 'x', { rsv2: true }), 1002, /RSV2 or RSV3/);
+    assertRejects(rawFrame(1, 'x', { rsv3: true }), 1002, /RSV2 or RSV3/);
+    assertRejects(rawFrame(1, 'x', { rsv2: true }), 1002, /RSV2 or RSV3/, { rsv1Allowed: true });
+  });
+
+  test('RSV1 without a negotiated extension → 1002', () => {
+    assertRejects(rawFrame(1, 'x', { rsv1: true }), 1002, /RSV1 set, and no extension/);
+  });
+
+  test('RSV1 on a continuation or a control frame → 1002 even with permessage-deflate', () => {
+    assertRejects(Buffer.concat([rawFrame(1, 'a', { fin: false, rsv1: true }), rawFrame(0, 'b', { rsv1: true })]), 1002, /continuation frame has RSV1/, {
+      rsv1Allowed: true,
+    });
+    assertRejects(rawFrame(9, '', { rsv1: true }), 1002, /control frame has RSV1/, { rsv1Allowed: true });
+  });
+
+  test('reserved opcodes 3–7 and 11–15 → 1002', () => {
+    for (const op of [3, 4, 5, 6, 7, 11, 12, 13, 14, 15]) assertRejects(rawFrame(op, 'x'), 1002, /reserved opcode/);
+  });
+
+  test('a masked frame from the server → 1002', () => {
+    assertRejects(rawFrame(1, 'x', { mask: new Uint8Array([1, 2, 3, 4]) }), 1002, /masked/);
+  });
+
+  test('an unmasked frame when masks are expected (server view) → 1002', () => {
+    assertRejects(rawFrame(1, 'x'), 1002, /unmasked/, { expectMasked: true });
+  });
+
+  test('control frame over 125 bytes → 1002 (also with a 16-bit length)', () => {
+    assertRejects(rawFrame(9, bytes(126)), 1002, /control frame of 126 bytes/);
+    assertRejects(rawFrame(10, bytes(10), { lengthBits: 16, declaredLength: 200 }), 1002, /control frame of 200 bytes/);
+  });
+
+  test('fragmented control frame → 1002', () => {
+    for (const op of [8, 9, 10]) assertRejects(rawFrame(op, 'x', { fin: false }), 1002, /fragmented control frame/);
+  });
+
+  test('64-bit length with the most significant bit set → 1002', () => {
+    assertRejects(rawFrame(2, '', { lengthBits: 64, declaredLength: 0x8000000000000000n }), 1002, /most significant bit/);
+  });
+
+  test('continuation without a message → 1002', () => {
+    assertRejects(rawFrame(0, 'x'), 1002, /continuation frame without a message/);
+  });
+
+  test('new text/binary frame before the previous message ended → 1002', () => {
+    assertRejects(Buffer.concat([rawFrame(1, 'a', { fin: false }), rawFrame(2, 'b')]), 1002, /before the previous message ended/);
+  });
+
+  test('frame over maxFrameBytes → 1009 from the header alone, before any payload byte', () => {
+    const { parser, rec } = newParser({ maxFrameBytes: 1000 });
+    const head = rawFrame(2, bytes(1001)).subarray(0, 4);
+    assert.throws(() => parser.execute(head), (e: unknown) => e instanceof WebSocketError && e.code === 1009 && /maxFrameBytes \(1000\)/.test(e.message));
+    assert.equal(rec.events.length, 0);
+  });
+
+  test('a frame of exactly maxFrameBytes passes', () => {
+    const { parser, rec } = newParser({ maxFrameBytes: 1000 });
+    parser.execute(rawFrame(2, bytes(1000)));
+    assert.equal(rec.events.length, 1);
+  });
+
+  test('huge 64-bit lengths → 1009 (beyond 2^53 too)', () => {
+    assertRejects(rawFrame(2, '', { lengthBits: 64, declaredLength: 2n ** 40n }), 1009, /exceeds maxFrameBytes/);
+    assertRejects(rawFrame(2, '', { lengthBits: 64, declaredLength: 2n ** 62n }), 1009, /exceeds maxFrameBytes/);
+  });
+
+  test('message over maxMessageBytes across fragments → 1009 at the frame that crosses it', () => {
+    const { parser, rec } = newParser({ maxFrameBytes: 100, maxMessageBytes: 250 });
+    parser.execute(Buffer.concat([rawFrame(2, bytes(100), { fin: false }), rawFrame(0, bytes(100), { fin: false })]));
+    assert.equal(rec.events.length, 2);
+    assert.throws(
+      () => parser.execute(rawFrame(0, bytes(100)).subarray(0, 2)),
+      (e: unknown) => e instanceof WebSocketError && e.code === 1009 && /maxMessageBytes \(250\)/.test(e.message),
+    );
+  });
+
+  test('control frames do not count toward the message size', () => {
+    const { parser, rec } = newParser({ maxFrameBytes: 100, maxMessageBytes: 100 });
+    parser.execute(Buffer.concat([rawFrame(2, bytes(50), { fin: false }), rawFrame(9, bytes(100)), rawFrame(0, bytes(50))]));
+    assert.equal(rec.events.length, 3);
+  });
+
+  test('a compressed message is not limited by the parser (the inflated size is, by the caller)', () => {
+    const { parser, rec } = newParser({ maxFrameBytes: 100, maxMessageBytes: 150, rsv1Allowed: true });
+    parser.execute(Buffer.concat([rawFrame(2, bytes(100), { fin: false, rsv1: true }), rawFrame(0, bytes(100))]));
+    assert.equal(rec.events.length, 2);
+  });
+
+  test('reset() forgets a partial frame and message', () => {
+    const { parser, rec } = newParser();
+    parser.execute(rawFrame(1, 'abc', { fin: false }));
+    parser.execute(rawFrame(0, 'defgh').subarray(0, 3));
+    assert.equal(parser.partial, true);
+    parser.reset();
+    assert.equal(parser.partial, false);
+    assert.equal(parser.inMessage, false);
+    parser.execute(rawFrame(2, 'z'));
+    assert.equal(rec.events.at(-1)!.payload.toString(), 'z');
+  });
+});
+
+describe('frame builders', () => {
+  function parseClientFrame(frame: Buffer) {
+    const { parser, rec } = newParser({ expectMasked: true, rsv1Allowed: true });
+    assert.equal(parser.execute(frame), frame.length);
+    assert.equal(rec.events.length, 1);
+    return rec.events[0]!;
+  }
+
+  for (const len of [0, 1, 3, 4, 5, 63, 64, 65, 125, 126, 127, 1000, 65535, 65536, 100_003]) {
+    test(`buildFrame masks a ${len}-byte payload; a masked-frame parser gets it back`, () => {
+      const payload = bytes(len, len + 5);
+      const copy = Buffer.from(payload);
+      const frame = buildFrame(2, payload);
+      assert.deepEqual(payload, copy, 'the caller’s bytes are untouched');
+      assert.equal(frame[1]! & 0x80, 0x80, 'mask bit set');
+      const hl = len < 126 ? 6 : len < 65536 ? 8 : 14;
+      assert.equal(frame.length, hl + len);
+      const e = parseClientFrame(frame);
+      assert.deepEqual(e, { kind: 'data', opcode: 2, fin: true, compressed: false, payload });
+    });
+  }
+
+  test('buildFrame with fin=false and rsv1', () => {
+    const f = buildFrame(1, Buffer.from('ab'), false, true);
+    assert.equal(f[0], 0x40 | 0x01);
+    const g = buildFrame(9, Buffer.from('p'));
+    assert.equal(g[0], 0x89);
+  });
+
+  test('buildFrame accepts a view into a larger buffer', () => {
+    const big = bytes(1000);
+    const view = big.subarray(333, 777);
+    const e = parseClientFrame(buildFrame(2, view));
+    assert.deepEqual(e.payload, Buffer.from(view));
+  });
+
+  test('each frame gets a fresh masking key', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const f = buildFrame(2, Buffer.alloc(4));
+      keys.add(f.subarray(2, 6).toString('hex'));
+    }
+    // 3000 draws from 2^32 keys: collisions are (astronomically) unlikely; the pool refills past 2048 frames.
+    assert.ok(keys.size >= 2998, `only ${keys.size} distinct keys`);
+  });
+
+  for (const text of ['', 'a', 'héllo', '€'.repeat(41), 'x'.repeat(41), 'x'.repeat(42), '日本'.repeat(30), 'y'.repeat(125), 'y'.repeat(126), 'z'.repeat(70000), '😀'.repeat(40000)]) {
+    test(`buildTextFrame encodes ${JSON.stringify(text.slice(0, 8))}… (${text.length} units)`, () => {
+      const f = buildTextFrame(text);
+      const e = parseClientFrame(f);
+      assert.equal(e.kind, 'data');
+      assert.equal(e.opcode, 1);
+      assert.equal(e.payload.toString('utf8'), text);
+      const n = Buffer.byteLength(text);
+      assert.equal(f.length, (n < 126 ? 6 : n < 65536 ? 8 : 14) + n);
+    });
+  }
+
+  test('maskInPlace: the 32-bit path equals the byte-wise definition at every alignment', () => {
+    const key = Buffer.from([0xa1, 0x02, 0xf3, 0x44]);
+    const backing = bytes(600, 11);
+    for (let start = 0; start < 8; start++) {
+      for (const len of [0, 1, 7, 63, 64, 65, 66, 67, 100, 257, 500]) {
+        const buf = Buffer.from(backing);
+        const end = start + len;
+        maskInPlace(buf, start, end, key, 0);
+        for (let i = 0; i < buf.length; i++) {
+          const expected = i >= start && i < end ? backing[i]! ^ key[(i - start) & 3]! : backing[i]!;
+          if (buf[i] !== expected) assert.fail(`start ${start} len ${len}: byte ${i}`);
+        }
+      }
+    }
+  });
+
+  test('maskInPlace on a subarray with an odd byteOffset', () => {
+    const key = new Uint8Array([9, 8, 7, 6]);
+    const base = bytes(1000, 5);
+    const view = Buffer.from(base).subarray(3, 903);
+    maskInPlace(view, 0, view.length, key, 0);
+    for (let i = 0; i < 900; i++) assert.equal(view[i], base[i + 3]! ^ key[i & 3]!);
+  });
+});
+
+describe('close payloads', () => {
+  test('encode and decode code + reason', () => {
+    const p = encodeClosePayload(4001, 'bye ✓');
+    assert.deepEqual(decodeClosePayload(p, isValidUtf8), { code: 4001, reason: 'bye ✓' });
+  });
+
+  test('empty payload means 1005 (no status)', () => {
+    assert.deepEqual(decodeClosePayload(Buffer.alloc(0), isValidUtf8), { code: 1005, reason: '' });
+    assert.equal(encodeClosePayload(1005, '').length, 0);
+    assert.throws(() => encodeClosePayload(1005, 'x'), WebSocketError);
+  });
+
+  test('a 1-byte payload → 1002', () => {
+    assert.throws(() => decodeClosePayload(Buffer.from([3]), isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1002);
+  });
+
+  test('invalid codes in a received frame → 1002', () => {
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535]) {
+      const p = Buffer.alloc(2);
+      p.writeUInt16BE(code);
+      assert.throws(() => decodeClosePayload(p, isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1002, String(code));
+    }
+  });
+
+  test('a reason that is not UTF-8 → 1007', () => {
+    const p = Buffer.from([0x03, 0xe8, 0xff, 0xfe]);
+    assert.throws(() => decodeClosePayload(p, isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1007);
+  });
+
+  test('codes that may be sent', () => {
+    for (const c of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999]) assert.ok(isValidCloseCode(c), String(c));
+    for (const c of [999, 1004, 1005, 1006, 1015, 2999, 5000, 1000.5]) assert.ok(!isValidCloseCode(c), String(c));
+    assert.throws(() => encodeClosePayload(1006, ''), /invalid close code 1006/);
+  });
+
+  test('reason at most 123 bytes of UTF-8', () => {
+    assert.equal(encodeClosePayload(1000, 'x'.repeat(123)).length, 125);
+    assert.throws(() => encodeClosePayload(1000, 'x'.repeat(124)), /124 bytes is too long/);
+    assert.throws(() => encodeClosePayload(1000, 'é'.repeat(62)), /124 bytes/);
+  });
+
+  test('CloseCode names the codes', () => {
+    assert.equal(CloseCode.Normal, 1000);
+    assert.equal(CloseCode.ProtocolError, 1002);
+    assert.equal(CloseCode.InvalidPayload, 1007);
+    assert.equal(CloseCode.MessageTooBig, 1009);
+    assert.ok(Object.isFrozen(CloseCode));
+  });
+});

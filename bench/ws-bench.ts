@@ -20,6 +20,13 @@
  * median of the pairs' reqivo / ws ratios (≥ 1.0 means reqivo is as fast or
  * faster), which cancels drift in machine load between pairs.
  *
+ * Small-message round trips are bound by system calls and by the server
+ * (each client spends a few µs per message of a ~14 µs round trip): expect
+ * them near 1.0×; the client's own cost shows in the codec lines, in 16 KiB
+ * round trips (masking) and in pipelined sends (batched writes). On a busy
+ * or 2-CPU machine, `taskset -c 0 node build/bench/ws-bench.js` (client and
+ * server on one core) gives steadier numbers.
+ *
  * Run: `npx tsc -p tsconfig.test.json && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--only=a,b]`
  * A benchmark, not a test: it never fails on a time.
  * @module

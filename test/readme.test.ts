@@ -10,13 +10,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { startTestServer, type TestServer } from '../src/testing/server.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let server: TestServer;
+let wss: WebSocketServer;
+let wsUrl: string;
 
 before(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (sock) => sock.on('message', (data, isBinary) => sock.send(data, { binary: isBinary })));
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wsUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   server = await startTestServer({
     'GET /users/1': { json: { id: 1, name: 'Ada' } },
     'POST /users': (req) => ({ status: 201, json: JSON.parse(req.body.toString()) }),
@@ -25,7 +33,10 @@ before(async () => {
     'GET /me': (req) => ({ json: { auth: req.headers.authorization, id: req.headers['x-request-id'] } }),
   });
 });
-after(() => server.close());
+after(async () => {
+  await server.close();
+  await new Promise<void>((r) => wss.close(() => r()));
+});
 
 function blocks(): string[] {
   const md = readFileSync(join(root, 'README.md'), 'utf8');
@@ -34,7 +45,7 @@ function blocks(): string[] {
 }
 
 test('the README quick start has examples', () => {
-  assert.ok(blocks().length >= 4);
+  assert.ok(blocks().length >= 6);
 });
 
 const expected: RegExp[] = [
@@ -43,6 +54,7 @@ const expected: RegExp[] = [
   /^downloaded 300000 bytes\n$/,
   /^too slow: GET http:\/\/127\.0\.0\.1:\d+\/slow: /,
   /^200 http:\/\/127\.0\.0\.1:\d+\/me\n\{ auth: 'Bearer secret-token', id: '42' \}\n$/,
+  /^echo: hello\n$/,
 ];
 
 for (const [i, code] of blocks().entries()) {
@@ -50,7 +62,7 @@ for (const [i, code] of blocks().entries()) {
     const dir = join(root, 'build', 'readme');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `example-${i + 1}.mjs`);
-    writeFileSync(file, code.replaceAll('http://127.0.0.1:8080', server.url));
+    writeFileSync(file, code.replaceAll('http://127.0.0.1:8080', server.url).replaceAll('ws://127.0.0.1:9000', wsUrl));
     const { stdout } = await run(process.execPath, [file], { timeout: 20_000 });
     assert.match(stdout, expected[i] ?? /[\s\S]*/);
   });

@@ -24,6 +24,17 @@ const expected: Record<string, RegExp[]> = {
     /^RequestError, cause: not allowed on Sundays$/m,
   ],
   retries: [/^200 ok after 3 attempts; Retry-After honoured: yes$/m, /^POST: 503 after 1 attempt$/m],
+  websocket: [
+    /^connected, subprotocol chat\.v2$/m,
+    /^text: hello$/m,
+    /^binary: 3 bytes$/m,
+    /^ping answered$/m,
+    /^streamed: one, two, three; closed with 1000 \(that is all\)$/m,
+    /^connection lost \(1006\), reconnect attempt 1$/m,
+    /^reconnected on attempt 1$/m,
+    /^after reconnect: still there\?$/m,
+    /^drop without reconnect: WebSocketError 1006$/m,
+  ],
   uploads: [
     /^uploaded (\d+)\/\1 bytes in several progress steps$/m,
     /^server saw Content-Length matching the body$/m,

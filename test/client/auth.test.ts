@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DigestAuthState, staticAuthorization } from '../../src/client/auth.js';
 import { Reqivo } from '../../src/client/reqivo.js';
-import { Session } from '../../src/client/session.js';
+
 import { InvalidRequestError } from '../../src/errors.js';
 import { Headers } from '../../src/http/headers.js';
 import { httpServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 async function echoAuth(): Promise<TestServer & { seen: Array<string | undefined> }> {
   const seen: Array<string | undefined> = [];

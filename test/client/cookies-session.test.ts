@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CookieJar } from '../../src/client/cookies.js';
-import { Session } from '../../src/client/session.js';
 import { httpServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 /** A server recording the Cookie header of each request. */
 async function server(route: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<TestServer & { cookies: Array<string | undefined> }> {

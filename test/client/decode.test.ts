@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
-import { Session } from '../../src/client/session.js';
+
 import { InvalidResponseError, LimitExceededError } from '../../src/errors.js';
 import { ACCEPT_ENCODING, type ChunkSink, ContentDecoder, decodingsOf } from '../../src/http/decode.js';
 import { h2cServer } from '../helpers/h2-servers.js';
 import { httpServer, rawServer, type TestServer, waitFor } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 async function server(handler: http.RequestListener): Promise<TestServer> {
   const srv = await httpServer(handler);

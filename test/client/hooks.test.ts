@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PreparedRequest } from '../../src/client/prepared.js';
 import { Response } from '../../src/client/response.js';
-import { Session } from '../../src/client/session.js';
+
 import { StreamResponse } from '../../src/client/stream-response.js';
 import { HttpStatusError, RequestError } from '../../src/errors.js';
 import { Headers } from '../../src/http/headers.js';
 import { httpServer, openSockets, sleep, type TestServer, waitFor } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 interface Seen {
   method: string;

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
-import { Session } from '../../src/client/session.js';
+import { describe, test } from 'node:test';
+
 import { InvalidRequestError } from '../../src/errors.js';
 import { httpServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 interface Upload {
   url: string;

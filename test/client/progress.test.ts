@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import type { Progress } from '../../src/client/options.js';
-import { Session } from '../../src/client/session.js';
+
 import { RequestError } from '../../src/errors.js';
 import { httpServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 async function sink(): Promise<TestServer & { received: number[]; headers: Array<Record<string, string | string[] | undefined>> }> {
   const received: number[] = [];

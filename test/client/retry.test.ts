@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { exponentialBackoff, isRetryableError, RetryPolicy, retryAfterMs } from '../../src/client/retry.js';
-import { Session } from '../../src/client/session.js';
+
 import { StreamResponse } from '../../src/client/stream-response.js';
-import {
-  AbortError,
-  ConnectTimeout,
-  InvalidRequestError,
-  NetworkError,
-  ReadTimeout,
-  TimeoutError,
-  TlsError,
-} from '../../src/errors.js';
+import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TimeoutError, TlsError } from '../../src/errors.js';
 import { Headers } from '../../src/http/headers.js';
 import { httpServer, rawServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 /** Fast backoff so tests do not wait. */
 const FAST = { baseMs: 1, maxMs: 5, jitter: 0 };

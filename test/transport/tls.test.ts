@@ -4,25 +4,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { afterEach, describe, test } from 'node:test';
-import { Session } from '../../src/client/session.js';
+import { describe, test } from 'node:test';
+
 import { TlsError } from '../../src/errors.js';
 import { spkiPin } from '../../src/transport/pins.js';
 import { clearTlsSessions, tlsIdentity } from '../../src/transport/tls-cache.js';
 import { certs } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
 import { httpsServer, type TestServer } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { cleanups, session } = useSessions();
 
 async function server(options: Parameters<typeof httpsServer>[1] = {}): Promise<TestServer & { server: import('node:https').Server; reused: boolean[]; servernames: Array<string | false | null> }> {
   const reused: boolean[] = [];

@@ -55,11 +55,12 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < 500; i++) await session.get('/hello');
     const seqMs = performance.now() - t0;
+    const seqConns = server.connections - before;
     const t1 = performance.now();
     await Promise.all(Array.from({ length: 200 }, () => session.get('/hello')));
     const parMs = performance.now() - t1;
     console.log('\nkeep-alive pool');
-    line('500 sequential GETs', `${seqMs.toFixed(0)} ms, ${server.connections - before} new connection(s)`);
+    line('500 sequential GETs', `${seqMs.toFixed(0)} ms, ${seqConns} new connection(s)`);
     line('200 concurrent GETs', `${parMs.toFixed(0)} ms, ${server.connections} connections in all (cap 10)`);
 
     console.log('\ntyped errors');

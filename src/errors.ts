@@ -50,7 +50,7 @@ export class ReqivoError extends Error {
     if (this.method !== null && this.url !== null) this.message = `${this.method} ${this.url}: ${message}`;
   }
 
-  /** Stable name equal to the class name, so `err.name === 'ReadTimeout'` works after minification. */
+  /** The class name (`'ReadTimeout'`, …), also for subclasses users define. */
   override get name(): string {
     return this.constructor.name;
   }

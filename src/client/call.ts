@@ -6,7 +6,7 @@
  * so a request allocates one Call, one promise per hop and its response.
  * @module
  */
-import { AbortError, attachRequest, LimitExceededError, ReqivoError, RequestError, TimeoutError } from '../errors.js';
+import { AbortError, attachRequest, ConnectTimeout, LimitExceededError, ReadTimeout, ReqivoError, RequestError, TimeoutError } from '../errors.js';
 import { Headers } from '../http/headers.js';
 import type { ParserLimits } from '../http/parser.js';
 import type { Connection } from '../transport/connection.js';
@@ -60,6 +60,9 @@ export class Call implements Exchange, BodySink {
   #headers: Headers | null;
   #timer: NodeJS.Timeout | null;
   #failure: Error | null;
+  /** When the total timeout started, and when the current hop began opening a connection (-1: it took an idle one). */
+  #started: number;
+  #connectStart: number;
   #onAbort: (() => void) | null;
   #stream: StreamResponse | null;
 
@@ -93,6 +96,8 @@ export class Call implements Exchange, BodySink {
     this.#headers = null;
     this.#timer = null;
     this.#failure = null;
+    this.#started = performance.now();
+    this.#connectStart = -1;
     this.#onAbort = null;
     this.#stream = null;
     if (signal !== null) {
@@ -104,9 +109,7 @@ export class Call implements Exchange, BodySink {
     }
     const total = timeout.total;
     if (total !== Number.POSITIVE_INFINITY) {
-      this.#timer = setTimeout(() => {
-        this.cancel(new TimeoutError(`request timed out after ${total} ms (total timeout)`, { timeoutMs: total }));
-      }, total);
+      this.#timer = setTimeout(() => this.cancel(this.#totalTimeout(total)), total);
     }
   }
 
@@ -173,6 +176,7 @@ export class Call implements Exchange, BodySink {
       if (mux !== null) {
         // HTTP/2: the stream drives this call; it falls back to HTTP/1.1 when the origin turns out not to speak h2.
         this.#flow = mux;
+        this.#connectStart = performance.now();
         mux.start(this, () => this.#h1(origin, head, body, fresh));
         return;
       }
@@ -189,6 +193,7 @@ export class Call implements Exchange, BodySink {
     const conn = fresh ? null : origin.takeIdle();
     if (conn !== null) this.#send(conn, origin, head, body);
     else {
+      this.#connectStart = performance.now();
       origin.acquire(this.signal, this.timeout.connect, fresh).then(
         (c) => {
           if (this.#failure !== null) {
@@ -201,7 +206,31 @@ export class Call implements Exchange, BodySink {
     }
   }
 
+  /**
+   * The error for a total timeout. When a phase timeout would have expired
+   * at the same moment (e.g. `timeout: 500` sets every phase to 500 ms),
+   * the phase is named: ConnectTimeout while connecting, ReadTimeout when
+   * nothing arrived for the read timeout. Otherwise a plain TimeoutError.
+   */
+  #totalTimeout(total: number): TimeoutError {
+    const deadline = this.#started + total + PHASE_SLACK_MS;
+    const flow = this.#flow;
+    // Still opening a connection: no exchange yet, or an HTTP/2 stream waiting for its session.
+    const connecting = (flow === null && this.#stream === null) || (flow !== null && (flow as { stream?: unknown }).stream === null);
+    if (connecting) {
+      const connect = this.timeout.connect;
+      if (this.#connectStart >= 0 && this.#connectStart + connect <= deadline) {
+        return new ConnectTimeout(`connect timed out after ${connect} ms`, { timeoutMs: connect });
+      }
+    } else if (flow instanceof H1Conn) {
+      const read = this.timeout.read;
+      if (flow.lastActivity + read <= deadline) return new ReadTimeout(`no data from the server for ${read} ms`, { timeoutMs: read });
+    }
+    return new TimeoutError(`request timed out after ${total} ms (total timeout)`, { timeoutMs: total });
+  }
+
   #send(conn: Connection, origin: OriginPool, head: string, body: RequestBody | null): void {
+    this.#connectStart = -1;
     const h1 = H1Conn.of(conn, origin);
     this.#flow = h1;
     h1.dispatch(this, this.method, head, body, this.timeout.read, this.limits);
@@ -300,6 +329,8 @@ export class Call implements Exchange, BodySink {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A phase deadline this close after the total deadline counts as the same moment. */
+const PHASE_SLACK_MS = 20;
 
 function isFlowControl(v: unknown): v is FlowControl {
   const f = v as FlowControl;

@@ -57,6 +57,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #body: BodySink | null;
   #requestDone: boolean;
   #method: string;
+  /** `performance.now()` of the last bytes read, or of the request being written (for timeout errors). */
+  lastActivity: number;
   /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
   #readTimeout: number;
 
@@ -68,6 +70,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#requestDone = false;
     this.#method = 'GET';
+    this.lastActivity = 0;
     this.#readTimeout = 0;
     conn.state = this;
   }
@@ -93,6 +96,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#method = method;
     this.#requestDone = false;
+    this.lastActivity = performance.now();
     this.parser.reset(method, limits);
     conn.sink = this;
     conn.uses++;
@@ -164,6 +168,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   /** @internal */
   onData(_conn: Connection, data: Buffer): void {
     if (this.#exchange === null) return;
+    this.lastActivity = performance.now();
     try {
       const n = this.parser.execute(data);
       if (n < data.length && this.#exchange === null) {

@@ -44,9 +44,25 @@ describe('connect timeout', () => {
     const url = `https://127.0.0.1:${srv.port}/`;
     const s = h.session({ tls: { ca: certs().caCert } });
     const started = performance.now();
-    // Connect and total both expire at 120 ms: either error is a TimeoutError.
-    await rejectsWith(s.get(url, { timeout: 120 }), TimeoutError, 'GET', url);
+    // Connect and total both expire at 120 ms: the phase is named.
+    await rejectsWith(s.get(url, { timeout: 120 }), ConnectTimeout, 'GET', url);
     assert.ok(performance.now() - started < 1500);
+  });
+
+  test('timeout: N as a number against a server that never answers → ReadTimeout (read and total coincide)', async () => {
+    const srv = h.server(await rawServer(() => {}));
+    const url = `${srv.url}/silent`;
+    const s = h.session();
+    const err = await rejectsWith(s.get(url, { timeout: 150 }), ReadTimeout, 'GET', url);
+    assert.equal(err.timeoutMs, 150);
+  });
+
+  test('a total timeout shorter than the read timeout stays a plain TimeoutError', async () => {
+    const srv = h.server(await rawServer(() => {}));
+    const url = `${srv.url}/silent`;
+    const s = h.session({ timeout: { read: 5000, total: 120 } });
+    const err = await rejectsWith(s.get(url), TimeoutError, 'GET', url);
+    assert.equal(err.constructor, TimeoutError);
   });
 });
 

@@ -46,6 +46,8 @@ export class Call implements Exchange, BodySink {
   bufferStatus: ((status: number, headers: Headers) => boolean) | null;
   wrapBody: BodyWrapper | null;
   onDownloadProgress: ((p: Progress) => void) | null;
+  /** The current hop's request says `Connection: close`: its connection is not reused. */
+  closeConnection: boolean;
   #resolve: ((res: Response | StreamResponse) => void) | null;
   #reject: ((err: Error) => void) | null;
   #flow: FlowControl | null;
@@ -84,6 +86,7 @@ export class Call implements Exchange, BodySink {
     this.bufferStatus = null;
     this.wrapBody = null;
     this.onDownloadProgress = null;
+    this.closeConnection = false;
     this.#resolve = null;
     this.#reject = null;
     this.#flow = null;
@@ -233,7 +236,7 @@ export class Call implements Exchange, BodySink {
     this.#connectStart = -1;
     const h1 = H1Conn.of(conn, origin);
     this.#flow = h1;
-    h1.dispatch(this, this.method, head, body, this.timeout.read, this.limits);
+    h1.dispatch(this, this.method, head, body, this.timeout.read, this.limits, this.closeConnection);
   }
 
   #stamp(err: Error): Error {

@@ -57,6 +57,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #body: BodySink | null;
   #requestDone: boolean;
   #method: string;
+  /** The request said `Connection: close`: no further request may go on this connection (RFC 9112 §9.6). */
+  #closeRequested: boolean;
   /** `performance.now()` of the last bytes read, or of the request being written (for timeout errors). */
   lastActivity: number;
   /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
@@ -70,6 +72,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#requestDone = false;
     this.#method = 'GET';
+    this.#closeRequested = false;
     this.lastActivity = 0;
     this.#readTimeout = 0;
     conn.state = this;
@@ -90,12 +93,21 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
    * Send a request. `head` is the serialised request head; the body, if any,
    * follows (chunked when its length is unknown). Results go to `exchange`.
    */
-  dispatch(exchange: Exchange, method: string, head: string, body: RequestBody | null, readTimeoutMs: number, limits: ParserLimits): void {
+  dispatch(
+    exchange: Exchange,
+    method: string,
+    head: string,
+    body: RequestBody | null,
+    readTimeoutMs: number,
+    limits: ParserLimits,
+    closeRequested = false,
+  ): void {
     const conn = this.conn;
     this.#exchange = exchange;
     this.#body = null;
     this.#method = method;
     this.#requestDone = false;
+    this.#closeRequested = closeRequested;
     this.lastActivity = performance.now();
     this.parser.reset(method, limits);
     conn.sink = this;
@@ -255,11 +267,11 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
       // The sink still works on the body (content decoding): the connection
       // stays out of the pool until it settles, so a failure closes it.
       const conn = this.conn;
-      const keepAlive = this.parser.keepAlive;
+      const keepAlive = this.parser.keepAlive && !this.#closeRequested;
       body.onWireEnd((reusable) => this.origin.release(conn, keepAlive && reusable));
       return;
     }
-    this.origin.release(this.conn, this.parser.keepAlive);
+    this.origin.release(this.conn, this.parser.keepAlive && !this.#closeRequested);
     body?.onEnd();
   }
 

@@ -432,6 +432,7 @@ export class Session {
     const origin = this._pool.origin(route.key, route.connect);
     const list = route.proxyAuthorization === null ? headers._list : withProxyAuthorization(headers._list, route.proxyAuthorization);
     const head = serializeRequestHead(method, route.target, url.host, list, body === null ? null : body.length);
+    call.closeConnection = hasCloseOption(headers.get('connection'));
     const mux =
       route.h2 && origin.protocol !== 'http/1.1'
         ? new H2Stream(H2Origin.of(origin, this._pool.options.maxIdleMs), method, url.protocol.slice(0, -1), url.host, route.target, list, body, call.timeout.read, call.limits, call.timeout.connect)
@@ -561,6 +562,13 @@ function stampInput(err: unknown, method: string, input: string | URL): ReqivoEr
   }
   if (err instanceof ReqivoError) return attachRequest(err, method, where);
   return new InvalidRequestError(`invalid request options: ${(err as Error)?.message ?? String(err)}`, { cause: err, method, url: where });
+}
+
+/** Whether a Connection header value carries the `close` option. */
+function hasCloseOption(value: string | null): boolean {
+  if (value === null) return false;
+  for (const token of value.split(',')) if (token.trim().toLowerCase() === 'close') return true;
+  return false;
 }
 
 function mergeInto(target: Headers, init: HeadersInit): void {

@@ -176,6 +176,18 @@ describe('keep-alive pool', () => {
   });
 });
 
+describe('Connection: close from the client', () => {
+  test('a request that says Connection: close is the last on its connection, even if the server keeps it open (RFC 9112 §9.6)', async () => {
+    // This server ignores the close option and keeps every connection open.
+    const srv = h.server(await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')));
+    const s = h.session({ baseUrl: srv.url });
+    assert.equal((await s.get('/', { headers: { connection: 'close' } })).text(), 'ok');
+    assert.equal((await s.get('/')).text(), 'ok');
+    assert.equal((await s.get('/')).text(), 'ok');
+    assert.equal(srv.accepted, 2, 'the request after the close option opened a new connection, then reused it');
+  });
+});
+
 describe('stale keep-alive connections', () => {
   /** Answers the first request on each connection; the second request on a connection is dropped unanswered. */
   async function dropSecond() {

@@ -55,8 +55,8 @@ export function nextHop(from: URL, method: string, status: number, location: str
   if (status === 303) {
     if (method !== 'HEAD') next = 'GET';
     dropBody = true;
-  } else if ((status === 301 || status === 302) && method !== 'GET' && method !== 'HEAD') {
-    // Historic user-agent behaviour RFC 9110 §15.4.2/3 allows: POST becomes GET.
+  } else if ((status === 301 || status === 302) && method === 'POST') {
+    // The historic behaviour RFC 9110 §15.4.2/3 allows, and Fetch requires: only POST becomes GET.
     next = 'GET';
     dropBody = true;
   }

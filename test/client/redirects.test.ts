@@ -62,7 +62,10 @@ describe('redirect rules (unit)', () => {
     assert.equal(nextHop(from, 'HEAD', 303, '/z', false).method, 'HEAD');
     assert.equal(nextHop(from, 'PUT', 303, '/z', false).dropBody, true);
     assert.equal(nextHop(from, 'PUT', 307, '/z', false).dropBody, false);
-    assert.equal(nextHop(from, 'DELETE', 302, '/z', false).method, 'GET');
+    // Only POST is rewritten by 301/302 (RFC 9110 §15.4.2-3, Fetch); other methods keep method and body.
+    assert.equal(nextHop(from, 'DELETE', 302, '/z', false).method, 'DELETE');
+    assert.equal(nextHop(from, 'PUT', 301, '/z', false).method, 'PUT');
+    assert.equal(nextHop(from, 'PUT', 301, '/z', false).dropBody, false);
   });
 
   test('nextHop: relative Location, origin change and bad targets', () => {

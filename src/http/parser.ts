@@ -387,9 +387,10 @@ export class ResponseParser {
     ) {
       throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
     }
+    // §2.3: a higher minor version of a major version we implement is processed as the highest we know (1.1).
     const minor = b[s + 7]!;
-    if (minor === 0x31) this.version = '1.1';
-    else if (minor === 0x30) this.version = '1.0';
+    if (minor === 0x30) this.version = '1.0';
+    else if (minor >= 0x31 && minor <= 0x39) this.version = '1.1';
     else throw new InvalidResponseError(`unsupported HTTP version in status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
     const d0 = b[s + 9]! - 48;
     const d1 = b[s + 10]! - 48;

@@ -20,7 +20,6 @@ describe('invalid status line', () => {
   const lines: [string, string][] = [
     ['garbage', 'garbage\r\n'],
     ['HTTP/2.0', 'HTTP/2.0 200 OK\r\n'],
-    ['HTTP/1.2', 'HTTP/1.2 200 OK\r\n'],
     ['HTTP/1.10', 'HTTP/1.10 200 OK\r\n'],
     ['lower-case http', 'http/1.1 200 OK\r\n'],
     ['HTTP/1.1 without status', 'HTTP/1.1\r\n'],

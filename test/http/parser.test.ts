@@ -65,6 +65,14 @@ describe('ResponseParser status line', () => {
     const out = accept('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n');
     assert.equal(head(out).version, '1.0');
   });
+
+  test('a higher minor version (HTTP/1.2, HTTP/1.9) is processed as 1.1 (RFC 9112 §2.3)', () => {
+    for (const v of ['1.2', '1.9']) {
+      const out = accept(`HTTP/${v} 200 OK\r\nContent-Length: 2\r\n\r\nok`);
+      assert.equal(head(out).version, '1.1');
+      assert.equal(head(out).keepAlive, true);
+    }
+  });
 });
 
 describe('ResponseParser header fields', () => {

@@ -379,7 +379,7 @@ export class ResponseParser {
   }
 
   #statusLine(b: Buffer, s: number, e: number): void {
-    // HTTP/1.x SP 3DIGIT [SP reason]
+    // HTTP/1.x SP 3DIGIT [SP reason]; valid status codes are 100..599 (RFC 9110 §15)
     if (
       e - s < 12 ||
       b[s] !== 0x48 || b[s + 1] !== 0x54 || b[s + 2] !== 0x54 || b[s + 3] !== 0x50 ||
@@ -395,7 +395,7 @@ export class ResponseParser {
     const d0 = b[s + 9]! - 48;
     const d1 = b[s + 10]! - 48;
     const d2 = b[s + 11]! - 48;
-    if (b[s + 8] !== 0x20 || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (e > s + 12 && b[s + 12] !== 0x20)) {
+    if (b[s + 8] !== 0x20 || d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (e > s + 12 && b[s + 12] !== 0x20)) {
       throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
     }
     this.status = d0 * 100 + d1 * 10 + d2;

@@ -27,6 +27,8 @@ describe('invalid status line', () => {
     ['status 99 (2 digits)', 'HTTP/1.1 99 X\r\n'],
     ['status 20 (2 digits, no reason)', 'HTTP/1.1 20\r\n'],
     ['status 2000 (4 digits)', 'HTTP/1.1 2000 X\r\n'],
+    ['status 600 (outside 100..599, RFC 9110 §15)', 'HTTP/1.1 600 X\r\n'],
+    ['status 999', 'HTTP/1.1 999 X\r\n'],
     ['status 2000 (4 digits, no reason)', 'HTTP/1.1 2000\r\n'],
     ['status 099 (leading 0)', 'HTTP/1.1 099 X\r\n'],
     ['non-digit status', 'HTTP/1.1 2x0 X\r\n'],

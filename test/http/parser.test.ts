@@ -49,7 +49,7 @@ describe('ResponseParser status line', () => {
   });
 
   test('every 3-digit status from 200 to 599 is read', () => {
-    for (const status of [200, 201, 299, 300, 301, 399, 400, 418, 499, 500, 599, 999]) {
+    for (const status of [200, 201, 299, 300, 301, 399, 400, 418, 499, 500, 599]) {
       const out = accept(`HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n`);
       assert.equal(head(out).status, status);
     }

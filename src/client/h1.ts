@@ -56,7 +56,6 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #exchange: Exchange | null;
   #body: BodySink | null;
   #requestDone: boolean;
-  #method: string;
   /** The request said `Connection: close`: no further request may go on this connection (RFC 9112 §9.6). */
   #closeRequested: boolean;
   /** `performance.now()` of the last bytes read, or of the request being written (for timeout errors). */
@@ -71,7 +70,6 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#exchange = null;
     this.#body = null;
     this.#requestDone = false;
-    this.#method = 'GET';
     this.#closeRequested = false;
     this.lastActivity = 0;
     this.#readTimeout = 0;
@@ -105,7 +103,6 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     const conn = this.conn;
     this.#exchange = exchange;
     this.#body = null;
-    this.#method = method;
     this.#requestDone = false;
     this.#closeRequested = closeRequested;
     this.lastActivity = performance.now();
@@ -308,10 +305,5 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   /** Abandon the exchange: the connection is destroyed. */
   abort(reason: Error): void {
     this.#fail(reason, false);
-  }
-
-  /** The method of the request in flight (for messages). */
-  get method(): string {
-    return this.#method;
   }
 }

@@ -17,6 +17,7 @@ import type { MuxHop } from './call.js';
 import type { Exchange } from './h1.js';
 import type { H2Origin, H2Session } from './h2.js';
 import type { BodySink, FlowControl } from './stream-response.js';
+import { IDEMPOTENT_METHODS } from '../http/request-head.js';
 
 const C = http2.constants;
 const CODE_NAMES = [
@@ -40,7 +41,6 @@ const PROTOCOL_CODES = new Set([C.NGHTTP2_PROTOCOL_ERROR, C.NGHTTP2_FLOW_CONTROL
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'content-length']);
 const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Attempts of one request across sessions (GOAWAY, refused streams, dead sessions). */
 const MAX_ATTEMPTS = 3;
 
@@ -391,7 +391,7 @@ export class H2Stream implements MuxHop, FlowControl {
     const body = this.#body;
     const replayable = body === null || body.bytes !== null || body.replayable || !body.used;
     if (!replayable) return false;
-    return unprocessed || (this.#reused && IDEMPOTENT.has(this.method));
+    return unprocessed || (this.#reused && IDEMPOTENT_METHODS.has(this.method));
   }
 
   /** @internal drop the current stream and queue again (front of the line). */

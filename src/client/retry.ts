@@ -10,9 +10,10 @@ import { ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TlsErro
 import type { Headers } from '../http/headers.js';
 import { ProxyError } from '../transport/proxy.js';
 import type { RetryOptions } from './options.js';
+import { IDEMPOTENT_METHODS } from '../http/request-head.js';
 
 /** Methods retried by default: the idempotent ones (RFC 9110 §9.2.2). */
-export const DEFAULT_RETRY_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+export const DEFAULT_RETRY_METHODS: readonly string[] = Object.freeze([...IDEMPOTENT_METHODS]);
 /** Statuses retried by default. */
 export const DEFAULT_RETRY_STATUSES: readonly number[] = Object.freeze([408, 413, 429, 500, 502, 503, 504]);
 /** Longest `Retry-After` honoured by default (ms); a longer one gives up with the response. */

@@ -7,7 +7,7 @@
 import { InvalidRequestError, ReqivoError, RequestError, TooManyRedirects, RedirectLoopError, attachRequest } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
 import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
-import { checkMethod, serializeRequestHead } from '../http/request-head.js';
+import { checkMethod, IDEMPOTENT_METHODS, serializeRequestHead } from '../http/request-head.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { Pool } from '../transport/pool.js';
 import { RequestBody, toRequestBody } from './body.js';
@@ -47,7 +47,6 @@ export type RequestHook = (req: PreparedRequest) => void | PreparedRequest | Pro
 export type ResponseHook = (res: Response | StreamResponse) => void | Response | StreamResponse | Promise<void | Response | StreamResponse>;
 
 /** Idempotent methods (RFC 9110 §9.2.2): the only ones resent when a reused connection was found dead. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** An HTTP client session: connection pool, defaults, cookies, auth, hooks. */
 export class Session {
@@ -442,7 +441,7 @@ export class Session {
       res = await call.hop(origin, head, body, false, mux);
     } catch (err) {
       const stale = (err as { retryable?: boolean }).retryable === true;
-      if (stale && IDEMPOTENT.has(method) && (body === null || body.replayable) && call.failure === null) {
+      if (stale && IDEMPOTENT_METHODS.has(method) && (body === null || body.replayable) && call.failure === null) {
         res = await call.hop(origin, head, body, true);
       } else throw err;
     }
@@ -589,4 +588,3 @@ function withLength(body: RequestBody, length: number): RequestBody {
   return new RequestBody(body.bytes, body.stream, length, body.contentType, body.replayable);
 }
 
-export { IDEMPOTENT };

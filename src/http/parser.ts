@@ -80,7 +80,6 @@ export const enum Framing {
 
 const MAX_CHUNK_LINE = 4096;
 const MAX_INTERIM = 32;
-const EMPTY = Buffer.alloc(0);
 
 const NO_PREV: string[] = [];
 
@@ -612,7 +611,4 @@ export class ResponseParser {
     this.trailers = null;
     this.#state = S.Done;
   }
-
-  /** A zero-length Buffer, handy for callers. @internal */
-  static readonly EMPTY: Buffer = EMPTY;
 }

@@ -6,6 +6,9 @@
 import { InvalidRequestError } from '../errors.js';
 import { isToken, isValidTarget } from './syntax.js';
 
+/** Idempotent methods (RFC 9110 §9.2.2): safe to send again when a connection failed before any response. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** Methods whose requests carry content by definition: a bodiless one still says `Content-Length: 0`. */
 const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 

@@ -48,23 +48,23 @@ export const HOT_CLASSES: readonly HotClass[] = [
   },
   {
     name: 'PreparedRequest',
-    module: '../src/client/prepared.js',
+    module: '../src/core/request.js',
     create: (m, f) => new m.PreparedRequest('GET', f.url, f.headers, null),
   },
   {
     name: 'RequestBody',
-    module: '../src/client/body.js',
+    module: '../src/core/body.js',
     create: (m, f) => new m.RequestBody(f.body, null, f.body.byteLength, null, true),
   },
   {
     name: 'Timeout',
-    module: '../src/client/options.js',
+    module: '../src/core/deadline.js',
     create: (m) => new m.Timeout(1000, 2000, 3000),
   },
   {
-    name: 'Call',
-    module: '../src/client/call.js',
-    create: (m, f) => new m.Call('GET', f.url, { connect: 1, read: 1, total: Number.POSITIVE_INFINITY }, {}, null, false),
+    name: 'Deadline',
+    module: '../src/core/deadline.js',
+    create: (m) => new m.Deadline(new m.Timeout(1, 1, Number.POSITIVE_INFINITY), null),
   },
   {
     name: 'Connection',

@@ -6,7 +6,9 @@
  * ├── RequestError
  * │   ├── InvalidRequestError   bad URL, method, header name/value (CR, LF, NUL), body type
  * │   ├── NetworkError          refused, reset, closed before the response ended, DNS
- * │   │   └── TlsError          handshake or certificate verification failed
+ * │   │   ├── TlsError          handshake or certificate verification failed
+ * │   │   ├── ProxyError        the proxy refused (407, a CONNECT refusal) or broke
+ * │   │   └── StaleConnectionError  a reused connection died before any response byte
  * │   ├── TimeoutError          total timeout
  * │   │   ├── ConnectTimeout
  * │   │   └── ReadTimeout
@@ -64,6 +66,25 @@ export class InvalidRequestError extends RequestError {}
 export class NetworkError extends RequestError {}
 /** The TLS handshake, certificate verification or certificate pinning failed. */
 export class TlsError extends NetworkError {}
+/**
+ * A reused keep-alive connection closed or failed before any byte of the
+ * response: the server most likely closed it while idle and never saw the
+ * request. The stale-connection layer sends a request that is safe to
+ * replay once more on a new connection; others see this error.
+ */
+export class StaleConnectionError extends NetworkError {}
+/** The proxy (or the proxy's refusal) behind a failed tunnel. */
+export class ProxyError extends NetworkError {
+  /** The proxy's status code (e.g. 407), or 0 when it never answered. */
+  readonly status: number;
+  /** The proxy, as `scheme://host:port` (never with credentials). */
+  readonly proxy: string;
+  constructor(message: string, proxy: string, status: number, options?: ReqivoErrorOptions) {
+    super(message, options);
+    this.proxy = proxy;
+    this.status = status;
+  }
+}
 /** The total timeout of the exchange elapsed. */
 export class TimeoutError extends RequestError {
   /** The timeout that fired, in milliseconds. */

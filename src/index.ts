@@ -16,8 +16,10 @@ export { Session, type RequestHook, type ResponseHook } from './client/session.j
 export { Reqivo } from './client/reqivo.js';
 export { Response } from './client/response.js';
 export { StreamResponse } from './client/stream-response.js';
-export { PreparedRequest } from './client/prepared.js';
-export { RequestBody, type BodyInit } from './client/body.js';
+export { PreparedRequest } from './core/request.js';
+export { compose, type AnyResponse, type Dispatch, type Interceptor } from './core/dispatch.js';
+export type { BeforeRedirectHook, BeforeRetryHook, ErrorHook, Hooks, HooksInit, RetryInfo } from './layers/hooks.js';
+export { RequestBody, type BodyInit } from './core/body.js';
 export { CookieJar } from './client/cookies.js';
 export type {
   AuthOptions,
@@ -34,7 +36,7 @@ export type { PoolOptions } from './transport/pool.js';
 export { spkiPin } from './transport/pins.js';
 export { defaultSession, del, del as delete, get, head, options, patch, post, put, request, stream } from './client/default.js';
 export { VERSION } from './version.js';
-export { ProxyError, proxyFor, openTunnel, type TunnelOptions } from './transport/proxy.js';
+export { proxyFor, openTunnel, type TunnelOptions } from './transport/proxy.js';
 export {
   CloseCode,
   type HandshakeResponse,

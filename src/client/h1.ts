@@ -15,20 +15,11 @@ import { ResponseParser } from '../http/parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import { tlsFailure } from '../transport/tls-errors.js';
-import type { RequestBody } from './body.js';
-import type { BodySink, FlowControl } from './stream-response.js';
+import type { RequestBody } from '../core/body.js';
+import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 
-/** One request's side of an exchange, implemented by the Session. */
-export interface Exchange {
-  /** The final head arrived; return where the body goes. */
-  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink;
-  /**
-   * The exchange failed before the head arrived. `retryable` is true when
-   * the connection was a reused one that died before any response byte:
-   * the request was most likely never processed.
-   */
-  onError(err: Error, retryable: boolean): void;
-}
+export type { Exchange } from '../core/sink.js';
+
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

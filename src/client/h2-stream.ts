@@ -12,11 +12,9 @@ import http2 from 'node:http2';
 import { fromSocketError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError } from '../errors.js';
 import type { ParserLimits } from '../http/parser.js';
 import { tlsFailure } from '../transport/tls-errors.js';
-import type { RequestBody } from './body.js';
-import type { MuxHop } from './call.js';
-import type { Exchange } from './h1.js';
+import type { RequestBody } from '../core/body.js';
 import type { H2Origin, H2Session } from './h2.js';
-import type { BodySink, FlowControl } from './stream-response.js';
+import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { IDEMPOTENT_METHODS } from '../http/request-head.js';
 
 const C = http2.constants;
@@ -142,7 +140,7 @@ function rawFromObject(headers: http2.IncomingHttpHeaders): string[] {
  * one of its sessions (several, across retries). It is the request's
  * FlowControl (pause, resume, abort) for its whole life.
  */
-export class H2Stream implements MuxHop, FlowControl {
+export class H2Stream implements FlowControl {
   /** Request method. */
   readonly method: string;
   /** The node:http2 stream of the current attempt, or null. */

@@ -7,7 +7,12 @@ import type { HeadersInit } from '../http/headers.js';
 import type { ParserLimits } from '../http/parser.js';
 import type { TlsOptions } from '../transport/connection.js';
 import type { PoolOptions } from '../transport/pool.js';
-import type { BodyInit } from './body.js';
+import type { BodyInit } from '../core/body.js';
+import { Timeout } from '../core/deadline.js';
+import type { Interceptor } from '../core/dispatch.js';
+import type { HooksInit } from '../layers/hooks.js';
+
+export { Timeout } from '../core/deadline.js';
 
 /** Timeouts in milliseconds, by phase. */
 export interface TimeoutOptions {
@@ -137,22 +142,12 @@ export interface SessionOptions {
   auth?: AuthOptions | null;
   /** Decode gzip/deflate/br bodies (default true). */
   decompress?: boolean;
+  /** Interceptors around each round trip, the first outermost (also `session.use()`). */
+  interceptors?: readonly Interceptor[];
+  /** Hooks: `onRequest`, `onResponse`, `beforeRetry`, `beforeRedirect`, `onError` (functions or arrays). */
+  hooks?: HooksInit;
 }
 
-/** Normalised timeouts: every phase a number of ms, Infinity for none. */
-export class Timeout {
-  /** Connect phase. */
-  readonly connect: number;
-  /** Idle read gap. */
-  readonly read: number;
-  /** Whole exchange. */
-  readonly total: number;
-  constructor(connect: number, read: number, total: number) {
-    this.connect = connect;
-    this.read = read;
-    this.total = total;
-  }
-}
 
 function ms(v: number | null | undefined, fallback: number, what: string): number {
   if (v === undefined) return fallback;

@@ -2,91 +2,36 @@
  * {@link Reqivo}: the fluent facade over a {@link Session} (API.md).
  * @module
  */
-import type { RequestOptions, SessionOptions } from './options.js';
-import type { Response } from './response.js';
-import { type RequestHook, type ResponseHook, Session } from './session.js';
-import type { StreamResponse } from './stream-response.js';
+import { Session } from './session.js';
 import { WebSocket } from '../websocket/client.js';
 import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.js';
 import { Headers } from '../http/headers.js';
 import { InvalidRequestError } from '../errors.js';
-import { basicAuthorization } from './digest.js';
+import { staticAuthorization } from '../layers/auth.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
-export class Reqivo {
-  /** The Session behind the facade. */
-  readonly session: Session;
-
-  /** A client over a new {@link Session} built from `options`. */
-  constructor(options: SessionOptions = {}) {
-    this.session = new Session(options);
+export class Reqivo extends Session {
+  /** The Session behind the facade (the facade itself: a Reqivo is a Session). */
+  get session(): Session {
+    return this;
   }
 
   /** Send `Authorization: Bearer <token>` with every request. */
   bearerToken(token: string): this {
-    this.session.auth = { type: 'bearer', token };
+    this.auth = { type: 'bearer', token };
     return this;
   }
 
   /** Send HTTP Basic credentials with every request. */
   basicAuth(username: string, password: string): this {
-    this.session.auth = { type: 'basic', username, password };
+    this.auth = { type: 'basic', username, password };
     return this;
   }
 
   /** Answer Digest challenges (RFC 7616) with these credentials. */
   digestAuth(username: string, password: string): this {
-    this.session.auth = { type: 'digest', username, password };
+    this.auth = { type: 'digest', username, password };
     return this;
-  }
-
-  /** Add a hook run before each request is written (after defaults, cookies and auth). */
-  onRequest(hook: RequestHook): this {
-    this.session.onRequest(hook);
-    return this;
-  }
-
-  /** Add a hook run on each final response, before it is returned. */
-  onResponse(hook: ResponseHook): this {
-    this.session.onResponse(hook);
-    return this;
-  }
-
-  /** See {@link Session.request}. */
-  request(method: string, url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request(method, url, opts);
-  }
-  /** See {@link Session.stream}. */
-  stream(method: string, url: string | URL, opts?: RequestOptions): Promise<StreamResponse> {
-    return this.session.stream(method, url, opts);
-  }
-  /** GET `url`. */
-  get(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('GET', url, opts);
-  }
-  /** HEAD `url`. */
-  head(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('HEAD', url, opts);
-  }
-  /** OPTIONS `url`. */
-  options(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('OPTIONS', url, opts);
-  }
-  /** DELETE `url`. */
-  delete(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('DELETE', url, opts);
-  }
-  /** POST to `url`. */
-  post(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('POST', url, opts);
-  }
-  /** PUT to `url`. */
-  put(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('PUT', url, opts);
-  }
-  /** PATCH `url`. */
-  patch(url: string | URL, opts?: RequestOptions): Promise<Response> {
-    return this.session.request('PATCH', url, opts);
   }
 
   /**
@@ -97,10 +42,9 @@ export class Reqivo {
    * `connect()` on the result.
    */
   websocket(url: string | URL, options: WebSocketOptions = {}): WebSocket {
-    const session = this.session;
     let target: URL;
     try {
-      const base = session.baseUrl;
+      const base = this.baseUrl;
       target = new URL(String(url), base !== null ? base.href.replace(/^http/, 'ws') : undefined);
     } catch (err) {
       throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(String(url))}`, { cause: err });
@@ -109,16 +53,14 @@ export class Reqivo {
     const cookieUrl = new URL(target.href.replace(/^ws/, 'http'));
     const userHeaders = options.headers;
     const headers = async (): Promise<Headers> => {
-      const h = new Headers(session.headers);
+      const h = new Headers(this.headers);
       h.delete('accept-encoding');
       const extra = typeof userHeaders === 'function' ? await userHeaders() : userHeaders;
       if (extra !== undefined) for (const [name, value] of new Headers(extra)) h.set(name, value);
-      const auth = session.auth;
-      if (!h.has('authorization') && auth !== null) {
-        if (auth.type === 'basic') h.set('authorization', basicAuthorization(auth.username, auth.password));
-        else if (auth.type === 'bearer') h.set('authorization', `Bearer ${auth.token}`);
-      }
-      const cookie = session.cookies?.getCookieHeader(cookieUrl) ?? '';
+      const auth = this.auth;
+      const value = !h.has('authorization') && auth !== null ? staticAuthorization(auth) : null;
+      if (value !== null) h.set('authorization', value);
+      const cookie = this.cookies?.getCookieHeader(cookieUrl) ?? '';
       if (cookie !== '' && !h.has('cookie')) h.set('cookie', cookie);
       return h;
     };
@@ -126,21 +68,11 @@ export class Reqivo {
     return new WebSocket(target, {
       ...options,
       headers,
-      tls: options.tls ?? session.tls ?? undefined,
+      tls: options.tls ?? this.tls ?? undefined,
       onResponse: (res: HandshakeResponse) => {
-        session.cookies?.setCookiesFromResponse(res.headers, cookieUrl);
+        this.cookies?.setCookiesFromResponse(res.headers, cookieUrl);
         onResponse?.(res);
       },
     });
-  }
-
-  /** Close the session. */
-  close(): Promise<void> {
-    return this.session.close();
-  }
-
-  /** Same as {@link close}. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }

@@ -19,6 +19,22 @@ class Parsed {
 }
 const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
 
+/**
+ * Retry counts of the few responses that were retried: kept beside them
+ * rather than in a field, so that every other kept response stays a word
+ * smaller (DESIGN.md, lean objects).
+ */
+const RETRIES = new WeakMap<object, number>();
+
+/** @internal attempts behind `res` after the first. */
+export function retriesOf(res: object): number {
+  return RETRIES.get(res) ?? 0;
+}
+/** @internal */
+export function setRetries(res: object, n: number): void {
+  RETRIES.set(res, n);
+}
+
 /** Charset named by a Content-Type value, lower-cased, or null. */
 export function charsetOf(contentType: string | null): string | null {
   if (contentType === null) return null;
@@ -128,6 +144,15 @@ export class Response implements ResponseHead {
   /** Whether the status is 200–299. */
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;
+  }
+
+  /** Attempts behind this response after the first (retries), 0 when none. */
+  get retries(): number {
+    return retriesOf(this);
+  }
+  /** @internal */
+  _setRetries(n: number): void {
+    setRetries(this, n);
   }
 
   /** The body decoded by the Content-Type charset (default UTF-8); cached. */

@@ -6,33 +6,11 @@
  */
 import { attachRequest, InvalidResponseError, NetworkError, ReqivoError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
-import { charsetOf, decodeText, raiseForStatus, type ResponseHead } from './response.js';
+import type { Cancellable, Deadline } from '../core/deadline.js';
+import type { BodySink, FlowControl } from '../core/sink.js';
+import { charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries } from './response.js';
 
-/** Receives a response body from the exchange. */
-export interface BodySink {
-  /** A chunk of (decoded) body. */
-  onChunk(chunk: Buffer): void;
-  /** The body ended. */
-  onEnd(): void;
-  /** The body failed. */
-  onError(err: Error): void;
-  /**
-   * Optional, instead of {@link onEnd} when the body ended on the wire: a sink
-   * that still transforms the body asynchronously (content decoding) calls
-   * `settle(reusable)` when done; the connection stays out of the pool until then.
-   */
-  onWireEnd?(settle: ((reusable: boolean) => void) | null): void;
-}
-
-/** Lets a body consumer slow down or stop the producer. */
-export interface FlowControl {
-  /** Stop reading from the socket. */
-  pause(): void;
-  /** Read again. */
-  resume(): void;
-  /** Give up on the body: the connection is destroyed, never pooled. */
-  abort(reason: Error): void;
-}
+export type { BodySink, FlowControl } from '../core/sink.js';
 
 const HIGH_WATER_MARK = 256 * 1024;
 const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
@@ -61,7 +39,10 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   #paused: boolean;
   #wake: (() => void) | null;
   #consumed: boolean;
-  #onSettled: (() => void) | null;
+  /** The exchange's deadline while the body is read: released (or finished, for the final response) when it settles. */
+  #deadline: Deadline | null;
+  #hop: Cancellable | null;
+  #finishDeadline: boolean;
 
   /** @internal built by the Session. */
   constructor(status: number, reason: string, httpVersion: string, headers: Headers, url: string, method: string) {
@@ -80,13 +61,34 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     this.#paused = false;
     this.#wake = null;
     this.#consumed = false;
-    this.#onSettled = null;
+    this.#deadline = null;
+    this.#hop = null;
+    this.#finishDeadline = false;
   }
 
-  /** @internal connect the producer. */
-  _attach(flow: FlowControl, onSettled: (() => void) | null): void {
+  /** @internal connect the producer; `hop` stays bound to `deadline` until the body settles. */
+  _attach(flow: FlowControl, deadline: Deadline | null, hop: Cancellable | null): void {
     this.#flow = flow;
-    this.#onSettled = onSettled;
+    this.#deadline = deadline;
+    this.#hop = hop;
+  }
+
+  /** @internal this is the exchange's final response: its deadline ends when the body settles. */
+  _finishDeadline(deadline: Deadline): void {
+    if (this.#ended && this.#deadline === null) deadline.finish();
+    else {
+      this.#deadline = deadline;
+      this.#finishDeadline = true;
+    }
+  }
+
+  /** Attempts behind this response after the first (retries), 0 when none. */
+  get retries(): number {
+    return retriesOf(this);
+  }
+  /** @internal */
+  _setRetries(n: number): void {
+    setRetries(this, n);
   }
 
   /** Same as {@link headers}; matches Response's internal read-only look. @internal */
@@ -143,9 +145,12 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     // carry another request, which this reader must not pause or resume.
     this.#flow = null;
     this.#paused = false;
-    const cb = this.#onSettled;
-    this.#onSettled = null;
-    if (cb !== null) cb();
+    const d = this.#deadline;
+    this.#deadline = null;
+    if (d === null) return;
+    if (this.#hop !== null) d.release(this.#hop);
+    this.#hop = null;
+    if (this.#finishDeadline) d.finish();
   }
 
   #notify(): void {

@@ -16,7 +16,9 @@
  * @module
  */
 import net from 'node:net';
-import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError } from '../errors.js';
+import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError } from '../errors.js';
+
+export { ProxyError };
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
 import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
@@ -24,18 +26,6 @@ import { type ConnectOptions, type Connection, type ConnectionSink, connect, typ
 /** Environment variables as `process.env` holds them. */
 export type ProxyEnvVars = Readonly<Record<string, string | undefined>>;
 
-/** The proxy (or the proxy's refusal) behind a failed tunnel. */
-export class ProxyError extends NetworkError {
-  /** The proxy's status code (e.g. 407), or 0 when it never answered. */
-  readonly status: number;
-  /** The proxy, as `scheme://host:port` (never with credentials). */
-  readonly proxy: string;
-  constructor(message: string, proxy: string, status: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.proxy = proxy;
-    this.status = status;
-  }
-}
 
 /** `scheme://host:port` of a proxy URL, without credentials, for messages. */
 export function proxyDisplay(proxy: URL): string {

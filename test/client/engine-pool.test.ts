@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
-import { NetworkError } from '../../src/index.js';
+import { NetworkError, StaleConnectionError } from '../../src/index.js';
 import { rejectsWith, useHarness } from '../helpers/engine.js';
 import { captureServer, httpServer, rawServer, sleep, waitFor } from '../helpers/servers.js';
 
@@ -213,11 +213,12 @@ describe('stale keep-alive connections', () => {
     );
   });
 
-  test('a POST on a connection the server dropped rejects with NetworkError and is never re-sent', async () => {
+  test('a POST on a connection the server dropped rejects with StaleConnectionError (a NetworkError) and is never re-sent', async () => {
     const srv = await dropSecond();
     const s = h.session({ baseUrl: srv.url });
     await s.get('/one');
-    await rejectsWith(s.post('/submit', { body: 'payload' }), NetworkError, 'POST', `${srv.url}/submit`);
+    const err = await rejectsWith(s.post('/submit', { body: 'payload' }), StaleConnectionError, 'POST', `${srv.url}/submit`);
+    assert.ok(err instanceof NetworkError);
     assert.equal(srv.accepted, 1);
     assert.equal(srv.requests.filter((r) => r.startsWith('POST')).length, 1, 'the server received the POST once');
   });

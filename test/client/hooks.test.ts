@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
-import { PreparedRequest } from '../../src/client/prepared.js';
+import { PreparedRequest } from '../../src/core/request.js';
 import { Response } from '../../src/client/response.js';
 
 import { StreamResponse } from '../../src/client/stream-response.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
-import { DigestAuthState, staticAuthorization } from '../../src/client/auth.js';
+import { DigestAuthState, staticAuthorization } from '../../src/layers/auth.js';
 import { Reqivo } from '../../src/client/reqivo.js';
 
 import { InvalidRequestError } from '../../src/errors.js';

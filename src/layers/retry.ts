@@ -1,15 +1,21 @@
 /**
- * Retry policy (opt-in): which failures are retried, and how long to wait
+ * The retry layer (opt-in): which failures are retried, and how long to wait
  * before the next attempt — exponential backoff with jitter, or the server's
- * `Retry-After` (RFC 9110 §10.2.3, seconds or an HTTP-date). The Session asks
- * {@link RetryPolicy.delayForStatus} / {@link RetryPolicy.delayForError} after
- * each attempt and never waits past the total timeout.
+ * `Retry-After` (RFC 9110 §10.2.3, seconds or an HTTP-date). After each
+ * attempt the layer asks {@link RetryPolicy.delayForStatus} /
+ * {@link RetryPolicy.delayForError}, runs the `beforeRetry` hooks, and never
+ * waits past the total timeout. Only methods the policy names, with a body
+ * that can be sent again, are retried.
  * @module
  */
 import { ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TlsError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
-import { ProxyError } from '../transport/proxy.js';
-import type { RetryOptions } from './options.js';
+import { ProxyError } from '../errors.js';
+import type { RetryOptions } from '../client/options.js';
+import type { AnyResponse, Interceptor } from '../core/dispatch.js';
+import type { PreparedRequest } from '../core/request.js';
+import { discard } from './discard.js';
+import { type Hooks, runHooks } from './hooks.js';
 import { IDEMPOTENT_METHODS } from '../http/request-head.js';
 
 /** Methods retried by default: the idempotent ones (RFC 9110 §9.2.2). */
@@ -129,4 +135,57 @@ export function retryAfterMs(value: string | null, now: number): number | null {
 export function isRetryableError(err: unknown): boolean {
   if (err instanceof TlsError || (err instanceof ProxyError && err.status === 407)) return false;
   return err instanceof NetworkError || err instanceof ConnectTimeout || err instanceof ReadTimeout;
+}
+
+/** The policy a request runs under: its own `retry` option, else the session's; null for none. */
+export function policyFor(req: PreparedRequest, session: RetryPolicy | null): RetryPolicy | null {
+  const r = req.options.retry;
+  if (r === undefined) return session;
+  return r === false ? null : new RetryPolicy(r);
+}
+
+/** The layer, over the session's policy (a request's `retry` option overrides it). */
+export function retryLayer(session: RetryPolicy | null, hooks: Hooks): Interceptor {
+  return (next) => async (req) => {
+    const policy = policyFor(req, session);
+    if (policy === null || policy.limit === 0) return next(req);
+    const deadline = req.deadline;
+    for (let retries = 0; ; ) {
+      let res: AnyResponse;
+      try {
+        res = await next(req);
+      } catch (err) {
+        // Network failures: retried only for a method the policy allows, with a body that can be sent again.
+        if (!mayRetry(policy, req, retries) || (deadline !== null && deadline.failure !== null)) throw err;
+        const delay = policy.delayForError(err, retries + 1);
+        if (delay < 0 || (deadline !== null && delay >= deadline.remaining())) throw err;
+        retries++;
+        await pauseBefore(req, hooks, { attempt: retries, error: err as Error, response: null, delayMs: delay });
+        continue;
+      }
+      if (mayRetry(policy, req, retries)) {
+        const delay = policy.delayForStatus(res.status, res._peekHeaders(), retries + 1);
+        // Never past the total timeout: when the wait would pass it, the response stands.
+        if (delay >= 0 && (deadline === null || delay < deadline.remaining())) {
+          await discard(res);
+          retries++;
+          await pauseBefore(req, hooks, { attempt: retries, error: null, response: res, delayMs: delay });
+          continue;
+        }
+      }
+      if (retries > 0) res._setRetries(retries);
+      return res;
+    }
+  };
+}
+
+/** Whether another attempt is allowed now (asked after an attempt: a one-shot body it read cannot go again). */
+function mayRetry(policy: RetryPolicy, req: PreparedRequest, retries: number): boolean {
+  return retries < policy.limit && policy.allows(req.method, req.canResend());
+}
+
+async function pauseBefore(req: PreparedRequest, hooks: Hooks, info: { attempt: number; error: Error | null; response: AnyResponse | null; delayMs: number }): Promise<void> {
+  if (hooks.beforeRetry.length > 0) await runHooks('beforeRetry', hooks.beforeRetry, req, info);
+  if (req.deadline !== null) await req.deadline.sleep(info.delayMs);
+  else if (info.delayMs > 0) await new Promise((r) => setTimeout(r, info.delayMs));
 }

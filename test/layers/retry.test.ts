@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
-import { exponentialBackoff, isRetryableError, RetryPolicy, retryAfterMs } from '../../src/client/retry.js';
+import { exponentialBackoff, isRetryableError, RetryPolicy, retryAfterMs } from '../../src/layers/retry.js';
 
 import { StreamResponse } from '../../src/client/stream-response.js';
 import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TimeoutError, TlsError } from '../../src/errors.js';

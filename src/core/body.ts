@@ -61,6 +61,11 @@ export class RequestBody {
   get used(): boolean {
     return this.#used;
   }
+
+  /** Whether the body can be sent (again): replayable, or a one-shot stream not read yet. The one replay test. */
+  canResend(): boolean {
+    return this.replayable || !this.#used;
+  }
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array | string> {

@@ -3,13 +3,18 @@
  * Bearer auth, and Digest (RFC 7616) answered on a 401 challenge. A Digest
  * challenge is remembered per origin and user, so later requests to the same
  * origin authenticate up front with the next nonce count (`nc`), as RFC 7616
- * §3.4 intends, instead of paying a 401 round trip each time.
+ * §3.4 intends, instead of paying a 401 round trip each time. The Digest
+ * layer is composed only for requests with Digest credentials, and never
+ * answers a challenge from another origin than the request's first.
  * @module
  */
 import type { Headers } from '../http/headers.js';
 import { basicAuthorization, type DigestChallenge, digestAuthorization, parseChallenge } from './digest.js';
-import type { AuthOptions } from './options.js';
-import { originKey } from './url.js';
+import type { AuthOptions } from '../client/options.js';
+import type { Interceptor } from '../core/dispatch.js';
+import type { PreparedRequest } from '../core/request.js';
+import { discard } from './discard.js';
+import { originKey } from '../client/url.js';
 
 /** Most origins whose Digest challenge a session remembers (oldest forgotten first). */
 const MAX_REMEMBERED = 256;
@@ -101,4 +106,38 @@ function keyOf(auth: { username: string }, url: URL): string {
 
 function sameNonce(a: DigestChallenge, b: DigestChallenge): boolean {
   return a.nonce === b.nonce && a.realm === b.realm && a.algorithm === b.algorithm;
+}
+
+/** The auth a request runs with: its own `auth` option, else the session's. */
+export function authFor(req: PreparedRequest, session: AuthOptions | null): AuthOptions | null {
+  const a = req.options.auth;
+  return a === undefined ? session : a;
+}
+
+/**
+ * The Digest layer: authenticates up front from a remembered challenge, and
+ * answers a 401 challenge of the request's own origin once per hop (with a
+ * body that can be sent again).
+ */
+export function digestLayer(state: DigestAuthState, sessionAuth: () => AuthOptions | null): Interceptor {
+  return (next) => async (req) => {
+    const auth = authFor(req, sessionAuth());
+    if (auth === null || auth.type !== 'digest') return next(req);
+    const url = req._url;
+    const origin = originKey(url);
+    if (req.authOrigin === null) req.authOrigin = origin;
+    const own = origin === req.authOrigin;
+    // Digest signs the request URI: every hop to the origin needs its own answer (the caller's header wins on the first).
+    if (own && (req.hops > 0 || !req.headers.has('authorization'))) {
+      const value = state.preemptive(auth, req.method, url);
+      if (value !== null) req.headers._set('authorization', value);
+    }
+    const res = await next(req);
+    if (res.status !== 401 || !own || !req.canResend()) return res;
+    const value = state.answer(auth, req.method, url, res._peekHeaders());
+    if (value === null) return res;
+    await discard(res);
+    req.headers._set('authorization', value);
+    return next(req);
+  };
 }

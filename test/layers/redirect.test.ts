@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { afterEach, describe, test } from 'node:test';
-import { isRedirect, nextHop } from '../../src/client/redirects.js';
+import { isRedirect, nextHop } from '../../src/layers/redirect.js';
 import { Session } from '../../src/client/session.js';
 import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';

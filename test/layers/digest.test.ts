@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { basicAuthorization, digestAuthorization, parseChallenge, parseChallenges } from '../../src/client/digest.js';
+import { basicAuthorization, digestAuthorization, parseChallenge, parseChallenges } from '../../src/layers/digest.js';
 import { InvalidRequestError } from '../../src/errors.js';
 
 // RFC 7616 §3.9.1: the server sends two challenges, SHA-256 first.

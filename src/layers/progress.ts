@@ -1,11 +1,15 @@
 /**
- * Upload progress: a {@link RequestBody} that reports how many bytes were
- * handed to the connection. Works for HTTP/1.1 and HTTP/2 alike, because it
- * wraps the body's chunks rather than the writer.
+ * Progress, both ways. Upload: a {@link RequestBody} that reports how many
+ * bytes were handed to the connection — HTTP/1.1 and HTTP/2 alike, because
+ * it wraps the body's chunks rather than the writer. Download: a
+ * {@link ProgressSink} between the driver and the response. Each is set up
+ * only for a request that asked for it.
  * @module
  */
-import { RequestBody } from './body.js';
-import type { Progress } from './options.js';
+import type { Headers } from '../http/headers.js';
+import type { BodySink } from '../core/sink.js';
+import { RequestBody } from '../core/body.js';
+import type { Progress } from '../client/options.js';
 
 /** Bodies known up front are sent in slices of this size so progress moves. */
 const SLICE = 64 * 1024;
@@ -42,4 +46,30 @@ async function* counted(
     onProgress({ loaded, total });
   }
   if (loaded === 0) onProgress({ loaded, total });
+}
+
+/** Counts body bytes for `onDownloadProgress`. */
+export class ProgressSink implements BodySink {
+  readonly #inner: BodySink;
+  readonly #cb: (p: Progress) => void;
+  readonly #total: number | null;
+  #loaded: number;
+  constructor(inner: BodySink, cb: (p: Progress) => void, headers: Headers) {
+    this.#inner = inner;
+    this.#cb = cb;
+    const cl = headers.get('content-length');
+    this.#total = cl !== null && /^\d+$/.test(cl) && !headers.has('content-encoding') ? Number(cl) : null;
+    this.#loaded = 0;
+  }
+  onChunk(chunk: Buffer): void {
+    this.#loaded += chunk.length;
+    this.#inner.onChunk(chunk);
+    this.#cb({ loaded: this.#loaded, total: this.#total });
+  }
+  onEnd(): void {
+    this.#inner.onEnd();
+  }
+  onError(err: Error): void {
+    this.#inner.onError(err);
+  }
 }

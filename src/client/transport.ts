@@ -1,0 +1,64 @@
+/**
+ * {@link Transport}: the innermost {@link Dispatch} of a Session — one hop
+ * on the wire. It routes the request (direct, forward proxy, CONNECT
+ * tunnel; HTTP/2 allowed or not), takes the route's origin pool and runs a
+ * {@link HopExchange} on it. Nothing above it knows about sockets; nothing
+ * below it knows about redirects, retries, cookies or hooks.
+ * @module
+ */
+import { ProxyError } from '../errors.js';
+import type { TlsOptions } from '../transport/connection.js';
+import { type Pool } from '../transport/pool.js';
+import { proxyDisplay } from '../transport/proxy.js';
+import type { AnyResponse } from '../core/dispatch.js';
+import type { PreparedRequest } from '../core/request.js';
+import { HopExchange } from './exchange.js';
+import { type Http2Mode, type ProxySetting, type Route, routeFor, withProxyAuthorization } from './route.js';
+import { StreamResponse } from './stream-response.js';
+
+/** Sends hops over a Session's pool. */
+export class Transport {
+  readonly #pool: Pool;
+  readonly #proxy: ProxySetting;
+  readonly #http2: Http2Mode;
+  readonly #tls: TlsOptions | null;
+  /** The bound {@link dispatch}, as the innermost Dispatch of the Session's chain. */
+  readonly dispatch: (req: PreparedRequest) => Promise<AnyResponse>;
+
+  constructor(pool: Pool, proxy: ProxySetting, http2: Http2Mode, tls: TlsOptions | null) {
+    this.#pool = pool;
+    this.#proxy = proxy;
+    this.#http2 = http2;
+    this.#tls = tls;
+    this.dispatch = (req) => this.#send(req);
+  }
+
+  #send(req: PreparedRequest): Promise<AnyResponse> {
+    let route: Route;
+    try {
+      const url = req._url;
+      route = routeFor(url, this.#proxy.resolve(url, req.options.proxy), this.#http2, this.#tls);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const origin = this.#pool.origin(route.key, route.connect);
+    const list = route.proxyAuthorization === null ? req.headers._list : withProxyAuthorization(req.headers._list, route.proxyAuthorization);
+    const settings = this.#pool.options;
+    const p = new Promise<AnyResponse>((resolve, reject) => {
+      new HopExchange(req, origin, route, list, settings, resolve, reject).start();
+    });
+    return route.forward === null ? p : p.then((res) => refuse407(res, route));
+  }
+}
+
+/** A forward proxy's 407 is a ProxyError, not a response of the origin. */
+async function refuse407(res: AnyResponse, route: Route): Promise<AnyResponse> {
+  if (res.status !== 407) return res;
+  if (res instanceof StreamResponse) await res.close();
+  const who = proxyDisplay(route.forward!);
+  const msg =
+    route.proxyAuthorization !== null
+      ? `proxy ${who} refused the credentials (407 Proxy Authentication Required)`
+      : `proxy ${who} requires authentication (407 Proxy Authentication Required) and the proxy URL has no credentials`;
+  throw new ProxyError(msg, who, 407);
+}

@@ -1,0 +1,46 @@
+/**
+ * The interfaces a protocol driver (HTTP/1.1 or HTTP/2) reports to: the
+ * hop's {@link Exchange} gets the response head and gives back the
+ * {@link BodySink} the body goes to; a sink slows or stops the driver
+ * through {@link FlowControl}. Decoders and progress counters are sinks
+ * that wrap sinks.
+ * @module
+ */
+
+/** Receives a response body. */
+export interface BodySink {
+  /** A chunk of (decoded) body. */
+  onChunk(chunk: Buffer): void;
+  /** The body ended. */
+  onEnd(): void;
+  /** The body failed. */
+  onError(err: Error): void;
+  /**
+   * Optional, instead of {@link onEnd} when the body ended on the wire: a sink
+   * that still transforms the body asynchronously (content decoding) calls
+   * `settle(reusable)` when done; the connection stays out of the pool until then.
+   */
+  onWireEnd?(settle: ((reusable: boolean) => void) | null): void;
+}
+
+/** Lets a body consumer slow down or stop the producer. */
+export interface FlowControl {
+  /** Stop reading from the socket. */
+  pause(): void;
+  /** Read again. */
+  resume(): void;
+  /** Give up on the body: the connection is destroyed, never pooled. */
+  abort(reason: Error): void;
+}
+
+/** One hop's side of a driver's exchange. */
+export interface Exchange {
+  /** The final head arrived; return where the body goes. */
+  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink;
+  /**
+   * The exchange failed before the head arrived. `stale` is true when the
+   * connection was a reused one that died before any response byte: the
+   * request was most likely never processed.
+   */
+  onError(err: Error, stale: boolean): void;
+}

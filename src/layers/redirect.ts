@@ -1,0 +1,137 @@
+/**
+ * The redirect layer. Rules of RFC 9110 §15.4 — which statuses redirect,
+ * how the method and body change, what is stripped when the origin
+ * changes — and the loop that follows them: each hop goes through the
+ * layers inside (retries, auth, cookies, interceptors) as a request of its
+ * own. Bounded by `maxRedirects` (TooManyRedirects); a hop that repeats an
+ * earlier one with the same cookies is a RedirectLoopError.
+ * @module
+ */
+import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../errors.js';
+import type { Headers } from '../http/headers.js';
+import type { CookieJar } from '../client/cookies.js';
+import { originKey } from '../client/url.js';
+import type { Interceptor } from '../core/dispatch.js';
+import { cookieHeaderFor } from './cookies.js';
+import { discard } from './discard.js';
+import { type Hooks, runHooks } from './hooks.js';
+
+/** Statuses that redirect when they carry a Location. */
+export function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** Headers never forwarded to another origin. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** Headers describing a body, dropped when the redirect turns the request into a GET. */
+const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'content-encoding', 'content-language', 'content-location'];
+
+/** What the next hop of a redirect looks like. */
+export interface RedirectStep {
+  /** URL to request next. */
+  url: URL;
+  /** Method to use. */
+  method: string;
+  /** Whether the body is dropped. */
+  dropBody: boolean;
+  /** Whether the origin (scheme, host, port) changed. */
+  crossOrigin: boolean;
+}
+
+/**
+ * Work out the next hop for a redirect response, or throw:
+ * InvalidRequestError for an unusable Location, RequestError for an
+ * https → http downgrade unless `allowInsecure`.
+ */
+export function nextHop(from: URL, method: string, status: number, location: string, allowInsecure: boolean): RedirectStep {
+  let url: URL;
+  try {
+    // Location may carry raw non-ASCII bytes decoded as latin1; re-encode them as UTF-8 per browsers.
+    url = new URL(Buffer.from(location, 'latin1').toString('utf8'), from);
+  } catch (err) {
+    throw new InvalidRequestError(`redirect to an invalid Location ${JSON.stringify(location)}`, { cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidRequestError(`redirect to unsupported scheme ${JSON.stringify(url.protocol)}`);
+  }
+  if (from.protocol === 'https:' && url.protocol === 'http:' && !allowInsecure) {
+    throw new RequestError(`refusing to follow a redirect from https to http (${url.href}); set allowInsecureRedirects to allow it`);
+  }
+  // Fragment of the original request is inherited when Location has none (RFC 9110 §10.2.2).
+  url.hash = '';
+  let next = method;
+  let dropBody = false;
+  if (status === 303) {
+    if (method !== 'HEAD') next = 'GET';
+    dropBody = true;
+  } else if ((status === 301 || status === 302) && method === 'POST') {
+    // The historic behaviour RFC 9110 §15.4.2/3 allows, and Fetch requires: only POST becomes GET.
+    next = 'GET';
+    dropBody = true;
+  }
+  if (method === 'GET' || method === 'HEAD') dropBody = true;
+  return { url, method: next, dropBody, crossOrigin: originKey(from) !== originKey(url) };
+}
+
+/** Remove what must not follow the request to its next hop. */
+export function stripForRedirect(headers: Headers, step: RedirectStep): void {
+  if (step.crossOrigin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+  if (step.dropBody) for (const h of BODY_HEADERS) headers.delete(h);
+}
+
+/**
+ * The layer, composed for requests that follow redirects; `maxRedirects` is
+ * the session's (a request's option overrides it), `jar` tells which cookies
+ * the next hop would carry (a loop is the same hop with the same cookies).
+ */
+export function redirectLayer(maxRedirects: number, jar: CookieJar | null, hooks: Hooks): Interceptor {
+  return (next) => async (req) => {
+    const opts = req.options;
+    const max = opts.maxRedirects ?? maxRedirects;
+    // Bookkeeping allocated on the first redirect only.
+    let chain: string[] | null = null;
+    let seen: Set<string> | null = null;
+    for (;;) {
+      const res = await next(req);
+      const location = isRedirect(res.status) ? res._peekHeaders().get('location') : null;
+      if (location === null) {
+        if (chain !== null) res.redirects = chain;
+        return res;
+      }
+      chain ??= [];
+      seen ??= new Set();
+      const from = req._url;
+      let step: RedirectStep;
+      try {
+        if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${location}`);
+        step = nextHop(from, req.method, res.status, location, opts.allowInsecureRedirects === true);
+        if (!step.dropBody && !req.canResend()) {
+          throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);
+        }
+      } finally {
+        await discard(res);
+      }
+      seen.add(loopKey(req.method, from, req.headers.get('cookie') ?? ''));
+      chain.push(req._display);
+      if (step.dropBody) req._setBody(null);
+      stripForRedirect(req.headers, step);
+      if (step.crossOrigin) {
+        // The caller's and the hooks' Cookie headers were for the first origin.
+        req.userCookie = null;
+        req.hookCookie = null;
+      }
+      req.method = step.method;
+      req._setUrl(step.url);
+      req.hops++;
+      const cookie = jar !== null ? cookieHeaderFor(jar, req, step.url) : (req.headers.get('cookie') ?? '');
+      if (seen.has(loopKey(step.method, step.url, cookie))) {
+        throw new RedirectLoopError(`redirect loop: ${req._display} was already requested in this chain`);
+      }
+      if (hooks.beforeRedirect.length > 0) await runHooks('beforeRedirect', hooks.beforeRedirect, req, res);
+    }
+  };
+}
+
+function loopKey(method: string, url: URL, cookie: string): string {
+  return `${method} ${url.href} ${cookie}`;
+}

@@ -15,6 +15,7 @@ export { Headers, type HeadersInit } from './http/headers.js';
 export { Session, type RequestHook, type ResponseHook } from './client/session.js';
 export { Reqivo } from './client/reqivo.js';
 export { Response } from './client/response.js';
+export { createResponse, type ResponseInit } from './client/respond.js';
 export { StreamResponse } from './client/stream-response.js';
 export { PreparedRequest } from './core/request.js';
 export { compose, type AnyResponse, type Dispatch, type Interceptor } from './core/dispatch.js';

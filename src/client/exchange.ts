@@ -32,19 +32,20 @@ export interface HopSettings {
   readonly maxIdleMs: number;
 }
 
-/** One hop in flight; see the module doc. */
-export class HopExchange implements Exchange, BodySink, Cancellable {
-  readonly #req: PreparedRequest;
-  readonly #deadline: Deadline | null;
-  readonly #origin: OriginPool;
-  readonly #route: Route;
-  readonly #settings: HopSettings;
-  /** The request's header list as sent (with a forward proxy's Proxy-Authorization). */
-  readonly #list: readonly string[];
-  #resolve: ((res: AnyResponse) => void) | null;
-  #reject: ((err: Error) => void) | null;
-  #flow: FlowControl | null;
-  #stream: StreamResponse | null;
+/**
+ * Builds a hop's response from what a driver reports: a StreamResponse
+ * handed out at the head, or a buffered Response at the end of the body,
+ * with the request's body layers (decoding, download progress) between.
+ * Also used for responses made without a network ({@link createResponse}).
+ */
+export class ResponseBuilder implements Exchange, BodySink {
+  protected readonly req: PreparedRequest;
+  protected readonly deadline: Deadline | null;
+  protected resolve: ((res: AnyResponse) => void) | null;
+  protected reject: ((err: Error) => void) | null;
+  /** What reads the response body off the wire, while it does. */
+  protected flow: FlowControl | null;
+  protected stream: StreamResponse | null;
   /** First body chunk of a buffered hop; most small bodies arrive in one. */
   #first: Buffer | null;
   /** Further chunks, allocated only when a body comes in several. */
@@ -54,6 +55,135 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
   #reason: string;
   #version: string;
   #headers: Headers | null;
+
+  constructor(req: PreparedRequest, resolve: (res: AnyResponse) => void, reject: (err: Error) => void) {
+    this.req = req;
+    this.deadline = req.deadline;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.flow = null;
+    this.stream = null;
+    this.#first = null;
+    this.#more = null;
+    this.#size = 0;
+    this.#status = 0;
+    this.#reason = '';
+    this.#version = '1.1';
+    this.#headers = null;
+  }
+
+  /** The error with the request's method and URL on it. */
+  protected stamp(err: Error): Error {
+    const req = this.req;
+    return err instanceof ReqivoError
+      ? attachRequest(err, req.method, req._display)
+      : new RequestError(String(err), { cause: err, method: req.method, url: req._display });
+  }
+
+  protected settleError(err: Error): void {
+    const reject = this.reject;
+    this.resolve = null;
+    this.reject = null;
+    this.flow = null;
+    this.released();
+    if (reject !== null) reject(this.stamp(err));
+  }
+
+  /** The hop no longer needs its deadline's attention. */
+  protected released(): void {}
+
+  // ---- Exchange ----
+
+  /** @internal */
+  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink {
+    const req = this.req;
+    const h = Headers._fromList(headers);
+    this.flow = flow;
+    let sink: BodySink;
+    if (req.streaming) {
+      // A copy: the parser's list may be shared with earlier responses, and users may mutate these headers.
+      const res = new StreamResponse(status, reason, httpVersion, Headers._fromList(headers.slice()), req._display, req.method);
+      res._attach(flow, this.deadline, this.cancellable());
+      this.stream = res;
+      sink = res;
+      const resolve = this.resolve!;
+      this.resolve = null;
+      this.reject = null;
+      resolve(res);
+    } else {
+      this.#status = status;
+      this.#reason = reason;
+      this.#version = httpVersion;
+      this.#headers = h;
+      sink = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the builder is the buffered body sink
+    }
+    const progress = req.onDownloadProgress;
+    if (progress !== null) sink = new ProgressSink(sink, progress, h);
+    if (req.decompress) {
+      sink = decodeBody(sink, h, req.limits, flow);
+      // A streamed body read through a decoder pauses the decoder, not just the socket.
+      const stream = this.stream;
+      if (stream !== null && sink !== stream && isFlowControl(sink)) stream._setFlow(sink);
+    }
+    return sink;
+  }
+
+  /** What a streamed body keeps bound to the deadline until it settles (none for a made-up response). */
+  protected cancellable(): Cancellable | null {
+    return null;
+  }
+
+  /** @internal Failure before the head (Exchange) or of a buffered body (BodySink). */
+  onError(err: Error, stale = false): void {
+    // A reused connection that died before any response byte: typed, so the stale-connection layer can replay.
+    this.settleError(stale && !(err instanceof StaleConnectionError) ? new StaleConnectionError(err.message, { cause: err }) : err);
+  }
+
+  // ---- BodySink (buffered) ----
+
+  /** @internal */
+  onChunk(chunk: Buffer): void {
+    if (this.#first === null) this.#first = chunk;
+    else if (this.#more === null) this.#more = [chunk];
+    else this.#more.push(chunk);
+    this.#size += chunk.length;
+    const max = this.req.limits.maxBodyBytes;
+    if (this.#size > max) {
+      this.flow?.abort(new LimitExceededError(`response body exceeds maxBodyBytes (${max})`, { limit: 'maxBodyBytes' }));
+    }
+  }
+
+  /** @internal */
+  onEnd(): void {
+    const resolve = this.resolve;
+    this.resolve = null;
+    this.reject = null;
+    this.flow = null;
+    this.released();
+    if (resolve === null) return;
+    const first = this.#first;
+    const more = this.#more;
+    let body: Buffer;
+    if (first === null) body = EMPTY;
+    else if (more === null) body = ownBody(first);
+    else {
+      more.unshift(first);
+      body = Buffer.concat(more, this.#size);
+    }
+    this.#first = null;
+    this.#more = null;
+    const req = this.req;
+    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!._list, req._display, body, req.method));
+  }
+}
+
+/** One hop in flight on a connection; see the module doc. */
+export class HopExchange extends ResponseBuilder implements Cancellable {
+  readonly #origin: OriginPool;
+  readonly #route: Route;
+  readonly #settings: HopSettings;
+  /** The request's header list as sent (with a forward proxy's Proxy-Authorization). */
+  readonly #list: readonly string[];
   /** When the hop began opening a connection (-1: it took an idle one). */
   #connectStart: number;
 
@@ -66,39 +196,27 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
     resolve: (res: AnyResponse) => void,
     reject: (err: Error) => void,
   ) {
-    this.#req = req;
-    this.#deadline = req.deadline;
+    super(req, resolve, reject);
     this.#origin = origin;
     this.#route = route;
     this.#settings = settings;
     this.#list = list;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#flow = null;
-    this.#stream = null;
-    this.#first = null;
-    this.#more = null;
-    this.#size = 0;
-    this.#status = 0;
-    this.#reason = '';
-    this.#version = '1.1';
-    this.#headers = null;
     this.#connectStart = -1;
   }
 
   /** Begin the hop: over HTTP/2 when the route may and the origin was not found to speak only HTTP/1.1. */
   start(): void {
-    const d = this.#deadline;
+    const d = this.deadline;
     if (d !== null) {
       if (d.failure !== null) {
-        this.#settleError(d.failure);
+        this.settleError(d.failure);
         return;
       }
       d.bind(this);
     }
     const route = this.#route;
     if (route.h2 && this.#origin.protocol !== 'http/1.1') {
-      const req = this.#req;
+      const req = this.req;
       const url = req._url;
       const t = d !== null ? d.timeout : null;
       const mux = new H2Stream(
@@ -113,7 +231,7 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
         req.limits,
         t !== null ? t.connect : Number.POSITIVE_INFINITY,
       );
-      this.#flow = mux;
+      this.flow = mux;
       this.#connectStart = performance.now();
       // The origin turned out to speak HTTP/1.1 (ALPN): the hop runs there instead.
       mux.start(this, () => this.#h1());
@@ -123,13 +241,13 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
   }
 
   #h1(): void {
-    this.#flow = null;
-    const d = this.#deadline;
+    this.flow = null;
+    const d = this.deadline;
     if (d !== null && d.failure !== null) {
-      this.#settleError(d.failure);
+      this.settleError(d.failure);
       return;
     }
-    const req = this.#req;
+    const req = this.req;
     const origin = this.#origin;
     const conn = req.fresh ? null : origin.takeIdle();
     if (conn !== null) {
@@ -139,43 +257,52 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
     this.#connectStart = performance.now();
     origin.acquire(d !== null ? d.signal : null, d !== null ? d.timeout.connect : Number.POSITIVE_INFINITY, req.fresh).then(
       (c) => {
-        if (this.#reject === null || (d !== null && d.failure !== null)) {
+        const failure = d !== null ? d.failure : null;
+        if (this.reject === null || failure !== null) {
           origin.release(c, true);
-          if (d !== null && d.failure !== null) this.#settleError(d.failure);
+          if (failure !== null) this.settleError(failure);
         } else this.#send(c);
       },
-      (err: Error) => this.#settleError(err),
+      (err: Error) => this.settleError(err),
     );
   }
 
   #send(conn: Connection): void {
     this.#connectStart = -1;
-    const req = this.#req;
+    const req = this.req;
     const body = req._body;
     const url = req._url;
     const head = serializeRequestHead(req.method, this.#route.target, url.host, this.#list, body === null ? null : body.length);
     const h1 = H1Conn.of(conn, this.#origin);
-    this.#flow = h1;
-    const read = this.#deadline !== null ? this.#deadline.timeout.read : Number.POSITIVE_INFINITY;
+    this.flow = h1;
+    const read = this.deadline !== null ? this.deadline.timeout.read : Number.POSITIVE_INFINITY;
     h1.dispatch(this, req.method, head, body, read, req.limits, hasCloseOption(req.headers.get('connection')));
+  }
+
+  protected override released(): void {
+    this.deadline?.release(this);
+  }
+
+  protected override cancellable(): Cancellable {
+    return this;
   }
 
   // ---- Cancellable ----
 
   /** @internal the exchange's deadline expired or its signal aborted: stop the hop. */
   cancel(err: Error): void {
-    const flow = this.#flow;
+    const flow = this.flow;
     if (flow !== null) flow.abort(err);
-    else if (this.#stream !== null) this.#stream.onError(this.#stamp(err));
-    else this.#settleError(err);
+    else if (this.stream !== null) this.stream.onError(this.stamp(err));
+    else this.settleError(err);
   }
 
   /** @internal */
   phaseTimeout(deadlineAt: number): TimeoutError | null {
-    const t = this.#deadline!.timeout;
-    const flow = this.#flow;
+    const t = this.deadline!.timeout;
+    const flow = this.flow;
     // Still opening a connection: no exchange yet, or an HTTP/2 stream waiting for its session.
-    const connecting = (flow === null && this.#stream === null) || (flow instanceof H2Stream && flow.stream === null);
+    const connecting = (flow === null && this.stream === null) || (flow instanceof H2Stream && flow.stream === null);
     if (connecting) {
       if (this.#connectStart >= 0 && this.#connectStart + t.connect <= deadlineAt) {
         return new ConnectTimeout(`connect timed out after ${t.connect} ms`, { timeoutMs: t.connect });
@@ -184,100 +311,6 @@ export class HopExchange implements Exchange, BodySink, Cancellable {
       return new ReadTimeout(`no data from the server for ${t.read} ms`, { timeoutMs: t.read });
     }
     return null;
-  }
-
-  #stamp(err: Error): Error {
-    const req = this.#req;
-    return err instanceof ReqivoError
-      ? attachRequest(err, req.method, req._display)
-      : new RequestError(String(err), { cause: err, method: req.method, url: req._display });
-  }
-
-  #settleError(err: Error): void {
-    const reject = this.#reject;
-    this.#resolve = null;
-    this.#reject = null;
-    this.#flow = null;
-    this.#deadline?.release(this);
-    if (reject !== null) reject(this.#stamp(err));
-  }
-
-  // ---- Exchange ----
-
-  /** @internal */
-  onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink {
-    const req = this.#req;
-    const h = Headers._fromList(headers);
-    let sink: BodySink;
-    if (req.streaming) {
-      // A copy: the parser's list may be shared with earlier responses, and users may mutate these headers.
-      const res = new StreamResponse(status, reason, httpVersion, Headers._fromList(headers.slice()), req._display, req.method);
-      res._attach(flow, this.#deadline, this);
-      this.#stream = res;
-      sink = res;
-      const resolve = this.#resolve!;
-      this.#resolve = null;
-      this.#reject = null;
-      resolve(res);
-    } else {
-      this.#status = status;
-      this.#reason = reason;
-      this.#version = httpVersion;
-      this.#headers = h;
-      sink = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the exchange is the buffered body sink
-    }
-    const progress = req.onDownloadProgress;
-    if (progress !== null) sink = new ProgressSink(sink, progress, h);
-    if (req.decompress) {
-      sink = decodeBody(sink, h, req.limits, flow);
-      // A streamed body read through a decoder pauses the decoder, not just the socket.
-      const stream = this.#stream;
-      if (stream !== null && sink !== stream && isFlowControl(sink)) stream._setFlow(sink);
-    }
-    return sink;
-  }
-
-  /** @internal Failure before the head (Exchange) or of a buffered body (BodySink). */
-  onError(err: Error, stale = false): void {
-    // A reused connection that died before any response byte: typed, so the stale-connection layer can replay.
-    this.#settleError(stale && !(err instanceof StaleConnectionError) ? new StaleConnectionError(err.message, { cause: err }) : err);
-  }
-
-  // ---- BodySink (buffered) ----
-
-  /** @internal */
-  onChunk(chunk: Buffer): void {
-    if (this.#first === null) this.#first = chunk;
-    else if (this.#more === null) this.#more = [chunk];
-    else this.#more.push(chunk);
-    this.#size += chunk.length;
-    const max = this.#req.limits.maxBodyBytes;
-    if (this.#size > max) {
-      this.#flow?.abort(new LimitExceededError(`response body exceeds maxBodyBytes (${max})`, { limit: 'maxBodyBytes' }));
-    }
-  }
-
-  /** @internal */
-  onEnd(): void {
-    const resolve = this.#resolve;
-    this.#resolve = null;
-    this.#reject = null;
-    this.#flow = null;
-    this.#deadline?.release(this);
-    if (resolve === null) return;
-    const first = this.#first;
-    const more = this.#more;
-    let body: Buffer;
-    if (first === null) body = EMPTY;
-    else if (more === null) body = ownBody(first);
-    else {
-      more.unshift(first);
-      body = Buffer.concat(more, this.#size);
-    }
-    this.#first = null;
-    this.#more = null;
-    const req = this.#req;
-    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!._list, req._display, body, req.method));
   }
 }
 

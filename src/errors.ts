@@ -59,7 +59,23 @@ export class ReqivoError extends Error {
 }
 
 /** A failure tied to one HTTP request. */
-export class RequestError extends ReqivoError {}
+export class RequestError extends ReqivoError {
+  /** The system error code behind it (`'ECONNREFUSED'`, `'ENOTFOUND'`, …), when there is one. */
+  code: string | null;
+  constructor(message: string, options?: ReqivoErrorOptions & { code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? codeOf(options?.cause);
+  }
+}
+
+/** The `code` of a Node system error (or of its own cause), or null. */
+function codeOf(cause: unknown): string | null {
+  for (let c = cause, depth = 0; c !== null && typeof c === 'object' && depth < 4; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return null;
+}
 /** The request itself is invalid: bad URL, method, header name/value, or body type. Nothing was sent. */
 export class InvalidRequestError extends RequestError {}
 /** The network failed: connection refused, reset, DNS failure, or the peer closed before the response ended. */

@@ -5,7 +5,7 @@
  * layers composed once per configuration:
  *
  * ```
- * hooks → redirects → retries → digest auth → cookies → stale retry → interceptors… → transport
+ * hooks → redirects → retries → digest auth → cookies → stale retry → interceptors… → installed → transport
  * ```
  *
  * A layer that is not configured is not in the chain. Then the verbs.
@@ -21,7 +21,7 @@ import { Pool } from '../transport/pool.js';
 import { connectVia } from '../transport/proxy.js';
 import { RequestBody, toRequestBody } from '../core/body.js';
 import { Deadline } from '../core/deadline.js';
-import { type AnyResponse, compose, type Dispatch, type Interceptor } from '../core/dispatch.js';
+import { type AnyResponse, compose, type Dispatch, installedLayer, type Interceptor } from '../core/dispatch.js';
 import { PreparedRequest } from '../core/request.js';
 import { DigestAuthState, digestLayer, staticAuthorization } from '../layers/auth.js';
 import { cookieLayer } from '../layers/cookies.js';
@@ -307,7 +307,7 @@ export class Session {
     if (bits & RETRIES) layers.push(retryLayer(this.#retry, this.hooks));
     if (bits & DIGEST) layers.push(digestLayer(this.#digest, () => this.#auth));
     if (jar !== null) layers.push(cookieLayer(jar));
-    layers.push(staleLayer, ...this.#interceptors);
+    layers.push(staleLayer, ...this.#interceptors, installedLayer);
     return compose(layers, this.#transport.dispatch);
   }
 

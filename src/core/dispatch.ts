@@ -42,3 +42,17 @@ export function compose(layers: readonly Interceptor[], base: Dispatch): Dispatc
   for (let i = layers.length - 1; i >= 0; i--) d = layers[i]!(d);
   return d;
 }
+
+/**
+ * The interceptor installed for every Session of the process (the testing
+ * MockAgent's `install()`), innermost, or null.
+ */
+let installed: Interceptor | null = null;
+
+/** Install `interceptor` for every Session in the process (null removes it). @internal */
+export function installInterceptor(interceptor: Interceptor | null): void {
+  installed = interceptor;
+}
+
+/** The innermost layer of every Session: the installed interceptor when there is one, else nothing. */
+export const installedLayer: Interceptor = (next) => (req) => (installed === null ? next(req) : installed(next)(req));

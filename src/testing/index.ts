@@ -2,7 +2,7 @@
  * Test utilities for code that uses reqivo: `import { startTestServer } from 'reqivo/testing'`.
  * @module
  */
-export { type RecordedRequest, type Route, type RouteResponse, type TestServer, startTestServer } from './server.js';
+export { type Fault, type RecordedRequest, type Route, type RouteResponse, type TestServer, startTestServer } from './server.js';
 export {
   MockAgent,
   MockInterceptor,

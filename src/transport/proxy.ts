@@ -275,6 +275,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
   readonly #reject: (err: Error) => void;
   #onAbort: (() => void) | null;
   #signal: AbortSignal | null;
+  #deadline: NodeJS.Timeout | null;
 
   constructor(proxy: URL, target: string, resolve: (socket: net.Socket) => void, reject: (err: Error) => void) {
     this.parser = new ResponseParser(this);
@@ -288,6 +289,18 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
     this.#reject = reject;
     this.#onAbort = null;
     this.#signal = null;
+    this.#deadline = null;
+  }
+
+  /**
+   * Fail with ConnectTimeout when the answer is not complete after `ms`: a
+   * deadline, not an idle timer, so a proxy trickling bytes cannot hold the
+   * request past the connect timeout (`timeoutMs`, for the message).
+   */
+  expireAfter(conn: Connection, ms: number, timeoutMs: number): void {
+    this.#deadline = setTimeout(() => {
+      this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within the ${timeoutMs} ms connect timeout`, { timeoutMs }));
+    }, ms);
   }
 
   watch(signal: AbortSignal | null, conn: Connection): void {
@@ -299,6 +312,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
 
   #settle(): void {
     this.done = true;
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
     if (this.#signal !== null && this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort);
   }
 
@@ -353,10 +367,8 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
     this.fail(conn, new ProxyError(`proxy ${who} closed the connection before answering CONNECT ${this.#target}${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }));
   }
 
-  onTimeout(conn: Connection): void {
-    const ms = conn.socket.timeout ?? 0;
-    this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within ${ms} ms`, { timeoutMs: ms }));
-  }
+  /** Never called: no read timeout is set on the proxy connection ({@link expireAfter} bounds the exchange). */
+  onTimeout(): void {}
 }
 
 /**
@@ -409,7 +421,7 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
     ex.watch(signal, conn);
     conn.sink = ex;
     if (timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY) {
-      conn.setReadTimeout(Math.max(1, timeoutMs - (performance.now() - started)));
+      ex.expireAfter(conn, Math.max(1, timeoutMs - (performance.now() - started)), timeoutMs);
     }
     conn.socket.write(head, 'latin1');
   });

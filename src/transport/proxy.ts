@@ -1,6 +1,6 @@
 /**
  * HTTP proxies: which proxy a URL goes through ({@link proxyFor}, curl's
- * `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` rules), and CONNECT
+ * `http_proxy` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` rules), and CONNECT
  * tunnels ({@link openTunnel}) for https and WebSocket traffic.
  *
  * Plain-http requests through a proxy are not tunnelled: the client layer
@@ -12,10 +12,14 @@
  * insensitive; `*` alone bypasses every host; `example.com` and
  * `.example.com` both match `example.com` and every subdomain (never
  * `badexample.com`); `host:port` matches that port only; IP addresses match
- * exactly, or by CIDR (`10.0.0.0/8`, `fd00::/8`).
+ * exactly, or by CIDR (`10.0.0.0/8`, `fd00::/8`); Unicode names match the
+ * punycode host (`bücher.example` is `xn--bcher-kva.example`). Beyond curl,
+ * `host:port` limits an entry to one port and `*.example.com` is read as
+ * `.example.com`.
  * @module
  */
 import net from 'node:net';
+import { domainToASCII } from 'node:url';
 import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError } from '../errors.js';
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
@@ -121,7 +125,9 @@ export class NoProxy {
   /** Whether a request to `host` (name or IP, IPv6 with or without brackets) on `port` bypasses the proxy. */
   matches(host: string, port: number): boolean {
     if (this.all) return true;
-    const h = bareHost(host);
+    let h = bareHost(host);
+    // A URL's host is already punycode; a caller's own Unicode name is converted like the entries.
+    if (/[^\x00-\x7f]/.test(h)) h = domainToASCII(h);
     const ipFamily = net.isIP(h);
     for (const r of this.#rules) {
       if (r.port !== 0 && r.port !== port) continue;
@@ -175,6 +181,8 @@ function parseRule(entry: string): NoProxyRule | null {
   if (host.startsWith('*.')) host = host.slice(2);
   else if (host.startsWith('.')) host = host.slice(1);
   if (host.endsWith('.')) host = host.slice(0, -1);
+  // The URL parser gives hosts in punycode (UTS #46): compare like with like.
+  if (net.isIP(host) === 0) host = domainToASCII(host);
   if (host === '') return null;
   return { host, port, block: null };
 }
@@ -198,8 +206,11 @@ function envProxy(value: string | null, names: string): URL | InvalidRequestErro
 }
 
 /**
- * The proxy settings read from an environment, parsed once. Lower-case
- * names win over upper-case ones, as in curl. A variable holding a proxy
+ * The proxy settings read from an environment, parsed once, by curl's rules:
+ * `http_proxy` for http (lower case only: under CGI a request header
+ * `Proxy:` arrives as `HTTP_PROXY`, the "httpoxy" attack), `https_proxy` or
+ * `HTTPS_PROXY` for https, `all_proxy` or `ALL_PROXY` for both when theirs
+ * is unset, `no_proxy` or `NO_PROXY`; lower case wins. A variable holding a proxy
  * that cannot be used (e.g. `socks5://`) fails only the requests that would
  * go through it (never silently bypassing it), not every request.
  */
@@ -213,9 +224,10 @@ export class ProxyEnv {
 
   constructor(env: ProxyEnvVars) {
     const all = firstSet(env, ['all_proxy', 'ALL_PROXY']);
-    const http = firstSet(env, ['http_proxy', 'HTTP_PROXY']);
+    // Never upper-case HTTP_PROXY: a CGI server sets it from the request's `Proxy:` header (httpoxy, CVE-2016-5385).
+    const http = firstSet(env, ['http_proxy']);
     const https = firstSet(env, ['https_proxy', 'HTTPS_PROXY']);
-    this.http = envProxy(http ?? all, http !== null ? 'HTTP_PROXY' : 'ALL_PROXY');
+    this.http = envProxy(http ?? all, http !== null ? 'http_proxy' : 'ALL_PROXY');
     this.https = envProxy(https ?? all, https !== null ? 'HTTPS_PROXY' : 'ALL_PROXY');
     this.noProxy = new NoProxy(firstSet(env, ['no_proxy', 'NO_PROXY']) ?? '');
   }

@@ -277,14 +277,15 @@ describe('HTTPS through a proxy (CONNECT tunnel)', () => {
 });
 
 describe('choosing the proxy', () => {
-  test("proxy: 'env' honours HTTP_PROXY and NO_PROXY; per-request proxy overrides the session's", async () => {
+  test("proxy: 'env' honours http_proxy and NO_PROXY; per-request proxy overrides the session's", async () => {
     const proxy = await proxyServer();
     const o = await origin();
     const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
     try {
       delete process.env.http_proxy;
       delete process.env.no_proxy;
-      process.env.HTTP_PROXY = proxy.url;
+      delete process.env.HTTP_PROXY;
+      process.env.http_proxy = proxy.url;
       process.env.NO_PROXY = 'example.com';
       const viaEnv = session();
       assert.equal((await viaEnv.get(`${o.url}/env`)).text(), 'origin GET /env');

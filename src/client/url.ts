@@ -25,14 +25,38 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
 
 /**
  * Join like httpx: a relative path is appended to the base path (the base is
- * treated as a directory even without a trailing slash); an absolute URL wins.
+ * treated as a directory even without a trailing slash); an absolute URL
+ * (`scheme://…`) wins.
+ *
+ * A relative input never leaves the base: not its origin (`//host`,
+ * `/\host`, `\\host`, `http:host` are refused, after removing tabs and
+ * newlines as the URL parser does, WHATWG URL §4.4) and not its path (`..`
+ * segments, `%2e%2e` included, may not climb above it), so a path built from
+ * user input cannot take the session's credentials to another host or to
+ * another part of the API. To go elsewhere, pass an absolute URL.
  */
 function joinBase(input: string, base: URL): URL {
-  if (/^[a-zA-Z][a-zA-Z\d+.-]*:/.test(input)) return new URL(input);
-  if (input.startsWith('//')) return new URL(input, base);
-  const dir = base.pathname.endsWith('/') ? base.href : `${base.origin}${base.pathname}/${base.search}`;
-  const rel = input.startsWith('/') ? input.slice(1) : input;
-  return new URL(rel, new URL(dir));
+  // What the URL parser sees: C0 controls and spaces trimmed, tabs and newlines removed anywhere.
+  const s = input.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+  const scheme = /^([a-zA-Z][a-zA-Z\d+.-]*):/.exec(s);
+  if (scheme !== null) {
+    // `http:host` without slashes is relative or absolute depending on the base's scheme: refuse the guess.
+    if (/^https?$/i.test(scheme[1]!) && !/^[/\\]{2}/.test(s.slice(scheme[0].length))) {
+      throw new InvalidRequestError('a URL with a scheme must be absolute (scheme://host/…)');
+    }
+    return new URL(s);
+  }
+  // Two leading slashes, in any mix with backslashes (special schemes read `\` as `/`), name a host.
+  if (/^[/\\]{2}/.test(s)) throw new InvalidRequestError('a relative URL may not start with two slashes (it would name another host); pass an absolute URL');
+  const dir = new URL(base.pathname.endsWith('/') ? base.href : `${base.origin}${base.pathname}/${base.search}`);
+  const rel = s.startsWith('/') || s.startsWith('\\') ? s.slice(1) : s;
+  if (rel === '') return dir;
+  // `./` keeps a colon in the first segment from reading as a scheme (RFC 3986 §4.2).
+  const url = new URL(`./${rel}`, dir);
+  if (url.origin !== dir.origin || !url.pathname.startsWith(dir.pathname)) {
+    throw new InvalidRequestError('a relative URL may not leave the base URL (`..` above its path); pass an absolute URL');
+  }
+  return url;
 }
 
 /** Append query parameters (arrays repeat the key; null/undefined are skipped). */

@@ -3,9 +3,9 @@
  * and body change, what is stripped when the origin changes.
  * @module
  */
-import { InvalidRequestError, RequestError } from '../errors.js';
+import { InvalidRequestError, RequestError, redactCause, redactUrl } from '../errors.js';
 import type { Headers } from '../http/headers.js';
-import { originKey } from './url.js';
+import { displayUrl, originKey } from './url.js';
 
 /** Statuses that redirect when they carry a Location. */
 export function isRedirect(status: number): boolean {
@@ -40,13 +40,13 @@ export function nextHop(from: URL, method: string, status: number, location: str
     // Location may carry raw non-ASCII bytes decoded as latin1; re-encode them as UTF-8 per browsers.
     url = new URL(Buffer.from(location, 'latin1').toString('utf8'), from);
   } catch (err) {
-    throw new InvalidRequestError(`redirect to an invalid Location ${JSON.stringify(location)}`, { cause: err });
+    throw new InvalidRequestError(`redirect to an invalid Location ${JSON.stringify(redactUrl(location))}`, { cause: redactCause(err) });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRequestError(`redirect to unsupported scheme ${JSON.stringify(url.protocol)}`);
   }
   if (from.protocol === 'https:' && url.protocol === 'http:' && !allowInsecure) {
-    throw new RequestError(`refusing to follow a redirect from https to http (${url.href}); set allowInsecureRedirects to allow it`);
+    throw new RequestError(`refusing to follow a redirect from https to http (${displayUrl(url)}); set allowInsecureRedirects to allow it`);
   }
   // Fragment of the original request is inherited when Location has none (RFC 9110 §10.2.2).
   url.hash = '';

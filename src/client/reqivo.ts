@@ -9,7 +9,7 @@ import type { StreamResponse } from './stream-response.js';
 import { WebSocket } from '../websocket/client.js';
 import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.js';
 import { Headers } from '../http/headers.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import { basicAuthorization } from './digest.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
@@ -103,7 +103,7 @@ export class Reqivo {
       const base = session.baseUrl;
       target = new URL(String(url), base !== null ? base.href.replace(/^http/, 'ws') : undefined);
     } catch (err) {
-      throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(String(url))}`, { cause: err });
+      throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(redactUrl(String(url)))}`, { cause: redactCause(err) });
     }
     // Cookies match on the http(s) form of the URL (RFC 6455 §4.1: ws is http, wss is https).
     const cookieUrl = new URL(target.href.replace(/^ws/, 'http'));

@@ -4,7 +4,7 @@
  * retries, and runs each hop on its connection pool (see call.ts).
  * @module
  */
-import { InvalidRequestError, ReqivoError, RequestError, TooManyRedirects, RedirectLoopError, attachRequest } from '../errors.js';
+import { InvalidRequestError, ReqivoError, RequestError, TooManyRedirects, RedirectLoopError, attachRequest, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
 import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
 import { checkMethod, IDEMPOTENT_METHODS, serializeRequestHead } from '../http/request-head.js';
@@ -79,7 +79,7 @@ export class Session {
     try {
       this.#baseUrl = options.baseUrl !== undefined ? new URL(String(options.baseUrl)) : null;
     } catch (err) {
-      throw new InvalidRequestError(`invalid baseUrl ${JSON.stringify(String(options.baseUrl))}`, { cause: err });
+      throw new InvalidRequestError(`invalid baseUrl ${JSON.stringify(redactUrl(String(options.baseUrl)))}`, { cause: redactCause(err) });
     }
     const h = new Headers([
       ['user-agent', `reqivo/${VERSION}`],
@@ -346,7 +346,7 @@ export class Session {
         chain ??= [];
         seen ??= new Set();
         if (chain.length >= maxRedirects) {
-          throw new TooManyRedirects(`exceeded maxRedirects (${maxRedirects}); last Location ${location}`);
+          throw new TooManyRedirects(`exceeded maxRedirects (${maxRedirects}); last Location ${redactUrl(location)}`);
         }
         const step = nextHop(url, method, res.status, location, opts.allowInsecureRedirects === true);
         seen.add(`${method} ${url.href} ${headers.get('cookie') ?? ''}`);
@@ -372,7 +372,7 @@ export class Session {
         call.url = displayUrl(url);
         this.#applyCookies(url, headers, userCookie, hookCookie);
         if (seen.has(`${method} ${url.href} ${headers.get('cookie') ?? ''}`)) {
-          throw new RedirectLoopError(`redirect loop: ${url.href} was already requested in this chain`);
+          throw new RedirectLoopError(`redirect loop: ${displayUrl(url)} was already requested in this chain`);
         }
         continue;
       }
@@ -553,12 +553,7 @@ function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow
  * naming the method and the input URL — without any credentials it holds.
  */
 function stampInput(err: unknown, method: string, input: string | URL): ReqivoError {
-  let where = typeof input === 'string' ? input : String(input);
-  try {
-    where = displayUrl(new URL(where));
-  } catch {
-    where = where.replace(/\/\/[^/@]*@/, '//');
-  }
+  const where = redactUrl(typeof input === 'string' ? input : input.href);
   if (err instanceof ReqivoError) return attachRequest(err, method, where);
   return new InvalidRequestError(`invalid request options: ${(err as Error)?.message ?? String(err)}`, { cause: err, method, url: where });
 }

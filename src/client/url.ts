@@ -2,7 +2,7 @@
  * Request URL resolution: base URL, query parameters, validation.
  * @module
  */
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, redactCause } from '../errors.js';
 import type { QueryInit } from './options.js';
 
 /** Resolve `input` against `base`, append `query`, and check the scheme is http(s). */
@@ -11,8 +11,9 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
   try {
     url = typeof input === 'string' ? (base !== null ? joinBase(input, base) : new URL(input)) : new URL(input.href);
   } catch (err) {
+    if (err instanceof InvalidRequestError) throw err;
     // The message names the input through the caller's prefix (credentials removed); the base is ours to show.
-    throw new InvalidRequestError(`invalid URL${base ? ` (base ${base.href})` : ''}`, { cause: err });
+    throw new InvalidRequestError(`invalid URL${base ? ` (base ${displayUrl(base)})` : ''}`, { cause: redactCause(err) });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRequestError(`unsupported URL scheme ${JSON.stringify(url.protocol)}: use http: or https:`);

@@ -20,7 +20,7 @@
  */
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
-import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError } from '../errors.js';
+import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, redactCause, redactUrl } from '../errors.js';
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
 import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
@@ -60,7 +60,7 @@ export function parseProxyUrl(proxy: string | URL): URL {
       url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(s) ? s : `http://${s}`);
     }
   } catch (err) {
-    throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(String(proxy).replace(/\/\/[^@/]*@/, '//***@'))}`, { cause: err });
+    throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(redactUrl(String(proxy)))}`, { cause: redactCause(err) });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http:// or https:// proxy`);

@@ -11,6 +11,7 @@ import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.j
 import { Headers } from '../http/headers.js';
 import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import { basicAuthorization } from './digest.js';
+import { resolveSameOrigin } from './url.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
 export class Reqivo {
@@ -101,7 +102,8 @@ export class Reqivo {
     let target: URL;
     try {
       const base = session.baseUrl;
-      target = new URL(String(url), base !== null ? base.href.replace(/^http/, 'ws') : undefined);
+      // A relative URL keeps the base's origin: the socket carries the session's auth and cookies.
+      target = base !== null ? resolveSameOrigin(String(url), new URL(base.href.replace(/^http/, 'ws'))) : new URL(String(url));
     } catch (err) {
       throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(redactUrl(String(url)))}`, { cause: redactCause(err) });
     }

@@ -37,16 +37,9 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
  * another part of the API. To go elsewhere, pass an absolute URL.
  */
 function joinBase(input: string, base: URL): URL {
-  // What the URL parser sees: C0 controls and spaces trimmed, tabs and newlines removed anywhere.
-  const s = input.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
-  const scheme = /^([a-zA-Z][a-zA-Z\d+.-]*):/.exec(s);
-  if (scheme !== null) {
-    // `http:host` without slashes is relative or absolute depending on the base's scheme: refuse the guess.
-    if (/^https?$/i.test(scheme[1]!) && !/^[/\\]{2}/.test(s.slice(scheme[0].length))) {
-      throw new InvalidRequestError('a URL with a scheme must be absolute (scheme://host/…)');
-    }
-    return new URL(s);
-  }
+  const s = parserView(input);
+  if (ABSOLUTE.test(s)) return new URL(s);
+  if (SCHEME.test(s)) throw new InvalidRequestError(SCHEME_WITHOUT_HOST);
   // Two leading slashes, in any mix with backslashes (special schemes read `\` as `/`), name a host.
   if (/^[/\\]{2}/.test(s)) throw new InvalidRequestError('a relative URL may not start with two slashes (it would name another host); pass an absolute URL');
   const dir = new URL(base.pathname.endsWith('/') ? base.href : `${base.origin}${base.pathname}/${base.search}`);
@@ -57,6 +50,33 @@ function joinBase(input: string, base: URL): URL {
   if (url.origin !== dir.origin || !url.pathname.startsWith(dir.pathname)) {
     throw new InvalidRequestError('a relative URL may not leave the base URL (`..` above its path); pass an absolute URL');
   }
+  return url;
+}
+
+/** `scheme://` or `scheme:\\` (special schemes read `\` as `/`): an absolute URL naming its host. */
+const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:[/\\]{2}/;
+const SCHEME = /^[a-zA-Z][a-zA-Z\d+.-]*:/;
+// `http:host` is relative or absolute depending on the base's scheme (WHATWG URL §4.4): refuse the guess.
+const SCHEME_WITHOUT_HOST = 'a URL with a scheme must be absolute (scheme://host/…)';
+
+/** `input` as the URL parser reads it: C0 controls and spaces trimmed, tabs and newlines removed (WHATWG URL §4.4). */
+function parserView(input: string): string {
+  return input.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+}
+
+/**
+ * Resolve `input` against `base` by the URL standard's rules (RFC 3986 §5),
+ * except that a relative input may not land on another origin (`//host`,
+ * `/\host`, `scheme:host`, …): only an absolute URL (`scheme://host/…`)
+ * leaves the base's origin.
+ * @throws InvalidRequestError for a relative input that would leave the origin, or a malformed URL.
+ */
+export function resolveSameOrigin(input: string, base: URL): URL {
+  const s = parserView(input);
+  if (ABSOLUTE.test(s)) return new URL(s);
+  if (SCHEME.test(s)) throw new InvalidRequestError(SCHEME_WITHOUT_HOST);
+  const url = new URL(s, base);
+  if (url.origin !== base.origin) throw new InvalidRequestError('a relative URL may not leave the origin of the base URL; pass an absolute URL');
   return url;
 }
 

@@ -155,18 +155,23 @@ export function fromSocketError(err: unknown, phase: string): NetworkError {
 
 /**
  * `text` (a URL, or what was meant as one) without its credentials, for
- * messages: a URL the parser accepts loses its userinfo; anything else loses
- * everything from after `scheme://` up to the last `@`, because a password
- * may hold `@` and where an unparseable authority ends is anyone's guess.
+ * messages: a URL the parser accepts with a host loses its userinfo;
+ * anything else (`user:pw@host` parses as an opaque URL without userinfo)
+ * loses everything after `scheme://` (or from the start) up to the last
+ * `@`, because a password may hold `@` and where an unparseable authority
+ * ends is anyone's guess.
  * @internal
  */
 export function redactUrl(text: string): string {
   if (!text.includes('@')) return text;
-  let url: URL;
+  let url: URL | null = null;
   try {
     url = new URL(text);
   } catch {
-    return text.replace(/^(\s*[a-z][a-z\d+.-]*:[\\/]*)?[^]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+    // Not a URL: fall through to the blunt cut.
+  }
+  if (url === null || url.host === '') {
+    return text.replace(/^(\s*[a-z][a-z\d+.-]*:[\\/]{2})?[^]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
   }
   if (url.username === '' && url.password === '') return text;
   url.username = '';

@@ -61,6 +61,9 @@ describe('redactUrl', () => {
     assert.equal(redactUrl(`  http://u:a@b@c@[bad/x@y`), '  http://***@y');
     assert.equal(redactUrl('http://h.test/a@b'), 'http://h.test/a@b');
     assert.equal(redactUrl('not a url'), 'not a url');
+    // Without `//`, `user:pw@host` parses as an opaque URL with no userinfo: still redacted, username too.
+    assert.equal(redactUrl(`user:${PW}@h.test:3128`), '***@h.test:3128');
+    assert.equal(redactUrl(`http:/user:${PW}@h.test:99999`), '***@h.test:99999');
   });
 });
 
@@ -102,6 +105,7 @@ describe('no credentials in errors', () => {
 
   test('proxy URLs with credentials: invalid, from the environment, refused by the proxy', async () => {
     assert.throws(() => parseProxyUrl(`http://user:${PW}@p.test:99999`), (e: unknown) => assertClean(e));
+    assert.throws(() => parseProxyUrl(`user:${PW}@p.test:99999`), (e: unknown) => assertClean(e));
     assert.throws(() => session({ proxy: `http://user:${PW}@p.test:99999` }), (e: unknown) => assertClean(e));
     assert.throws(() => proxyFor('http://a.test/', { http_proxy: `http://user:${PW}@p.test:99999` }), (e: unknown) => assertClean(e));
     const proxy = await tcpServer((socket) => {

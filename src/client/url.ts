@@ -24,6 +24,17 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
   return url;
 }
 
+/** `scheme://` or `scheme:\\` (special schemes read `\` as `/`): an absolute URL naming its host. */
+const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:[/\\]{2}/;
+const SCHEME = /^[a-zA-Z][a-zA-Z\d+.-]*:/;
+// `http:host` is relative or absolute depending on the base's scheme (WHATWG URL §4.4): refuse the guess.
+const SCHEME_WITHOUT_HOST = 'a URL with a scheme must be absolute (scheme://host/…)';
+
+/** `input` as the URL parser reads it: C0 controls and spaces trimmed, tabs and newlines removed (WHATWG URL §4.4). */
+function parserView(input: string): string {
+  return input.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+}
+
 /**
  * Join like httpx: a relative path is appended to the base path (the base is
  * treated as a directory even without a trailing slash); an absolute URL
@@ -51,17 +62,6 @@ function joinBase(input: string, base: URL): URL {
     throw new InvalidRequestError('a relative URL may not leave the base URL (`..` above its path); pass an absolute URL');
   }
   return url;
-}
-
-/** `scheme://` or `scheme:\\` (special schemes read `\` as `/`): an absolute URL naming its host. */
-const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:[/\\]{2}/;
-const SCHEME = /^[a-zA-Z][a-zA-Z\d+.-]*:/;
-// `http:host` is relative or absolute depending on the base's scheme (WHATWG URL §4.4): refuse the guess.
-const SCHEME_WITHOUT_HOST = 'a URL with a scheme must be absolute (scheme://host/…)';
-
-/** `input` as the URL parser reads it: C0 controls and spaces trimmed, tabs and newlines removed (WHATWG URL §4.4). */
-function parserView(input: string): string {
-  return input.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
 }
 
 /**

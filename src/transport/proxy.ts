@@ -11,11 +11,11 @@
  * `NO_PROXY` follows curl: entries separated by commas or spaces, case
  * insensitive; `*` alone bypasses every host; `example.com` and
  * `.example.com` both match `example.com` and every subdomain (never
- * `badexample.com`); `host:port` matches that port only; IP addresses match
- * exactly, or by CIDR (`10.0.0.0/8`, `fd00::/8`). Beyond curl (7.88 ignores
- * such entries): Unicode names match the punycode host (`bücher.example` is
- * `xn--bcher-kva.example`), `host:port` limits an entry to one port, and
- * `*.example.com` is read as `.example.com`.
+ * `badexample.com`); IP addresses match exactly, or by CIDR (`10.0.0.0/8`,
+ * `fd00::/8`). Beyond curl (7.88 ignores such entries): Unicode names match
+ * the punycode host (`bücher.example` is `xn--bcher-kva.example`),
+ * `host:port` limits an entry to one port, and `*.example.com` is read as
+ * `.example.com`.
  * @module
  */
 import net from 'node:net';

@@ -189,3 +189,46 @@ export function fromSocketError(err: unknown, phase: string): NetworkError {
   }
   return new NetworkError(`network failure while ${phase}: ${text}`, { cause: err });
 }
+
+/**
+ * `text` (a URL, or what was meant as one) without its credentials, for
+ * messages: a URL the parser accepts with a host loses its userinfo;
+ * anything else (`user:pw@host` parses as an opaque URL without userinfo)
+ * loses everything after `scheme://` (or from the start) up to the last
+ * `@`, because a password may hold `@` and where an unparseable authority
+ * ends is anyone's guess.
+ * @internal
+ */
+export function redactUrl(text: string): string {
+  if (!text.includes('@')) return text;
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Not a URL: fall through to the blunt cut.
+  }
+  if (url === null || url.host === '') {
+    return text.replace(/^(\s*[a-z][a-z\d+.-]*:[\\/]{2})?[^]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  }
+  if (url.username === '' && url.password === '') return text;
+  url.username = '';
+  url.password = '';
+  return url.href;
+}
+
+/**
+ * A `cause` safe to keep: the TypeError `new URL` throws holds the whole
+ * input (and base) in `.input` (`.base`), credentials included, so it is
+ * replaced by a copy with those redacted. Anything else is returned as is.
+ * @internal
+ */
+export function redactCause(err: unknown): unknown {
+  if (!(err instanceof TypeError)) return err;
+  const e = err as TypeError & { code?: unknown; input?: unknown; base?: unknown };
+  if (typeof e.input !== 'string' && typeof e.base !== 'string') return err;
+  const copy = new TypeError(redactUrl(e.message)) as TypeError & { code?: unknown; input?: string; base?: string };
+  if (e.code !== undefined) copy.code = e.code;
+  if (typeof e.input === 'string') copy.input = redactUrl(e.input);
+  if (typeof e.base === 'string') copy.base = redactUrl(e.base);
+  return copy;
+}

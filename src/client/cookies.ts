@@ -15,7 +15,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import type { Headers } from '../http/headers.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
@@ -572,7 +572,7 @@ function toUrl(url: URL | string): URL {
   try {
     return new URL(url);
   } catch (err) {
-    throw new InvalidRequestError(`invalid URL ${JSON.stringify(String(url))}`, { cause: err });
+    throw new InvalidRequestError(`invalid URL ${JSON.stringify(redactUrl(String(url)))}`, { cause: redactCause(err) });
   }
 }
 

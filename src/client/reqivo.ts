@@ -6,8 +6,9 @@ import { Session } from './session.js';
 import { WebSocket } from '../websocket/client.js';
 import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.js';
 import { Headers } from '../http/headers.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import { staticAuthorization } from '../layers/auth.js';
+import { resolveSameOrigin } from './url.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
 export class Reqivo extends Session {
@@ -45,9 +46,10 @@ export class Reqivo extends Session {
     let target: URL;
     try {
       const base = this.baseUrl;
-      target = new URL(String(url), base !== null ? base.href.replace(/^http/, 'ws') : undefined);
+      // A relative URL keeps the base's origin: the socket carries the session's auth and cookies.
+      target = base !== null ? resolveSameOrigin(String(url), new URL(base.href.replace(/^http/, 'ws'))) : new URL(String(url));
     } catch (err) {
-      throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(String(url))}`, { cause: err });
+      throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(redactUrl(String(url)))}`, { cause: redactCause(err) });
     }
     // Cookies match on the http(s) form of the URL (RFC 6455 §4.1: ws is http, wss is https).
     const cookieUrl = new URL(target.href.replace(/^ws/, 'http'));

@@ -11,7 +11,7 @@
  * A layer that is not configured is not in the chain. Then the verbs.
  * @module
  */
-import { InvalidRequestError, ReqivoError, RequestError, attachRequest } from '../errors.js';
+import { InvalidRequestError, ReqivoError, RequestError, attachRequest, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
 import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
 import { checkMethod } from '../http/request-head.js';
@@ -90,8 +90,8 @@ export class Session {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
     try {
       this.#baseUrl = options.baseUrl !== undefined ? new URL(String(options.baseUrl)) : null;
-    } catch {
-      throw new InvalidRequestError('invalid baseUrl: not an absolute URL');
+    } catch (err) {
+      throw new InvalidRequestError(`invalid baseUrl ${JSON.stringify(redactUrl(String(options.baseUrl)))}`, { cause: redactCause(err) });
     }
     const h = new Headers([
       ['user-agent', `reqivo/${VERSION}`],
@@ -343,12 +343,7 @@ function applyStaticAuth(url: URL, headers: Headers, auth: AuthOptions | null): 
  * naming the method and the input URL — without any credentials it holds.
  */
 function stampInput(err: unknown, method: string, input: string | URL): ReqivoError {
-  let where = typeof input === 'string' ? input : String(input);
-  try {
-    where = displayUrl(new URL(where));
-  } catch {
-    where = where.replace(/\/\/[^/]*@/, '//');
-  }
+  const where = redactUrl(typeof input === 'string' ? input : input.href);
   if (err instanceof ReqivoError) return attachRequest(err, method, where);
   return new InvalidRequestError(`invalid request options: ${(err as Error)?.message ?? String(err)}`, { cause: err, method, url: where });
 }

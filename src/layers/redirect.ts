@@ -7,10 +7,10 @@
  * earlier one with the same cookies is a RedirectLoopError.
  * @module
  */
-import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../errors.js';
+import { InvalidRequestError, RedirectLoopError, RequestError, redactCause, redactUrl, TooManyRedirects } from '../errors.js';
 import type { Headers } from '../http/headers.js';
 import type { CookieJar } from '../client/cookies.js';
-import { originKey } from '../client/url.js';
+import { displayUrl, originKey } from '../client/url.js';
 import type { Interceptor } from '../core/dispatch.js';
 import { cookieHeaderFor } from './cookies.js';
 import { discard } from './discard.js';
@@ -49,13 +49,13 @@ export function nextHop(from: URL, method: string, status: number, location: str
     // Location may carry raw non-ASCII bytes decoded as latin1; re-encode them as UTF-8 per browsers.
     url = new URL(Buffer.from(location, 'latin1').toString('utf8'), from);
   } catch (err) {
-    throw new InvalidRequestError(`redirect to an invalid Location ${JSON.stringify(location)}`, { cause: err });
+    throw new InvalidRequestError(`redirect to an invalid Location ${JSON.stringify(redactUrl(location))}`, { cause: redactCause(err) });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRequestError(`redirect to unsupported scheme ${JSON.stringify(url.protocol)}`);
   }
   if (from.protocol === 'https:' && url.protocol === 'http:' && !allowInsecure) {
-    throw new RequestError(`refusing to follow a redirect from https to http (${url.href}); set allowInsecureRedirects to allow it`);
+    throw new RequestError(`refusing to follow a redirect from https to http (${displayUrl(url)}); set allowInsecureRedirects to allow it`);
   }
   // Fragment of the original request is inherited when Location has none (RFC 9110 §10.2.2).
   url.hash = '';
@@ -103,7 +103,7 @@ export function redirectLayer(maxRedirects: number, jar: CookieJar | null, hooks
       const from = req._url;
       let step: RedirectStep;
       try {
-        if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${location}`);
+        if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${redactUrl(location)}`);
         step = nextHop(from, req.method, res.status, location, opts.allowInsecureRedirects === true);
         if (!step.dropBody && !req.canResend()) {
           throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);

@@ -26,7 +26,14 @@ export interface TlsOptions {
   passphrase?: string;
   /** SNI and certificate host name override. */
   servername?: string;
-  /** SPKI pins, each `'sha256/<base64>'`; the chain must hold one of them. */
+  /**
+   * SPKI pins, each `'sha256/<base64>'` (see `spkiPin()`): the connection
+   * fails with TlsError unless one of them matches the leaf certificate or
+   * an issuer on the leaf's signature path, which is checked link by link
+   * (signature, issuer name, CA flag) whatever `rejectUnauthorized` says.
+   * A certificate the server merely sends along does not count; with
+   * `rejectUnauthorized: false` pin the leaf, or an issuer the server sends.
+   */
   pins?: readonly string[];
   /** Verify the server certificate (default `true`). */
   rejectUnauthorized?: boolean;

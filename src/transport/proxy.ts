@@ -1,6 +1,6 @@
 /**
  * HTTP proxies: which proxy a URL goes through ({@link proxyFor}, curl's
- * `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` rules), and CONNECT
+ * `http_proxy` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` rules), and CONNECT
  * tunnels ({@link openTunnel}) for https and WebSocket traffic.
  *
  * Plain-http requests through a proxy are not tunnelled: the client layer
@@ -11,12 +11,16 @@
  * `NO_PROXY` follows curl: entries separated by commas or spaces, case
  * insensitive; `*` alone bypasses every host; `example.com` and
  * `.example.com` both match `example.com` and every subdomain (never
- * `badexample.com`); `host:port` matches that port only; IP addresses match
- * exactly, or by CIDR (`10.0.0.0/8`, `fd00::/8`).
+ * `badexample.com`); IP addresses match exactly, or by CIDR (`10.0.0.0/8`,
+ * `fd00::/8`). Beyond curl (7.88 ignores such entries): Unicode names match
+ * the punycode host (`bücher.example` is `xn--bcher-kva.example`),
+ * `host:port` limits an entry to one port, and `*.example.com` is read as
+ * `.example.com`.
  * @module
  */
 import net from 'node:net';
-import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError } from '../errors.js';
+import { domainToASCII } from 'node:url';
+import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, redactCause, redactUrl } from '../errors.js';
 
 export { ProxyError };
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
@@ -46,7 +50,7 @@ export function parseProxyUrl(proxy: string | URL): URL {
       url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(s) ? s : `http://${s}`);
     }
   } catch (err) {
-    throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(String(proxy).replace(/\/\/[^@/]*@/, '//***@'))}`, { cause: err });
+    throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(redactUrl(String(proxy)))}`, { cause: redactCause(err) });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http:// or https:// proxy`);
@@ -111,7 +115,9 @@ export class NoProxy {
   /** Whether a request to `host` (name or IP, IPv6 with or without brackets) on `port` bypasses the proxy. */
   matches(host: string, port: number): boolean {
     if (this.all) return true;
-    const h = bareHost(host);
+    let h = bareHost(host);
+    // A URL's host is already punycode; a caller's own Unicode name is converted like the entries.
+    if (/[^\x00-\x7f]/.test(h)) h = domainToASCII(h);
     const ipFamily = net.isIP(h);
     for (const r of this.#rules) {
       if (r.port !== 0 && r.port !== port) continue;
@@ -165,6 +171,8 @@ function parseRule(entry: string): NoProxyRule | null {
   if (host.startsWith('*.')) host = host.slice(2);
   else if (host.startsWith('.')) host = host.slice(1);
   if (host.endsWith('.')) host = host.slice(0, -1);
+  // The URL parser gives hosts in punycode (UTS #46): compare like with like.
+  if (net.isIP(host) === 0) host = domainToASCII(host);
   if (host === '') return null;
   return { host, port, block: null };
 }
@@ -188,8 +196,11 @@ function envProxy(value: string | null, names: string): URL | InvalidRequestErro
 }
 
 /**
- * The proxy settings read from an environment, parsed once. Lower-case
- * names win over upper-case ones, as in curl. A variable holding a proxy
+ * The proxy settings read from an environment, parsed once, by curl's rules:
+ * `http_proxy` for http (lower case only: under CGI a request header
+ * `Proxy:` arrives as `HTTP_PROXY`, the "httpoxy" attack), `https_proxy` or
+ * `HTTPS_PROXY` for https, `all_proxy` or `ALL_PROXY` for both when theirs
+ * is unset, `no_proxy` or `NO_PROXY`; lower case wins. A variable holding a proxy
  * that cannot be used (e.g. `socks5://`) fails only the requests that would
  * go through it (never silently bypassing it), not every request.
  */
@@ -203,9 +214,10 @@ export class ProxyEnv {
 
   constructor(env: ProxyEnvVars) {
     const all = firstSet(env, ['all_proxy', 'ALL_PROXY']);
-    const http = firstSet(env, ['http_proxy', 'HTTP_PROXY']);
+    // Never upper-case HTTP_PROXY: a CGI server sets it from the request's `Proxy:` header (httpoxy, CVE-2016-5385).
+    const http = firstSet(env, ['http_proxy']);
     const https = firstSet(env, ['https_proxy', 'HTTPS_PROXY']);
-    this.http = envProxy(http ?? all, http !== null ? 'HTTP_PROXY' : 'ALL_PROXY');
+    this.http = envProxy(http ?? all, http !== null ? 'http_proxy' : 'ALL_PROXY');
     this.https = envProxy(https ?? all, https !== null ? 'HTTPS_PROXY' : 'ALL_PROXY');
     this.noProxy = new NoProxy(firstSet(env, ['no_proxy', 'NO_PROXY']) ?? '');
   }
@@ -265,6 +277,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
   readonly #reject: (err: Error) => void;
   #onAbort: (() => void) | null;
   #signal: AbortSignal | null;
+  #deadline: NodeJS.Timeout | null;
 
   constructor(proxy: URL, target: string, resolve: (socket: net.Socket) => void, reject: (err: Error) => void) {
     this.parser = new ResponseParser(this);
@@ -278,6 +291,18 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
     this.#reject = reject;
     this.#onAbort = null;
     this.#signal = null;
+    this.#deadline = null;
+  }
+
+  /**
+   * Fail with ConnectTimeout when the answer is not complete after `ms`: a
+   * deadline, not an idle timer, so a proxy trickling bytes cannot hold the
+   * request past the connect timeout (`timeoutMs`, for the message).
+   */
+  expireAfter(conn: Connection, ms: number, timeoutMs: number): void {
+    this.#deadline = setTimeout(() => {
+      this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within the ${timeoutMs} ms connect timeout`, { timeoutMs }));
+    }, ms);
   }
 
   watch(signal: AbortSignal | null, conn: Connection): void {
@@ -289,6 +314,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
 
   #settle(): void {
     this.done = true;
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
     if (this.#signal !== null && this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort);
   }
 
@@ -343,10 +369,8 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
     this.fail(conn, new ProxyError(`proxy ${who} closed the connection before answering CONNECT ${this.#target}${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }));
   }
 
-  onTimeout(conn: Connection): void {
-    const ms = conn.socket.timeout ?? 0;
-    this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within ${ms} ms`, { timeoutMs: ms }));
-  }
+  /** Never called: no read timeout is set on the proxy connection ({@link expireAfter} bounds the exchange). */
+  onTimeout(): void {}
 }
 
 /**
@@ -399,7 +423,7 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
     ex.watch(signal, conn);
     conn.sink = ex;
     if (timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY) {
-      conn.setReadTimeout(Math.max(1, timeoutMs - (performance.now() - started)));
+      ex.expireAfter(conn, Math.max(1, timeoutMs - (performance.now() - started)), timeoutMs);
     }
     conn.socket.write(head, 'latin1');
   });

@@ -26,7 +26,7 @@
  *   across it and `send()` waits for the new connection.
  * @module
  */
-import { AbortError, attachRequest, ReqivoError, WebSocketError } from '../errors.js';
+import { AbortError, attachRequest, ReqivoError, redactUrl, WebSocketError } from '../errors.js';
 import { Headers } from '../http/headers.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import { PerMessageDeflate } from './deflate.js';
@@ -102,7 +102,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   static readonly CLOSING = CLOSING;
   static readonly CLOSED = CLOSED;
 
-  /** The WebSocket URL (ws: or wss:). */
+  /** The WebSocket URL (ws: or wss:), without credentials (they go in the handshake's Authorization). */
   readonly url: string;
   /** 0 connecting (also before `connect()` and while reconnecting), 1 open, 2 closing, 3 closed. */
   readyState: number;
@@ -158,7 +158,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   constructor(url: string | URL, options: WebSocketOptions = {}) {
     super();
     this.#url = websocketUrl(url);
-    this.url = this.#url.href;
+    this.url = redactUrl(this.#url.href);
     try {
       this.#s = new Settings(this.#url, options);
     } catch (err) {

@@ -15,7 +15,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { WebSocketError } from '../errors.js';
+import { WebSocketError, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
 import { isToken } from '../http/syntax.js';
 import { VERSION } from '../version.js';
@@ -44,14 +44,14 @@ export function websocketUrl(input: string | URL): URL {
   try {
     url = new URL(typeof input === 'string' ? input : input.href);
   } catch (err) {
-    throw new WebSocketError(`invalid WebSocket URL ${JSON.stringify(String(input))}`, { cause: err });
+    throw new WebSocketError(`invalid WebSocket URL ${JSON.stringify(redactUrl(String(input)))}`, { cause: redactCause(err) });
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new WebSocketError(`unsupported WebSocket URL scheme ${JSON.stringify(url.protocol)}: use ws:// or wss://`);
   }
-  if (url.hostname === '') throw new WebSocketError(`WebSocket URL ${JSON.stringify(url.href)} has no host`);
+  if (url.hostname === '') throw new WebSocketError(`WebSocket URL ${JSON.stringify(redactUrl(url.href))} has no host`);
   url.hash = '';
   return url;
 }

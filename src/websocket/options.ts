@@ -53,7 +53,7 @@ export interface WebSocketOptions {
   maxHeaderBytes?: number;
   /** TLS settings for wss:// (the same as a Session's). */
   tls?: TlsOptions;
-  /** Proxy to tunnel through with CONNECT: a URL, `'env'` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY) or `false`. */
+  /** Proxy to tunnel through with CONNECT: a URL, `'env'` (default: http_proxy / HTTPS_PROXY / NO_PROXY, as curl reads them) or `false`. */
   proxy?: string | URL | 'env' | false;
   /** Abort connecting, or close an open connection (pending operations reject with AbortError). */
   signal?: AbortSignal;

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { Reqivo } from '../../src/index.js';
+import { InvalidRequestError, Reqivo } from '../../src/index.js';
 
 test('a facade WebSocket sends the session cookies, auth and headers, and stores handshake cookies', async () => {
   const seen: IncomingMessage[] = [];
@@ -39,5 +39,18 @@ test('a facade WebSocket sends the session cookies, auth and headers, and stores
   } finally {
     await client.close();
     await new Promise<void>((r) => wss.close(() => r()));
+  }
+});
+
+test('a relative WebSocket URL cannot leave the origin of baseUrl (and take the auth along); an absolute one can', async () => {
+  const client = new Reqivo({ baseUrl: 'http://127.0.0.1:1/api/' }).bearerToken('tok');
+  try {
+    for (const input of ['//127.0.0.1:2/x', '/\\127.0.0.1:2/x', '\\\\127.0.0.1:2/x', '/\t/127.0.0.1:2/x', 'ws:127.0.0.1:2/x', 'http:127.0.0.1:2/x']) {
+      assert.throws(() => client.websocket(input), (e: unknown) => e instanceof InvalidRequestError, JSON.stringify(input));
+    }
+    assert.equal(client.websocket('ws://127.0.0.1:2/x').url, 'ws://127.0.0.1:2/x');
+    assert.equal(client.websocket('/top').url, 'ws://127.0.0.1:1/top');
+  } finally {
+    await client.close();
   }
 });

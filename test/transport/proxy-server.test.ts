@@ -8,7 +8,7 @@ import { ConnectTimeout, NetworkError } from '../../src/errors.js';
 import { openTunnel, ProxyError } from '../../src/transport/proxy.js';
 import { certs } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
-import { httpServer, httpsServer } from '../helpers/servers.js';
+import { httpServer, httpsServer, tcpServer } from '../helpers/servers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -206,6 +206,38 @@ describe('HTTPS through a proxy (CONNECT tunnel)', () => {
     await assert.rejects(s2.get('https://127.0.0.1:1/x'), (e: unknown) => e instanceof ProxyError && e.status === 403 && /refused to tunnel to 127\.0\.0\.1:1: 403/.test(e.message));
   });
 
+  test('the connect timeout is a deadline for the whole tunnel set-up: a proxy trickling its answer fails in time', async () => {
+    // One byte every 50 ms never leaves the socket idle for long: only a deadline stops it (issue 9, item 6).
+    const reply = Buffer.from(`HTTP/1.1 200 OK\r\nX-Slow: ${'a'.repeat(400)}\r\n\r\n`);
+    const timers = new Set<NodeJS.Timeout>();
+    const proxy = await tcpServer((socket) => {
+      let i = 0;
+      const t = setInterval(() => {
+        if (i >= reply.length || socket.destroyed) {
+          clearInterval(t);
+          timers.delete(t);
+          return;
+        }
+        socket.write(reply.subarray(i, ++i));
+      }, 50);
+      timers.add(t);
+      socket.on('close', () => {
+        clearInterval(t);
+        timers.delete(t);
+      });
+    });
+    cleanups.push(async () => {
+      for (const t of timers) clearInterval(t);
+      await proxy.close();
+    });
+    const s = session({ proxy: proxy.url, timeout: { connect: 400 } });
+    const started = performance.now();
+    await assert.rejects(s.get('https://127.0.0.1:1/x'), (e: unknown) => e instanceof ConnectTimeout && /CONNECT/.test(e.message));
+    const took = performance.now() - started;
+    // The trickle would take ~20 s; the deadline is 400 ms (generous margin for a loaded machine).
+    assert.ok(took < 3000, `took ${took} ms`);
+  });
+
   test('a proxy that never answers CONNECT hits the connect timeout; an unreachable proxy is a NetworkError', async () => {
     const proxy = await proxyServer({ silentConnect: true });
     const s = session({ proxy: proxy.url, timeout: { connect: 150 } });
@@ -245,14 +277,15 @@ describe('HTTPS through a proxy (CONNECT tunnel)', () => {
 });
 
 describe('choosing the proxy', () => {
-  test("proxy: 'env' honours HTTP_PROXY and NO_PROXY; per-request proxy overrides the session's", async () => {
+  test("proxy: 'env' honours http_proxy and NO_PROXY; per-request proxy overrides the session's", async () => {
     const proxy = await proxyServer();
     const o = await origin();
     const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
     try {
       delete process.env.http_proxy;
       delete process.env.no_proxy;
-      process.env.HTTP_PROXY = proxy.url;
+      delete process.env.HTTP_PROXY;
+      process.env.http_proxy = proxy.url;
       process.env.NO_PROXY = 'example.com';
       const viaEnv = session();
       assert.equal((await viaEnv.get(`${o.url}/env`)).text(), 'origin GET /env');

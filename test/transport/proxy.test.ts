@@ -8,19 +8,33 @@ const S = 'http://sproxy.corp:3129/';
 
 describe('proxyFor: which proxy a URL uses', () => {
   test('http and https pick their own variables; ws/wss follow them', () => {
-    const env = { HTTP_PROXY: P, HTTPS_PROXY: S };
+    const env = { http_proxy: P, HTTPS_PROXY: S };
     assert.equal(proxyFor('http://example.com/x', env), P);
     assert.equal(proxyFor('https://example.com/x', env), S);
     assert.equal(proxyFor('ws://example.com/x', env), P);
     assert.equal(proxyFor('wss://example.com/x', env), S);
-    assert.equal(proxyFor('https://example.com/x', { HTTP_PROXY: P }), null);
+    assert.equal(proxyFor('https://example.com/x', { http_proxy: P }), null);
   });
 
-  test('either case; lower case wins, as in curl; empty means unset', () => {
+  test('httpoxy: upper-case HTTP_PROXY is ignored, as curl does (under CGI a Proxy: header becomes HTTP_PROXY)', () => {
+    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: P }), null);
+    assert.equal(proxyFor('ws://a.com', { HTTP_PROXY: P }), null);
+    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: S, http_proxy: P }), P);
+    // ALL_PROXY still applies when http_proxy is unset; HTTP_PROXY never shadows it.
+    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: S, ALL_PROXY: P }), P);
+    // An unusable HTTP_PROXY fails nothing: it is not read at all.
+    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: 'socks5://x:1080' }), null);
+  });
+
+  test('either case for https, all and no; lower case wins, as in curl; empty means unset', () => {
     assert.equal(proxyFor('http://a.com', { http_proxy: P }), P);
-    assert.equal(proxyFor('http://a.com', { http_proxy: P, HTTP_PROXY: S }), P);
     assert.equal(proxyFor('https://a.com', { https_proxy: S }), S);
-    assert.equal(proxyFor('http://a.com', { http_proxy: '', HTTP_PROXY: S }), S);
+    assert.equal(proxyFor('https://a.com', { HTTPS_PROXY: S }), S);
+    assert.equal(proxyFor('https://a.com', { https_proxy: P, HTTPS_PROXY: S }), P);
+    assert.equal(proxyFor('https://a.com', { https_proxy: '', HTTPS_PROXY: S }), S);
+    assert.equal(proxyFor('http://a.com', { all_proxy: P, ALL_PROXY: S }), P);
+    assert.equal(proxyFor('http://a.com', { http_proxy: P, no_proxy: 'b.com', NO_PROXY: 'a.com' }), P);
+    assert.equal(proxyFor('http://a.com', { http_proxy: P, NO_PROXY: 'a.com' }), null);
     assert.equal(proxyFor('http://a.com', {}), null);
   });
 
@@ -31,12 +45,12 @@ describe('proxyFor: which proxy a URL uses', () => {
   });
 
   test('a proxy without scheme is http://; credentials are kept', () => {
-    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: 'proxy.corp:3128' }), P);
-    assert.equal(proxyFor('http://a.com', { HTTP_PROXY: 'http://u:p%40ss@proxy.corp:3128' }), 'http://u:p%40ss@proxy.corp:3128/');
+    assert.equal(proxyFor('http://a.com', { http_proxy: 'proxy.corp:3128' }), P);
+    assert.equal(proxyFor('http://a.com', { http_proxy: 'http://u:p%40ss@proxy.corp:3128' }), 'http://u:p%40ss@proxy.corp:3128/');
   });
 
   test('NO_PROXY: domains match themselves and their subdomains, never look-alikes', () => {
-    const env = { HTTP_PROXY: P, NO_PROXY: 'example.com' };
+    const env = { http_proxy: P, NO_PROXY: 'example.com' };
     assert.equal(proxyFor('http://example.com/', env), null);
     assert.equal(proxyFor('http://www.example.com/', env), null);
     assert.equal(proxyFor('http://a.b.example.com/', env), null);
@@ -47,7 +61,7 @@ describe('proxyFor: which proxy a URL uses', () => {
 
   test('NO_PROXY: a leading dot (or *.) matches the domain and its subdomains', () => {
     for (const entry of ['.example.com', '*.example.com']) {
-      const env = { HTTP_PROXY: P, no_proxy: entry };
+      const env = { http_proxy: P, no_proxy: entry };
       assert.equal(proxyFor('http://www.example.com/', env), null, entry);
       assert.equal(proxyFor('http://example.com/', env), null, entry);
       assert.equal(proxyFor('http://notexample.com/', env), P, entry);
@@ -55,7 +69,7 @@ describe('proxyFor: which proxy a URL uses', () => {
   });
 
   test('NO_PROXY: ports limit an entry to that port (default ports count)', () => {
-    const env = { HTTP_PROXY: P, HTTPS_PROXY: S, NO_PROXY: 'example.com:8080, other.com:443' };
+    const env = { http_proxy: P, HTTPS_PROXY: S, NO_PROXY: 'example.com:8080, other.com:443' };
     assert.equal(proxyFor('http://example.com:8080/', env), null);
     assert.equal(proxyFor('http://example.com/', env), P);
     assert.equal(proxyFor('http://example.com:9090/', env), P);
@@ -64,17 +78,17 @@ describe('proxyFor: which proxy a URL uses', () => {
   });
 
   test('NO_PROXY: * bypasses everything; lists split on commas and spaces', () => {
-    assert.equal(proxyFor('http://anything.net/', { HTTP_PROXY: P, NO_PROXY: '*' }), null);
-    assert.equal(proxyFor('http://anything.net/', { HTTP_PROXY: P, NO_PROXY: 'a.com, *' }), null);
-    const env = { HTTP_PROXY: P, NO_PROXY: ' a.com  b.com,c.com ,, ' };
+    assert.equal(proxyFor('http://anything.net/', { http_proxy: P, NO_PROXY: '*' }), null);
+    assert.equal(proxyFor('http://anything.net/', { http_proxy: P, NO_PROXY: 'a.com, *' }), null);
+    const env = { http_proxy: P, NO_PROXY: ' a.com  b.com,c.com ,, ' };
     for (const h of ['a.com', 'b.com', 'c.com']) assert.equal(proxyFor(`http://${h}/`, env), null, h);
     assert.equal(proxyFor('http://d.com/', env), P);
     // `*` inside a name is not a wildcard.
-    assert.equal(proxyFor('http://x.com/', { HTTP_PROXY: P, NO_PROXY: 'x*.com' }), P);
+    assert.equal(proxyFor('http://x.com/', { http_proxy: P, NO_PROXY: 'x*.com' }), P);
   });
 
   test('NO_PROXY: IP addresses match exactly or by CIDR, never by suffix', () => {
-    const env = { HTTP_PROXY: P, NO_PROXY: '127.0.0.1,10.0.0.0/8,[::1],fd00::/8,192.168.1.5:8080' };
+    const env = { http_proxy: P, NO_PROXY: '127.0.0.1,10.0.0.0/8,[::1],fd00::/8,192.168.1.5:8080' };
     assert.equal(proxyFor('http://127.0.0.1:9000/', env), null);
     assert.equal(proxyFor('http://27.0.0.1/', env), P);
     assert.equal(proxyFor('http://10.20.30.40/', env), null);
@@ -84,6 +98,19 @@ describe('proxyFor: which proxy a URL uses', () => {
     assert.equal(proxyFor('http://[fe80::1]/', env), P);
     assert.equal(proxyFor('http://192.168.1.5:8080/', env), null);
     assert.equal(proxyFor('http://192.168.1.5/', env), P);
+  });
+
+  test('NO_PROXY: Unicode entries match the punycode host the URL parser gives', () => {
+    const env = { http_proxy: P, no_proxy: 'bücher.example, .ñandú.test, ÉXAMPLE.org' };
+    assert.equal(proxyFor('http://bücher.example/', env), null);
+    assert.equal(proxyFor('http://xn--bcher-kva.example/', env), null);
+    assert.equal(proxyFor('http://www.bücher.example/', env), null);
+    assert.equal(proxyFor('http://a.ñandú.test/', env), null);
+    assert.equal(proxyFor('http://éxample.org/', env), null);
+    assert.equal(proxyFor('http://bucher.example/', env), P);
+    // A punycode entry matches the Unicode URL too.
+    assert.equal(proxyFor('http://bücher.example/', { http_proxy: P, no_proxy: 'xn--bcher-kva.example' }), null);
+    assert.equal(new NoProxy('bücher.example').matches('BÜCHER.example', 80), true);
   });
 
   test('NoProxy and ProxyEnv can be reused', () => {
@@ -100,8 +127,8 @@ describe('proxyFor: which proxy a URL uses', () => {
     assert.throws(() => parseProxyUrl('socks5://h:1080'), InvalidRequestError);
     assert.throws(() => parseProxyUrl('http://'), InvalidRequestError);
     // An unusable proxy in the environment fails the requests that would use it, and only those.
-    const pe = new ProxyEnv({ HTTP_PROXY: 'socks5://x:1080', HTTPS_PROXY: S, NO_PROXY: 'direct.net' });
-    assert.throws(() => proxyFor('http://a.com/', pe), (e: unknown) => e instanceof InvalidRequestError && /HTTP_PROXY holds a proxy reqivo cannot use/.test(e.message));
+    const pe = new ProxyEnv({ http_proxy: 'socks5://x:1080', HTTPS_PROXY: S, NO_PROXY: 'direct.net' });
+    assert.throws(() => proxyFor('http://a.com/', pe), (e: unknown) => e instanceof InvalidRequestError && /http_proxy holds a proxy reqivo cannot use/.test(e.message));
     assert.equal(proxyFor('http://direct.net/', pe), null);
     assert.equal(proxyFor('https://a.com/', pe), S);
     assert.equal(parseProxyUrl('https://p.corp').port, '');

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { TlsError } from '../../src/errors.js';
 import { spkiPin } from '../../src/transport/pins.js';
 import { clearTlsSessions, tlsIdentity } from '../../src/transport/tls-cache.js';
-import { certs } from '../helpers/certs.js';
+import { certs, forgedCerts } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
 import { httpsServer, type TestServer } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
@@ -108,6 +108,33 @@ describe('certificate pinning (SPKI SHA-256)', () => {
       return true;
     });
     assert.equal(requests, 0);
+  });
+
+  test('an attacker leaf presented with the real pinned CA fails, whether or not the chain is verified', async () => {
+    // The forged leaf names the real CA as issuer and Node links the two by name; only the signature tells them apart.
+    const c = certs();
+    const f = forgedCerts();
+    let requests = 0;
+    const srv = await server({ key: f.leafKey, cert: f.leafCert + c.caCert });
+    srv.server.on('request', () => requests++);
+    const pins = [spkiPin(c.caCert)];
+    const unverified = session({ tls: { rejectUnauthorized: false, pins } });
+    await assert.rejects(unverified.get(`${srv.url}/`), (e: unknown) => e instanceof TlsError && /pinning failed/.test(e.message));
+    // Verified through a CA the client trusts (as if a public CA had been tricked): the pin must still refuse it.
+    const verified = session({ tls: { ca: [f.evilCaCert], pins } });
+    await assert.rejects(verified.get(`${srv.url}/`), (e: unknown) => e instanceof TlsError && /pinning failed/.test(e.message));
+    assert.equal(requests, 0);
+    // The attacker's own leaf is what the handshake proved: pinning it is the one way to accept this server.
+    assert.equal((await session({ tls: { rejectUnauthorized: false, pins: [spkiPin(f.leafCert)] } }).get(`${srv.url}/`)).status, 200);
+  });
+
+  test('a genuine chain passes a CA pin with rejectUnauthorized true or false', async () => {
+    const c = certs();
+    const srv = await server({ cert: c.serverCert + c.caCert });
+    const pins = [spkiPin(c.caCert)];
+    assert.equal((await session({ tls: { ca: c.caCert, pins } }).get(`${srv.url}/`)).status, 200);
+    assert.equal((await session({ tls: { rejectUnauthorized: false, pins } }).get(`${srv.url}/`)).status, 200);
+    assert.equal((await session({ tls: { rejectUnauthorized: false, pins: [spkiPin(c.serverCert)] } }).get(`${srv.url}/`)).status, 200);
   });
 
   test('pinned connections never resume a TLS session, so every handshake is pin-checked', async () => {

@@ -3,6 +3,8 @@
  * Secure cookies only from secure origins and never overwritten from insecure
  * ones, `__Secure-` / `__Host-` prefixes, a 400-day cap on server lifetimes,
  * and bounded memory (3000 cookies, 50 per domain, 4096 bytes per cookie).
+ * No cookie is scoped to a public suffix (`co.il`, `github.io`): Domain
+ * attributes are checked against the full Public Suffix List.
  *
  * Cookies live in a `Map` keyed by cookie domain; a request looks up its
  * host and each parent domain, so a lookup costs a handful of map reads no
@@ -17,6 +19,7 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { InvalidRequestError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
+import { isPublicSuffix } from './public-suffixes.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
 export { MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite };
@@ -79,20 +82,6 @@ export const MAX_COOKIES = 3000;
 export const MAX_COOKIES_PER_DOMAIN = 50;
 /** RFC 6265bis §5.5: server-set lifetimes are capped at 400 days. */
 const MAX_AGE_CAP_MS = 400 * 24 * 3600 * 1000;
-
-/**
- * Well-known multi-label public suffixes. Not the Public Suffix List (that
- * would be a dependency or a 200 kB table): single-label suffixes (`com`,
- * `localhost`) are refused by rule, and these common registries by name.
- */
-const PUBLIC_SUFFIXES = new Set([
-  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk', 'net.uk',
-  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au', 'co.nz', 'org.nz',
-  'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'co.kr', 'or.kr', 'com.cn', 'net.cn', 'org.cn',
-  'com.br', 'com.mx', 'com.ar', 'com.tr', 'com.tw', 'com.hk', 'com.sg', 'co.in', 'co.za',
-  'github.io', 'gitlab.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev',
-  'workers.dev', 'appspot.com', 'blogspot.com', 'cloudfront.net', 'azurewebsites.net',
-]);
 
 /** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). */
 class StoredCookie {
@@ -286,7 +275,8 @@ export class CookieJar {
     if (options.domain !== undefined && options.domain !== '') {
       domain = canonicalDomain(options.domain.startsWith('.') ? options.domain.slice(1) : options.domain);
       if (domain === null) throw new InvalidRequestError(`invalid cookie domain ${JSON.stringify(options.domain)}`);
-      if (isIpHost(domain)) hostOnly = true;
+      // An IP address has no subdomains; a public suffix must not get a cookie for all its sites (RFC 6265 §5.3 step 5).
+      if (isIpHost(domain) || isPublicSuffix(domain)) hostOnly = true;
     } else if (options.url !== undefined) {
       domain = toUrl(options.url).hostname.toLowerCase();
       hostOnly = true;
@@ -530,11 +520,6 @@ function stripBrackets(host: string): string {
 
 function isIpHost(host: string): boolean {
   return isIP(stripBrackets(host)) !== 0;
-}
-
-/** Single-label domains (`com`, `localhost`) and the well-known registries above. */
-function isPublicSuffix(domain: string): boolean {
-  return !domain.includes('.') || PUBLIC_SUFFIXES.has(domain);
 }
 
 /** Lower-case ASCII (punycode) form of a Domain attribute, or `null` when it is not a valid host. */

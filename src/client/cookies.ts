@@ -54,6 +54,19 @@ export interface CookieJarOptions {
   now?: () => number;
 }
 
+/**
+ * Options of {@link CookieJar.load} and {@link CookieJar.fromJSON}.
+ * A bad entry never aborts a load: it is skipped and reported here.
+ */
+export interface CookieLoadOptions {
+  /**
+   * Called once per skipped entry, in order: `reason` says why (`'expired'`,
+   * `'domain is a public suffix'`, `'name is not a string'`, …), `entry` is
+   * the entry as given and `index` its position in the array.
+   */
+  onSkip?: (reason: string, entry: unknown, index: number) => void;
+}
+
 /** Options of {@link CookieJar.set}. Either `domain` or `url` is required. */
 export interface SetCookieOptions {
   /** Domain of the cookie (leading dot ignored); a domain cookie unless `hostOnly`. */
@@ -145,10 +158,14 @@ export class CookieJar {
     this.#now = options?.now ?? Date.now;
   }
 
-  /** Build a jar from {@link CookieJar.toJSON} output. Throws {@link InvalidRequestError} on a malformed entry. */
-  static fromJSON(cookies: readonly CookieData[], options?: CookieJarOptions): CookieJar {
+  /**
+   * Build a jar from {@link CookieJar.toJSON} output: the same cookies, attributes and order.
+   * Bad entries are skipped and reported to `options.onSkip` (see {@link CookieJar.load}).
+   * @throws {InvalidRequestError} when `cookies` is not an array.
+   */
+  static fromJSON(cookies: readonly CookieData[], options?: CookieJarOptions & CookieLoadOptions): CookieJar {
     const jar = new CookieJar(options);
-    jar.load(cookies);
+    jar.load(cookies, options);
     return jar;
   }
 
@@ -250,15 +267,17 @@ export class CookieJar {
 
   /**
    * Unexpired cookies as plain objects: those a request to `url` would send, in
-   * sending order, or every cookie when `url` is absent. Does not count as an access.
+   * sending order, or every cookie, oldest first, when `url` is absent. Does not count as an access.
    */
   getCookies(url?: URL | string): CookieData[] {
     const now = this.#now();
     if (url !== undefined) return this.#matching(toUrl(url), now).map((c) => c.toData());
     this.#purgeExpired(now);
-    const out: CookieData[] = [];
-    for (const list of this.#byDomain.values()) for (const c of list) out.push(c.toData());
-    return out;
+    const all: StoredCookie[] = [];
+    for (const list of this.#byDomain.values()) for (const c of list) all.push(c);
+    // Oldest first, so that a load gives the cookies the same relative order (the send-order tie-break).
+    all.sort(creationOrder);
+    return all.map((c) => c.toData());
   }
 
   /**
@@ -334,22 +353,33 @@ export class CookieJar {
     }
   }
 
-  /** Every unexpired cookie as a plain object, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
+  /** Every unexpired cookie as a plain object, oldest first, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
   toJSON(): CookieData[] {
     return this.getCookies();
   }
 
   /**
-   * Add cookies exported by {@link CookieJar.toJSON} (replacing same name/domain/path); expired ones are skipped.
-   * @throws {InvalidRequestError} on a malformed entry (nothing after it is loaded).
+   * Add cookies exported by {@link CookieJar.toJSON}, replacing those of the same
+   * name, domain and path. An entry that is expired, malformed (a field of the
+   * wrong type, a name or value that cannot go in a Cookie header, a bad domain
+   * or path) or a domain cookie for a public suffix is skipped and reported to
+   * `options.onSkip`; the entries after it still load.
+   * @throws {InvalidRequestError} when `cookies` is not an array.
    */
-  load(cookies: readonly CookieData[]): this {
+  load(cookies: readonly CookieData[], options?: CookieLoadOptions): this {
     if (!Array.isArray(cookies)) throw new InvalidRequestError('cookies to load must be an array');
+    const onSkip = options?.onSkip;
     const now = this.#now();
-    for (const d of cookies) {
-      const c = fromData(d);
-      if (c === null) throw new InvalidRequestError(`invalid cookie entry ${safeJson(d)}`);
-      this.#store(c, now, true);
+    for (let i = 0; i < cookies.length; i++) {
+      const entry: unknown = cookies[i];
+      const c = fromData(entry);
+      let reason = typeof c === 'string' ? c : null;
+      if (typeof c !== 'string') {
+        if (c.expires !== null && c.expires <= now) reason = 'expired';
+        else if (cookieBytes(c.name, c.value) > MAX_COOKIE_BYTES) reason = `larger than ${MAX_COOKIE_BYTES} bytes`;
+        else this.#store(c, now, true);
+      }
+      if (reason !== null && onSkip !== undefined) onSkip(reason, entry, i);
     }
     return this;
   }
@@ -497,7 +527,11 @@ function defaultPath(uriPath: string): string {
 
 /** §5.4 step 2: longer paths first, then earlier creation. */
 function sendOrder(a: StoredCookie, b: StoredCookie): number {
-  return b.path.length - a.path.length || a.creation - b.creation || a.seq - b.seq;
+  return b.path.length - a.path.length || creationOrder(a, b);
+}
+
+function creationOrder(a: StoredCookie, b: StoredCookie): number {
+  return a.creation - b.creation || a.seq - b.seq;
 }
 
 function lruIndex(list: StoredCookie[]): number {
@@ -524,7 +558,7 @@ function isIpHost(host: string): boolean {
 
 /** Lower-case ASCII (punycode) form of a Domain attribute, or `null` when it is not a valid host. */
 function canonicalDomain(domain: string): string | null {
-  if (isIpHost(domain)) return domain.toLowerCase();
+  if (isIpHost(domain)) return urlHostname(domain);
   if (domain.endsWith('.') || domain.includes('..')) return null;
   const ascii = domainToASCII(domain);
   return ascii === '' ? null : ascii;
@@ -565,25 +599,54 @@ function isStringArray(h: Headers | readonly string[]): h is readonly string[] {
   return Array.isArray(h);
 }
 
-function safeJson(v: unknown): string {
+/** A hostname as the URL parser writes it, or `null` when `host` is not one. */
+function urlHostname(host: string): string | null {
+  const bare = stripBrackets(host);
+  const ip = isIP(bare);
+  // Anything that would make the URL parser read a port, a path or userinfo is not a hostname.
+  if (ip === 0 && /[\s#/:<>?@[\\\]^|%]/.test(host)) return null;
   try {
-    return String(JSON.stringify(v)).slice(0, 200);
+    return new URL(`http://${ip === 6 ? `[${bare}]` : host}/`).hostname;
   } catch {
-    return String(v);
+    return null;
   }
 }
 
-/** Validate an imported plain cookie; `null` when malformed. */
-function fromData(d: CookieData): StoredCookie | null {
-  if (d === null || typeof d !== 'object') return null;
-  const { name, value, domain, path } = d;
-  if (typeof name !== 'string' || typeof value !== 'string' || typeof domain !== 'string' || typeof path !== 'string') return null;
-  if (!isValidCookieValue(name) || name.includes('=') || !isValidCookieValue(value) || !path.startsWith('/') || !isValidCookieValue(path)) return null;
-  const dom = canonicalDomain(domain.startsWith('.') ? domain.slice(1).toLowerCase() : domain.toLowerCase());
-  if (dom === null) return null;
-  const expires = d.expires ?? null;
-  if (expires !== null && (typeof expires !== 'number' || Number.isNaN(expires))) return null;
-  const creation = typeof d.creation === 'number' && Number.isFinite(d.creation) ? d.creation : 0;
-  const sameSite = d.sameSite === 'Strict' || d.sameSite === 'Lax' || d.sameSite === 'None' ? d.sameSite : null;
-  return new StoredCookie(name, value, dom, path, expires, d.secure === true, d.httpOnly === true, sameSite, d.hostOnly === true || isIpHost(dom), creation, 0);
+/** A header-safe name, value or path: no CTL but HTAB, no `;` (what {@link parseSetCookie} lets through). */
+function isHeaderSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x3b) return false;
+  }
+  return true;
+}
+
+function isOptionalBoolean(v: unknown): boolean {
+  return v === undefined || typeof v === 'boolean';
+}
+
+/** Validate an imported plain cookie: the cookie, or why it is skipped. */
+function fromData(entry: unknown): StoredCookie | string {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not an object';
+  const d = entry as Partial<Record<keyof CookieData, unknown>>;
+  const { name, value, domain, path, expires, creation, sameSite, secure, httpOnly, hostOnly } = d;
+  if (typeof name !== 'string') return 'name is not a string';
+  if (typeof value !== 'string') return 'value is not a string';
+  if (typeof domain !== 'string') return 'domain is not a string';
+  if (typeof path !== 'string') return 'path is not a string';
+  if (!isHeaderSafe(name) || name.includes('=')) return 'invalid name';
+  if (!isHeaderSafe(value)) return 'invalid value';
+  if (name === '' && value === '') return 'empty name and value';
+  if (!path.startsWith('/') || !isHeaderSafe(path)) return 'invalid path';
+  if (expires != null && (typeof expires !== 'number' || !Number.isFinite(expires))) return 'invalid expires';
+  if (creation !== undefined && (typeof creation !== 'number' || !Number.isFinite(creation))) return 'invalid creation';
+  if (sameSite != null && sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') return 'invalid sameSite';
+  if (!isOptionalBoolean(secure) || !isOptionalBoolean(httpOnly) || !isOptionalBoolean(hostOnly)) return 'secure, httpOnly and hostOnly must be booleans';
+  const lower = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
+  // A host-only cookie's domain is a URL hostname (which may end in a dot); a domain cookie's is a Domain attribute.
+  const dom = hostOnly === true ? urlHostname(lower) : canonicalDomain(lower);
+  if (dom === null || dom === '') return 'invalid domain';
+  const ip = isIpHost(dom);
+  if (hostOnly !== true && !ip && isPublicSuffix(dom)) return 'domain is a public suffix';
+  return new StoredCookie(name, value, dom, path, expires ?? null, secure === true, httpOnly === true, sameSite ?? null, hostOnly === true || ip, creation ?? 0, 0);
 }

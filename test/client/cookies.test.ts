@@ -383,15 +383,11 @@ describe('CookieJar: manual API, import and export', () => {
     }
   });
 
-  test('load skips expired entries, replaces same-key ones, and refuses malformed ones', () => {
+  test('load skips expired entries and replaces same-key ones; only a non-array throws', () => {
     const { jar } = clockJar();
     const base = { name: 'a', value: '1', domain: 'x.com', path: '/', expires: null, secure: false, httpOnly: false, sameSite: null, hostOnly: true, creation: T0 };
     jar.load([base, { ...base, name: 'old', expires: T0 - 1 }, { ...base, value: '2' }]);
     assert.equal(jar.getCookieHeader('http://x.com/'), 'a=2');
-    assert.throws(() => jar.load([{ ...base, name: 5 } as never]), InvalidRequestError);
-    assert.throws(() => jar.load([{ ...base, path: 'x' }]), InvalidRequestError);
-    assert.throws(() => jar.load([{ ...base, value: 'a;b' }]), InvalidRequestError);
-    assert.throws(() => jar.load([null as never]), InvalidRequestError);
     assert.throws(() => jar.load({} as never), InvalidRequestError);
   });
 

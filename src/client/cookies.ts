@@ -251,7 +251,7 @@ export class CookieJar {
    */
   getCookieHeader(url: URL | string): string {
     const u = toUrl(url);
-    if (this.size === 0) return '';
+    // No `this.size` check: it purges the whole jar; #matching drops only the expired cookies it walks past.
     const now = this.#now();
     const list = this.#matching(u, now);
     if (list.length === 0) return '';
@@ -308,7 +308,8 @@ export class CookieJar {
     let expires: number | null = null;
     if (options.maxAge !== undefined) expires = options.maxAge <= 0 ? -Infinity : now + options.maxAge * 1000;
     else if (options.expires != null) expires = typeof options.expires === 'number' ? options.expires : options.expires.getTime();
-    if (expires !== null && Number.isNaN(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
+    // toJSON must be able to write it (JSON has no Infinity); -Infinity is a deletion, never stored.
+    if (expires !== null && expires !== -Infinity && !Number.isFinite(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
     const cookie = new StoredCookie(name, value, domain, path, expires, options.secure === true, options.httpOnly === true, options.sameSite ?? null, hostOnly, now, 0);
     this.#store(cookie, now);
     return this;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { CookieJar } from '../../src/client/cookies.js';
+import { InvalidRequestError } from '../../src/errors.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -73,6 +74,20 @@ describe('CookieJar: creation order survives the round trip', () => {
     assert.equal(jar.getCookieHeader('http://example.com/'), 'a=2; b=1');
     assert.deepEqual(jar.toJSON().map((c) => c.name), ['a', 'b'], 'oldest first');
     assert.equal(CookieJar.fromJSON(JSON.parse(JSON.stringify(jar)), { now }).getCookieHeader('http://example.com/'), 'a=2; b=1');
+  });
+});
+
+describe('CookieJar.set: what it stores round-trips too', () => {
+  test('an IPv6 domain is kept in the URL form and sent; an infinite expiry (JSON has no Infinity) is refused', () => {
+    const now = (): number => T0;
+    const jar = new CookieJar({ now });
+    jar.set('v6', '1', { domain: '::1' });
+    jar.set('v4', '1', { domain: '127.0.0.1', path: '/x' });
+    assert.equal(jar.getCookieHeader('http://[::1]:8080/'), 'v6=1');
+    assert.throws(() => jar.set('inf', '1', { domain: 'example.com', expires: Infinity }), InvalidRequestError);
+    assert.throws(() => jar.set('inf', '1', { domain: 'example.com', maxAge: Infinity }), InvalidRequestError);
+    const copy = CookieJar.fromJSON(JSON.parse(JSON.stringify(jar)), { now, onSkip: (reason) => assert.fail(reason) });
+    assert.deepEqual(copy.toJSON(), jar.toJSON());
   });
 });
 

@@ -15,10 +15,9 @@
  * sent, as curl and Python's http.cookiejar do.
  * @module
  */
-import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { InvalidRequestError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
+import { canonicalDomain, defaultPath, domainMatch, isIpHost, normaliseDomainArg, pathMatch, urlHostname } from './cookie-domains.js';
 import { isPublicSuffix } from './public-suffixes.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
@@ -204,8 +203,8 @@ export class CookieJar {
       if (d === null) return false;
       const hostIsIp = isIpHost(host);
       if (hostIsIp || isIpHost(d)) {
-        // An IP address has no parent domains: only the exact address, host-only.
-        if (stripBrackets(d) !== stripBrackets(host)) return false;
+        // An IP address has no parent domains: only the exact address (both in URL form), host-only.
+        if (d !== host) return false;
       } else if (isPublicSuffix(d)) {
         if (d !== host) return false;
       } else {
@@ -507,25 +506,6 @@ export class CookieJar {
   }
 }
 
-function domainMatch(host: string, domain: string): boolean {
-  if (host === domain) return true;
-  return host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 0x2e && !isIpHost(host);
-}
-
-/** §5.1.4 path-match. */
-function pathMatch(requestPath: string, cookiePath: string): boolean {
-  if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
-  return cookiePath.endsWith('/') || requestPath.charCodeAt(cookiePath.length) === 0x2f;
-}
-
-/** §5.1.4 default-path: the request path up to, not including, its last `/`. */
-function defaultPath(uriPath: string): string {
-  if (!uriPath.startsWith('/')) return '/';
-  const last = uriPath.lastIndexOf('/');
-  return last === 0 ? '/' : uriPath.slice(0, last);
-}
-
 /** §5.4 step 2: longer paths first, then earlier creation. */
 function sendOrder(a: StoredCookie, b: StoredCookie): number {
   return b.path.length - a.path.length || creationOrder(a, b);
@@ -548,28 +528,6 @@ function lruIndex(list: StoredCookie[]): number {
 function isSecureScheme(protocol: string): boolean {
   return protocol === 'https:' || protocol === 'wss:';
 }
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-function isIpHost(host: string): boolean {
-  return isIP(stripBrackets(host)) !== 0;
-}
-
-/** Lower-case ASCII (punycode) form of a Domain attribute, or `null` when it is not a valid host. */
-function canonicalDomain(domain: string): string | null {
-  if (isIpHost(domain)) return urlHostname(domain);
-  if (domain.endsWith('.') || domain.includes('..')) return null;
-  const ascii = domainToASCII(domain);
-  return ascii === '' ? null : ascii;
-}
-
-function normaliseDomainArg(domain: string): string {
-  const d = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
-  return canonicalDomain(d) ?? d;
-}
-
 
 function isValidCookieName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -598,19 +556,6 @@ function toUrl(url: URL | string): URL {
 
 function isStringArray(h: Headers | readonly string[]): h is readonly string[] {
   return Array.isArray(h);
-}
-
-/** A hostname as the URL parser writes it, or `null` when `host` is not one. */
-function urlHostname(host: string): string | null {
-  const bare = stripBrackets(host);
-  const ip = isIP(bare);
-  // Anything that would make the URL parser read a port, a path or userinfo is not a hostname.
-  if (ip === 0 && /[\s#/:<>?@[\\\]^|%]/.test(host)) return null;
-  try {
-    return new URL(`http://${ip === 6 ? `[${bare}]` : host}/`).hostname;
-  } catch {
-    return null;
-  }
 }
 
 /** A header-safe name, value or path: no CTL but HTAB, no `;` (what {@link parseSetCookie} lets through). */

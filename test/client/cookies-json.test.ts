@@ -117,6 +117,7 @@ describe('CookieJar.load / fromJSON: a bad entry is skipped with a reason, never
     [{ ...good, domain: 'example.com/evil', hostOnly: true }, 'invalid domain'],
     [{ ...good, domain: 'user@example.com', hostOnly: true }, 'invalid domain'],
     [{ ...good, domain: 'example.com:8080', hostOnly: true }, 'invalid domain'],
+    [{ ...good, domain: '1.2.3.4.5', hostOnly: true }, 'invalid domain'],
     [{ ...good, domain: 'co.il' }, 'domain is a public suffix'],
     [{ ...good, domain: 'github.io' }, 'domain is a public suffix'],
     [{ ...good, expires: T0 - 1 }, 'expired'],

@@ -3,6 +3,8 @@
  * Secure cookies only from secure origins and never overwritten from insecure
  * ones, `__Secure-` / `__Host-` prefixes, a 400-day cap on server lifetimes,
  * and bounded memory (3000 cookies, 50 per domain, 4096 bytes per cookie).
+ * No cookie is scoped to a public suffix (`co.il`, `github.io`): Domain
+ * attributes are checked against the full Public Suffix List.
  *
  * Cookies live in a `Map` keyed by cookie domain; a request looks up its
  * host and each parent domain, so a lookup costs a handful of map reads no
@@ -13,10 +15,10 @@
  * sent, as curl and Python's http.cookiejar do.
  * @module
  */
-import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import type { Headers } from '../http/headers.js';
+import { canonicalDomain, defaultPath, domainMatch, isIpHost, normaliseDomainArg, pathMatch, urlHostname } from './cookie-domains.js';
+import { isPublicSuffix } from './public-suffixes.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
 export { MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite };
@@ -51,6 +53,19 @@ export interface CookieJarOptions {
   now?: () => number;
 }
 
+/**
+ * Options of {@link CookieJar.load} and {@link CookieJar.fromJSON}.
+ * A bad entry never aborts a load: it is skipped and reported here.
+ */
+export interface CookieLoadOptions {
+  /**
+   * Called once per skipped entry, in order: `reason` says why (`'expired'`,
+   * `'domain is a public suffix'`, `'name is not a string'`, …), `entry` is
+   * the entry as given and `index` its position in the array.
+   */
+  onSkip?: (reason: string, entry: unknown, index: number) => void;
+}
+
 /** Options of {@link CookieJar.set}. Either `domain` or `url` is required. */
 export interface SetCookieOptions {
   /** Domain of the cookie (leading dot ignored); a domain cookie unless `hostOnly`. */
@@ -79,20 +94,6 @@ export const MAX_COOKIES = 3000;
 export const MAX_COOKIES_PER_DOMAIN = 50;
 /** RFC 6265bis §5.5: server-set lifetimes are capped at 400 days. */
 const MAX_AGE_CAP_MS = 400 * 24 * 3600 * 1000;
-
-/**
- * Well-known multi-label public suffixes. Not the Public Suffix List (that
- * would be a dependency or a 200 kB table): single-label suffixes (`com`,
- * `localhost`) are refused by rule, and these common registries by name.
- */
-const PUBLIC_SUFFIXES = new Set([
-  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk', 'net.uk',
-  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au', 'co.nz', 'org.nz',
-  'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'co.kr', 'or.kr', 'com.cn', 'net.cn', 'org.cn',
-  'com.br', 'com.mx', 'com.ar', 'com.tr', 'com.tw', 'com.hk', 'com.sg', 'co.in', 'co.za',
-  'github.io', 'gitlab.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev',
-  'workers.dev', 'appspot.com', 'blogspot.com', 'cloudfront.net', 'azurewebsites.net',
-]);
 
 /** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). */
 class StoredCookie {
@@ -156,10 +157,14 @@ export class CookieJar {
     this.#now = options?.now ?? Date.now;
   }
 
-  /** Build a jar from {@link CookieJar.toJSON} output. Throws {@link InvalidRequestError} on a malformed entry. */
-  static fromJSON(cookies: readonly CookieData[], options?: CookieJarOptions): CookieJar {
+  /**
+   * Build a jar from {@link CookieJar.toJSON} output: the same cookies, attributes and order.
+   * Bad entries are skipped and reported to `options.onSkip` (see {@link CookieJar.load}).
+   * @throws {InvalidRequestError} when `cookies` is not an array.
+   */
+  static fromJSON(cookies: readonly CookieData[], options?: CookieJarOptions & CookieLoadOptions): CookieJar {
     const jar = new CookieJar(options);
-    jar.load(cookies);
+    jar.load(cookies, options);
     return jar;
   }
 
@@ -198,8 +203,8 @@ export class CookieJar {
       if (d === null) return false;
       const hostIsIp = isIpHost(host);
       if (hostIsIp || isIpHost(d)) {
-        // An IP address has no parent domains: only the exact address, host-only.
-        if (stripBrackets(d) !== stripBrackets(host)) return false;
+        // An IP address has no parent domains: only the exact address (both in URL form), host-only.
+        if (d !== host) return false;
       } else if (isPublicSuffix(d)) {
         if (d !== host) return false;
       } else {
@@ -245,7 +250,7 @@ export class CookieJar {
    */
   getCookieHeader(url: URL | string): string {
     const u = toUrl(url);
-    if (this.size === 0) return '';
+    // No `this.size` check: it purges the whole jar; #matching drops only the expired cookies it walks past.
     const now = this.#now();
     const list = this.#matching(u, now);
     if (list.length === 0) return '';
@@ -261,15 +266,17 @@ export class CookieJar {
 
   /**
    * Unexpired cookies as plain objects: those a request to `url` would send, in
-   * sending order, or every cookie when `url` is absent. Does not count as an access.
+   * sending order, or every cookie, oldest first, when `url` is absent. Does not count as an access.
    */
   getCookies(url?: URL | string): CookieData[] {
     const now = this.#now();
     if (url !== undefined) return this.#matching(toUrl(url), now).map((c) => c.toData());
     this.#purgeExpired(now);
-    const out: CookieData[] = [];
-    for (const list of this.#byDomain.values()) for (const c of list) out.push(c.toData());
-    return out;
+    const all: StoredCookie[] = [];
+    for (const list of this.#byDomain.values()) for (const c of list) all.push(c);
+    // Oldest first, so that a load gives the cookies the same relative order (the send-order tie-break).
+    all.sort(creationOrder);
+    return all.map((c) => c.toData());
   }
 
   /**
@@ -286,7 +293,8 @@ export class CookieJar {
     if (options.domain !== undefined && options.domain !== '') {
       domain = canonicalDomain(options.domain.startsWith('.') ? options.domain.slice(1) : options.domain);
       if (domain === null) throw new InvalidRequestError(`invalid cookie domain ${JSON.stringify(options.domain)}`);
-      if (isIpHost(domain)) hostOnly = true;
+      // An IP address has no subdomains; a public suffix must not get a cookie for all its sites (RFC 6265 §5.3 step 5).
+      if (isIpHost(domain) || isPublicSuffix(domain)) hostOnly = true;
     } else if (options.url !== undefined) {
       domain = toUrl(options.url).hostname.toLowerCase();
       hostOnly = true;
@@ -299,7 +307,8 @@ export class CookieJar {
     let expires: number | null = null;
     if (options.maxAge !== undefined) expires = options.maxAge <= 0 ? -Infinity : now + options.maxAge * 1000;
     else if (options.expires != null) expires = typeof options.expires === 'number' ? options.expires : options.expires.getTime();
-    if (expires !== null && Number.isNaN(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
+    // toJSON must be able to write it (JSON has no Infinity); -Infinity is a deletion, never stored.
+    if (expires !== null && expires !== -Infinity && !Number.isFinite(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
     const cookie = new StoredCookie(name, value, domain, path, expires, options.secure === true, options.httpOnly === true, options.sameSite ?? null, hostOnly, now, 0);
     this.#store(cookie, now);
     return this;
@@ -344,22 +353,33 @@ export class CookieJar {
     }
   }
 
-  /** Every unexpired cookie as a plain object, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
+  /** Every unexpired cookie as a plain object, oldest first, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
   toJSON(): CookieData[] {
     return this.getCookies();
   }
 
   /**
-   * Add cookies exported by {@link CookieJar.toJSON} (replacing same name/domain/path); expired ones are skipped.
-   * @throws {InvalidRequestError} on a malformed entry (nothing after it is loaded).
+   * Add cookies exported by {@link CookieJar.toJSON}, replacing those of the same
+   * name, domain and path. An entry that is expired, malformed (a field of the
+   * wrong type, a name or value that cannot go in a Cookie header, a bad domain
+   * or path) or a domain cookie for a public suffix is skipped and reported to
+   * `options.onSkip`; the entries after it still load.
+   * @throws {InvalidRequestError} when `cookies` is not an array.
    */
-  load(cookies: readonly CookieData[]): this {
+  load(cookies: readonly CookieData[], options?: CookieLoadOptions): this {
     if (!Array.isArray(cookies)) throw new InvalidRequestError('cookies to load must be an array');
+    const onSkip = options?.onSkip;
     const now = this.#now();
-    for (const d of cookies) {
-      const c = fromData(d);
-      if (c === null) throw new InvalidRequestError(`invalid cookie entry ${safeJson(d)}`);
-      this.#store(c, now, true);
+    for (let i = 0; i < cookies.length; i++) {
+      const entry: unknown = cookies[i];
+      const c = fromData(entry);
+      let reason = typeof c === 'string' ? c : null;
+      if (typeof c !== 'string') {
+        if (c.expires !== null && c.expires <= now) reason = 'expired';
+        else if (cookieBytes(c.name, c.value) > MAX_COOKIE_BYTES) reason = `larger than ${MAX_COOKIE_BYTES} bytes`;
+        else this.#store(c, now, true);
+      }
+      if (reason !== null && onSkip !== undefined) onSkip(reason, entry, i);
     }
     return this;
   }
@@ -486,28 +506,13 @@ export class CookieJar {
   }
 }
 
-function domainMatch(host: string, domain: string): boolean {
-  if (host === domain) return true;
-  return host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 0x2e && !isIpHost(host);
-}
-
-/** §5.1.4 path-match. */
-function pathMatch(requestPath: string, cookiePath: string): boolean {
-  if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
-  return cookiePath.endsWith('/') || requestPath.charCodeAt(cookiePath.length) === 0x2f;
-}
-
-/** §5.1.4 default-path: the request path up to, not including, its last `/`. */
-function defaultPath(uriPath: string): string {
-  if (!uriPath.startsWith('/')) return '/';
-  const last = uriPath.lastIndexOf('/');
-  return last === 0 ? '/' : uriPath.slice(0, last);
-}
-
 /** §5.4 step 2: longer paths first, then earlier creation. */
 function sendOrder(a: StoredCookie, b: StoredCookie): number {
-  return b.path.length - a.path.length || a.creation - b.creation || a.seq - b.seq;
+  return b.path.length - a.path.length || creationOrder(a, b);
+}
+
+function creationOrder(a: StoredCookie, b: StoredCookie): number {
+  return a.creation - b.creation || a.seq - b.seq;
 }
 
 function lruIndex(list: StoredCookie[]): number {
@@ -523,33 +528,6 @@ function lruIndex(list: StoredCookie[]): number {
 function isSecureScheme(protocol: string): boolean {
   return protocol === 'https:' || protocol === 'wss:';
 }
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-function isIpHost(host: string): boolean {
-  return isIP(stripBrackets(host)) !== 0;
-}
-
-/** Single-label domains (`com`, `localhost`) and the well-known registries above. */
-function isPublicSuffix(domain: string): boolean {
-  return !domain.includes('.') || PUBLIC_SUFFIXES.has(domain);
-}
-
-/** Lower-case ASCII (punycode) form of a Domain attribute, or `null` when it is not a valid host. */
-function canonicalDomain(domain: string): string | null {
-  if (isIpHost(domain)) return domain.toLowerCase();
-  if (domain.endsWith('.') || domain.includes('..')) return null;
-  const ascii = domainToASCII(domain);
-  return ascii === '' ? null : ascii;
-}
-
-function normaliseDomainArg(domain: string): string {
-  const d = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
-  return canonicalDomain(d) ?? d;
-}
-
 
 function isValidCookieName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -580,25 +558,41 @@ function isStringArray(h: Headers | readonly string[]): h is readonly string[] {
   return Array.isArray(h);
 }
 
-function safeJson(v: unknown): string {
-  try {
-    return String(JSON.stringify(v)).slice(0, 200);
-  } catch {
-    return String(v);
+/** A header-safe name, value or path: no CTL but HTAB, no `;` (what {@link parseSetCookie} lets through). */
+function isHeaderSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x3b) return false;
   }
+  return true;
 }
 
-/** Validate an imported plain cookie; `null` when malformed. */
-function fromData(d: CookieData): StoredCookie | null {
-  if (d === null || typeof d !== 'object') return null;
-  const { name, value, domain, path } = d;
-  if (typeof name !== 'string' || typeof value !== 'string' || typeof domain !== 'string' || typeof path !== 'string') return null;
-  if (!isValidCookieValue(name) || name.includes('=') || !isValidCookieValue(value) || !path.startsWith('/') || !isValidCookieValue(path)) return null;
-  const dom = canonicalDomain(domain.startsWith('.') ? domain.slice(1).toLowerCase() : domain.toLowerCase());
-  if (dom === null) return null;
-  const expires = d.expires ?? null;
-  if (expires !== null && (typeof expires !== 'number' || Number.isNaN(expires))) return null;
-  const creation = typeof d.creation === 'number' && Number.isFinite(d.creation) ? d.creation : 0;
-  const sameSite = d.sameSite === 'Strict' || d.sameSite === 'Lax' || d.sameSite === 'None' ? d.sameSite : null;
-  return new StoredCookie(name, value, dom, path, expires, d.secure === true, d.httpOnly === true, sameSite, d.hostOnly === true || isIpHost(dom), creation, 0);
+function isOptionalBoolean(v: unknown): boolean {
+  return v === undefined || typeof v === 'boolean';
+}
+
+/** Validate an imported plain cookie: the cookie, or why it is skipped. */
+function fromData(entry: unknown): StoredCookie | string {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not an object';
+  const d = entry as Partial<Record<keyof CookieData, unknown>>;
+  const { name, value, domain, path, expires, creation, sameSite, secure, httpOnly, hostOnly } = d;
+  if (typeof name !== 'string') return 'name is not a string';
+  if (typeof value !== 'string') return 'value is not a string';
+  if (typeof domain !== 'string') return 'domain is not a string';
+  if (typeof path !== 'string') return 'path is not a string';
+  if (!isHeaderSafe(name) || name.includes('=')) return 'invalid name';
+  if (!isHeaderSafe(value)) return 'invalid value';
+  if (name === '' && value === '') return 'empty name and value';
+  if (!path.startsWith('/') || !isHeaderSafe(path)) return 'invalid path';
+  if (expires != null && (typeof expires !== 'number' || !Number.isFinite(expires))) return 'invalid expires';
+  if (creation !== undefined && (typeof creation !== 'number' || !Number.isFinite(creation))) return 'invalid creation';
+  if (sameSite != null && sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') return 'invalid sameSite';
+  if (!isOptionalBoolean(secure) || !isOptionalBoolean(httpOnly) || !isOptionalBoolean(hostOnly)) return 'secure, httpOnly and hostOnly must be booleans';
+  const lower = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
+  // A host-only cookie's domain is a URL hostname (which may end in a dot); a domain cookie's is a Domain attribute.
+  const dom = hostOnly === true ? urlHostname(lower) : canonicalDomain(lower);
+  if (dom === null || dom === '') return 'invalid domain';
+  const ip = isIpHost(dom);
+  if (hostOnly !== true && !ip && isPublicSuffix(dom)) return 'domain is a public suffix';
+  return new StoredCookie(name, value, dom, path, expires ?? null, secure === true, httpOnly === true, sameSite ?? null, hostOnly === true || ip, creation ?? 0, 0);
 }

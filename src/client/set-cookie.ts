@@ -139,10 +139,7 @@ export function parseCookieDate(input: string): number | null {
   return t;
 }
 
-// ── matching helpers (RFC 6265 §5.1.3, §5.1.4) ─────────────────────────
-
-/** §5.1.3: `host` domain-matches `domain` (equal, or a subdomain and not an IP address). */
-
+/** Strip leading and trailing SP / HTAB (RFC 6265 §5.2 "remove any leading or trailing WSP"). */
 function trimWsp(s: string): string {
   let a = 0;
   let b = s.length;

@@ -156,3 +156,46 @@ describe('cookies in a Session', () => {
     assert.equal(b.cookies[1], 'froma=1');
   });
 });
+
+describe('cookies in a Session: public suffixes and saved jars', () => {
+  test('Domain=co.il / github.io from a real response are ignored and never reach a sibling site (through an HTTP proxy on 127.0.0.1)', async () => {
+    // The proxy answers for every site itself, so the requests name real public suffixes and stay on 127.0.0.1.
+    const seen: Array<[string, string | undefined]> = [];
+    const proxy = await server((req, res) => {
+      seen.push([req.url!, req.headers.cookie]);
+      if (req.url!.endsWith('/set')) {
+        res.setHeader('set-cookie', ['wide=1; Domain=co.il; Path=/', 'pages=1; Domain=github.io; Path=/', 'site=1; Domain=example.co.il; Path=/', 'own=1']);
+      }
+      res.end();
+    });
+    const s = session({ proxy: proxy.url });
+    await s.get('http://www.example.co.il/set');
+    await s.get('http://evil.co.il/');
+    await s.get('http://api.example.co.il/');
+    await s.get('http://www.example.co.il/');
+    assert.deepEqual(seen, [
+      ['http://www.example.co.il/set', undefined],
+      ['http://evil.co.il/', undefined],
+      ['http://api.example.co.il/', 'site=1'],
+      ['http://www.example.co.il/', 'site=1; own=1'],
+    ]);
+  });
+
+  test('a saved jar restores into a new session; a bad entry in the file is skipped with its reason', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/login') res.setHeader('set-cookie', ['sid=abc; Path=/; HttpOnly; Max-Age=3600', 'pref=dark; Path=/app']);
+      res.end();
+    });
+    const s1 = session();
+    await s1.get(`${srv.url}/login`);
+    const saved = JSON.parse(JSON.stringify(s1.cookies));
+    saved.splice(1, 0, { ...saved[0], name: 'evil', domain: 'co.il', hostOnly: false }, 'garbage');
+    const skipped: string[] = [];
+    const s2 = session();
+    s2.cookies!.load(saved, { onSkip: (reason) => skipped.push(reason) });
+    assert.deepEqual(skipped, ['domain is a public suffix', 'not an object']);
+    assert.deepEqual(s2.cookies!.toJSON(), s1.cookies!.toJSON());
+    await s2.get(`${srv.url}/app/x`);
+    assert.equal(srv.cookies.at(-1), 'pref=dark; sid=abc');
+  });
+});

@@ -11,6 +11,7 @@ import type { BodyInit } from '../core/body.js';
 import { Timeout } from '../core/deadline.js';
 import type { Interceptor } from '../core/dispatch.js';
 import type { HooksInit } from '../layers/hooks.js';
+import { checkNames, LIMIT_OPTIONS, TIMEOUT_OPTIONS } from './option-names.js';
 
 export { Timeout } from '../core/deadline.js';
 
@@ -167,12 +168,15 @@ export function toTimeout(t: number | TimeoutOptions | undefined, base: Timeout)
     return new Timeout(v, v, v);
   }
   if (t === null || typeof t !== 'object') throw new InvalidRequestError('timeout must be a number or { connect, read, total }');
+  checkNames(t, TIMEOUT_OPTIONS, 'timeout option');
   return new Timeout(ms(t.connect, base.connect, 'connect'), ms(t.read, base.read, 'read'), ms(t.total, base.total, 'total'));
 }
 
 /** Normalise limits over `base`. */
 export function toLimits(l: LimitOptions | undefined, base: ParserLimits): ParserLimits {
   if (l === undefined) return base;
+  if (l === null || typeof l !== 'object') throw new InvalidRequestError('limits must be an object');
+  checkNames(l, LIMIT_OPTIONS, 'limits option');
   const out: ParserLimits = {
     maxHeaderBytes: l.maxHeaderBytes ?? base.maxHeaderBytes,
     maxHeaderCount: l.maxHeaderCount ?? base.maxHeaderCount,

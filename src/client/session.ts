@@ -42,6 +42,7 @@ import { redirectLayer } from '../layers/redirect.js';
 import { RetryPolicy, retryLayer } from '../layers/retry.js';
 import { staleLayer } from '../layers/stale.js';
 import { CookieJar } from './cookies.js';
+import { checkNames, HOOK_OPTIONS, POOL_OPTIONS, REQUEST_OPTIONS, SESSION_OPTIONS, TLS_OPTIONS } from './option-names.js';
 import { type AuthOptions, DEFAULT_TIMEOUT, type RequestOptions, type SessionOptions, type Timeout, toLimits, toTimeout } from './options.js';
 import type { Response } from './response.js';
 import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
@@ -88,6 +89,7 @@ export class Session {
   /** A session with its own pool, cookie jar and defaults; throws InvalidRequestError for bad options. */
   constructor(options: SessionOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
+    checkSessionOptions(options);
     try {
       this.#baseUrl = options.baseUrl !== undefined ? new URL(String(options.baseUrl)) : null;
     } catch (err) {
@@ -258,6 +260,7 @@ export class Session {
   #prepare(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean): PreparedRequest {
     const method = typeof methodIn === 'string' ? methodIn.toUpperCase() : '';
     try {
+      if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);
       if (this.#closed) throw new RequestError('the session is closed');
       const url = resolveUrl(input, this.#baseUrl, opts.query);
@@ -319,6 +322,17 @@ export class Session {
 }
 
 const EMPTY_OPTS: RequestOptions = Object.freeze({});
+
+/** Fail fast on a misspelt session option, nested ones included. */
+function checkSessionOptions(options: SessionOptions): void {
+  checkNames(options, SESSION_OPTIONS, 'session option');
+  const nested: [unknown, ReadonlySet<string>, string][] = [
+    [options.pool, POOL_OPTIONS, 'pool option'],
+    [options.tls, TLS_OPTIONS, 'tls option'],
+    [options.hooks, HOOK_OPTIONS, 'hooks option'],
+  ];
+  for (const [value, names, what] of nested) if (value !== null && typeof value === 'object') checkNames(value, names, what);
+}
 
 /** A failure as the ReqivoError the caller sees, naming the request's method and (credential-free) URL. */
 function wrap(err: unknown, req: PreparedRequest): Error {

@@ -12,6 +12,7 @@ import { ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TlsErro
 import type { Headers } from '../http/headers.js';
 import { ProxyError } from '../errors.js';
 import type { RetryOptions } from '../client/options.js';
+import { checkNames, RETRY_OPTIONS } from '../client/option-names.js';
 import type { AnyResponse, Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { discard } from './discard.js';
@@ -42,6 +43,7 @@ export class RetryPolicy {
   /** Normalise `options`; throws InvalidRequestError for values out of range. */
   constructor(options: RetryOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('retry must be an object or false');
+    checkNames(options, RETRY_OPTIONS, 'retry option');
     const limit = options.limit ?? 2;
     if (!Number.isInteger(limit) || limit < 0) throw new InvalidRequestError('retry.limit must be a non-negative integer');
     this.limit = limit;

@@ -6,7 +6,10 @@
  * them in one read.
  */
 import assert from 'node:assert/strict';
+import type net from 'node:net';
+import { Duplex } from 'node:stream';
 import { describe, test } from 'node:test';
+import { Connection } from '../../src/transport/connection.js';
 import { InvalidResponseError, LimitExceededError, NetworkError, ProtocolError } from '../../src/errors.js';
 import type { Session } from '../../src/client/session.js';
 import { certs } from '../helpers/certs.js';
@@ -247,6 +250,49 @@ describe('HTTP/2 framing: header limits answer LimitExceededError and are never 
     await assert.rejects(s.get(`${srv.url}/5`), (e) => e instanceof LimitExceededError && /ENHANCE_YOUR_CALM/.test(e.message));
     assert.equal((await s.get(`${srv.url}/7`)).text(), 'ok');
     assert.equal(srv.streams, 4);
+    assert.equal(srv.connections, 1);
+  });
+});
+
+/** `sock` behind a plain JavaScript Duplex: node:http2 then reads it through JavaScript (a JSStreamSocket), as over a userland transport. */
+function throughJs(sock: net.Socket): net.Socket {
+  const js = new Duplex({
+    read: () => void sock.resume(),
+    write: (chunk: Buffer, _enc, cb) => void sock.write(chunk, cb),
+    final: (cb) => {
+      sock.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      sock.destroy();
+      cb(err);
+    },
+  });
+  sock.on('data', (d: Buffer) => {
+    if (!js.push(d)) sock.pause();
+  });
+  sock.on('end', () => js.push(null));
+  sock.on('close', () => js.destroy());
+  sock.resume();
+  return js as unknown as net.Socket;
+}
+
+describe('HTTP/2: DATA that node emits before the response head', () => {
+  test('a session read through JavaScript gets DATA before "response": every body whole, buffered and streamed', async () => {
+    const srv = await raw((c, id) =>
+      c.write(responseHead(id, 200, [['content-length', '11'], ['x-id', String(id)]]), dataFrame(id, 'hello '), dataFrame(id, `w${String(id % 10)}rld`, true)),
+    );
+    const s = session();
+    const connect = s._pool.connector;
+    s._pool.connector = async (opts) => new Connection(throughJs((await connect(opts)).detach()));
+    for (let i = 0; i < 5; i++) {
+      const r = await s.get(`${srv.url}/${i}`);
+      const id = Number(r.headers.get('x-id'));
+      assert.equal(r.text(), `hello w${id % 10}rld`);
+      const st = await s.stream('GET', `${srv.url}/s${i}`);
+      const sid = Number(st.headers.get('x-id'));
+      assert.equal(await st.text(), `hello w${sid % 10}rld`);
+    }
     assert.equal(srv.connections, 1);
   });
 });

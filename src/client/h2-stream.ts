@@ -64,11 +64,18 @@ const readablePush = Duplex.prototype.push;
  * |                                    | CONTINUATION flood: ERR_HTTP2_ERROR errno -905)                 |
  * | 'close' (stream.rstCode)           | the stream is gone, after 'end' or 'error'; rstCode is 0 for    |
  * |                                    | END_STREAM and RST_STREAM(NO_ERROR) alike                       |
+ * | stream closed with ENHANCE_YOUR_   | before the head: either the server's RST_STREAM or node's own   |
+ * | CALM, no 'response'                | reset of a head over our SETTINGS_MAX_HEADER_LIST_SIZE — node   |
+ * |                                    | says nothing to tell them apart                                 |
+ * | (nothing at all)                   | our session sent GOAWAY(COMPRESSION_ERROR) for a bad HPACK      |
+ * |                                    | block: the stream waits for the read timeout or the socket      |
  *
  * A session destroyed with an error (GOAWAY with an error code in the same
- * read as END_STREAM) destroys its streams before their 'end': a stream whose
- * END_STREAM arrived is then finished from 'close' (RFC 9113 §6.8: it was
- * within the last stream id and complete).
+ * read as END_STREAM) destroys its streams before their 'end', and a
+ * destroyed stream's buffered DATA can no longer be read: so the body is
+ * taken out of node's buffer at END_STREAM, and a stream whose END_STREAM
+ * arrived is finished from 'close' (RFC 9113 §6.8: it was within the last
+ * stream id and complete).
  */
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
@@ -136,11 +143,14 @@ function truncated(err: Error | null, rstCode: number): Error {
 
 /** Readable#push of node's stream: push(null) while the stream is open is END_STREAM (see the table above). */
 function streamPush(this: TaggedStream, chunk: unknown, encoding?: BufferEncoding): boolean {
-  if (chunk === null && !this.closed) {
-    const s = this[kStream];
-    if (s != null && s.stream === this) s._endStream = true;
-  }
-  return readablePush.call(this, chunk, encoding);
+  const s = this[kStream];
+  if (chunk !== null || this.closed || s == null || s.stream !== this) return readablePush.call(this, chunk, encoding);
+  s._endStream = true;
+  const ret = readablePush.call(this, null);
+  // The whole body is in node's buffer now (a paused reader leaves it there): hand it over at once, since a
+  // session error in the same read destroys the stream and a destroyed stream's buffer can no longer be read.
+  while (this.readableLength > 0 && this.read() !== null);
+  return ret;
 }
 
 function waitDrain(st: http2.ClientHttp2Stream): Promise<void> {
@@ -481,11 +491,9 @@ export class H2Stream implements MuxHop, FlowControl {
     const err = this._error;
     const session = this.#session!;
     if (state === State.Body) {
-      if (this._endStream) {
-        // END_STREAM arrived, then the session died before node emitted 'end': what node still buffers is the rest.
-        while (this.#state === State.Body && st.read() !== null);
-        this._onEnd();
-      } else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) {
+      // END_STREAM arrived (its body already handed over), then the session died before node emitted 'end'.
+      if (this._endStream) this._onEnd();
+      else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) {
         // nghttp2 checks DATA against content-length itself and resets with PROTOCOL_ERROR.
         const cl = this.#contentLength;
         this.#fail(

@@ -177,6 +177,21 @@ describe('HTTP/2 framing: GOAWAY (RFC 9113 §6.8)', () => {
     assert.equal(await st.text(), 'hello world');
   });
 
+  test('GOAWAY(INTERNAL_ERROR) right after END_STREAM of a 600 KiB body the reader has not read yet (TLS): delivered whole', async () => {
+    const body = Buffer.alloc(600 * 1024, 0x61);
+    for (let i = 0; i < body.length; i += 997) body[i] = 0x62;
+    const srv = await raw(async (c, id) => {
+      const frames = [responseHead(id, 200, [['content-length', String(body.length)]])];
+      for (let i = 0; i < body.length; i += MAX_FRAME) frames.push(dataFrame(id, body.subarray(i, i + MAX_FRAME), i + MAX_FRAME >= body.length));
+      await c.write(...frames, goawayFrame(id, INTERNAL_ERROR));
+    }, true);
+    const s = session(true);
+    const st = await s.stream('GET', `${srv.url}/big`);
+    // Let every frame (and the GOAWAY) arrive before reading: the body waits in buffers when the session dies.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(Buffer.from(await st.bytes()), body);
+  });
+
   test('GOAWAY(INTERNAL_ERROR) before END_STREAM: the truncated response fails', async () => {
     const srv = await raw((c, id) => c.write(responseHead(id, 200, [['content-length', '11']]), dataFrame(id, 'hello'), goawayFrame(id, INTERNAL_ERROR)), true);
     const s = session(true);

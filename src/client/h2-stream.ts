@@ -9,7 +9,8 @@
  * @module
  */
 import http2 from 'node:http2';
-import { fromSocketError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError } from '../errors.js';
+import { Duplex } from 'node:stream';
+import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError } from '../errors.js';
 import type { ParserLimits } from '../http/parser.js';
 import { tlsFailure } from '../transport/tls-errors.js';
 import type { RequestBody } from '../core/body.js';
@@ -35,6 +36,45 @@ const CODE_NAMES = [
   'HTTP_1_1_REQUIRED',
 ];
 const PROTOCOL_CODES = new Set([C.NGHTTP2_PROTOCOL_ERROR, C.NGHTTP2_FLOW_CONTROL_ERROR, C.NGHTTP2_FRAME_SIZE_ERROR, C.NGHTTP2_COMPRESSION_ERROR]);
+/** nghttp2's NGHTTP2_ERR_TOO_MANY_CONTINUATIONS: a header block spread over more CONTINUATION frames than it accepts. */
+const ERR_TOO_MANY_CONTINUATIONS = -905;
+const readablePush = Duplex.prototype.push;
+
+/*
+ * What node:http2 (v20) tells a client stream, and the protocol event behind
+ * it — found with the frame-level peer in test/helpers/h2-raw.ts:
+ *
+ * | node:http2                         | protocol event                                                  |
+ * | ---------------------------------- | --------------------------------------------------------------- |
+ * | 'response'                         | the final response HEADERS (a process.nextTick after they were  |
+ * |                                    | parsed: DATA of the same read can come first when the session   |
+ * |                                    | reads through JavaScript, so DATA before the head is kept)      |
+ * | 'data'                             | DATA payload                                                    |
+ * | push(null) while !stream.closed    | END_STREAM (on DATA, on the response HEADERS, or on trailers)   |
+ * | push(null) after stream.closed     | RST_STREAM NO_ERROR or CANCEL (either side), or the stream     |
+ * |                                    | closed by our session: node then ends the readable side too     |
+ * | 'end'                              | follows either push(null): END_STREAM *or* a reset — not an end |
+ * |                                    | by itself, hence the push(null) hook ({@link streamPush})       |
+ * | 'aborted'                          | a close while our request body was still being sent; never for  |
+ * |                                    | a request without body — not used                               |
+ * | 'error'                            | RST_STREAM with another code (ERR_HTTP2_STREAM_ERROR), or the    |
+ * |                                    | session's error (GOAWAY with an error code, socket failure, a   |
+ * |                                    | CONTINUATION flood: ERR_HTTP2_ERROR errno -905)                 |
+ * | 'close' (stream.rstCode)           | the stream is gone, after 'end' or 'error'; rstCode is 0 for    |
+ * |                                    | END_STREAM and RST_STREAM(NO_ERROR) alike                       |
+ * | stream closed with ENHANCE_YOUR_   | before the head: either the server's RST_STREAM or node's own   |
+ * | CALM, no 'response'                | reset of a head over our SETTINGS_MAX_HEADER_LIST_SIZE — node   |
+ * |                                    | says nothing to tell them apart                                 |
+ * | (nothing at all)                   | our session sent GOAWAY(COMPRESSION_ERROR) for a bad HPACK      |
+ * |                                    | block: the stream waits for the read timeout or the socket      |
+ *
+ * A session destroyed with an error (GOAWAY with an error code in the same
+ * read as END_STREAM) destroys its streams before their 'end', and a
+ * destroyed stream's buffered DATA can no longer be read: so the body is
+ * taken out of node's buffer at END_STREAM, and a stream whose END_STREAM
+ * arrived is finished from 'close' (RFC 9113 §6.8: it was within the last
+ * stream id and complete).
+ */
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'content-length']);
@@ -68,16 +108,47 @@ export function mapError(err: Error | null, rstCode: number, what: string): Erro
     const tls = tlsFailure(err, what);
     if (tls !== null) return tls;
     const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ERR_HTTP2_ERROR' && (err as NodeJS.ErrnoException).errno === ERR_TOO_MANY_CONTINUATIONS) {
+      return new LimitExceededError(`response header block spread over too many CONTINUATION frames ${what} (maxHeaderBytes)`, { limit: 'maxHeaderBytes', cause: err });
+    }
     if (code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_INVALID_HEADER_VALUE') {
       return new ProtocolError(`HTTP/2 protocol error ${what}: ${err.message}`, { cause: err });
     }
   }
   if (rstCode !== 0 && rstCode !== C.NGHTTP2_CANCEL) {
-    const text = `HTTP/2 stream reset by the server with ${codeName(rstCode)} ${what}`;
+    // The reset may be the server's or our own session's (nghttp2 enforcing the protocol): name the code, not a sender.
+    const text = `HTTP/2 stream reset with ${codeName(rstCode)} ${what}`;
     return PROTOCOL_CODES.has(rstCode) ? new ProtocolError(text, { cause: err ?? undefined }) : new NetworkError(text, { cause: err ?? undefined });
   }
   if (err !== null) return fromSocketError(err, what);
   return new NetworkError(`HTTP/2 stream closed ${what}`);
+}
+
+/**
+ * The error for a stream that closed after its head without END_STREAM:
+ * truncated, whatever node's 'end' said (RFC 9110 §6.1). RST_STREAM(NO_ERROR)
+ * is allowed only after a complete response (RFC 9113 §8.1).
+ */
+function truncated(err: Error | null, rstCode: number): Error {
+  const what = 'before END_STREAM (the response body is incomplete)';
+  if (err !== null && (err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_STREAM_ERROR') return mapError(err, rstCode, what);
+  if (rstCode === C.NGHTTP2_NO_ERROR) {
+    return new ProtocolError(`HTTP/2 stream reset with NO_ERROR ${what}; RFC 9113 §8.1 allows NO_ERROR only after a complete response`);
+  }
+  if (rstCode === C.NGHTTP2_CANCEL) return new NetworkError(`HTTP/2 stream reset with CANCEL ${what}`);
+  return mapError(err, rstCode, what);
+}
+
+/** Readable#push of node's stream: push(null) while the stream is open is END_STREAM (see the table above). */
+function streamPush(this: TaggedStream, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const s = this[kStream];
+  if (chunk !== null || this.closed || s == null || s.stream !== this) return readablePush.call(this, chunk, encoding);
+  s._endStream = true;
+  const ret = readablePush.call(this, null);
+  // The whole body is in node's buffer now (a paused reader leaves it there): hand it over at once, since a
+  // session error in the same read destroys the stream and a destroyed stream's buffer can no longer be read.
+  while (this.readableLength > 0 && this.read() !== null);
+  return ret;
 }
 
 function waitDrain(st: http2.ClientHttp2Stream): Promise<void> {
@@ -147,6 +218,8 @@ export class H2Stream implements FlowControl {
   stream: http2.ClientHttp2Stream | null;
   /** @internal error event of the current attempt. */
   _error: Error | null;
+  /** @internal END_STREAM of the current attempt arrived. */
+  _endStream: boolean;
   readonly #origin: H2Origin;
   readonly #headers: http2.OutgoingHttpHeaders;
   readonly #body: RequestBody | null;
@@ -160,6 +233,12 @@ export class H2Stream implements FlowControl {
   #state: State;
   #attempts: number;
   #received: number;
+  /** The response's content-length (-1: none, or no body expected: HEAD, 204, 304). */
+  #contentLength: number;
+  /** DATA that came before node emitted the response head. */
+  #early: Buffer[] | null;
+  /** The header list size node:http2 enforces on this attempt's head (our SETTINGS were acknowledged), or -1. */
+  #headerListSize: number;
   #requestDone: boolean;
   #reused: boolean;
 
@@ -187,6 +266,7 @@ export class H2Stream implements FlowControl {
     this.method = method;
     this.stream = null;
     this._error = null;
+    this._endStream = false;
     this.#origin = origin;
     this.#headers = toH2Headers(method, scheme, authority, path, headers, body);
     this.#body = body;
@@ -200,6 +280,9 @@ export class H2Stream implements FlowControl {
     this.#state = State.Idle;
     this.#attempts = 0;
     this.#received = 0;
+    this.#contentLength = -1;
+    this.#early = null;
+    this.#headerListSize = -1;
     this.#requestDone = false;
     this.#reused = false;
   }
@@ -207,6 +290,11 @@ export class H2Stream implements FlowControl {
   /** Connect timeout of the request (used when it makes the origin open a session). */
   get connectTimeoutMs(): number {
     return this.#connectTimeoutMs;
+  }
+
+  /** Response limits of the request (a session it opens announces them). */
+  get limits(): ParserLimits {
+    return this.#limits;
   }
 
   /** Whether the request finished (response ended, failed, or handed to HTTP/1.1). */
@@ -237,13 +325,19 @@ export class H2Stream implements FlowControl {
     const t = st as TaggedStream;
     this.stream = st;
     this._error = null;
+    this._endStream = false;
     this.#session = session;
     this.#state = State.Active;
     this.#attempts++;
     this.#received = 0;
+    this.#contentLength = -1;
+    this.#early = null;
+    // node:http2 takes a stream's header limit from our SETTINGS once the server acknowledged them.
+    this.#headerListSize = session.h2.pendingSettingsAck ? -1 : session.headerListSize;
     this.#requestDone = this.#body === null;
     this.#reused = reused;
     t[kStream] = this;
+    t.push = streamPush;
     t.on('response', streamOnResponse);
     t.on('data', streamOnData);
     t.on('end', streamOnEnd);
@@ -326,24 +420,49 @@ export class H2Stream implements FlowControl {
       );
       return;
     }
+    // No body follows a HEAD request, 204 or 304, whatever content-length says (RFC 9110 §6.4.1, §8.6).
+    this.#contentLength = this.method === 'HEAD' || status === 204 || status === 304 ? -1 : contentLength;
     this.#state = State.Body;
     this.#sink = this.#exchange!.onHead(status, '', '2', list, this);
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) for (const chunk of early) this._onData(chunk);
   }
 
   /** @internal */
   _onData(chunk: Buffer): void {
+    if (this.#state === State.Active) {
+      // node emitted DATA before the head it follows: keep it for the head.
+      if (this.#early === null) this.#early = [chunk];
+      else this.#early.push(chunk);
+      return;
+    }
     if (this.#state !== State.Body) return;
     this.#received += chunk.length;
     if (this.#received > this.#limits.maxBodyBytes) {
       this.#fail(new LimitExceededError(`response body exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`, { limit: 'maxBodyBytes' }));
       return;
     }
+    const cl = this.#contentLength;
+    if (cl >= 0 && this.#received > cl) {
+      this.#fail(new InvalidResponseError(`HTTP/2 response body is longer than its content-length (${cl}) (RFC 9113 §8.1.1)`));
+      return;
+    }
     this.#sink!.onChunk(chunk);
   }
 
-  /** @internal the response ended. */
+  /** @internal node ended the readable side: END_STREAM, or a reset (see the table above). */
   _onEnd(): void {
     if (this.#state !== State.Body) return;
+    if (!this._endStream) {
+      this.#fail(truncated(this._error, this.stream!.rstCode ?? 0));
+      return;
+    }
+    const cl = this.#contentLength;
+    if (cl >= 0 && this.#received !== cl) {
+      this.#fail(new InvalidResponseError(`HTTP/2 response body has ${this.#received} bytes, its content-length says ${cl} (RFC 9113 §8.1.1)`));
+      return;
+    }
     const sink = this.#sink!;
     this.#state = State.Done;
     this.#sink = null;
@@ -370,7 +489,34 @@ export class H2Stream implements FlowControl {
     const err = this._error;
     const session = this.#session!;
     if (state === State.Body) {
-      this.#fail(mapError(err, rst, 'before the response body ended'));
+      // END_STREAM arrived (its body already handed over), then the session died before node emitted 'end'.
+      if (this._endStream) this._onEnd();
+      else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) {
+        // nghttp2 checks DATA against content-length itself and resets with PROTOCOL_ERROR.
+        const cl = this.#contentLength;
+        this.#fail(
+          new InvalidResponseError(
+            `HTTP/2 stream reset with PROTOCOL_ERROR after ${this.#received} of ${cl} bytes: the DATA disagrees with the content-length (RFC 9113 §8.1.1), or the server reset it`,
+            { cause: err ?? undefined },
+          ),
+        );
+      } else this.#fail(truncated(err, rst));
+      return;
+    }
+    if (rst === C.NGHTTP2_ENHANCE_YOUR_CALM && this.#headerListSize >= 0) {
+      // How node:http2 refuses a head over the SETTINGS_MAX_HEADER_LIST_SIZE we announced: our limit, never retried.
+      this.#fail(
+        new LimitExceededError(
+          `HTTP/2 stream reset with ENHANCE_YOUR_CALM before its response head: node:http2 resets a head over the announced SETTINGS_MAX_HEADER_LIST_SIZE (${this.#headerListSize}, from maxHeaderBytes ${this.#limits.maxHeaderBytes} and maxHeaderCount ${this.#limits.maxHeaderCount}) this way`,
+          { limit: 'maxHeaderBytes', cause: err ?? undefined },
+        ),
+      );
+      return;
+    }
+    const mapped = mapError(err ?? session.error, rst, 'before any response');
+    // Our own limits and a peer asking us to calm down (RFC 9113 §7) are answers, not lost requests.
+    if (mapped instanceof LimitExceededError || rst === C.NGHTTP2_ENHANCE_YOUR_CALM) {
+      this.#fail(mapped);
       return;
     }
     // No response head: was the request processed at all?

@@ -24,15 +24,35 @@
  */
 import http2 from 'node:http2';
 import { InvalidRequestError, NetworkError } from '../errors.js';
+import type { ParserLimits } from '../http/parser.js';
 import type { Connection } from '../transport/connection.js';
 import type { Multiplexed, OriginPool } from '../transport/pool.js';
 import { type H2Stream, kSession, kStream, mapError, type TaggedStream } from './h2-stream.js';
 
 export { H2Stream } from './h2-stream.js';
 
-/** Settings we send: no server push; larger windows than the 64 KiB default for throughput. */
-const SETTINGS: http2.Settings = { enablePush: false, initialWindowSize: 1 << 20 };
 const CONNECTION_WINDOW = 8 << 20;
+/**
+ * node:http2's own cap on response header fields, far above any
+ * maxHeaderCount: past it node resets the stream itself with
+ * ENHANCE_YOUR_CALM, which looks like the server's reset. Below it the
+ * fields reach {@link H2Stream}, which answers maxHeaderCount with
+ * LimitExceededError as HTTP/1.1 does. (It costs no memory up front.)
+ */
+const MAX_HEADER_PAIRS = 0xffff;
+
+/**
+ * SETTINGS_MAX_HEADER_LIST_SIZE for `limits` (RFC 9113 §6.5.2), or -1 for
+ * none. The setting counts name + value + 32 octets per field where
+ * maxHeaderBytes counts name + value + 4, so it is maxHeaderBytes plus 32 per
+ * field up to maxHeaderCount (and `:status`): node:http2 enforces what we
+ * announce (resetting the stream with ENHANCE_YOUR_CALM) and must never
+ * refuse a head within both limits, which H2Stream checks exactly.
+ */
+function headerListSize(limits: ParserLimits): number {
+  const size = limits.maxHeaderBytes + 32 * (limits.maxHeaderCount + 1);
+  return Number.isFinite(size) && size >= 0 ? Math.min(Math.floor(size), 0xffffffff) : -1;
+}
 
 type TaggedSession = http2.ClientHttp2Session & { [kSession]?: H2Session };
 
@@ -82,6 +102,8 @@ export class H2Session {
   served: number;
   /** The session's error, if it failed. */
   error: Error | null;
+  /** The SETTINGS_MAX_HEADER_LIST_SIZE it announced, or -1. */
+  readonly headerListSize: number;
   readonly #owner: H2Origin;
   readonly #conn: Connection;
   readonly #streams: Set<TaggedStream>;
@@ -89,12 +111,13 @@ export class H2Session {
   #goawayLast: number;
   #gone: boolean;
 
-  constructor(owner: H2Origin, conn: Connection, authority: string, maxIdleMs: number) {
+  constructor(owner: H2Origin, conn: Connection, authority: string, maxIdleMs: number, limits: ParserLimits) {
     this.active = 0;
     this.maxStreams = 1;
     this.draining = false;
     this.served = 0;
     this.error = null;
+    this.headerListSize = headerListSize(limits);
     this.#owner = owner;
     this.#conn = conn;
     this.#streams = new Set();
@@ -103,8 +126,12 @@ export class H2Session {
     const socket = conn.detach();
     const h2 = http2.connect(authority, {
       createConnection: () => socket,
-      settings: SETTINGS,
-      maxHeaderListPairs: 2048,
+      // No server push; larger windows than the 64 KiB default for throughput.
+      settings:
+        this.headerListSize < 0
+          ? { enablePush: false, initialWindowSize: 1 << 20 }
+          : { enablePush: false, initialWindowSize: 1 << 20, maxHeaderListSize: this.headerListSize },
+      maxHeaderListPairs: MAX_HEADER_PAIRS,
     }) as TaggedSession;
     h2[kSession] = this;
     h2.on('remoteSettings', sessionOnSettings);
@@ -361,7 +388,7 @@ export class H2Origin implements Multiplexed {
       const sess = this.#current;
       if (sess === null || !sess.usable) {
         this.#current = null;
-        if (!this.#connecting && !this.closed) this.#connect(s.connectTimeoutMs);
+        if (!this.#connecting && !this.closed) this.#connect(s.connectTimeoutMs, s.limits);
         return;
       }
       if (!sess.available) return;
@@ -369,14 +396,15 @@ export class H2Origin implements Multiplexed {
     }
   }
 
-  #connect(connectTimeoutMs: number): void {
+  /** Open a connection for a new session; `limits` (the first waiting request's) go into its SETTINGS. */
+  #connect(connectTimeoutMs: number, limits: ParserLimits): void {
     this.#connecting = true;
     const ac = new AbortController();
     this.#connectAbort = ac;
     this.origin.acquire(ac.signal, connectTimeoutMs).then(
       (conn) => {
         this.#connectAbort = null;
-        this.#connected(conn);
+        this.#connected(conn, limits);
       },
       (err: Error) => {
         this.#connectAbort = null;
@@ -386,7 +414,7 @@ export class H2Origin implements Multiplexed {
     );
   }
 
-  #connected(conn: Connection): void {
+  #connected(conn: Connection, limits: ParserLimits): void {
     this.#connecting = false;
     if (this.closed) {
       this.origin.release(conn, false);
@@ -406,7 +434,7 @@ export class H2Origin implements Multiplexed {
     }
     let sess: H2Session;
     try {
-      sess = new H2Session(this, conn, this.#authority, this.#maxIdleMs);
+      sess = new H2Session(this, conn, this.#authority, this.#maxIdleMs, limits);
     } catch (err) {
       this.origin.release(conn, false);
       this.#failQueued(new NetworkError(`could not start an HTTP/2 session: ${(err as Error).message}`, { cause: err }));

@@ -1,0 +1,313 @@
+/**
+ * The HTTP/2 stream driver against a frame-level peer (test/helpers/h2-raw.ts):
+ * every response is checked against its framing — END_STREAM, RST_STREAM
+ * codes, content-length (RFC 9113 §8.1, §8.1.1; RFC 9110 §6.1) — buffered
+ * and streamed, with the frames split into small writes unless a case needs
+ * them in one read.
+ */
+import assert from 'node:assert/strict';
+import type net from 'node:net';
+import { Duplex } from 'node:stream';
+import { describe, test } from 'node:test';
+import { Connection } from '../../src/transport/connection.js';
+import { InvalidResponseError, LimitExceededError, NetworkError, ProtocolError } from '../../src/errors.js';
+import type { Session } from '../../src/client/session.js';
+import { certs } from '../helpers/certs.js';
+import {
+  continuationFrame,
+  dataFrame,
+  FrameType,
+  goawayFrame,
+  headersFrame,
+  hpack,
+  type RawConn,
+  type RawH2Server,
+  type RawScript,
+  rawH2Server,
+  responseHead,
+  rstFrame,
+} from '../helpers/h2-raw.js';
+import { useSessions } from '../helpers/sessions.js';
+
+const NO_ERROR = 0;
+const INTERNAL_ERROR = 2;
+const CANCEL = 8;
+const ENHANCE_YOUR_CALM = 11;
+const MAX_FRAME = 16384;
+
+const { cleanups, session: newSession } = useSessions();
+
+async function raw(script: RawScript, tls = false): Promise<RawH2Server> {
+  const srv = await rawH2Server(script, { tls });
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
+function session(tls = false, opts: Parameters<typeof newSession>[0] = {}): Session {
+  return newSession(tls ? { tls: { ca: certs().caCert }, ...opts } : { http2: 'prior-knowledge', ...opts });
+}
+
+/** A header block split over HEADERS + CONTINUATION frames no larger than the default SETTINGS_MAX_FRAME_SIZE. */
+function headerBlock(stream: number, block: Buffer, size = MAX_FRAME): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i === 0 || i < block.length; i += size) {
+    const piece = block.subarray(i, i + size);
+    const last = i + size >= block.length;
+    out.push(i === 0 ? headersFrame(stream, piece, { endHeaders: last }) : continuationFrame(stream, piece, last));
+  }
+  return out;
+}
+
+/** RST_STREAM frames the client sent. */
+function clientResets(srv: RawH2Server): number[] {
+  return srv.conns.flatMap((c: RawConn) => c.frames.filter((f) => f.type === FrameType.RST_STREAM).map((f) => f.payload.readUInt32BE(0)));
+}
+
+/** Run `url` buffered and streamed; both must reject with `check`. */
+async function bothReject(s: Session, url: string, check: (e: unknown) => boolean): Promise<void> {
+  await assert.rejects(s.get(url), check, 'buffered');
+  await assert.rejects(
+    s.stream('GET', url).then((r) => r.bytes()),
+    check,
+    'streamed',
+  );
+}
+
+describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
+  for (const [name, code] of [
+    ['NO_ERROR', NO_ERROR],
+    ['CANCEL', CANCEL],
+  ] as const) {
+    test(`RST_STREAM(${name}) before END_STREAM with content-length: 100 after 30 bytes fails, naming ${name}`, async () => {
+      const srv = await raw(async (c, id) => {
+        await c.writeSplit(7, responseHead(id, 200, [['content-length', '100']]), dataFrame(id, 'x'.repeat(30)));
+        c.write(rstFrame(id, code));
+      });
+      const s = session();
+      await bothReject(s, `${srv.url}/cl`, (e) => e instanceof ProtocolError || e instanceof NetworkError ? new RegExp(name).test((e as Error).message) : false);
+    });
+
+    test(`RST_STREAM(${name}) before END_STREAM without content-length fails too (TLS)`, async () => {
+      const srv = await raw(async (c, id) => {
+        await c.writeSplit(5, responseHead(id, 200, [['content-type', 'text/plain']]), dataFrame(id, 'partial body'));
+        c.write(rstFrame(id, code));
+      }, true);
+      const s = session(true);
+      await bothReject(s, `${srv.url}/nocl`, (e) => (e instanceof ProtocolError || e instanceof NetworkError) && new RegExp(name).test((e as Error).message));
+    });
+  }
+
+  test('RST_STREAM(NO_ERROR) after END_STREAM: the complete response is delivered (§8.1)', async () => {
+    const srv = await raw((c, id) => c.write(responseHead(id, 200, [['content-length', '5']]), dataFrame(id, 'hello', true), rstFrame(id, NO_ERROR)));
+    const s = session();
+    const r = await s.get(`${srv.url}/ok`);
+    assert.equal(r.text(), 'hello');
+    const st = await s.stream('GET', `${srv.url}/ok`);
+    assert.equal(await st.text(), 'hello');
+  });
+
+  test('END_STREAM on the HEADERS frame: an empty body, in the same write and split', async () => {
+    const srv = await raw(async (c, id) => {
+      if (id === 1) c.write(responseHead(id, 204, [], true));
+      else await c.writeSplit(3, responseHead(id, 200, [['content-length', '0']], true));
+    });
+    const s = session();
+    const a = await s.get(`${srv.url}/a`);
+    assert.equal(a.status, 204);
+    assert.equal(a.bytes().length, 0);
+    const b = await s.get(`${srv.url}/b`);
+    assert.equal(b.status, 200);
+    assert.equal(b.bytes().length, 0);
+  });
+
+  test('a body spread over many DATA frames and small writes arrives whole; other streams are unaffected by a reset one', async () => {
+    const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const srv = await raw(async (c, id) => {
+      if (id === 3) {
+        await c.writeSplit(4, responseHead(id, 200), dataFrame(id, 'abc'));
+        c.write(rstFrame(id, NO_ERROR));
+        return;
+      }
+      const frames = [responseHead(id, 200, [['content-length', String(body.length)]])];
+      for (let i = 0; i < body.length; i += 700) frames.push(dataFrame(id, body.subarray(i, i + 700), i + 700 >= body.length));
+      await c.writeSplit(11, ...frames);
+    });
+    const s = session();
+    const [a, b, c] = await Promise.allSettled([s.get(`${srv.url}/1`), s.get(`${srv.url}/2`), s.get(`${srv.url}/3`)]);
+    assert.equal(a.status, 'fulfilled');
+    assert.deepEqual(Buffer.from((a as PromiseFulfilledResult<{ bytes(): Uint8Array }>).value.bytes()), body);
+    assert.equal(b.status, 'rejected');
+    assert.match(((b as PromiseRejectedResult).reason as Error).message, /NO_ERROR/);
+    assert.equal(c.status, 'fulfilled');
+    assert.deepEqual(Buffer.from((c as PromiseFulfilledResult<{ bytes(): Uint8Array }>).value.bytes()), body);
+  });
+});
+
+describe('HTTP/2 framing: content-length must match the DATA (RFC 9113 §8.1.1)', () => {
+  test('fewer bytes than content-length, then END_STREAM: InvalidResponseError, buffered and streamed', async () => {
+    const srv = await raw((c, id) => c.writeSplit(6, responseHead(id, 200, [['content-length', '100']]), dataFrame(id, 'y'.repeat(30), true)));
+    const s = session();
+    await bothReject(s, `${srv.url}/short`, (e) => e instanceof InvalidResponseError && /content-length/i.test((e as Error).message));
+  });
+
+  test('more bytes than content-length: InvalidResponseError, buffered and streamed', async () => {
+    const srv = await raw((c, id) => c.writeSplit(6, responseHead(id, 200, [['content-length', '10']]), dataFrame(id, 'z'.repeat(20), true)));
+    const s = session();
+    await bothReject(s, `${srv.url}/long`, (e) => e instanceof InvalidResponseError && /content-length/i.test((e as Error).message));
+  });
+
+  test('HEAD and 304 responses carry content-length without a body', async () => {
+    const srv = await raw((c, id) => c.write(responseHead(id, id === 1 ? 200 : 304, [['content-length', '1234']], true)));
+    const s = session();
+    const head = await s.head(`${srv.url}/h`);
+    assert.equal(head.bytes().length, 0);
+    const notModified = await s.get(`${srv.url}/n`);
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.bytes().length, 0);
+  });
+});
+
+describe('HTTP/2 framing: GOAWAY (RFC 9113 §6.8)', () => {
+  test('GOAWAY(INTERNAL_ERROR) in the same read as END_STREAM (TLS): the complete response is delivered', async () => {
+    const srv = await raw((c, id) => c.write(responseHead(id, 200, [['content-length', '11']]), dataFrame(id, 'hello world', true), goawayFrame(id, INTERNAL_ERROR)), true);
+    const s = session(true);
+    const r = await s.get(`${srv.url}/g`);
+    assert.equal(r.text(), 'hello world');
+    const st = await s.stream('GET', `${srv.url}/g2`);
+    assert.equal(await st.text(), 'hello world');
+  });
+
+  test('GOAWAY(INTERNAL_ERROR) right after END_STREAM of a 600 KiB body the reader has not read yet (TLS): delivered whole', async () => {
+    const body = Buffer.alloc(600 * 1024, 0x61);
+    for (let i = 0; i < body.length; i += 997) body[i] = 0x62;
+    const srv = await raw(async (c, id) => {
+      const frames = [responseHead(id, 200, [['content-length', String(body.length)]])];
+      for (let i = 0; i < body.length; i += MAX_FRAME) frames.push(dataFrame(id, body.subarray(i, i + MAX_FRAME), i + MAX_FRAME >= body.length));
+      await c.write(...frames, goawayFrame(id, INTERNAL_ERROR));
+    }, true);
+    const s = session(true);
+    const st = await s.stream('GET', `${srv.url}/big`);
+    // Let every frame (and the GOAWAY) arrive before reading: the body waits in buffers when the session dies.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(Buffer.from(await st.bytes()), body);
+  });
+
+  test('GOAWAY(INTERNAL_ERROR) before END_STREAM: the truncated response fails', async () => {
+    const srv = await raw((c, id) => c.write(responseHead(id, 200, [['content-length', '11']]), dataFrame(id, 'hello'), goawayFrame(id, INTERNAL_ERROR)), true);
+    const s = session(true);
+    await bothReject(s, `${srv.url}/g`, (e) => e instanceof NetworkError || e instanceof ProtocolError);
+  });
+});
+
+describe('HTTP/2 framing: header limits answer LimitExceededError and are never retried', () => {
+  test('more than maxHeaderCount fields: LimitExceededError (maxHeaderCount), buffered and streamed, never retried', async () => {
+    const fields = Array.from({ length: 150 }, (_, i) => [`x-h${i}`, 'v'] as const);
+    const srv = await raw((c, id) => c.writeSplit(512, ...headerBlock(id, hpack([[':status', '200'], ...fields])), dataFrame(id, 'ok', true)));
+    const s = session(false, { limits: { maxHeaderCount: 100 } });
+    // The second request runs on a reused session: a retry would be allowed if the driver took this for a lost request.
+    const check = (e: unknown): boolean => e instanceof LimitExceededError && e.limit === 'maxHeaderCount';
+    await assert.rejects(s.get(`${srv.url}/1`), check);
+    await bothReject(s, `${srv.url}/2`, check);
+    assert.equal(srv.streams, 3);
+    assert.ok(!clientResets(srv).includes(ENHANCE_YOUR_CALM), 'node:http2 reset a head within SETTINGS_MAX_HEADER_LIST_SIZE');
+  });
+
+  test('3000 fields, past the announced SETTINGS_MAX_HEADER_LIST_SIZE (node:http2 resets the stream itself): LimitExceededError, never retried', async () => {
+    const fields = Array.from({ length: 3000 }, (_, i) => [`x-h${i}`, 'v'] as const);
+    const srv = await raw((c, id) => c.writeSplit(4096, ...headerBlock(id, hpack([[':status', '200'], ...fields])), dataFrame(id, 'ok', true)));
+    const s = session();
+    const check = (e: unknown): boolean => e instanceof LimitExceededError;
+    await assert.rejects(s.get(`${srv.url}/1`), check);
+    await bothReject(s, `${srv.url}/2`, check);
+    assert.equal(srv.streams, 3);
+  });
+
+  test('a header block over maxHeaderBytes across CONTINUATION frames: LimitExceededError', async () => {
+    const srv = await raw((c, id) => c.writeSplit(3000, ...headerBlock(id, hpack([[':status', '200'], ['x-big', 'v'.repeat(40_000)]])), dataFrame(id, 'ok', true)));
+    const s = session(false, { limits: { maxHeaderBytes: 16384 } });
+    await assert.rejects(s.get(`${srv.url}/big`), (e) => e instanceof LimitExceededError && e.limit === 'maxHeaderBytes');
+    assert.equal(srv.streams, 1);
+  });
+
+  test('SETTINGS_MAX_HEADER_LIST_SIZE is announced from maxHeaderBytes and maxHeaderCount (RFC 9113 §6.5.2: 32 octets per field)', async () => {
+    const srv = await raw((c, id) => c.write(responseHead(id, 200, [], true)));
+    const s = session(false, { limits: { maxHeaderBytes: 12345, maxHeaderCount: 100 } });
+    await s.get(`${srv.url}/`);
+    const settings = srv.conns[0]!.frames.find((f) => f.type === FrameType.SETTINGS && f.payload.length > 0)!;
+    const announced = new Map<number, number>();
+    for (let i = 0; i + 6 <= settings.payload.length; i += 6) announced.set(settings.payload.readUInt16BE(i), settings.payload.readUInt32BE(i + 2));
+    assert.equal(announced.get(0x6), 12345 + 32 * (100 + 1));
+  });
+
+  test('a CONTINUATION flood: LimitExceededError, not retried', async () => {
+    const srv = await raw((c, id) => {
+      const frames = [headersFrame(id, hpack([[':status', '200']]), { endHeaders: false })];
+      for (let i = 0; i < 200; i++) frames.push(continuationFrame(id, hpack([[`x-c${i}`, 'v']]), false));
+      void c.writeSplit(512, ...frames);
+    });
+    const s = session();
+    await assert.rejects(s.get(`${srv.url}/flood`), (e) => e instanceof LimitExceededError && e.limit === 'maxHeaderBytes');
+    assert.equal(srv.streams, 1);
+  });
+
+  test('a server reset with ENHANCE_YOUR_CALM is named and never retried; the session carries on', async () => {
+    const srv = await raw(async (c, id) => {
+      if (id === 3) {
+        await c.writeSplit(5, responseHead(id, 200, [['content-length', '10']]), dataFrame(id, 'abc'));
+        await c.write(rstFrame(id, ENHANCE_YOUR_CALM));
+      } else if (id === 5) await c.write(rstFrame(id, ENHANCE_YOUR_CALM));
+      else await c.write(responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true));
+    });
+    const s = session();
+    assert.equal((await s.get(`${srv.url}/1`)).text(), 'ok');
+    await assert.rejects(s.get(`${srv.url}/3`), (e) => e instanceof NetworkError && /ENHANCE_YOUR_CALM/.test(e.message));
+    // Before the head it reads as node:http2's own refusal of a head over our SETTINGS (see H2Stream): a limit, not a retry.
+    await assert.rejects(s.get(`${srv.url}/5`), (e) => e instanceof LimitExceededError && /ENHANCE_YOUR_CALM/.test(e.message));
+    assert.equal((await s.get(`${srv.url}/7`)).text(), 'ok');
+    assert.equal(srv.streams, 4);
+    assert.equal(srv.connections, 1);
+  });
+});
+
+/** `sock` behind a plain JavaScript Duplex: node:http2 then reads it through JavaScript (a JSStreamSocket), as over a userland transport. */
+function throughJs(sock: net.Socket): net.Socket {
+  const js = new Duplex({
+    read: () => void sock.resume(),
+    write: (chunk: Buffer, _enc, cb) => void sock.write(chunk, cb),
+    final: (cb) => {
+      sock.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      sock.destroy();
+      cb(err);
+    },
+  });
+  sock.on('data', (d: Buffer) => {
+    if (!js.push(d)) sock.pause();
+  });
+  sock.on('end', () => js.push(null));
+  sock.on('close', () => js.destroy());
+  sock.resume();
+  return js as unknown as net.Socket;
+}
+
+describe('HTTP/2: DATA that node emits before the response head', () => {
+  test('a session read through JavaScript gets DATA before "response": every body whole, buffered and streamed', async () => {
+    const srv = await raw((c, id) =>
+      c.write(responseHead(id, 200, [['content-length', '11'], ['x-id', String(id)]]), dataFrame(id, 'hello '), dataFrame(id, `w${String(id % 10)}rld`, true)),
+    );
+    const s = session();
+    const connect = s._pool.connector;
+    s._pool.connector = async (opts) => new Connection(throughJs((await connect(opts)).detach()));
+    for (let i = 0; i < 5; i++) {
+      const r = await s.get(`${srv.url}/${i}`);
+      const id = Number(r.headers.get('x-id'));
+      assert.equal(r.text(), `hello w${id % 10}rld`);
+      const st = await s.stream('GET', `${srv.url}/s${i}`);
+      const sid = Number(st.headers.get('x-id'));
+      assert.equal(await st.text(), `hello w${sid % 10}rld`);
+    }
+    assert.equal(srv.connections, 1);
+  });
+});

@@ -200,7 +200,7 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
         yield chunk;
       }
     } finally {
-      if (!done) this.close();
+      if (!done) void this.close();
     }
   }
 

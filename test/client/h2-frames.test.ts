@@ -81,7 +81,7 @@ describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
     test(`RST_STREAM(${name}) before END_STREAM with content-length: 100 after 30 bytes fails, naming ${name}`, async () => {
       const srv = await raw(async (c, id) => {
         await c.writeSplit(7, responseHead(id, 200, [['content-length', '100']]), dataFrame(id, 'x'.repeat(30)));
-        c.write(rstFrame(id, code));
+        void c.write(rstFrame(id, code));
       });
       const s = session();
       await bothReject(s, `${srv.url}/cl`, (e) => e instanceof ProtocolError || e instanceof NetworkError ? new RegExp(name).test((e as Error).message) : false);
@@ -90,7 +90,7 @@ describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
     test(`RST_STREAM(${name}) before END_STREAM without content-length fails too (TLS)`, async () => {
       const srv = await raw(async (c, id) => {
         await c.writeSplit(5, responseHead(id, 200, [['content-type', 'text/plain']]), dataFrame(id, 'partial body'));
-        c.write(rstFrame(id, code));
+        void c.write(rstFrame(id, code));
       }, true);
       const s = session(true);
       await bothReject(s, `${srv.url}/nocl`, (e) => (e instanceof ProtocolError || e instanceof NetworkError) && new RegExp(name).test((e as Error).message));
@@ -108,7 +108,7 @@ describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
 
   test('END_STREAM on the HEADERS frame: an empty body, in the same write and split', async () => {
     const srv = await raw(async (c, id) => {
-      if (id === 1) c.write(responseHead(id, 204, [], true));
+      if (id === 1) void c.write(responseHead(id, 204, [], true));
       else await c.writeSplit(3, responseHead(id, 200, [['content-length', '0']], true));
     });
     const s = session();
@@ -125,7 +125,7 @@ describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
     const srv = await raw(async (c, id) => {
       if (id === 3) {
         await c.writeSplit(4, responseHead(id, 200), dataFrame(id, 'abc'));
-        c.write(rstFrame(id, NO_ERROR));
+        void c.write(rstFrame(id, NO_ERROR));
         return;
       }
       const frames = [responseHead(id, 200, [['content-length', String(body.length)]])];

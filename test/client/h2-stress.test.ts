@@ -52,7 +52,7 @@ describe('HTTP/2 over TLS under concurrency: every body whole', () => {
       (c, id) => {
         const body = bodyFor(id);
         // HEADERS, DATA and END_STREAM of several streams land in one TLS record.
-        c.write(responseHead(id, 200, [['content-length', '1024'], ['x-stream', String(id)]]), dataFrame(id, body.subarray(0, 500)), dataFrame(id, body.subarray(500), true));
+        void c.write(responseHead(id, 200, [['content-length', '1024'], ['x-stream', String(id)]]), dataFrame(id, body.subarray(0, 500)), dataFrame(id, body.subarray(500), true));
       },
       { tls: true },
     );

@@ -480,6 +480,7 @@ export class ResponseParser {
     const name = reuse(b, s, i, prev[k]);
     list.push(name, this.#value(b, i + 1, e, prev[k + 1]));
     // Trailer fields never affect framing or persistence (RFC 9110 §6.5.1).
+    // Lengths of content-length, transfer-encoding, connection / keep-alive: most names skip #note.
     const n = name.length;
     if (list === this.headers && (n === 14 || n === 17 || n === 10)) this.#noteAt = k + 1;
   }

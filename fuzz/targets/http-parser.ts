@@ -5,18 +5,18 @@
  * with obs-fold, every framing with its edge cases: Content-Length lists,
  * Transfer-Encoding lists, chunk sizes with leading zeros, extensions,
  * trailers), half of them then mutated. Each is fed whole and at random
- * splits (sometimes one byte at a time). Invariants: only
- * InvalidResponseError or LimitExceededError is thrown (the harness rethrows
- * anything else); every split gives the same outcome; a completed body
- * matches its framing; no limit is exceeded; an unmutated response gives
- * exactly the head and body it was built from, or the error it was built to
- * cause.
+ * splits; a small one now and then at every split and one byte at a time.
+ * Invariants: only InvalidResponseError or LimitExceededError is thrown (the
+ * harness rethrows anything else); every split gives the same outcome; a
+ * completed body matches its framing; no limit is exceeded; an unmutated
+ * response gives exactly the head and body it was built from, or the error
+ * it was built to cause.
  * @module
  */
 import assert from 'node:assert/strict';
 import { InvalidResponseError } from '../../src/errors.js';
 import { DEFAULT_LIMITS, Framing, type ParserLimits } from '../../src/http/parser.js';
-import { assertSameOutcome, bytes, type Outcome, run, type RunOptions, splitAt } from '../../test/http/parser-harness.js';
+import { assertSameOutcome, bytes, feedSplitEverywhere, type Outcome, run, type RunOptions, splitAt } from '../../test/http/parser-harness.js';
 import { withInput, type Target } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';
@@ -164,11 +164,8 @@ function check(rng: Rng, data: Buffer, g: Generated): void {
   const whole = run([data], g.options);
   checkOutcome(whole, g.options);
   for (let k = 0; k < 3; k++) assertSameOutcome(run(splitAt(data, rng.splits(data.length)), g.options), whole, `random split ${k}`);
-  if (data.length <= 2048 && rng.chance(0.05)) {
-    const single: Uint8Array[] = [];
-    for (let i = 0; i < data.length; i++) single.push(data.subarray(i, i + 1));
-    assertSameOutcome(run(single, g.options), whole, 'one byte at a time');
-  }
+  // Now and then a small input is split at every position and fed one byte at a time too.
+  if (data.length <= 512 && rng.chance(0.05)) assertSameOutcome(feedSplitEverywhere(data, g.options), whole, 'every split');
   const e = data === g.data ? g.expect : null;
   if (e === null) return;
   if (e.error !== null) {

@@ -10,18 +10,26 @@
  * - §2.2 a bare LF is accepted as a line terminator; a bare CR elsewhere is rejected.
  * - §4   status-line `HTTP/1.x SP 3DIGIT SP reason`; a missing reason (and its SP) is tolerated.
  * - §5.1 no whitespace between field name and colon; names are tokens.
- * - §5.2 obs-fold in a response is replaced by a single SP.
+ * - §5.2 obs-fold in a response is replaced by a single SP; framing fields
+ *   (Content-Length, Transfer-Encoding, Connection, Keep-Alive) are read once
+ *   their value is whole, when the next line is not a fold.
  * - RFC 9110 §5.5 NUL or CR inside a value is rejected; OWS around it is trimmed.
  * - §6.3 message body length, in order:
  *   1. HEAD request, 1xx, 204, 304: no body whatever the headers say;
  *      100 and 103 (every 1xx but 101) are interim and skipped;
  *   2. 2xx to CONNECT: no body, the connection becomes a tunnel;
- *   3. Transfer-Encoding with chunked last: chunked; without it: until close;
- *      with Content-Length too: Transfer-Encoding wins and the connection is
- *      not reused;
+ *   3. Transfer-Encoding, a list (RFC 9110 §5.6.1: empty elements dropped)
+ *      of codings: chunked last, once, without parameters (§7.1 defines
+ *      none): chunked; only the obsolete no-op `identity`: until close
+ *      (rule 4); any other coding, or none at all: InvalidResponseError, as
+ *      reqivo sends no TE field (RFC 9110 §10.1.4) and never hands back
+ *      transfer-coded bytes as the body; with Content-Length too:
+ *      Transfer-Encoding wins and the connection is not reused;
  *   4. Content-Length (a list of equal values is one value; differing values are an error);
  *   5. otherwise until the connection closes.
- * - §7.1 chunked with extensions (bounded) and trailer fields.
+ * - §7.1 chunked with extensions (bounded) and trailer fields; a chunk size
+ *   is bounded by its value (2^53 - 1, then maxBodyBytes), leading zeros are
+ *   free up to the chunk line limit.
  * - §9.3 persistence: 1.1 unless `Connection: close`; 1.0 only with `keep-alive`.
  *
  * Limits (`maxHeaderBytes`, `maxHeaderCount`, `maxBodyBytes`) are checked as
@@ -29,7 +37,7 @@
  * @module
  */
 import { InvalidResponseError, LimitExceededError } from '../errors.js';
-import { latin1, TCHAR } from './syntax.js';
+import { latin1, listElements, TCHAR } from './syntax.js';
 
 /** Size limits enforced while parsing. */
 export interface ParserLimits {
@@ -79,6 +87,8 @@ export const enum Framing {
 }
 
 const MAX_CHUNK_LINE = 4096;
+/** A chunk size above this cannot be counted exactly in a double. */
+const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
 const MAX_INTERIM = 32;
 
 const NO_PREV: string[] = [];
@@ -104,6 +114,30 @@ function reuse(b: Buffer, s: number, e: number, prev: string | undefined): strin
 
 function isOws(c: number): boolean {
   return c === 0x20 || c === 0x09;
+}
+
+/**
+ * The framing a Transfer-Encoding value (all fields joined with `, `) gives
+ * a response with a body (RFC 9112 §6.1, §6.3 rules 3-4, §7).
+ * @throws InvalidResponseError for a coding reqivo cannot undo.
+ */
+function transferFraming(te: string): Framing.Chunked | Framing.Close {
+  if (te.length === 7 && te.toLowerCase() === 'chunked') return Framing.Chunked;
+  const codings = listElements(te);
+  if (codings.length === 0) throw new InvalidResponseError('Transfer-Encoding names no transfer coding');
+  let chunked = false;
+  for (const coding of codings) {
+    const c = coding.toLowerCase();
+    // §6.1: chunked is applied once and last.
+    if (chunked) throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: chunked must be the last coding, applied once`);
+    if (c === 'chunked') chunked = true;
+    else if (c === 'identity') continue; // RFC 2616's no-op coding: nothing to undo
+    else {
+      const why = /^chunked[ \t]*;/.test(c) ? 'chunked takes no parameters' : `unsupported transfer coding ${JSON.stringify(coding)}`;
+      throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: ${why}`);
+    }
+  }
+  return chunked ? Framing.Chunked : Framing.Close;
 }
 
 /** Incremental HTTP/1.1 response parser. One instance per connection, {@link reset} per response. */
@@ -141,6 +175,8 @@ export class ResponseParser {
   #remaining: number;
   #bodyBytes: number;
   #te: string | null;
+  /** Index in `headers` of the last framing field's value, read when no fold line can follow any more; -1 when none. */
+  #noteAt: number;
   #connectionClose: boolean;
   #connectionKeepAlive: boolean;
   /** The previous response's header list: equal names and values reuse its strings (less memory per kept response). */
@@ -170,6 +206,7 @@ export class ResponseParser {
     this.#remaining = 0;
     this.#bodyBytes = 0;
     this.#te = null;
+    this.#noteAt = -1;
     this.#connectionClose = false;
     this.#connectionKeepAlive = false;
     this.#prev = [];
@@ -209,6 +246,7 @@ export class ResponseParser {
     this.#remaining = 0;
     this.#bodyBytes = 0;
     this.#te = null;
+    this.#noteAt = -1;
     this.#connectionClose = false;
     this.#connectionKeepAlive = false;
   }
@@ -417,11 +455,10 @@ export class ResponseParser {
       if (value.length > 0) {
         const prev = list[list.length - 1]!;
         list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
-        // Trailer fields never affect framing or persistence (RFC 9110 §6.5.1).
-        if (list === this.headers) this.#noteField(list[list.length - 2]!, list, list.length - 1);
       }
       return;
     }
+    if (this.#noteAt !== -1) this.#note();
     let i = s;
     for (; i < e; i++) {
       const c = b[i]!;
@@ -442,7 +479,10 @@ export class ResponseParser {
     const k = list.length;
     const name = reuse(b, s, i, prev[k]);
     list.push(name, this.#value(b, i + 1, e, prev[k + 1]));
-    if (list === this.headers) this.#noteField(name, list, list.length - 1);
+    // Trailer fields never affect framing or persistence (RFC 9110 §6.5.1).
+    // Lengths of content-length, transfer-encoding, connection / keep-alive: most names skip #note.
+    const n = name.length;
+    if (list === this.headers && (n === 14 || n === 17 || n === 10)) this.#noteAt = k + 1;
   }
 
   #value(b: Buffer, s: number, e: number, prev?: string): string {
@@ -455,12 +495,12 @@ export class ResponseParser {
     return reuse(b, s, e, prev);
   }
 
-  /** Record framing-relevant fields as they are parsed. For obs-fold, re-run on the final value. */
-  #noteField(name: string, list: string[], vi: number): void {
-    const n = name.length;
-    if (n !== 14 && n !== 17 && n !== 10) return;
-    const lname = name.toLowerCase();
-    const value = list[vi]!;
+  /** Record the framing-relevant field at {@link #noteAt}, its value now whole (obs-fold joined). */
+  #note(): void {
+    const vi = this.#noteAt;
+    this.#noteAt = -1;
+    const lname = this.headers[vi - 1]!.toLowerCase();
+    const value = this.headers[vi]!;
     if (lname === 'content-length') this.#contentLength(value);
     else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
     else if (lname === 'connection') {
@@ -494,9 +534,9 @@ export class ResponseParser {
       }
     }
     for (const part of value.split(',')) {
-      const t = part.trim();
-      if (!/^\d{1,15}$/.test(t)) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
-      const n = Number(t);
+      const m = /^[ \t]*(\d{1,15})[ \t]*$/.exec(part);
+      if (m === null) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
+      const n = Number(m[1]);
       if (v !== -1 && n !== v) throw new InvalidResponseError(`conflicting Content-Length values ${JSON.stringify(value)}`);
       v = n;
     }
@@ -507,6 +547,7 @@ export class ResponseParser {
   }
 
   #endOfHead(): void {
+    if (this.#noteAt !== -1) this.#note();
     const status = this.status;
     if (status < 200 && status !== 101) {
       // Interim response (100 Continue, 103 Early Hints, …): skip it (RFC 9110 §15.2).
@@ -523,9 +564,7 @@ export class ResponseParser {
     } else if (this.#noBody || status === 204 || status === 304) {
       this.framing = Framing.None;
     } else if (te !== null) {
-      const codings = te.split(',');
-      const last = codings[codings.length - 1]!.trim().toLowerCase();
-      this.framing = last === 'chunked' ? Framing.Chunked : Framing.Close;
+      this.framing = transferFraming(te);
       // TE with Content-Length, or TE in HTTP/1.0: framing is suspect, do not reuse (§6.1, §6.3).
       if (this.contentLength !== -1 || this.version === '1.0' || this.framing === Framing.Close) this.keepAlive = false;
       this.contentLength = -1;
@@ -579,7 +618,8 @@ export class ResponseParser {
       else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
       else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
       else break;
-      if (i - s >= 13) throw new InvalidResponseError('chunk size too large');
+      // Bounded by value, not digits (leading zeros are free); exact while below 2^53.
+      if (size > (MAX_CHUNK_SIZE - d) / 16) throw new InvalidResponseError(`chunk size ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))} too large`);
       size = size * 16 + d;
     }
     if (i === s) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);

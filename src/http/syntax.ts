@@ -52,3 +52,35 @@ type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): strin
 export function latin1(b: Buffer, s: number, e: number): string {
   return (b as Latin1Sliceable).latin1Slice(s, e);
 }
+
+/**
+ * The elements of a list-valued field (RFC 9110 §5.6.1): split at commas
+ * outside quoted strings (§5.6.4, backslash escapes included), OWS trimmed,
+ * empty elements dropped as a recipient must (`chunked,` is `chunked`).
+ */
+export function listElements(value: string): string[] {
+  const out: string[] = [];
+  const n = value.length;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x2c) {
+      pushElement(out, value, start, i);
+      start = i + 1;
+    }
+  }
+  pushElement(out, value, start, n);
+  return out;
+}
+
+/** Push `value[s, e)` without its OWS (SP, HTAB only: 0xA0 is obs-text, not space), unless empty. */
+function pushElement(out: string[], value: string, s: number, e: number): void {
+  while (s < e && (value.charCodeAt(s) === 0x20 || value.charCodeAt(s) === 0x09)) s++;
+  while (e > s && (value.charCodeAt(e - 1) === 0x20 || value.charCodeAt(e - 1) === 0x09)) e--;
+  if (e > s) out.push(value.slice(s, e));
+}

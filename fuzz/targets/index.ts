@@ -1,0 +1,13 @@
+/**
+ * Every fuzz target, in the order `npm run fuzz` runs them.
+ * @module
+ */
+import type { Target } from '../engine.js';
+import { cookie } from './cookie.js';
+import { httpParser } from './http-parser.js';
+import { inflateTarget } from './inflate.js';
+import { utf8 } from './utf8.js';
+import { wsFrame } from './ws-frame.js';
+
+/** The targets by name. */
+export const TARGETS: readonly Target[] = [httpParser, wsFrame, inflateTarget, utf8, cookie];

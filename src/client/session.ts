@@ -424,7 +424,10 @@ export class Session {
     return req;
   }
 
-  /** One hop, retried once on a fresh connection when a reused one was found dead before any response byte. */
+  /**
+   * One hop, retried once on a fresh connection when a reused one was found
+   * dead before any response byte and the request is safe to replay (see {@link replayable}).
+   */
   async #hop(call: Call, url: URL, method: string, headers: Headers, body: RequestBody | null): Promise<Response | StreamResponse> {
     // Route: direct, forward proxy (absolute-form) or CONNECT tunnel; HTTP/2 when the origin speaks it.
     const route = routeFor(url, this.#proxy.resolve(url, call.proxy), this.#http2, this.#tls);
@@ -441,7 +444,7 @@ export class Session {
       res = await call.hop(origin, head, body, false, mux);
     } catch (err) {
       const stale = (err as { retryable?: boolean }).retryable === true;
-      if (stale && IDEMPOTENT_METHODS.has(method) && (body === null || body.replayable) && call.failure === null) {
+      if (stale && replayable(method, headers) && (body === null || body.replayable) && call.failure === null) {
         res = await call.hop(origin, head, body, true);
       } else throw err;
     }
@@ -564,6 +567,19 @@ function stampInput(err: unknown, method: string, input: string | URL): ReqivoEr
 }
 
 /** Whether a Connection header value carries the `close` option. */
+/**
+ * Whether a request whose reused connection died before any response byte
+ * may be sent again on a new one: an idempotent method (RFC 9110 §9.2.2,
+ * RFC 9112 §9.3.1), or a non-empty `Idempotency-Key` / `X-Idempotency-Key`
+ * header — the caller's word that the server de-duplicates it (as Go's
+ * net/http reads it). Never any other POST: the server may have acted on it.
+ */
+function replayable(method: string, headers: Headers): boolean {
+  if (IDEMPOTENT_METHODS.has(method)) return true;
+  const key = headers.get('idempotency-key') ?? headers.get('x-idempotency-key');
+  return key !== null && key !== '';
+}
+
 function hasCloseOption(value: string | null): boolean {
   if (value === null) return false;
   for (const token of value.split(',')) if (token.trim().toLowerCase() === 'close') return true;

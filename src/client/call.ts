@@ -8,12 +8,11 @@
  */
 import { AbortError, attachRequest, ConnectTimeout, LimitExceededError, ReadTimeout, ReqivoError, RequestError, TimeoutError } from '../errors.js';
 import { Headers } from '../http/headers.js';
-import type { ParserLimits } from '../http/parser.js';
 import type { Connection } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import type { RequestBody } from './body.js';
 import { type Exchange, H1Conn } from './h1.js';
-import type { Progress, Timeout } from './options.js';
+import type { Progress, ResponseLimits, Timeout } from './options.js';
 import { Response } from './response.js';
 import { type BodySink, type FlowControl, StreamResponse } from './stream-response.js';
 
@@ -27,7 +26,7 @@ export interface MuxHop extends FlowControl {
 }
 
 /** What the body of a hop is wrapped in before it reaches the response (decoding, progress). */
-export type BodyWrapper = (sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl) => BodySink;
+export type BodyWrapper = (sink: BodySink, headers: Headers, limits: ResponseLimits, flow: FlowControl, buffered: boolean) => BodySink;
 
 /** A request in flight; see the module doc. */
 export class Call implements Exchange, BodySink {
@@ -36,7 +35,7 @@ export class Call implements Exchange, BodySink {
   /** Display URL of the current hop (no credentials). */
   url: string;
   readonly timeout: Timeout;
-  readonly limits: ParserLimits;
+  readonly limits: ResponseLimits;
   readonly signal: AbortSignal | null;
   /** Whether the caller wants a StreamResponse. */
   readonly streaming: boolean;
@@ -72,7 +71,7 @@ export class Call implements Exchange, BodySink {
     method: string,
     url: string,
     timeout: Timeout,
-    limits: ParserLimits,
+    limits: ResponseLimits,
     signal: AbortSignal | null,
     streaming: boolean,
   ) {
@@ -280,7 +279,7 @@ export class Call implements Exchange, BodySink {
     }
     if (this.onDownloadProgress !== null) sink = new ProgressSink(sink, this.onDownloadProgress, h);
     if (this.wrapBody !== null) {
-      sink = this.wrapBody(sink, h, this.limits, flow);
+      sink = this.wrapBody(sink, h, this.limits, flow, this.#stream === null);
       // A streamed body read through a decoder pauses the decoder, not just the socket.
       const stream = this.#stream;
       if (stream !== null && isFlowControl(sink)) stream._setFlow(sink);

@@ -6,7 +6,6 @@
  */
 import { InvalidRequestError, ReqivoError, RequestError, TooManyRedirects, RedirectLoopError, attachRequest } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
-import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
 import { checkMethod, IDEMPOTENT_METHODS, serializeRequestHead } from '../http/request-head.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { Pool } from '../transport/pool.js';
@@ -23,8 +22,10 @@ import { withUploadProgress } from './progress.js';
 import { RetryPolicy } from './retry.js';
 import {
   type AuthOptions,
+  DEFAULT_RESPONSE_LIMITS,
   DEFAULT_TIMEOUT,
   type RequestOptions,
+  type ResponseLimits,
   type SessionOptions,
   type Timeout,
   toLimits,
@@ -59,7 +60,7 @@ export class Session {
   readonly #baseUrl: URL | null;
   readonly #headers: Headers;
   readonly #timeout: Timeout;
-  readonly #limits: ParserLimits;
+  readonly #limits: ResponseLimits;
   readonly #tls: TlsOptions | null;
   readonly #followRedirects: boolean;
   readonly #maxRedirects: number;
@@ -90,7 +91,7 @@ export class Session {
     if (options.headers !== undefined) mergeInto(h, options.headers);
     this.#headers = h;
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
-    this.#limits = toLimits(options.limits, DEFAULT_LIMITS);
+    this.#limits = toLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.#tls = options.tls ?? null;
     this.#followRedirects = options.followRedirects ?? true;
     this.#maxRedirects = options.maxRedirects ?? 10;
@@ -539,7 +540,7 @@ function toStreamResponse(res: Response): StreamResponse {
 }
 
 /** Call.wrapBody for `decompress`: decode gzip / deflate / br bodies on the fly (http/decode.ts). */
-function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl): BodySink {
+function decodeBody(sink: BodySink, headers: Headers, limits: ResponseLimits, flow: FlowControl, buffered: boolean): BodySink {
   const abort = (err: Error): void => flow.abort(err);
   let codings: ReturnType<typeof decodingsOf>;
   try {
@@ -548,7 +549,10 @@ function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow
     return ContentDecoder.failing(sink, err as Error, abort);
   }
   if (codings === null || codings.length === 0) return sink;
-  return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort, flow);
+  // A buffered body is also bound by maxDecodedBytes (options.ts says why); a streamed one only by maxBodyBytes.
+  const capped = buffered && limits.maxDecodedBytes < limits.maxBodyBytes;
+  const max = capped ? limits.maxDecodedBytes : limits.maxBodyBytes;
+  return new ContentDecoder(sink, codings, max, abort, flow, capped ? 'maxDecodedBytes' : 'maxBodyBytes');
 }
 
 /**

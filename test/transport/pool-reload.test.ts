@@ -87,6 +87,19 @@ describe('server reloads (FIN right after a keep-alive response)', () => {
   });
 });
 
+describe('a response that says Connection: close', () => {
+  test('its connection is not pooled, even when the server leaves it open (RFC 9112 §9.6)', async () => {
+    const srv = h.server(
+      await tcpServer((socket) => {
+        socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'));
+      }),
+    );
+    const s = h.session({ baseUrl: srv.url });
+    for (let i = 0; i < 3; i++) assert.equal((await s.post('/', { body: 'x' })).text(), 'ok');
+    assert.equal(srv.accepted, 3);
+  });
+});
+
 describe('Idempotency-Key (replayable on a fresh connection, as Go net/http)', () => {
   /** Answers the first request of each connection; closes the connection on receiving the second, unanswered. */
   async function dropSecond() {

@@ -120,7 +120,7 @@ export class ResponseBuilder implements Exchange, BodySink {
     const progress = req.onDownloadProgress;
     if (progress !== null) sink = new ProgressSink(sink, progress, h);
     if (req.decompress) {
-      sink = decodeBody(sink, h, req.limits, flow);
+      sink = decodeBody(sink, h, req.limits, flow, this.stream === null);
       // A streamed body read through a decoder pauses the decoder, not just the socket.
       const stream = this.stream;
       if (stream !== null && sink !== stream && isFlowControl(sink)) stream._setFlow(sink);

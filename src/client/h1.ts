@@ -166,8 +166,13 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   // ---- ConnectionSink ----
 
   /** @internal */
-  onData(_conn: Connection, data: Buffer): void {
-    if (this.#exchange === null) return;
+  onData(conn: Connection, data: Buffer): void {
+    if (this.#exchange === null) {
+      // The response is over (its body may still be decoding): these bytes
+      // answer nothing we sent, so the connection must never carry another request.
+      conn.destroy();
+      return;
+    }
     this.lastActivity = performance.now();
     try {
       const n = this.parser.execute(data);

@@ -22,7 +22,7 @@ export const SESSION_OPTIONS: ReadonlySet<string> = new Set([
 /** Names of TimeoutOptions. */
 export const TIMEOUT_OPTIONS: ReadonlySet<string> = new Set(['connect', 'read', 'total']);
 /** Names of LimitOptions. */
-export const LIMIT_OPTIONS: ReadonlySet<string> = new Set(['maxHeaderBytes', 'maxHeaderCount', 'maxBodyBytes']);
+export const LIMIT_OPTIONS: ReadonlySet<string> = new Set(['maxHeaderBytes', 'maxHeaderCount', 'maxBodyBytes', 'maxDecodedBytes']);
 /** Names of PoolOptions. */
 export const POOL_OPTIONS: ReadonlySet<string> = new Set(['maxConnectionsPerOrigin', 'maxIdleMs']);
 /** Names of TlsOptions. */

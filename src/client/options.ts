@@ -4,7 +4,7 @@
  */
 import { InvalidRequestError } from '../errors.js';
 import type { HeadersInit } from '../http/headers.js';
-import type { ParserLimits } from '../http/parser.js';
+import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
 import type { TlsOptions } from '../transport/connection.js';
 import type { PoolOptions } from '../transport/pool.js';
 import type { BodyInit } from '../core/body.js';
@@ -33,7 +33,29 @@ export interface LimitOptions {
   maxHeaderCount?: number;
   /** Body bytes, after content decoding (default Infinity). */
   maxBodyBytes?: number;
+  /**
+   * Decoded bytes of a buffered response whose body has a Content-Encoding
+   * (default {@link DEFAULT_MAX_DECODED_BYTES}, 32 MiB). What a server
+   * sends as is costs it as many bytes as it costs us; a compressed body
+   * does not (64 KiB of gzip inflate to 64 MiB), so buffered decoding gets
+   * a finite bound by default. Streamed responses are bounded by
+   * backpressure instead and only by `maxBodyBytes`; a smaller
+   * `maxBodyBytes` wins.
+   */
+  maxDecodedBytes?: number;
 }
+
+/** Response size limits after normalisation: the parser's, plus the decoded-size bound. */
+export interface ResponseLimits extends ParserLimits {
+  /** See {@link LimitOptions.maxDecodedBytes}. */
+  maxDecodedBytes: number;
+}
+
+/** Default `limits.maxDecodedBytes`: 32 MiB, half of what a 64 KiB gzip bomb inflates to. */
+export const DEFAULT_MAX_DECODED_BYTES = 32 * 2 ** 20;
+
+/** Default limits of a Session: the parser's defaults plus {@link DEFAULT_MAX_DECODED_BYTES}. */
+export const DEFAULT_RESPONSE_LIMITS: Readonly<ResponseLimits> = Object.freeze({ ...DEFAULT_LIMITS, maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
 
 /** Retry policy (opt-in). */
 export interface RetryOptions {
@@ -173,16 +195,17 @@ export function toTimeout(t: number | TimeoutOptions | undefined, base: Timeout)
 }
 
 /** Normalise limits over `base`. */
-export function toLimits(l: LimitOptions | undefined, base: ParserLimits): ParserLimits {
+export function toLimits(l: LimitOptions | undefined, base: ResponseLimits): ResponseLimits {
   if (l === undefined) return base;
   if (l === null || typeof l !== 'object') throw new InvalidRequestError('limits must be an object');
   checkNames(l, LIMIT_OPTIONS, 'limits option');
-  const out: ParserLimits = {
+  const out: ResponseLimits = {
     maxHeaderBytes: l.maxHeaderBytes ?? base.maxHeaderBytes,
     maxHeaderCount: l.maxHeaderCount ?? base.maxHeaderCount,
     maxBodyBytes: l.maxBodyBytes ?? base.maxBodyBytes,
+    maxDecodedBytes: l.maxDecodedBytes ?? base.maxDecodedBytes,
   };
-  for (const k of ['maxHeaderBytes', 'maxHeaderCount', 'maxBodyBytes'] as const) {
+  for (const k of ['maxHeaderBytes', 'maxHeaderCount', 'maxBodyBytes', 'maxDecodedBytes'] as const) {
     if (!(out[k] >= 0)) throw new InvalidRequestError(`limits.${k} must be a non-negative number`);
   }
   return out;

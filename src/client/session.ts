@@ -13,7 +13,6 @@
  */
 import { InvalidRequestError, ReqivoError, RequestError, attachRequest, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
-import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
 import { checkMethod } from '../http/request-head.js';
 import { ACCEPT_ENCODING } from '../http/decode.js';
 import type { TlsOptions } from '../transport/connection.js';
@@ -43,7 +42,17 @@ import { RetryPolicy, retryLayer } from '../layers/retry.js';
 import { staleLayer } from '../layers/stale.js';
 import { CookieJar } from './cookies.js';
 import { checkNames, HOOK_OPTIONS, POOL_OPTIONS, REQUEST_OPTIONS, SESSION_OPTIONS, TLS_OPTIONS } from './option-names.js';
-import { type AuthOptions, DEFAULT_TIMEOUT, type RequestOptions, type SessionOptions, type Timeout, toLimits, toTimeout } from './options.js';
+import {
+  type AuthOptions,
+  DEFAULT_RESPONSE_LIMITS,
+  DEFAULT_TIMEOUT,
+  type RequestOptions,
+  type ResponseLimits,
+  type SessionOptions,
+  type Timeout,
+  toLimits,
+  toTimeout,
+} from './options.js';
 import type { Response } from './response.js';
 import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
 import { StreamResponse } from './stream-response.js';
@@ -70,7 +79,7 @@ export class Session {
   readonly #baseUrl: URL | null;
   readonly #headers: Headers;
   readonly #timeout: Timeout;
-  readonly #limits: ParserLimits;
+  readonly #limits: ResponseLimits;
   readonly #tls: TlsOptions | null;
   readonly #followRedirects: boolean;
   readonly #maxRedirects: number;
@@ -104,7 +113,7 @@ export class Session {
     if (options.headers !== undefined) mergeInto(h, options.headers);
     this.#headers = h;
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
-    this.#limits = toLimits(options.limits, DEFAULT_LIMITS);
+    this.#limits = toLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.#tls = options.tls ?? null;
     this.#followRedirects = options.followRedirects ?? true;
     this.#maxRedirects = options.maxRedirects ?? 10;

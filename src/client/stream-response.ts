@@ -4,7 +4,7 @@
  * reader catches up, so a 64 MiB download never sits in memory.
  * @module
  */
-import { attachRequest, InvalidResponseError, NetworkError, ReqivoError } from '../errors.js';
+import { attachRequest, InvalidResponseError, LimitExceededError, NetworkError, ReqivoError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
@@ -13,6 +13,14 @@ import { charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, se
 export type { BodySink, FlowControl } from '../core/sink.js';
 
 const HIGH_WATER_MARK = 256 * 1024;
+/**
+ * Default `maxLineBytes` of {@link StreamResponse.lines}: 1 MiB. Far above
+ * real NDJSON / log / SSE lines, yet it keeps a server that never sends a
+ * newline from growing one string without bound; raise it per call.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 2 ** 20;
+/** Decodes whole lines (never a partial character: lines end on 0x0A); keeps a BOM inside the body. */
+const LINE_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
 const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
 
 /** A response whose body is streamed: iterate it, or read it whole with `text()`, `json()`, `bytes()`. */
@@ -237,22 +245,66 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     }
   }
 
-  /** The body as lines of text (UTF-8), without their `\n` or `\r\n`. */
-  async *lines(): AsyncGenerator<string> {
-    const decoder = new TextDecoder('utf-8');
-    let carry = '';
+  /**
+   * The body as lines of text (UTF-8), without their `\n` or `\r\n`; a last
+   * line without a newline is yielded too, and a BOM opening the body is
+   * dropped. Linear in the body: only newly arrived bytes are searched for
+   * `\n` (0x0A never occurs inside a UTF-8 sequence, so lines are cut on
+   * bytes and each decoded once). A line longer than `maxLineBytes` (default
+   * {@link DEFAULT_MAX_LINE_BYTES}; counted without its line ending) fails
+   * with LimitExceededError (`limit: 'maxLineBytes'`) before it is held
+   * whole, and the response is closed.
+   */
+  async *lines(options: { maxLineBytes?: number } = {}): AsyncGenerator<string> {
+    const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    if (!(max >= 0)) throw new RangeError('maxLineBytes must be a non-negative number');
+    // Bytes of the line in progress, in arrival order (no newline among them).
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let first = true;
+    const line = (tail: Buffer | null): string => {
+      let buf = tail;
+      if (pending.length > 0) {
+        if (tail !== null) pending.push(tail);
+        buf = Buffer.concat(pending, pendingBytes + (tail === null ? 0 : tail.length));
+        pending.length = 0;
+        pendingBytes = 0;
+      }
+      let end = buf === null ? 0 : buf.length;
+      if (end > 0 && buf![end - 1] === 13) end--;
+      if (end > max) throw this.#lineTooLong(max);
+      let start = 0;
+      if (first) {
+        first = false;
+        if (end >= 3 && buf![0] === 0xef && buf![1] === 0xbb && buf![2] === 0xbf) start = 3;
+      }
+      return end === 0 ? '' : LINE_DECODER.decode(buf!.subarray(start, end));
+    };
     for await (const chunk of this) {
-      carry += decoder.decode(chunk, { stream: true });
-      let nl = carry.indexOf('\n');
+      const buf = chunk as Buffer;
+      let from = 0;
+      let nl = buf.indexOf(10, from);
       while (nl !== -1) {
-        const end = nl > 0 && carry.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        yield carry.slice(0, end);
-        carry = carry.slice(nl + 1);
-        nl = carry.indexOf('\n');
+        yield line(buf.subarray(from, nl));
+        from = nl + 1;
+        nl = buf.indexOf(10, from);
+      }
+      if (from < buf.length) {
+        pending.push(from === 0 ? buf : buf.subarray(from));
+        pendingBytes += buf.length - from;
+        // One byte over: a CR that a CRLF split across chunks left at the end.
+        if (pendingBytes > max + 1) throw this.#lineTooLong(max);
       }
     }
-    carry += decoder.decode();
-    if (carry.length > 0) yield carry;
+    if (pendingBytes > 0) yield line(null);
+  }
+
+  #lineTooLong(max: number): LimitExceededError {
+    return new LimitExceededError(`a line of the response body exceeds maxLineBytes (${max})`, {
+      limit: 'maxLineBytes',
+      method: this.method,
+      url: this.url,
+    });
   }
 
   /**

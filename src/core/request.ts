@@ -9,8 +9,7 @@
  */
 import { InvalidRequestError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
-import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
-import type { Progress, RequestOptions } from '../client/options.js';
+import { DEFAULT_RESPONSE_LIMITS, type Progress, type RequestOptions, type ResponseLimits } from '../client/options.js';
 import { type BodyInit, RequestBody, toRequestBody } from './body.js';
 import type { Deadline } from './deadline.js';
 
@@ -25,7 +24,7 @@ export class PreparedRequest {
   /** Timeouts and abort signal of the whole exchange. @internal */
   readonly deadline: Deadline | null;
   /** Response limits. @internal */
-  limits: ParserLimits;
+  limits: ResponseLimits;
   /** Whether the caller wants a StreamResponse. @internal */
   readonly streaming: boolean;
   /** The options the request was made with (read by the layers that need them). @internal */
@@ -59,7 +58,7 @@ export class PreparedRequest {
     headers: Headers,
     body: BodyInit | RequestBody | null = null,
     deadline: Deadline | null = null,
-    limits: ParserLimits | null = null,
+    limits: ResponseLimits | null = null,
     options: RequestOptions = EMPTY_OPTIONS,
     streaming = false,
     prepared: RequestBody | null = null,
@@ -67,7 +66,7 @@ export class PreparedRequest {
     this.method = method;
     this.headers = headers;
     this.deadline = deadline;
-    this.limits = limits ?? DEFAULT_LIMITS;
+    this.limits = limits ?? DEFAULT_RESPONSE_LIMITS;
     this.streaming = streaming;
     this.options = options;
     this.decompress = true;

@@ -98,7 +98,8 @@ class Stage {
 /**
  * A sink that decodes a body on its way to `inner`. `abortWire` stops the
  * producer (the connection is destroyed); it is called at most once, on a
- * decoding failure or when the decoded size passes `maxBytes`.
+ * decoding failure or when the decoded size passes `maxBytes` (the error
+ * names `limitName`, the option that set it).
  *
  * When the producer supports it, the end of the wire body is signalled with
  * {@link onWireEnd}: the connection stays out of the pool until decoding
@@ -108,6 +109,7 @@ export class ContentDecoder implements ChunkSink {
   readonly #inner: ChunkSink;
   readonly #stages: Stage[];
   readonly #maxBytes: number;
+  readonly #limitName: string;
   readonly #abortWire: (err: Error) => void;
   #settle: ((reusable: boolean) => void) | null;
   #state: 0 | 1 | 2 | 3; // 0 open, 1 wire ended (flushing), 2 done, 3 failed
@@ -122,10 +124,12 @@ export class ContentDecoder implements ChunkSink {
     maxBytes: number,
     abortWire: (err: Error) => void,
     wire: WireFlow | null = null,
+    limitName = 'maxBodyBytes',
   ) {
     this.#inner = inner;
     this.#stages = codings.map((c) => new Stage(c));
     this.#maxBytes = maxBytes;
+    this.#limitName = limitName;
     this.#abortWire = abortWire;
     this.#settle = null;
     this.#state = 0;
@@ -258,8 +262,8 @@ export class ContentDecoder implements ChunkSink {
       // Checked per zlib output chunk, so a bomb is stopped within one chunk of the limit.
       if (st.produced > this.#maxBytes) {
         this.#fail(
-          new LimitExceededError(`decoded response body exceeds maxBodyBytes (${this.#maxBytes}); Content-Encoding ${st.coding}`, {
-            limit: 'maxBodyBytes',
+          new LimitExceededError(`decoded response body exceeds ${this.#limitName} (${this.#maxBytes}); Content-Encoding ${st.coding}`, {
+            limit: this.#limitName,
           }),
         );
         return;

@@ -7,12 +7,16 @@
  * @module
  */
 import type { Headers } from '../http/headers.js';
-import type { ParserLimits } from '../http/parser.js';
+import type { ResponseLimits } from '../client/options.js';
 import { ContentDecoder, decodingsOf } from '../http/decode.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
 
-/** `sink`, or a decoder in front of it when the response is content-coded. */
-export function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimits, flow: FlowControl): BodySink {
+/**
+ * `sink`, or a decoder in front of it when the response is content-coded. A
+ * `buffered` body is also bound by `maxDecodedBytes` (options.ts says why);
+ * a streamed one only by `maxBodyBytes`.
+ */
+export function decodeBody(sink: BodySink, headers: Headers, limits: ResponseLimits, flow: FlowControl, buffered: boolean): BodySink {
   const value = headers.get('content-encoding');
   if (value === null) return sink;
   const abort = (err: Error): void => flow.abort(err);
@@ -23,5 +27,6 @@ export function decodeBody(sink: BodySink, headers: Headers, limits: ParserLimit
     return ContentDecoder.failing(sink, err as Error, abort);
   }
   if (codings === null || codings.length === 0) return sink;
-  return new ContentDecoder(sink, codings, limits.maxBodyBytes, abort, flow);
+  const capped = buffered && limits.maxDecodedBytes < limits.maxBodyBytes;
+  return new ContentDecoder(sink, codings, capped ? limits.maxDecodedBytes : limits.maxBodyBytes, abort, flow, capped ? 'maxDecodedBytes' : 'maxBodyBytes');
 }

@@ -16,8 +16,17 @@ import type { PreparedRequest } from '../core/request.js';
 
 /** Whether `req` may be replayed after its connection was found stale. */
 export function replaySafe(req: PreparedRequest): boolean {
-  const idempotent = IDEMPOTENT_METHODS.has(req.method) || req.headers.has('idempotency-key');
+  const idempotent = IDEMPOTENT_METHODS.has(req.method) || hasIdempotencyKey(req);
   return idempotent && req.canResend() && (req.deadline === null || req.deadline.failure === null);
+}
+
+/**
+ * A non-empty `Idempotency-Key` / `X-Idempotency-Key`: the caller's word that
+ * the server de-duplicates the request (as Go's net/http reads it).
+ */
+function hasIdempotencyKey(req: PreparedRequest): boolean {
+  const key = req.headers.get('idempotency-key') ?? req.headers.get('x-idempotency-key');
+  return key !== null && key !== '';
 }
 
 /** The layer: one replay on a fresh connection for a safe request that met a stale one. */

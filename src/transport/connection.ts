@@ -5,6 +5,7 @@
  * Connection through a field on the socket, so a connection costs no closures.
  * @module
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
@@ -107,6 +108,9 @@ function socketOnTimeout(this: TaggedSocket): void {
   if (sink !== null) sink.onTimeout(conn);
 }
 
+/** Where {@link Connection.probe} reads its one byte (never looked at). */
+const PROBE_BUFFER = Buffer.alloc(1);
+
 const CLOSED = 1;
 const NOTIFIED = 2;
 
@@ -181,6 +185,32 @@ export class Connection {
   get alive(): boolean {
     const s = this.socket;
     return !this.closed && !s.destroyed && s.writable && s.readable;
+  }
+
+  /**
+   * Whether an idle plain-TCP connection is still quiet: reads the kernel
+   * socket once, without waiting. A FIN or bytes already queued there (a
+   * server that closed right after its response, a late HEAD body) are seen
+   * now, before a request is written, instead of on the next event-loop turn
+   * when the request would already be lost. Anything read means the
+   * connection is unusable (it is destroyed). TLS sockets are not probed: the
+   * bytes below TLS are not ours to read.
+   */
+  probe(): boolean {
+    if (!this.alive) return false;
+    const fd = (this.socket as { _handle?: { fd?: number } | null })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0 || this.socket instanceof tls.TLSSocket) return true;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // EAGAIN is the usual answer: keep its exception cheap.
+    try {
+      fs.readSync(fd, PROBE_BUFFER, 0, 1, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return true;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.destroy();
+    return false;
   }
 
   /** Set the idle-read timeout (0 = none); only touches the socket when the value changes. */

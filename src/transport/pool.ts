@@ -89,7 +89,7 @@ export class OriginPool implements ConnectionOwner {
     const now = performance.now();
     while (idle.length > 0) {
       const conn = idle.pop()!;
-      if (conn.alive && now - conn.idleSince < this.#idleLimit(conn)) {
+      if (now - conn.idleSince < this.#idleLimit(conn) && conn.probe()) {
         conn.owner = null;
         conn.ref(true);
         return conn;
@@ -194,7 +194,10 @@ export class OriginPool implements ConnectionOwner {
     }
     const w = this.#nextWaiter();
     if (w !== null) {
-      if (w.fresh) {
+      if (!conn.probe()) {
+        this.#drop(conn);
+        this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);
+      } else if (w.fresh) {
         // This waiter must not get a reused connection: swap this one for a new one.
         this.#drop(conn);
         this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);

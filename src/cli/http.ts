@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { type CliArgs, expandUrl, UsageError } from './args.js';
 import { downloadName, resumeFrom, saveBody, size } from './download.js';
 import { Exit } from './failure.js';
-import { buildRequest, DEFAULT_SOURCES, type ItemSources } from './items.js';
+import { buildRequest, DEFAULT_SOURCES, type ItemSources, readStdin } from './items.js';
 import { binaryNote, formatBody, headerLines, isBinary, isJsonType, jsonText, note, requestLine, statusLine, styleFor, type Style } from './output.js';
 import { keptHeaders, loadSession, saveSession, sessionPath, type SessionData } from './session-file.js';
 
@@ -25,23 +25,18 @@ function out(s: string | Uint8Array): void {
 }
 
 function stdinSource(ignore: boolean): ItemSources {
-  let cached: Buffer | null = null;
   return {
     readFile: DEFAULT_SOURCES.readFile,
-    stdin: () => {
-      if (ignore) throw new UsageError('@- reads stdin, but --ignore-stdin was given');
-      cached ??= readFileSync(0);
-      return cached;
-    },
+    stdin: () => (ignore ? Promise.reject(new UsageError('@- reads stdin, but --ignore-stdin was given')) : readStdin()),
   };
 }
 
 // Piped or redirected stdin is the body (httpie); a terminal or /dev/null is not.
-function pipedStdin(): Buffer | null {
+async function pipedStdin(): Promise<Buffer | null> {
   if (process.stdin.isTTY) return null;
   const st = fstatSync(0);
   if (!st.isFIFO() && !st.isFile() && !st.isSocket()) return null;
-  const data = readFileSync(0);
+  const data = await readStdin();
   return data.length > 0 ? data : null;
 }
 
@@ -138,7 +133,7 @@ export async function runHttp(args: CliArgs): Promise<number> {
   }
   const built = await buildRequest(args.items, args.body, stdinSource(args.ignoreStdin));
   if (built.body === null && !args.ignoreStdin && !args.items.some((i) => i.endsWith('@-'))) {
-    const piped = pipedStdin();
+    const piped = await pipedStdin();
     if (piped !== null) {
       built.body = piped;
       built.hasData = true;

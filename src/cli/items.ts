@@ -63,13 +63,20 @@ export interface ItemSources {
   /** Read a file's bytes. */
   readFile(path: string): Buffer;
   /** Stdin's bytes, when `@-` asks for them. */
-  stdin(): Buffer;
+  stdin(): Promise<Buffer>;
+}
+
+/** All of stdin. Read as a stream: a pipe or socket may be non-blocking, where a synchronous read fails with EAGAIN. */
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Real files and stdin. */
 export const DEFAULT_SOURCES: ItemSources = {
   readFile: (path) => readFileSync(path),
-  stdin: () => readFileSync(0),
+  stdin: readStdin,
 };
 
 /** Turn items into headers, query and body (`kind` from --json/--form/--multipart). */
@@ -80,13 +87,13 @@ export async function buildRequest(items: readonly string[], kind: 'json' | 'for
   let raw: Buffer | null = null;
   for (const arg of items) {
     const it = parseItem(arg);
-    const read = (path: string): Buffer => (path === '-' ? src.stdin() : src.readFile(path));
+    const read = async (path: string): Promise<Buffer> => (path === '-' ? src.stdin() : src.readFile(path));
     switch (it.sep) {
       case ':':
         out.headers.push([it.key, it.value === '' ? null : it.value]);
         break;
       case ':@':
-        out.headers.push([it.key, read(it.value).toString('utf8').trim()]);
+        out.headers.push([it.key, (await read(it.value)).toString('utf8').trim()]);
         break;
       case '==':
         out.query.push([it.key, it.value]);
@@ -98,16 +105,16 @@ export async function buildRequest(items: readonly string[], kind: 'json' | 'for
       case '@':
         if (it.key === '') {
           if (raw !== null) throw new UsageError('only one raw body (@file or @-) may be given');
-          raw = read(it.value);
+          raw = await read(it.value);
         } else if (it.sep === '=@') {
-          fields.push([it.key, read(it.value).toString('utf8')]);
+          fields.push([it.key, (await read(it.value)).toString('utf8')]);
         } else {
           files.push([it.key, it.value]);
         }
         break;
       case ':=':
       case ':=@': {
-        const text = it.sep === ':=' ? it.value : read(it.value).toString('utf8');
+        const text = it.sep === ':=' ? it.value : (await read(it.value)).toString('utf8');
         try {
           fields.push([it.key, JSON.parse(text)]);
         } catch {

@@ -60,6 +60,8 @@ export async function runWs(args: CliArgs): Promise<number> {
       if (ws.readyState !== 1) return;
       await ws.send(args.binary ? Buffer.from(line) : line);
       process.stdout.write(`${sent} ${clock()} ${args.binary ? shown(Buffer.from(line), style) : line}\n`);
+    }).catch(() => {
+      // The connection closed under the send: the close is reported by the receive loop.
     });
   });
   // Ctrl-D: close once what was typed has gone out.
@@ -67,6 +69,9 @@ export async function runWs(args: CliArgs): Promise<number> {
   process.once('SIGINT', close);
   try {
     for await (const msg of ws) process.stdout.write(`${recv} ${clock()} ${shown(msg as string | Uint8Array, style)}\n`);
+  } catch (err) {
+    // The iterator rejects on an unclean close; a close with a code is reported below like any other.
+    if (ws.closeCode === null) throw err;
   } finally {
     process.removeListener('SIGINT', close);
     lines.close();

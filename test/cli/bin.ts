@@ -3,7 +3,7 @@
  * process, with a clean environment (no proxies, HOME in a temp dir), piped
  * or inside a pseudo-terminal (`script` from util-linux).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,10 +33,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Working directory (default: a temp dir of the test file). */
   cwd?: string;
-  /** Keep stdin a pipe the test writes to (closed by the test, or at exit). */
-  interactive?: boolean;
-  /** Called with all stdout so far and the child's stdin, on each chunk. */
-  onStdout?: (text: string, stdin: NodeJS.WritableStream) => void;
+  /** Keep stdin a pipe the test writes to (ended by the test, or at exit); `true` or the first bytes to write. */
+  interactive?: boolean | string;
+  /** Called with all stdout so far and the child, on each chunk. */
+  onStdout?: (text: string, child: ChildProcess) => void;
   /** Kill after this many ms (default 20000). */
   killAfterMs?: number;
 }
@@ -60,17 +60,18 @@ export function reqivo(args: readonly string[], opts: RunOptions = {}): Promise<
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? home,
       env: cleanEnv(opts.env),
-      stdio: [opts.input !== undefined || opts.interactive === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [opts.input !== undefined || opts.interactive !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 20_000);
     child.stdout!.on('data', (b: Buffer) => {
       out.push(b);
-      opts.onStdout?.(Buffer.concat(out).toString('utf8'), child.stdin!);
+      opts.onStdout?.(Buffer.concat(out).toString('utf8'), child);
     });
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else if (typeof opts.interactive === 'string') child.stdin!.write(opts.interactive);
     child.on('error', fail);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -115,3 +115,28 @@ export async function saveBody(res: StreamResponse, path: string, resumeAt: numb
   progress.done();
   return written;
 }
+
+/**
+ * Save a download response to `target`. On a terminal stderr shows `head`
+ * (when asked), then the bar and a summary; a non-2xx status is not saved
+ * and its head (`statusHead`) goes to stderr.
+ */
+export async function downloadTo(res: StreamResponse, target: string, resumeAt: number, head: string | null, statusHead: string): Promise<void> {
+  const tty = process.stderr.isTTY ? process.stderr : null;
+  if (tty !== null && head !== null) tty.write(`${head}\n`);
+  if (res.status === 416 && resumeAt > 0) {
+    // RFC 9110 §15.5.17: nothing left past our offset: the file is complete.
+    await res.close();
+    tty?.write(`${target} is already complete (${size(resumeAt)})\n`);
+    return;
+  }
+  if (res.status < 200 || res.status >= 300) {
+    await res.close();
+    if (tty === null || head === null) process.stderr.write(statusHead);
+    return;
+  }
+  const started = performance.now();
+  tty?.write(`Downloading to ${JSON.stringify(target)}${res.status === 206 ? ` (resuming at ${size(resumeAt)})` : ''}\n`);
+  const n = await saveBody(res, target, resumeAt, tty);
+  tty?.write(`Done. ${size(n)} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+}

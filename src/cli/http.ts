@@ -8,7 +8,7 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { Session, type AuthOptions, type PreparedRequest, type SessionOptions, type StreamResponse, type TlsOptions } from '../index.js';
 import { VERSION } from '../version.js';
 import { type CliArgs, expandUrl, UsageError } from './args.js';
-import { downloadName, resumeFrom, saveBody, size } from './download.js';
+import { downloadName, downloadTo, resumeFrom } from './download.js';
 import { Exit } from './failure.js';
 import { buildRequest, DEFAULT_SOURCES, type ItemSources, readStdin } from './items.js';
 import { binaryNote, formatBody, headerLines, isBinary, isJsonType, jsonText, note, requestLine, statusLine, styleFor, type Style } from './output.js';
@@ -196,21 +196,9 @@ export async function runHttp(args: CliArgs): Promise<number> {
     const headMs = performance.now() - started;
     const headText = `${statusLine(res.httpVersion, res.status, res.reason, args.download ? errStyle : style)}\n${headerLines(res.headers, args.download ? errStyle : style)}`;
     if (args.download) {
-      if (print.includes('h') && process.stderr.isTTY) process.stderr.write(`${headText}\n`);
-      if (args.output === null) target = downloadName(null, res.headers.get('content-disposition'), res.url);
-      if (res.status === 416 && resumeAt > 0) {
-        // RFC 9110 §15.5.17: nothing left past our offset: the file is complete.
-        await res.close();
-        if (process.stderr.isTTY) process.stderr.write(`${target} is already complete (${size(resumeAt)})\n`);
-      } else if (res.status >= 200 && res.status < 300) {
-        const tty = process.stderr.isTTY ? process.stderr : null;
-        if (tty !== null) tty.write(`Downloading to ${JSON.stringify(target)}${res.status === 206 ? ` (resuming at ${size(resumeAt)})` : ''}\n`);
-        const n = await saveBody(res, target, resumeAt, tty);
-        if (tty !== null) tty.write(`Done. ${size(n)} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-      } else {
-        await res.close();
-        if (!process.stderr.isTTY) process.stderr.write(headText);
-      }
+      // A resumed file keeps its name: the Range was computed for it.
+      if (args.output === null && resumeAt === 0) target = downloadName(null, res.headers.get('content-disposition'), res.url);
+      await downloadTo(res, target, resumeAt, print.includes('h') ? headText : null, headText);
     } else {
       if (print.includes('h')) out(`${headText}\n`);
       const type = res.headers.get('content-type');

@@ -17,6 +17,10 @@ before(async () => {
       res.end('a,b\n1');
       return;
     }
+    if (req.url === '/missing.bin') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return void res.end('no such file');
+    }
     const range = req.headers.range;
     ranges.push(range ?? '');
     const m = range ? /^bytes=(\d+)-$/.exec(range) : null;
@@ -27,7 +31,12 @@ before(async () => {
         res.end();
         return;
       }
-      res.writeHead(206, { 'content-range': `bytes ${from}-${DATA.length - 1}/${DATA.length}`, 'content-length': DATA.length - from });
+      res.writeHead(206, {
+        'content-range': `bytes ${from}-${DATA.length - 1}/${DATA.length}`,
+        'content-length': DATA.length - from,
+        // A name that differs from the URL's: a resumed download must still append to the file it resumed.
+        'content-disposition': 'attachment; filename="renamed.bin"',
+      });
       res.end(DATA.subarray(from));
       return;
     }
@@ -73,6 +82,19 @@ test('-c resumes a partial file with Range and appends the 206 body; a complete 
   // Without -c the file starts over.
   await reqivo(['-d', '-o', 'part.bin', `${server.url}/x`], { cwd: dir });
   assert.equal(ranges.at(-1), '');
+});
+
+test('-c without -o resumes the file named by the URL even when the 206 names another; a 404 saves nothing and shows its head', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'dl.bin'), DATA.subarray(0, 1000));
+  const r = await reqivo(['-d', '-c', `${server.url}/files/dl.bin`], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'dl.bin')), DATA);
+  assert.ok(!existsSync(join(dir, 'renamed.bin')));
+  const missing = await reqivo(['-d', '--check-status', `${server.url}/missing.bin`], { cwd: dir });
+  assert.equal(missing.code, 4);
+  assert.match(missing.stderr, /^HTTP\/1\.1 404 Not Found\n/);
+  assert.ok(!existsSync(join(dir, 'missing.bin')));
 });
 
 test('on a terminal the bar is redrawn in place with \\r: percent, bytes, total, rate, ETA', async () => {

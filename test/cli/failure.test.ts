@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describe } from '../../src/cli/failure.js';
 import { ConnectTimeout, NetworkError, TooManyRedirects } from '../../src/index.js';
-import { tcpServer } from '../helpers/servers.js';
+import { httpServer, tcpServer } from '../helpers/servers.js';
 import { reqivo } from './bin.js';
 
 test('kinds map to httpie exit codes and hints', () => {
@@ -38,4 +38,23 @@ test('a URL that does not parse is a usage error', async () => {
   const r = await reqivo(['http://[nope/']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /is not a URL \(see reqivo --help\)\n$/);
+});
+
+test('Ctrl-C (SIGINT) during a request exits 130 with one line', async () => {
+  const slow = await httpServer((_req, res) => {
+    res.writeHead(200);
+    res.write('first part\n');
+    // Never ends by itself; closed by the test.
+  });
+  try {
+    const r = await reqivo(['--stream', slow.url], {
+      onStdout: (text, child) => {
+        if (text.includes('first part')) child.kill('SIGINT');
+      },
+    });
+    assert.equal(r.code, 130);
+    assert.equal(r.stderr, '\nreqivo: interrupted\n');
+  } finally {
+    await slow.close();
+  }
 });

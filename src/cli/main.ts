@@ -20,6 +20,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'ws':
       return (await import('./ws.js')).runWs(args);
     default:
+      // Ctrl-C during a request: httpie's 130, without a stack (ws closes cleanly on its own instead).
+      process.once('SIGINT', () => {
+        process.stderr.write('\nreqivo: interrupted\n');
+        process.exit(130);
+      });
       return (await import('./http.js')).runHttp(args);
   }
 }

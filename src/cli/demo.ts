@@ -1,9 +1,13 @@
 /**
  * `npm run demo`: starts a local server on 127.0.0.1 and shows reqivo at
  * work — JSON, cookies, redirects, streaming, keep-alive reuse, concurrency,
- * a typed timeout error — then shuts everything down.
+ * a typed timeout error, and the `reqivo` command line — then shuts
+ * everything down.
  * @module
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startTestServer } from '../testing/server.js';
 import { ReadTimeout, Session } from '../index.js';
 
@@ -70,6 +74,13 @@ async function main(): Promise<void> {
       line('read timeout of 100 ms', `${(err as Error).name}: ${(err as Error).message}`);
       line('instanceof ReadTimeout', err instanceof ReadTimeout);
     }
+
+    // The bin as a child process (this process keeps serving meanwhile, so the call must not block).
+    const bin = fileURLToPath(new URL('./main.js', import.meta.url));
+    const cli = ['-v', '--ignore-stdin', 'POST', `${server.url}/users`, 'name=Grace', 'admin:=true'];
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...cli], { timeout: 10_000 });
+    console.log(`\ncommand line: reqivo ${cli.join(' ').replace(server.url, ':' + new URL(server.url).port)}`);
+    console.log(stdout.trimEnd().replace(/^(?=.)/gm, '  '));
   } finally {
     await session.close();
     await server.close();

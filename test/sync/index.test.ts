@@ -26,6 +26,15 @@ after(async () => {
 const SYNC_INDEX = new URL('../../src/sync/index.js', import.meta.url).href;
 const SERVER_THREAD = new URL('./server-thread.js', import.meta.url).href;
 
+test("'reqivo/sync' resolves through package.json exports, with the error classes of 'reqivo'", async () => {
+  const sync = (await import('reqivo/sync' as string)) as Record<string, unknown>;
+  const main = (await import('reqivo' as string)) as { RequestError: new (...a: never[]) => Error };
+  for (const n of ['SyncSession', 'SyncWorkerError', 'defaultSyncSession', 'requestSync', 'getSync', 'headSync', 'optionsSync', 'deleteSync', 'postSync', 'putSync', 'patchSync']) {
+    assert.equal(typeof sync[n], 'function', n);
+  }
+  assert.ok((sync.SyncWorkerError as { prototype: object }).prototype instanceof main.RequestError);
+});
+
 test('one-off helpers run on one lazily started default session', () => {
   const s = defaultSyncSession();
   assert.equal(defaultSyncSession(), s);

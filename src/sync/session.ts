@@ -145,8 +145,8 @@ export class SyncSession {
     }
     // Never keeps the process alive; its events (seen between calls) only record why it ended.
     this.#worker.unref();
-    this.#worker.on('error', (err) => this.#fail(`the reqivo/sync worker failed: ${err.message}`, err));
-    this.#worker.on('exit', (code) => this.#fail(`the reqivo/sync worker exited (code ${code})`, null));
+    this.#worker.on('error', (err) => this.#closed || this.#fail(`the reqivo/sync worker failed: ${err.message}`, err));
+    this.#worker.on('exit', (code) => this.#closed || this.#fail(`the reqivo/sync worker exited (code ${code})`, null));
     try {
       this.#receive(0, performance.now() + STARTUP_MS, 'START', 'reqivo/sync worker', STARTUP_MS);
     } catch (err) {

@@ -23,7 +23,7 @@ import {
   TlsError,
   TooManyRedirects,
 } from '../../src/index.js';
-import { SyncSession, type SyncSessionOptions } from '../../src/sync/index.js';
+import { SyncSession, type SyncSessionOptions, SyncWorkerError } from '../../src/sync/index.js';
 import type { SyncInternals } from '../../src/sync/session.js';
 import { certs } from '../helpers/certs.js';
 import { type ServerThread, startServerThread } from './server-thread.js';
@@ -249,11 +249,14 @@ test('https: the connection and TLS session persist across calls', () => {
   assert.throws(() => bad.get('/echo'), TlsError);
 });
 
-test('a call after close() throws a ReqivoError; close() is idempotent', () => {
+test('a call after close() throws a ReqivoError, also once the worker has exited; close() is idempotent', async () => {
   const s = new SyncSession({ baseUrl: server.url, proxy: false });
   assert.equal(s.get('/echo').status, 200);
   s.close();
   s.close();
   assert.equal(s.closed, true);
-  assert.throws(() => s.get('/echo'), (e: unknown) => e instanceof ReqivoError && /closed/.test(e.message));
+  const closed = (e: unknown): boolean => e instanceof ReqivoError && !(e instanceof SyncWorkerError) && /the session is closed/.test(e.message);
+  assert.throws(() => s.get('/echo'), closed);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.throws(() => s.get('/echo'), closed);
 });

@@ -6,11 +6,12 @@
  * number and whether its TLS session was resumed), `/set-cookie`, `/big?n=N`
  * (N bytes, byte i = i % 251; `&chunked=1` without Content-Length),
  * `/gzip`, `/status/NNN`, `/redirect` (302 → /echo), `/slow?ms=N`,
- * `/drip?ms=N` (head now, a byte every N ms), `/hang`, `/reset`.
+ * `/drip?ms=N` (head now, a byte every N ms), `/hang`, `/reset`; beside it
+ * two raw TCP ports, one silent and one that answers with garbage.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -18,18 +19,24 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 /** A server thread: its URL, and close() that stops it (destroying open connections). */
 export interface ServerThread {
   url: string;
+  /** A raw TCP port that accepts and never writes (a TLS handshake there hangs). */
+  silentPort: number;
+  /** A raw TCP port that answers any request with bytes that are not HTTP. */
+  garbagePort: number;
   close(): Promise<void>;
 }
 
 /** Start the server thread; `tls` makes it https. */
 export async function startServerThread(tls?: { key: string; cert: string }): Promise<ServerThread> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { tls: tls ?? null } });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await new Promise<[number, number, number]>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
   return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${ports[0]}`,
+    silentPort: ports[1],
+    garbagePort: ports[2],
     close: async () => {
       worker.postMessage('close');
       await new Promise((resolve) => worker.once('exit', resolve));
@@ -102,14 +109,22 @@ function serve(): void {
   };
   const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 10_000;
-  server.on('connection', (s: Socket) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-  });
-  server.listen(0, '127.0.0.1', () => parentPort!.postMessage((server.address() as AddressInfo).port));
+  const silent = net.createServer(() => {});
+  const garbage = net.createServer((s) => s.once('data', () => s.end('NOT HTTP AT ALL\r\n\r\n')));
+  const servers = [server, silent, garbage];
+  for (const srv of servers) {
+    srv.on('connection', (s: Socket) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+  }
+  void Promise.all(servers.map((srv) => new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port))))).then(
+    (ports) => parentPort!.postMessage(ports),
+  );
   parentPort!.on('message', () => {
     for (const s of open) s.destroy();
-    server.close(() => process.exit(0));
+    for (const srv of servers) srv.close();
+    process.exit(0);
   });
 }
 

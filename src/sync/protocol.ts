@@ -17,7 +17,7 @@
  * @module
  */
 
-/** Int32 slots of the control block. */
+/** Control word: {@link EMPTY} or {@link FULL}; both sides wait on it. */
 export const STATE = 0;
 /** Heartbeat counter, bumped by a busy worker every {@link BEAT_MS}. */
 export const BEAT = 1;
@@ -31,15 +31,20 @@ export const USED = 4;
 export const NOTE_LEN = 5;
 const CTL_WORDS = 8;
 
-/** {@link STATE} values. */
+/** {@link STATE}: the window is the worker's to fill. */
 export const EMPTY = 0;
+/** {@link STATE}: the window holds records for the caller. */
 export const FULL = 1;
 
-/** Record kinds. */
+/** Record: the worker's Session exists (start-up exchange). */
 export const READY = 1;
+/** Record: part of the response head as JSON ({@link WireHead}). */
 export const HEAD = 2;
+/** Record: body bytes. */
 export const BODY = 3;
+/** Record: part of an error as JSON (see errors.ts). */
 export const ERROR = 4;
+/** Record: the exchange is complete. */
 export const END = 5;
 /** Bytes of a record header: kind and length. */
 export const RECORD_HEADER = 8;

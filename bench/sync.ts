@@ -1,0 +1,115 @@
+/**
+ * The blocking API against its alternatives: sequential GET /1k on one
+ * keep-alive connection from reqivo's async Session (`await s.get()`), from
+ * `SyncSession` (`s.get()`, worker thread + Atomics.wait) and from
+ * `sync-fetch` (a child process per call). Rounds are interleaved and their
+ * order rotated; the table gives the median µs per request over the rounds.
+ *
+ * `node build/bench/sync.js [--rounds=N] [--n=N]` (after `npm run build:test`).
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { Session } from '../src/index.js';
+import { SyncSession } from '../src/sync/index.js';
+import { BenchServer } from './server-process.js';
+import { median } from './stats.js';
+
+const flag = (name: string, fallback: number): number => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : fallback;
+};
+const ROUNDS = flag('rounds', 7);
+const N = flag('n', 2000);
+/** sync-fetch spawns a process per call: a few calls per round are enough to time it. */
+const N_PROCESS = Math.max(3, Math.round(N / 200));
+
+type SyncFetch = (url: string) => { status: number; arrayBuffer(): ArrayBuffer };
+const syncFetch = createRequire(import.meta.url)('sync-fetch') as SyncFetch;
+
+interface Client {
+  name: string;
+  n: number;
+  /** Run `n` sequential GETs; returns ms. */
+  run(n: number): Promise<number>;
+  close(): Promise<void> | void;
+}
+
+function check(status: number, bytes: number): void {
+  if (status !== 200 || bytes !== 1024) throw new Error(`bad response: ${status}, ${bytes} bytes`);
+}
+
+async function main(): Promise<void> {
+  const server = await BenchServer.start();
+  const url = `${server.origin}/1k`;
+  const session = new Session({ proxy: false });
+  const sync = new SyncSession({ proxy: false });
+  const clients: Client[] = [
+    {
+      name: 'reqivo Session (async)',
+      n: N,
+      async run(n) {
+        const t = performance.now();
+        for (let i = 0; i < n; i++) {
+          const r = await session.get(url);
+          check(r.status, r.body.byteLength);
+        }
+        return performance.now() - t;
+      },
+      close: () => session.close(),
+    },
+    {
+      name: 'reqivo/sync SyncSession',
+      n: N,
+      async run(n) {
+        const t = performance.now();
+        for (let i = 0; i < n; i++) {
+          const r = sync.get(url);
+          check(r.status, r.body.byteLength);
+        }
+        return performance.now() - t;
+      },
+      close: () => sync.close(),
+    },
+    {
+      name: 'sync-fetch 0.7.1 (process per call)',
+      n: N_PROCESS,
+      async run(n) {
+        const t = performance.now();
+        for (let i = 0; i < n; i++) {
+          const r = syncFetch(url);
+          check(r.status, r.arrayBuffer().byteLength);
+        }
+        return performance.now() - t;
+      },
+      close: () => {},
+    },
+  ];
+  try {
+    for (const c of clients) await c.run(Math.max(2, Math.round(c.n / 4)));
+    const perRequest = new Map<string, number[]>(clients.map((c) => [c.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < clients.length; k++) {
+        const c = clients[(round + k) % clients.length]!;
+        perRequest.get(c.name)!.push(((await c.run(c.n)) / c.n) * 1000);
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
+    }
+    const base = median(perRequest.get(clients[0]!.name)!);
+    const rows = clients.map((c) => {
+      const us = median(perRequest.get(c.name)!);
+      return { client: c.name, requests: c.n * ROUNDS, medianUs: Math.round(us), vsAsync: Number((us / base).toFixed(2)) };
+    });
+    const syncUs = rows[1]!.medianUs;
+    console.log(`sequential GET /1k, keep-alive, median of ${ROUNDS} rounds (server ${server.pinned ? 'pinned to its own core' : 'not pinned'})\n`);
+    console.log('| client | requests | µs / request | × async Session |');
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const r of rows) console.log(`| ${r.client} | ${r.requests} | ${r.medianUs} | ${r.vsAsync} |`);
+    console.log(`\nSyncSession is ${(rows[2]!.medianUs / syncUs).toFixed(0)}× faster than a process per call.`);
+    console.log(JSON.stringify({ bench: 'sync', rounds: ROUNDS, rows }));
+  } finally {
+    for (const c of clients) await c.close();
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,220 @@
+/**
+ * The reqivo/sync worker thread: one real {@link Session} (its pool, cookies
+ * and TLS sessions live as long as the thread), fed requests by postMessage,
+ * answering through the shared window of {@link Channel}. Requests run one at
+ * a time, in order: the caller is blocked on each anyway.
+ * @module
+ */
+import { stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { InvalidRequestError, type RequestOptions, Session } from '../index.js';
+import { serializeError } from './errors.js';
+import {
+  BEAT,
+  BEAT_MS,
+  BODY,
+  Channel,
+  DEAD,
+  EMPTY,
+  END,
+  ERROR,
+  FULL,
+  HEAD,
+  ID,
+  READY,
+  RECORD_HEADER,
+  type RequestMessage,
+  STATE,
+  type ToWorker,
+  USED,
+  type WireBody,
+  type WireHead,
+  type WorkerInit,
+} from './protocol.js';
+
+/** Marks this thread, so that reqivo/sync refuses to block inside it. */
+(globalThis as Record<symbol, unknown>)[Symbol.for('reqivo.sync.worker')] = true;
+
+const init = workerData as WorkerInit;
+const channel = new Channel(init.sab);
+const { ctl } = channel;
+
+process.on('uncaughtExceptionMonitor', (err) => channel.writeNote(err instanceof Error ? (err.stack ?? err.message) : String(err)));
+process.on('exit', () => {
+  Atomics.store(ctl, DEAD, 1);
+  Atomics.notify(ctl, STATE);
+  Atomics.notify(ctl, DEAD);
+});
+
+/** Writes records into the window, waiting for the caller to empty it when full. */
+class Outbox {
+  #used = 0;
+  #id = 0;
+
+  /** Append a record (split over several windows when it does not fit). */
+  async put(id: number, kind: number, bytes: Uint8Array): Promise<void> {
+    if (id !== this.#id && this.#used > 0) await this.flush();
+    this.#id = id;
+    let off = 0;
+    do {
+      // A fresh window is ours only once the caller has copied the last one out.
+      if (this.#used === 0) await windowEmpty();
+      const room = channel.window.byteLength - this.#used - RECORD_HEADER;
+      if (room <= 0 || (room < bytes.byteLength - off && room < 4096)) {
+        await this.flush();
+        continue;
+      }
+      const n = Math.min(room, bytes.byteLength - off);
+      channel.view.setUint32(this.#used, kind, true);
+      channel.view.setUint32(this.#used + 4, n, true);
+      channel.window.set(bytes.subarray(off, off + n), this.#used + RECORD_HEADER);
+      this.#used += RECORD_HEADER + n;
+      off += n;
+    } while (off < bytes.byteLength);
+  }
+
+  /** Hand the window to the caller. */
+  async flush(): Promise<void> {
+    if (this.#used === 0) await windowEmpty();
+    Atomics.store(ctl, ID, this.#id);
+    Atomics.store(ctl, USED, this.#used);
+    Atomics.store(ctl, STATE, FULL);
+    Atomics.notify(ctl, STATE);
+    this.#used = 0;
+  }
+}
+
+/** `Atomics.waitAsync` (V8 since Node 16; typed only in lib ES2024). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+async function windowEmpty(): Promise<void> {
+  while (Atomics.load(ctl, STATE) !== EMPTY) {
+    const r = waitAsync(ctl, STATE, FULL);
+    if (r.async) await r.value;
+  }
+}
+
+const NOTHING = new Uint8Array(0);
+const out = new Outbox();
+const queue: RequestMessage[] = [];
+let current: { id: number; abort: AbortController } | null = null;
+let pumping = false;
+let session: Session | null = null;
+
+function utf8(s: string): Uint8Array {
+  return Buffer.from(s, 'utf8');
+}
+
+function toBody(b: WireBody): RequestOptions['body'] {
+  if (typeof b === 'string' || b instanceof Uint8Array) return b;
+  switch (b.k) {
+    case 'params':
+      return new URLSearchParams(b.v);
+    case 'chunks':
+      return b.v;
+    case 'blob':
+      return b.v;
+    case 'form-data': {
+      const fd = new FormData();
+      for (const [name, value, filename] of b.v) {
+        if (typeof value === 'string') fd.append(name, value);
+        else fd.append(name, value, filename ?? undefined);
+      }
+      return fd;
+    }
+  }
+}
+
+async function optionsOf(m: RequestMessage, signal: AbortSignal): Promise<RequestOptions> {
+  const opts: RequestOptions = { ...m.opts, signal };
+  if (m.query !== null) opts.query = new URLSearchParams(m.query);
+  if (m.json !== null) opts.json = JSON.parse(m.json);
+  if (m.body !== null) opts.body = toBody(m.body);
+  if (m.file !== null) {
+    const path = m.file;
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (err) {
+      throw new InvalidRequestError(`cannot read the file to upload: ${(err as Error).message}`, { cause: err, method: m.method, url: m.url });
+    }
+    // A stream with a Content-Length header goes out with that length, not chunked.
+    const headers = (opts.headers as [string, string][] | undefined) ?? [];
+    if (!headers.some(([n]) => n.toLowerCase() === 'content-length')) opts.headers = [...headers, ['content-length', String(size)]];
+    opts.body = createReadStream(path);
+  }
+  return opts;
+}
+
+function headOf(res: Awaited<ReturnType<Session['stream']>>, decompress: boolean): WireHead {
+  const headers: string[] = [];
+  for (const [name, value] of res.headers) headers.push(name, value);
+  const cl = res.headers.get('content-length');
+  const decoded = decompress && res.headers.has('content-encoding');
+  const bodyless = res.method === 'HEAD' || res.status === 204 || res.status === 304;
+  return {
+    status: res.status,
+    reason: res.reason,
+    httpVersion: res.httpVersion,
+    url: res.url,
+    method: res.method,
+    headers,
+    redirects: [...res.redirects],
+    length: bodyless ? 0 : cl !== null && /^\d+$/.test(cl) && !decoded ? Number(cl) : -1,
+  };
+}
+
+async function run(m: RequestMessage): Promise<void> {
+  const abort = new AbortController();
+  current = { id: m.id, abort };
+  try {
+    if (session === null) throw new Error('the reqivo/sync worker has no session');
+    const opts = await optionsOf(m, abort.signal);
+    const res = await session.stream(m.method, m.url, opts);
+    await out.put(m.id, HEAD, utf8(JSON.stringify(headOf(res, opts.decompress ?? (init.options.decompress !== false)))));
+    for await (const chunk of res) await out.put(m.id, BODY, chunk);
+  } catch (err) {
+    // A request the caller gave up on answers nothing: the caller skips its id anyway.
+    if (abort.signal.aborted) return;
+    await out.put(m.id, ERROR, utf8(JSON.stringify(serializeError(err))));
+  } finally {
+    current = null;
+  }
+  await out.put(m.id, END, NOTHING);
+  await out.flush();
+}
+
+/** Run queued requests in order; the heartbeat ticks only while there is work, so an idle worker never wakes. */
+async function pump(): Promise<void> {
+  pumping = true;
+  const beat = setInterval(() => Atomics.add(ctl, BEAT, 1), BEAT_MS);
+  while (queue.length > 0) await run(queue.shift()!);
+  clearInterval(beat);
+  pumping = false;
+}
+
+parentPort!.on('message', (m: ToWorker) => {
+  if (m.t === 'req') {
+    queue.push(m);
+    if (!pumping) void pump();
+  } else if (m.t === 'cancel') {
+    if (current?.id === m.id) current.abort.abort();
+    const i = queue.findIndex((q) => q.id === m.id);
+    if (i >= 0) queue.splice(i, 1);
+  } else {
+    void session?.close();
+    process.exit(0);
+  }
+});
+
+try {
+  session = new Session(init.options);
+  await out.put(0, READY, NOTHING);
+} catch (err) {
+  await out.put(0, ERROR, utf8(JSON.stringify(serializeError(err))));
+}
+await out.put(0, END, NOTHING);
+await out.flush();

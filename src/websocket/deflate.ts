@@ -7,6 +7,11 @@
  * - With `*_no_context_takeover` the compressor (ours) or the decompressor
  *   (for the server's) is reset after every message; otherwise the LZ77
  *   window carries over between messages.
+ * - A server may end a message with a BFINAL block (§7.2.3.3), which ends
+ *   zlib's stream; what follows it in the message is padding (§7.2.3.4) and
+ *   is ignored. The next message gets a new inflater, primed (with context
+ *   takeover) with the last window of inflated bytes as its dictionary, so
+ *   back-references into earlier messages still resolve.
  * - `maxMessageBytes` bounds the inflated size, counted as zlib produces
  *   output: inflating stops at the first byte over (close 1009), so a small
  *   "zip bomb" never grows into memory.
@@ -20,6 +25,7 @@
  */
 import zlib from 'node:zlib';
 import { WebSocketError } from '../errors.js';
+import { SlidingWindow } from './window.js';
 
 /** permessage-deflate settings a user may give (`perMessageDeflate: { … }`). */
 export interface PerMessageDeflateOptions {
@@ -270,6 +276,10 @@ export class PerMessageDeflate {
   #inMessageBytes: number;
   #inError: WebSocketError | null;
   #inCb: InflateCallback | null;
+  /** The inflate stream saw a BFINAL block: it produces nothing more. */
+  #inEnded: boolean;
+  /** The server's LZ77 window, kept only with context takeover (for a new inflater after BFINAL). */
+  readonly #window: SlidingWindow | null;
   #outChunks: Buffer[];
   #outBytes: number;
   #queue: PendingCompress[];
@@ -293,6 +303,8 @@ export class PerMessageDeflate {
     this.#inMessageBytes = 0;
     this.#inError = null;
     this.#inCb = null;
+    this.#inEnded = false;
+    this.#window = params.serverNoContextTakeover ? null : new SlidingWindow(params.serverMaxWindowBits);
     this.#outChunks = [];
     this.#outBytes = 0;
     this.#queue = [];
@@ -325,8 +337,14 @@ export class PerMessageDeflate {
       let inflate = this.#inflate;
       if (inflate === null) {
         // Inflating with the largest window reads every window size a server may use.
-        inflate = this.#inflate = zlib.createInflateRaw({ windowBits: 15 });
+        const dictionary = this.#window?.contents() ?? undefined;
+        inflate = this.#inflate = zlib.createInflateRaw(dictionary === undefined ? { windowBits: 15 } : { windowBits: 15, dictionary });
+        this.#inEnded = false;
         inflate.on('data', (chunk: Buffer) => this.#onInflateData(chunk));
+        // zlib ends the stream at a BFINAL block (before the flush callback runs: it ends on the next input).
+        inflate.on('end', () => {
+          this.#inEnded = true;
+        });
         inflate.on('error', (err: Error) => {
           // A failed zlib stream never runs the flush callback: answer here.
           this.#inError ??= new WebSocketError(`invalid compressed message: ${err.message}`, { code: 1007, cause: err });
@@ -359,7 +377,9 @@ export class PerMessageDeflate {
     }
     if (fin) {
       this.#inMessageBytes = 0;
-      if (this.params.serverNoContextTakeover) this.#inflate!.reset();
+      // A finished stream cannot be reset (its readable side has ended): the next message makes a new one.
+      if (this.#inEnded) this.#dropInflate();
+      else if (this.params.serverNoContextTakeover) this.#inflate!.reset();
     }
     cb(null, chunks, bytes);
   }
@@ -377,6 +397,7 @@ export class PerMessageDeflate {
     this.#inMessageBytes = total;
     this.#inFrameBytes += chunk.length;
     this.#inChunks.push(chunk);
+    this.#window?.write(chunk);
   }
 
   #dropInflate(): void {
@@ -385,6 +406,7 @@ export class PerMessageDeflate {
     if (inf !== null) {
       inf.removeAllListeners('data');
       inf.removeAllListeners('error');
+      inf.removeAllListeners('end');
       inf.on('error', () => {});
       inf.close();
     }

@@ -15,7 +15,11 @@
  * - §5.5   control frames are never fragmented and carry ≤ 125 bytes.
  * - limits `maxFrameBytes` (per frame) and `maxMessageBytes` (sum of an
  *          uncompressed message's frames) are checked from the header, before
- *          a payload byte is buffered.
+ *          a payload byte is buffered. A frame of a compressed message may be
+ *          larger than `maxFrameBytes` by DEFLATE's worst-case growth
+ *          ({@link compressedFrameLimit}): incompressible data grows when
+ *          deflated, and a message that fits uncompressed must fit compressed.
+ *          Its inflated size is bounded by `maxMessageBytes`, by the caller.
  *
  * The builders mask every client frame (§5.3) with a fresh key drawn from
  * node:crypto; random bytes are taken from an 8 KiB pool refilled when used
@@ -89,13 +93,23 @@ export function protocolError(message: string): WebSocketError {
   return new WebSocketError(message, { code: 1002 });
 }
 
+/**
+ * Largest payload accepted for one frame of a compressed (RSV1) message when
+ * `maxFrameBytes` is `n`: `n` plus the most DEFLATE can grow `n` bytes —
+ * zlib's conservative `deflateBound()` (n/8 + n/64 + 5, for any memLevel and
+ * window) plus the few bytes of a sync flush.
+ */
+export function compressedFrameLimit(n: number): number {
+  return n + Math.ceil(n / 8) + Math.ceil(n / 64) + 11;
+}
+
 function tooBig(message: string): WebSocketError {
   return new WebSocketError(message, { code: 1009 });
 }
 
 /** Options of a {@link FrameParser}. */
 export interface FrameParserOptions {
-  /** Largest frame payload accepted, in bytes. */
+  /** Largest frame payload accepted, in bytes (a compressed frame: up to {@link compressedFrameLimit} of it). */
   maxFrameBytes: number;
   /** Largest message accepted (sum of its frames' payloads), in bytes; compressed messages are limited after inflating, by the caller. */
   maxMessageBytes: number;
@@ -258,7 +272,9 @@ export class FrameParser {
       } else {
         throw protocolError(`reserved opcode 0x${opcode.toString(16)}`);
       }
-      if (length > this.maxFrameBytes) throw tooBig(`frame of ${length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`);
+      if (length > this.maxFrameBytes && (!this.#msgCompressed || length > compressedFrameLimit(this.maxFrameBytes))) {
+        throw tooBig(`frame of ${length} bytes exceeds maxFrameBytes (${this.maxFrameBytes}${this.#msgCompressed ? ', compressed' : ''})`);
+      }
       const total = this.#msgBytes + length;
       if (!this.#msgCompressed && total > this.maxMessageBytes) {
         throw tooBig(`message of ${total}+ bytes exceeds maxMessageBytes (${this.maxMessageBytes})`);

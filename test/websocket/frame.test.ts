@@ -5,6 +5,7 @@ import {
   buildFrame,
   buildTextFrame,
   CloseCode,
+  compressedFrameLimit,
   decodeClosePayload,
   encodeClosePayload,
   FrameParser,
@@ -278,6 +279,21 @@ describe('FrameParser: violations carry the close code', () => {
     const { parser, rec } = newParser({ maxFrameBytes: 1000 });
     parser.execute(rawFrame(2, bytes(1000)));
     assert.equal(rec.events.length, 1);
+  });
+
+  test('a compressed frame may exceed maxFrameBytes by DEFLATE growth: exactly at that limit passes, one over → 1009', () => {
+    const limit = compressedFrameLimit(1000);
+    assert.ok(limit > 1000 && limit < 1200, `limit ${limit}`);
+    const ok = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    ok.parser.execute(Buffer.concat([rawFrame(2, bytes(limit), { fin: false, rsv1: true }), rawFrame(0, bytes(limit))]));
+    assert.equal(ok.rec.events.length, 2, 'the first frame and a continuation of the compressed message');
+    const over = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    assert.throws(
+      () => over.parser.execute(rawFrame(2, bytes(limit + 1), { rsv1: true }).subarray(0, 4)),
+      (e: unknown) => e instanceof WebSocketError && e.code === 1009 && /maxFrameBytes \(1000, compressed\)/.test(e.message),
+    );
+    const plain = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    assert.throws(() => plain.parser.execute(rawFrame(2, bytes(1001)).subarray(0, 4)), (e: unknown) => e instanceof WebSocketError && e.code === 1009);
   });
 
   test('huge 64-bit lengths → 1009 (beyond 2^53 too)', () => {

@@ -9,7 +9,7 @@ import { AbortError, ConnectTimeout, WebSocketError } from '../errors.js';
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
 import type { Connection, ConnectionSink, TlsOptions } from '../transport/connection.js';
 import { connectVia } from '../transport/proxy.js';
-import type { DeflateParams, PerMessageDeflateOptions } from './deflate.js';
+import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
 import { buildUpgradeRequest, checkUpgradeResponse, createKey, type UpgradeRequest } from './handshake.js';
 
 /** What {@link openWebSocket} needs. */

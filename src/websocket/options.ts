@@ -6,7 +6,7 @@ import { WebSocketError } from '../errors.js';
 import type { Headers, HeadersInit } from '../http/headers.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { parseProxyUrl, proxyFor } from '../transport/proxy.js';
-import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './deflate.js';
+import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './negotiate.js';
 import { checkProtocols } from './handshake.js';
 
 /** What the handshake response looked like (given to `onResponse`). */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { WebSocketError } from '../../src/errors.js';
-import { normalizeDeflateOptions, PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
 import { onCleanup, rawServer, serverFrame, wsServer } from './servers.js';
 

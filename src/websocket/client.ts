@@ -1,6 +1,6 @@
 /**
- * The WebSocket client (RFC 6455, RFC 7692) on top of a transport
- * {@link Connection}.
+ * The WebSocket client (RFC 6455, RFC 7692): the Node driver that joins a
+ * transport {@link Connection} to the sans-I/O {@link Protocol}.
  *
  * ```ts
  * await using ws = await new WebSocket('ws://127.0.0.1:9000/echo').connect();
@@ -8,49 +8,44 @@
  * for await (const msg of ws) console.log(msg);
  * ```
  *
- * - Reading: frames go through the {@link FrameParser} straight from the
- *   socket's `data` events; a message is delivered to a pending `receive()`
- *   (or iterator), else to `message` listeners, else queued. The queue is
- *   bounded: past `receiveHighWaterMark` bytes the socket is paused, and it
- *   resumes once the reader has drained half of it.
- * - Writing: `send()` masks the message into one frame and writes it; the
- *   returned promise resolves at once when the socket took it under its
+ * - Reading: socket bytes go to the {@link Protocol}; a message is delivered
+ *   to a pending `receive()` (or iterator), else to `message` listeners, else
+ *   queued. The queue is bounded: past `receiveHighWaterMark` bytes the socket
+ *   is paused, and it resumes once the reader has drained half of it. While a
+ *   compressed frame is inflated the socket is paused too.
+ * - Writing: the {@link Sender} keeps messages in order through compression;
+ *   `send()` resolves at once when the socket took the frame under its
  *   high-water mark, else on `drain` — the backpressure `ws` lacks.
- * - Closing (§7): `close()` sends a close frame, waits for the peer's (at most
- *   `timeout`), then ends TCP. A peer's close frame is echoed. Violations
- *   fail the connection with 1002 (protocol), 1007 (bad UTF-8) or 1009 (too
- *   big), and reject `receive()` with a {@link WebSocketError} carrying it.
+ * - Closing (§7): `close()` sends a close frame after the messages queued
+ *   before it, waits for the peer's (at most `timeout`), then ends TCP.
+ *   Violations fail the connection with 1002, 1007 or 1009 and reject
+ *   `receive()` with a {@link WebSocketError} carrying the code.
+ * - Keep-alive (`pingIntervalMs`, default 30 s): a silent peer is failed
+ *   locally with 1006.
  * - Reconnecting (`autoReconnect`): after a drop (no close frame) or a server
- *   close meaning "come back later" (1001, 1011–1014), never after `close()`
- *   or a 1000, with exponential backoff and jitter; `receive()` keeps waiting
- *   across it and `send()` waits for the new connection.
+ *   close meaning "come back later" (see {@link reconnectable}), never after
+ *   `close()` or a 1000, with exponential backoff and jitter; `receive()`
+ *   keeps waiting across it and `send()` waits for the new connection.
  * @module
  */
 import { AbortError, attachRequest, ReqivoError, WebSocketError } from '../errors.js';
 import { Headers } from '../http/headers.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
+import { buildFrame } from './build.js';
+import { encodeClosePayload } from './close.js';
 import { PerMessageDeflate } from './deflate.js';
 import { Emitter, type WebSocketMessage } from './events.js';
-import { buildFrame, buildTextFrame } from './build.js';
-import { decodeClosePayload, encodeClosePayload } from './close.js';
-import { FrameParser, type FrameHandler } from './frame.js';
 import { prepareHeaders, websocketUrl } from './handshake.js';
 import { Inbox } from './inbox.js';
 import { type Opened, openWebSocket } from './opening.js';
 import { Settings, type WebSocketOptions } from './options.js';
-import { isValidUtf8, Utf8Validator } from './utf8.js';
-import { FrameWriter } from './writer.js';
+import { Pings } from './pings.js';
+import { Protocol, type ProtocolEvents } from './protocol.js';
+import { reconnectable, reconnectDelay } from './reconnect.js';
+import { Sender, type SenderOwner } from './sender.js';
 
 /** What `send()` takes: a string goes as text, bytes as binary. */
 export type WebSocketData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
-
-interface PendingPing {
-  payload: Buffer;
-  started: number;
-  timer: NodeJS.Timeout | null;
-  resolve(ms: number): void;
-  reject(e: Error): void;
-}
 
 interface Deferred {
   resolve(): void;
@@ -70,11 +65,6 @@ const EMPTY = Buffer.alloc(0);
 /** A closed-before-open marker passed as the internal abort reason. */
 const CLOSED_BEFORE_OPEN = Symbol('closed before open');
 
-/** Server close codes after which an auto-reconnecting client comes back (going away, server errors, restart, try later). */
-function reconnectable(code: number): boolean {
-  return code === 1001 || code === 1006 || (code >= 1011 && code <= 1014);
-}
-
 /** Close codes that end an iteration quietly. */
 function normalClose(code: number): boolean {
   return code === 1000 || code === 1001 || code === 1005;
@@ -87,18 +77,11 @@ function toBytes(data: WebSocketData): Uint8Array | null {
   return null;
 }
 
-/** A small binary payload that is a view of a much larger buffer is copied, so it does not pin that buffer. */
-function ownBytes(b: Buffer): Buffer {
-  const extra = b.buffer.byteLength - b.length;
-  return extra > 1024 && extra > b.length ? Buffer.from(b) : b;
-}
-
-
 /**
  * A WebSocket client connection. Create it, `connect()`, then `send()`,
  * `receive()` / `for await`, `ping()`, `close()`.
  */
-export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
+export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents, SenderOwner {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -121,31 +104,21 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   readonly #url: URL;
   readonly #s: Settings;
-  readonly #parser: FrameParser;
-  readonly #utf8: Utf8Validator;
+  readonly #proto: Protocol;
+  readonly #sender: Sender;
+  readonly #pings: Pings;
+  readonly #inbox: Inbox;
   #conn: Connection | null;
   #deflate: PerMessageDeflate | null;
-  #frags: Buffer[];
-  #fragBytes: number;
-  #fragmenting: boolean;
-  #pings: PendingPing[];
-  #pingSeq: number;
   #pause: number;
-  #pending: Buffer | null;
-  readonly #inbox: Inbox;
-  readonly #writer: FrameWriter;
-  #reading: boolean;
   #started: boolean;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
-  #openWaiters: Deferred[];
+  #openWaiters: Deferred[] | null;
   #closePromise: Promise<void> | null;
   #closeResolve: (() => void) | null;
   #closeTimer: NodeJS.Timeout | null;
   #userClosed: boolean;
-  #closeSent: boolean;
-  #closeReceived: boolean;
-  #failed: boolean;
   #attempt: number;
   #reconnectTimer: NodeJS.Timeout | null;
   #keepAlive: NodeJS.Timeout | null;
@@ -172,31 +145,21 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     this.closeCode = null;
     this.closeReason = '';
     this.responseHeaders = null;
-    this.#parser = new FrameParser(this, { maxFrameBytes: this.#s.maxFrameBytes, maxMessageBytes: this.#s.maxMessageBytes });
-    this.#utf8 = new Utf8Validator();
+    this.#proto = new Protocol(this, this.#s.maxFrameBytes, this.#s.maxMessageBytes);
+    this.#sender = new Sender(this);
+    this.#pings = new Pings();
+    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#setPause(PAUSE_QUEUE, full));
     this.#conn = null;
     this.#deflate = null;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    this.#pings = [];
-    this.#pingSeq = 0;
     this.#pause = 0;
-    this.#pending = null;
-    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#setPause(PAUSE_QUEUE, full));
-    this.#writer = new FrameWriter();
-    this.#reading = false;
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
-    this.#openWaiters = [];
+    this.#openWaiters = null;
     this.#closePromise = null;
     this.#closeResolve = null;
     this.#closeTimer = null;
     this.#userClosed = false;
-    this.#closeSent = false;
-    this.#closeReceived = false;
-    this.#failed = false;
     this.#attempt = 0;
     this.#reconnectTimer = null;
     this.#keepAlive = null;
@@ -247,7 +210,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     }
     if (this.#started) {
       // Reconnecting (or closing before a reconnect): resolve with the new connection.
-      return new Promise<this>((resolve, reject) => this.#openWaiters.push({ resolve: () => resolve(this), reject }));
+      return new Promise<this>((resolve, reject) => (this.#openWaiters ??= []).push({ resolve: () => resolve(this), reject }));
     }
     this.#started = true;
     const p = this.#open().then(
@@ -315,19 +278,10 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     this.responseHeaders = Headers._fromList(o.headers.slice());
     this.closeCode = null;
     this.closeReason = '';
-    this.#closeSent = false;
-    this.#closeReceived = false;
-    this.#failed = false;
-    this.#parser.reset();
-    this.#parser.rsv1Allowed = o.deflate !== null;
+    this.#proto.open(o.deflate !== null);
     this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
-    this.#utf8.reset();
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    this.#pending = null;
+    this.#sender.attach(conn.socket, this.#deflate);
     this.#pause = this.#inbox.full ? PAUSE_QUEUE : 0;
-    this.#reading = true;
     this.#alive = true;
     this.readyState = OPEN;
     conn.sink = this;
@@ -348,22 +302,9 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   /** @internal */
   onData(conn: Connection, data: Buffer): void {
-    if (conn !== this.#conn || !this.#reading) return;
+    if (conn !== this.#conn) return;
     this.#alive = true;
-    if (this.#pending !== null) {
-      this.#pending = Buffer.concat([this.#pending, data]);
-      return;
-    }
-    this.#feed(data);
-  }
-
-  #feed(data: Buffer): void {
-    try {
-      const n = this.#parser.execute(data);
-      if (n < data.length && this.#reading) this.#pending = data.subarray(n);
-    } catch (err) {
-      this.#fail(err);
-    }
+    this.#proto.receive(data);
   }
 
   /** @internal */
@@ -376,99 +317,51 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   onTimeout(): void {}
 
   // -------------------------------------------------------------------------
-  // Frames (FrameHandler)
+  // Protocol events (ProtocolEvents)
 
   /** @internal */
-  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void {
-    if (compressed) {
-      this.#inflate(opcode, fin, payload);
-      return;
-    }
-    if (fin && !this.#fragmenting) {
-      // The common case: a whole message in one frame.
-      if (opcode === 1) {
-        if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
-        this.#deliver(payload.toString('utf8'));
-      } else this.#deliver(ownBytes(payload));
-      return;
-    }
-    this.#fragmenting = true;
-    this.#piece(opcode, payload);
-    if (fin) this.#completeMessage(opcode);
+  onMessage(msg: WebSocketMessage): void {
+    this.#deliver(msg);
   }
 
-  #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !this.#utf8.push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
-    if (chunk.length > 0) {
-      this.#frags.push(chunk);
-      this.#fragBytes += chunk.length;
-    }
-  }
-
-  #completeMessage(opcode: number): void {
-    const frags = this.#frags;
-    const n = this.#fragBytes;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    if (opcode === 1 && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
-    const buf = frags.length === 0 ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
-    this.#deliver(opcode === 1 ? buf.toString('utf8') : ownBytes(buf));
-  }
-
-  #inflate(opcode: number, fin: boolean, payload: Buffer): void {
+  /** @internal */
+  onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
     const conn = this.#conn;
-    const deflate = this.#deflate!;
-    // Stop parsing until zlib is done: messages stay in order and memory stays bounded.
-    this.#parser.paused = true;
+    // Stop reading until zlib is done: memory stays bounded.
     this.#setPause(PAUSE_INFLATE, true);
-    this.#fragmenting = true;
-    deflate.decompress(payload, fin, (err, chunks) => {
-      if (this.#conn !== conn || !this.#reading) return;
-      try {
-        if (err !== null) throw err;
-        for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!);
-        if (fin) this.#completeMessage(opcode);
-      } catch (e) {
-        this.#fail(e);
+    this.#deflate!.decompress(payload, fin, (err, chunks) => {
+      if (this.#conn !== conn) return;
+      if (err !== null) {
+        this.#proto.fail(err);
         return;
       }
-      this.#parser.paused = false;
-      const rest = this.#pending;
-      this.#pending = null;
-      if (rest !== null) this.#feed(rest);
-      if (!this.#parser.paused) this.#setPause(PAUSE_INFLATE, false);
+      this.#proto.inflated(opcode, fin, chunks);
+      if (this.#proto.reading && !this.#proto.waiting) this.#setPause(PAUSE_INFLATE, false);
     });
   }
 
   /** @internal */
-  onControlFrame(opcode: number, payload: Buffer): void {
-    if (opcode === 8) {
-      this.#onCloseFrame(payload);
-      return;
-    }
-    if (opcode === 9) {
-      const conn = this.#conn;
-      if (conn !== null && !this.#closeSent) this.#write(conn, buildFrame(10, payload));
-      if (this.hasListeners('ping')) this.emit('ping', Buffer.from(payload));
-      return;
-    }
-    this.#onPong(payload);
+  onPing(payload: Buffer): void {
+    if (this.hasListeners('ping')) this.emit('ping', Buffer.from(payload));
+  }
+
+  /** @internal */
+  onPong(payload: Buffer): void {
+    this.#pings.pong(payload);
     if (this.hasListeners('pong')) this.emit('pong', Buffer.from(payload));
   }
 
-  #onCloseFrame(payload: Buffer): void {
-    const { code, reason } = decodeClosePayload(payload, isValidUtf8);
+  /** @internal */
+  onSend(frame: Buffer): void {
+    this.#sender.writeControl(frame);
+  }
+
+  /** @internal */
+  onCloseFrame(code: number, reason: string): void {
     const conn = this.#conn!;
-    this.#closeReceived = true;
-    this.#stopReading();
     this.closeCode = code;
     this.closeReason = reason;
-    if (!this.#closeSent) {
-      // §5.5.1: echo the status code.
-      this.#closeSent = true;
-      this.#write(conn, buildFrame(8, code === 1005 ? EMPTY : encodeClosePayload(code, '')));
-    }
+    this.#drainSocket();
     this.readyState = CLOSING;
     if (!this.#willReconnect(code)) {
       this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
@@ -476,6 +369,35 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     // §7.1.1: the server closes TCP first; end our side and bound the wait.
     conn.socket.end();
     this.#armCloseTimer(conn);
+  }
+
+  /** @internal */
+  onFail(e: WebSocketError): void {
+    const err = attachRequest(e, 'GET', this.url);
+    this.closeCode = this.#proto.closeCode;
+    this.closeReason = '';
+    this.#drainSocket();
+    this.readyState = CLOSING;
+    this.#end(false, err);
+    this.emit('error', err);
+    const conn = this.#conn;
+    if (conn !== null) {
+      conn.socket.end();
+      this.#armCloseTimer(conn);
+    }
+  }
+
+  /** @internal */
+  sendBlocked(): Error | null {
+    return this.#conn === null || this.#proto.closeSent ? this.#sendStateError() : null;
+  }
+
+  /** Nothing more is read: keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen. */
+  #drainSocket(): void {
+    if (this.#pause !== 0) {
+      this.#pause = 0;
+      this.#conn?.socket.resume();
+    }
   }
 
   #willReconnect(code: number): boolean {
@@ -486,54 +408,17 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     return this.#error(`the WebSocket connection is closed (${code}${reason !== '' ? ` ${reason}` : ''})`, code);
   }
 
-  #stopReading(): void {
-    this.#reading = false;
-    this.#parser.paused = true;
-    this.#pending = null;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    // Keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen.
-    if (this.#pause !== 0) {
-      this.#pause = 0;
-      this.#conn?.socket.resume();
-    }
-  }
-
-  /** Fail the connection (§7.1.7): send the close code the error carries, stop reading, settle readers. */
-  #fail(e: unknown): void {
-    if (this.#failed || this.readyState === CLOSED) return;
-    const err =
-      e instanceof WebSocketError
-        ? attachRequest(e, 'GET', this.url)
-        : this.#error(`WebSocket failure: ${(e as Error)?.message ?? String(e)}`, 1011, e);
-    const code = err.code ?? 1002;
-    this.#failed = true;
-    this.#stopReading();
-    this.closeCode = code;
-    this.closeReason = '';
-    const conn = this.#conn;
-    if (conn !== null && !this.#closeSent) {
-      this.#closeSent = true;
-      const reason = code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
-      this.#write(conn, buildFrame(8, encodeClosePayload(code, reason)));
-    }
-    this.readyState = CLOSING;
-    this.#end(false, err);
-    this.emit('error', err);
-    if (conn !== null) {
-      conn.socket.end();
-      this.#armCloseTimer(conn);
-    }
-  }
-
   #armCloseTimer(conn: Connection): void {
     if (this.#closeTimer !== null) return;
     const ms = this.#s.timeoutMs;
     if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#closeTimer = setTimeout(() => {
-      this.#closeTimer = null;
-      conn.destroy();
-    }, ms);
+    this.#closeTimer = setTimeout(destroyConnection, ms, this, conn);
+  }
+
+  /** @internal The close timer fired. */
+  _closeTimedOut(conn: Connection): void {
+    this.#closeTimer = null;
+    conn.destroy();
   }
 
   /** The TCP connection is gone: decide between done, failed and reconnecting. */
@@ -546,28 +431,27 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
       this.#closeTimer = null;
     }
     this.#stopKeepAlive();
-    this.#stopReading();
-    this.#fragmenting = false;
-    this.#utf8.reset();
-    this.#pause &= PAUSE_QUEUE;
+    this.#proto.stop();
+    this.#pause = 0;
     const gone = this.#error(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
+    this.#sender.detach(gone);
     if (this.#deflate !== null) {
       this.#deflate.close(gone);
       this.#deflate = null;
     }
-    this.#writer.abandon(gone);
-    this.#rejectPings(gone);
-    if (!this.#closeReceived) {
-      this.closeCode = this.#failed ? this.closeCode : 1006;
-      if (!this.#failed) this.closeReason = '';
+    this.#pings.rejectAll(gone);
+    const failed = this.#proto.failed;
+    if (!this.#proto.closeReceived && !failed) {
+      this.closeCode = 1006;
+      this.closeReason = '';
     }
-    if (this.#userClosed || this.#failed || this.#inbox.ended) {
+    if (this.#userClosed || failed || this.#inbox.ended) {
       this.#end(true, this.#closedError(this.closeCode ?? 1006, this.closeReason));
       this.#finalize();
       return;
     }
     const code = this.closeCode ?? 1006;
-    const cause = this.#closeReceived
+    const cause = this.#proto.closeReceived
       ? this.#closedError(code, this.closeReason)
       : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
@@ -621,9 +505,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
       this.#finalize();
       return;
     }
-    const base = Math.min(s.maxReconnectDelayMs, s.reconnectDelayMs * 2 ** (attempt - 1));
-    // "Equal jitter": half fixed, half random, so clients dropped together do not return together.
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    const delay = reconnectDelay(attempt, s.reconnectDelayMs, s.maxReconnectDelayMs);
     this.emit('reconnecting', attempt, delay, cause);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
@@ -667,8 +549,8 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   #releaseOpenWaiters(err: Error | null): void {
     const w = this.#openWaiters;
-    if (w.length === 0) return;
-    this.#openWaiters = [];
+    if (w === null) return;
+    this.#openWaiters = null;
     for (const d of w) {
       if (err === null) d.resolve();
       else d.reject(err);
@@ -681,20 +563,23 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   #startKeepAlive(conn: Connection): void {
     const ms = this.#s.pingIntervalMs;
     if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#keepAlive = setInterval(() => {
-      if (this.#conn !== conn || this.#closeSent) return;
-      if (!this.#alive) {
-        // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
-        // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
-        setImmediate(() => {
-          if (this.#conn === conn && !this.#alive && !this.#closeSent) conn.destroy(new Error(`no data and no pong for ${ms} ms`));
-        });
-        return;
-      }
-      this.#alive = false;
-      this.#write(conn, buildFrame(9, EMPTY));
-    }, ms);
+    this.#keepAlive = setInterval(keepAliveTick, ms, this, conn);
     this.#keepAlive.unref();
+  }
+
+  /** @internal One keep-alive interval passed on `conn`. */
+  _keepAliveTick(conn: Connection): void {
+    if (this.#conn !== conn || this.#proto.closeSent) return;
+    if (!this.#alive) {
+      // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
+      // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
+      setImmediate(() => {
+        if (this.#conn === conn && !this.#alive && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
+      });
+      return;
+    }
+    this.#alive = false;
+    this.#sender.writeControl(buildFrame(9, EMPTY));
   }
 
   #stopKeepAlive(): void {
@@ -769,66 +654,18 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
    * waits for the new connection. Rejects when the connection is closing or closed.
    */
   send(data: WebSocketData): Promise<void> {
-    const conn = this.#conn;
-    if (conn === null || this.readyState !== OPEN || this.#closeSent) return this.#sendLater(data);
-    let frame: Buffer;
-    if (typeof data === 'string') {
-      const deflate = this.#deflate;
-      // At most 3 bytes per UTF-16 unit: a string surely under the threshold skips the deflate path.
-      if (deflate !== null && (deflate.busy || deflate.shouldCompress(data.length * 3))) return this.#sendDeflated(conn, 1, Buffer.from(data, 'utf8'));
-      frame = buildTextFrame(data);
-    } else {
-      const bytes = toBytes(data);
-      if (bytes === null) return Promise.reject(this.#error('send() takes a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view'));
-      if (this.#deflate !== null) return this.#sendDeflated(conn, 2, bytes);
-      frame = buildFrame(2, bytes);
-    }
-    if (this.#write(conn, frame)) return RESOLVED;
-    return this.#waitDrain();
-  }
-
-  #write(conn: Connection, frame: Buffer): boolean {
-    return this.#writer.write(conn.socket, frame);
-  }
-
-  #waitDrain(): Promise<void> {
-    return this.#writer.waitDrain(this.#conn!.socket);
-  }
-
-  #sendDeflated(conn: Connection, opcode: number, bytes: Uint8Array): Promise<void> {
-    const deflate = this.#deflate!;
-    const compress = deflate.shouldCompress(bytes.length);
-    if (!compress && !deflate.busy) {
-      if (this.#write(conn, buildFrame(opcode, bytes))) return RESOLVED;
-      return this.#waitDrain();
-    }
-    // Compressions finish in order; a short message queued behind one goes out uncompressed, in its turn.
-    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return new Promise<void>((resolve, reject) => {
-      deflate.compress(
-        input,
-        (err, payload) => {
-          if (err !== null) {
-            reject(attachRequest(err, 'GET', this.url));
-            return;
-          }
-          if (this.#conn !== conn || this.#closeSent) {
-            reject(this.#sendStateError());
-            return;
-          }
-          if (this.#write(conn, buildFrame(opcode, payload, true, compress))) resolve();
-          else this.#waitDrain().then(resolve, reject);
-        },
-        !compress,
-      );
-    });
+    if (this.#conn === null || this.readyState !== OPEN || this.#proto.closeSent) return this.#sendLater(data);
+    if (typeof data === 'string') return this.#sender.sendText(data);
+    const bytes = toBytes(data);
+    if (bytes === null) return Promise.reject(this.#error('send() takes a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view'));
+    return this.#sender.sendBinary(bytes);
   }
 
   #sendLater(data: WebSocketData): Promise<void> {
     if (this.#inbox.ended || this.#userClosed || this.readyState === CLOSED) return Promise.reject(this.#sendStateError());
     if (!this.#started) return Promise.reject(this.#notConnected());
     // Connecting or reconnecting: go out on the new connection.
-    return new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject })).then(() => this.send(data));
+    return new Promise<void>((resolve, reject) => (this.#openWaiters ??= []).push({ resolve, reject })).then(() => this.send(data));
   }
 
   #sendStateError(): Error {
@@ -842,51 +679,13 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
    * @param data up to 125 bytes of payload (default: a sequence number)
    */
   ping(data?: string | Uint8Array): Promise<number> {
-    const conn = this.#conn;
-    if (conn === null || this.readyState !== OPEN || this.#closeSent) return Promise.reject(this.#sendStateError());
-    let payload: Buffer;
-    if (data === undefined) {
-      payload = Buffer.allocUnsafe(4);
-      payload.writeUInt32BE(this.#pingSeq++ >>> 0, 0);
-    } else payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (this.#conn === null || this.readyState !== OPEN || this.#proto.closeSent) return Promise.reject(this.#sendStateError());
+    const payload = data === undefined ? this.#pings.nextPayload() : typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (payload.length > 125) return Promise.reject(this.#error(`ping payload of ${payload.length} bytes is too long (at most 125)`));
-    return new Promise<number>((resolve, reject) => {
-      const p: PendingPing = { payload, started: performance.now(), timer: null, resolve, reject };
-      const ms = this.#s.timeoutMs;
-      if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-        p.timer = setTimeout(() => {
-          const i = this.#pings.indexOf(p);
-          if (i !== -1) this.#pings.splice(i, 1);
-          reject(this.#error(`no pong within ${ms} ms`));
-        }, ms);
-      }
-      this.#pings.push(p);
-      this.#write(conn, buildFrame(9, payload));
-    });
-  }
-
-  #onPong(payload: Buffer): void {
-    const pings = this.#pings;
-    if (pings.length === 0) return;
-    let i = 0;
-    while (i < pings.length && !pings[i]!.payload.equals(payload)) i++;
-    if (i === pings.length) return; // unsolicited (or a keep-alive pong)
-    const now = performance.now();
-    // A pong answers its ping and every earlier one (§5.5.3 lets a peer answer only the latest).
-    for (const p of pings.splice(0, i + 1)) {
-      if (p.timer !== null) clearTimeout(p.timer);
-      p.resolve(now - p.started);
-    }
-  }
-
-  #rejectPings(err: Error): void {
-    const pings = this.#pings;
-    if (pings.length === 0) return;
-    this.#pings = [];
-    for (const p of pings) {
-      if (p.timer !== null) clearTimeout(p.timer);
-      p.reject(err);
-    }
+    const ms = this.#s.timeoutMs;
+    const pong = this.#pings.wait(payload, ms, () => this.#error(`no pong within ${ms} ms`));
+    this.#sender.writeControl(buildFrame(9, payload));
+    return pong;
   }
 
   // -------------------------------------------------------------------------
@@ -926,18 +725,13 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
       this.#finalize();
       return this.#closePromise;
     }
-    if (this.#closeSent) return this.#closePromise; // already closing: wait for it
-    const sendClose = (): void => {
-      if (this.#conn !== conn || this.#closeSent) return;
-      this.#closeSent = true;
+    if (this.#proto.closeSent) return this.#closePromise; // already closing: wait for it
+    // Messages queued before the close go out before the close frame.
+    this.#sender.afterQueued(() => {
+      if (this.#conn !== conn || !this.#proto.sendClose(payload)) return;
       this.readyState = CLOSING;
-      this.#write(conn, buildFrame(8, payload));
       this.#armCloseTimer(conn);
-    };
-    const deflate = this.#deflate;
-    // Messages still being compressed go out before the close frame.
-    if (deflate !== null && deflate.busy) deflate.compress(EMPTY, sendClose, true);
-    else sendClose();
+    });
     return this.#closePromise;
   }
 
@@ -954,4 +748,14 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** setTimeout callback of the close timer (no closure per connection). */
+function destroyConnection(ws: WebSocket, conn: Connection): void {
+  ws._closeTimedOut(conn);
+}
+
+/** setInterval callback of the keep-alive (no closure per connection). */
+function keepAliveTick(ws: WebSocket, conn: Connection): void {
+  ws._keepAliveTick(conn);
 }

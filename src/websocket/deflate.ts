@@ -16,7 +16,7 @@
  *   output: inflating stops at the first byte over (close 1009), so a small
  *   "zip bomb" never grows into memory.
  * - zlib work is serialized per connection (one compression and one
- *   decompression at a time, in message order) and at most
+ *   decompression at a time, in message order: the callers wait) and at most
  *   {@link ZLIB_CONCURRENCY} jobs run at once in the process, which bounds
  *   the memory zlib's thread pool holds (the `ws` issue #1202 lesson).
  * - Outgoing messages shorter than `threshold` go uncompressed: RFC 7692
@@ -65,12 +65,6 @@ export type InflateCallback = (err: WebSocketError | null, chunks: Buffer[], byt
 /** Result of compressing one message. */
 export type DeflateCallback = (err: WebSocketError | null, payload: Buffer) => void;
 
-interface PendingCompress {
-  data: Buffer;
-  cb: DeflateCallback;
-  raw: boolean;
-}
-
 /** permessage-deflate state of one connection. */
 export class PerMessageDeflate {
   /** What was agreed with the server. */
@@ -96,7 +90,6 @@ export class PerMessageDeflate {
   readonly #window: SlidingWindow | null;
   #outChunks: Buffer[];
   #outBytes: number;
-  #queue: PendingCompress[];
   #outCb: DeflateCallback | null;
   #closed: boolean;
   /** A slot of the process-wide limit is held (released exactly once). */
@@ -121,7 +114,6 @@ export class PerMessageDeflate {
     this.#window = params.serverNoContextTakeover ? null : new SlidingWindow(params.serverMaxWindowBits);
     this.#outChunks = [];
     this.#outBytes = 0;
-    this.#queue = [];
     this.#outCb = null;
     this.#closed = false;
     this.#slots = 0;
@@ -132,9 +124,9 @@ export class PerMessageDeflate {
     return this.canCompress && n >= this.threshold;
   }
 
-  /** Whether compressions are queued or running (sends must wait to keep their order). */
+  /** Whether a compression is running (the sender starts the next only after its callback). */
   get busy(): boolean {
-    return this.#outCb !== null || this.#queue.length > 0;
+    return this.#outCb !== null;
   }
 
   /**
@@ -227,29 +219,15 @@ export class PerMessageDeflate {
   }
 
   /**
-   * Compress one whole message; callbacks run in call order. With `raw`,
-   * the data is passed through unchanged, in its turn (a message too short
-   * to compress, or a close frame, queued behind compressed ones).
+   * Compress one whole message, one at a time: call again only after the
+   * callback ran (the {@link Sender} keeps messages in order).
    */
-  compress(data: Buffer, cb: DeflateCallback, raw = false): void {
+  compress(data: Buffer, cb: DeflateCallback): void {
     if (this.#closed) {
       cb(new WebSocketError('the connection is closed'), EMPTY);
       return;
     }
-    if (this.#outCb !== null || this.#queue.length > 0) {
-      this.#queue.push({ data, cb, raw });
-      return;
-    }
-    if (raw) cb(null, data);
-    else this.#runCompress(data, cb);
-  }
-
-  #runQueue(): void {
-    while (this.#outCb === null && this.#queue.length > 0 && !this.#closed) {
-      const next = this.#queue.shift()!;
-      if (next.raw) next.cb(null, next.data);
-      else this.#runCompress(next.data, next.cb);
-    }
+    this.#runCompress(data, cb);
   }
 
   #runCompress(data: Buffer, cb: DeflateCallback): void {
@@ -289,7 +267,6 @@ export class PerMessageDeflate {
         if (this.params.clientNoContextTakeover) this.#deflate!.reset();
         this.#outCb = null;
         done(null, out);
-        this.#runQueue();
       });
     });
   }
@@ -302,7 +279,7 @@ export class PerMessageDeflate {
   }
 
   /**
-   * Free the zlib state. Compressions not finished yet call back with
+   * Free the zlib state. A compression not finished yet calls back with
    * `reason`; an unfinished decompression never calls back.
    */
   close(reason: WebSocketError): void {
@@ -310,11 +287,8 @@ export class PerMessageDeflate {
     this.#closed = true;
     // Jobs stopped mid-flight will never call back: give their slots back now.
     while (this.#slots > 0) this.#releaseSlot();
-    const pending: DeflateCallback[] = [];
-    if (this.#outCb !== null) pending.push(this.#outCb);
-    for (const q of this.#queue) pending.push(q.cb);
+    const pending = this.#outCb;
     this.#outCb = null;
-    this.#queue = [];
     this.#inCb = null;
     this.#dropInflate();
     const def = this.#deflate;
@@ -323,6 +297,6 @@ export class PerMessageDeflate {
       def.removeAllListeners('data');
       def.close();
     }
-    for (const cb of pending) cb(reason, EMPTY);
+    if (pending !== null) pending(reason, EMPTY);
   }
 }

@@ -30,19 +30,14 @@
  */
 import { AbortError, attachRequest, ReqivoError, WebSocketError } from '../errors.js';
 import { Headers } from '../http/headers.js';
-import type { Connection, ConnectionSink } from '../transport/connection.js';
-import { buildFrame } from './build.js';
 import { encodeClosePayload } from './close.js';
-import { PerMessageDeflate } from './deflate.js';
+import { Driver, type DriverOwner } from './driver.js';
 import { Emitter, type WebSocketMessage } from './events.js';
 import { prepareHeaders, websocketUrl } from './handshake.js';
 import { Inbox } from './inbox.js';
 import { type Opened, openWebSocket } from './opening.js';
 import { Settings, type WebSocketOptions } from './options.js';
-import { Pings } from './pings.js';
-import { Protocol, type ProtocolEvents } from './protocol.js';
 import { reconnectable, reconnectDelay } from './reconnect.js';
-import { Sender, type SenderOwner } from './sender.js';
 
 /** What `send()` takes: a string goes as text, bytes as binary. */
 export type WebSocketData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -57,11 +52,7 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-const PAUSE_QUEUE = 1;
-const PAUSE_INFLATE = 2;
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const EMPTY = Buffer.alloc(0);
 /** A closed-before-open marker passed as the internal abort reason. */
 const CLOSED_BEFORE_OPEN = Symbol('closed before open');
 
@@ -81,7 +72,7 @@ function toBytes(data: WebSocketData): Uint8Array | null {
  * A WebSocket client connection. Create it, `connect()`, then `send()`,
  * `receive()` / `for await`, `ping()`, `close()`.
  */
-export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents, SenderOwner {
+export class WebSocket extends Emitter implements DriverOwner {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -104,25 +95,17 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
 
   readonly #url: URL;
   readonly #s: Settings;
-  readonly #proto: Protocol;
-  readonly #sender: Sender;
-  readonly #pings: Pings;
+  readonly #driver: Driver;
   readonly #inbox: Inbox;
-  #conn: Connection | null;
-  #deflate: PerMessageDeflate | null;
-  #pause: number;
   #started: boolean;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
   #openWaiters: Deferred[] | null;
   #closePromise: Promise<void> | null;
   #closeResolve: (() => void) | null;
-  #closeTimer: NodeJS.Timeout | null;
   #userClosed: boolean;
   #attempt: number;
   #reconnectTimer: NodeJS.Timeout | null;
-  #keepAlive: NodeJS.Timeout | null;
-  #alive: boolean;
   #onAbort: (() => void) | null;
 
   /**
@@ -145,25 +128,17 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
     this.closeCode = null;
     this.closeReason = '';
     this.responseHeaders = null;
-    this.#proto = new Protocol(this, this.#s.maxFrameBytes, this.#s.maxMessageBytes);
-    this.#sender = new Sender(this);
-    this.#pings = new Pings();
-    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#setPause(PAUSE_QUEUE, full));
-    this.#conn = null;
-    this.#deflate = null;
-    this.#pause = 0;
+    this.#driver = new Driver(this, this.#s);
+    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#driver.setQueueFull(full));
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
     this.#openWaiters = null;
     this.#closePromise = null;
     this.#closeResolve = null;
-    this.#closeTimer = null;
     this.#userClosed = false;
     this.#attempt = 0;
     this.#reconnectTimer = null;
-    this.#keepAlive = null;
-    this.#alive = true;
     this.#onAbort = null;
     const signal = this.#s.signal;
     if (signal !== null && !signal.aborted) {
@@ -174,7 +149,7 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
 
   /** Bytes written but not yet flushed to the network. */
   get bufferedAmount(): number {
-    return this.#conn === null ? 0 : this.#conn.socket.writableLength;
+    return this.#driver.bufferedAmount;
   }
 
   /** Messages received and not yet read with `receive()` or the iterator. */
@@ -184,6 +159,11 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
 
   #error(message: string, code?: number, cause?: unknown): WebSocketError {
     return new WebSocketError(message, { code, cause, method: 'GET', url: this.url });
+  }
+
+  /** @internal */
+  wsError(message: string, code?: number, cause?: unknown): WebSocketError {
+    return this.#error(message, code, cause);
   }
 
   // -------------------------------------------------------------------------
@@ -271,133 +251,50 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
   }
 
   #attach(o: Opened): void {
-    const conn = o.conn;
-    this.#conn = conn;
     this.protocol = o.protocol;
     this.extensions = o.extensions;
     this.responseHeaders = Headers._fromList(o.headers.slice());
     this.closeCode = null;
     this.closeReason = '';
-    this.#proto.open(o.deflate !== null);
-    this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
-    this.#sender.attach(conn.socket, this.#deflate);
-    this.#pause = this.#inbox.full ? PAUSE_QUEUE : 0;
-    this.#alive = true;
     this.readyState = OPEN;
-    conn.sink = this;
-    this.#startKeepAlive(conn);
+    this.#driver.start(o, this.#inbox.full);
     this.emit('open');
-    if (o.rest !== null && this.#conn === conn) this.onData(conn, o.rest);
-    if (this.#conn !== conn) return;
-    if (conn.closed) {
-      // The socket ended while the handshake's sink still held it.
-      this.onClose(conn, conn.error);
-      return;
-    }
-    if (this.#pause === 0) conn.socket.resume();
+    this.#driver.begin(o);
   }
 
   // -------------------------------------------------------------------------
-  // Socket events (ConnectionSink)
+  // Driver events (DriverOwner)
 
   /** @internal */
-  onData(conn: Connection, data: Buffer): void {
-    if (conn !== this.#conn) return;
-    this.#alive = true;
-    this.#proto.receive(data);
-  }
-
-  /** @internal */
-  onClose(conn: Connection, err: Error | null): void {
-    if (conn !== this.#conn) return;
-    this.#teardown(err);
-  }
-
-  /** @internal */
-  onTimeout(): void {}
-
-  // -------------------------------------------------------------------------
-  // Protocol events (ProtocolEvents)
-
-  /** @internal */
-  onMessage(msg: WebSocketMessage): void {
+  driverMessage(msg: WebSocketMessage): void {
     this.#deliver(msg);
   }
 
   /** @internal */
-  onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
-    const conn = this.#conn;
-    // Stop reading until zlib is done: memory stays bounded.
-    this.#setPause(PAUSE_INFLATE, true);
-    this.#deflate!.decompress(payload, fin, (err, chunks) => {
-      if (this.#conn !== conn) return;
-      if (err !== null) {
-        this.#proto.fail(err);
-        return;
-      }
-      this.#proto.inflated(opcode, fin, chunks);
-      if (this.#proto.reading && !this.#proto.waiting) this.#setPause(PAUSE_INFLATE, false);
-    });
+  driverControl(kind: 'ping' | 'pong', payload: Buffer): void {
+    if (this.hasListeners(kind)) this.emit(kind, Buffer.from(payload));
   }
 
   /** @internal */
-  onPing(payload: Buffer): void {
-    if (this.hasListeners('ping')) this.emit('ping', Buffer.from(payload));
-  }
-
-  /** @internal */
-  onPong(payload: Buffer): void {
-    this.#pings.pong(payload);
-    if (this.hasListeners('pong')) this.emit('pong', Buffer.from(payload));
-  }
-
-  /** @internal */
-  onSend(frame: Buffer): void {
-    this.#sender.writeControl(frame);
-  }
-
-  /** @internal */
-  onCloseFrame(code: number, reason: string): void {
-    const conn = this.#conn!;
+  driverPeerClosed(code: number, reason: string): void {
     this.closeCode = code;
     this.closeReason = reason;
-    this.#drainSocket();
     this.readyState = CLOSING;
-    if (!this.#willReconnect(code)) {
-      this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
-    }
-    // §7.1.1: the server closes TCP first; end our side and bound the wait.
-    conn.socket.end();
-    this.#armCloseTimer(conn);
+    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
   }
 
   /** @internal */
-  onFail(e: WebSocketError): void {
-    const err = attachRequest(e, 'GET', this.url);
-    this.closeCode = this.#proto.closeCode;
+  driverFailed(err: WebSocketError): void {
+    this.closeCode = err.code ?? 1002;
     this.closeReason = '';
-    this.#drainSocket();
     this.readyState = CLOSING;
     this.#end(false, err);
     this.emit('error', err);
-    const conn = this.#conn;
-    if (conn !== null) {
-      conn.socket.end();
-      this.#armCloseTimer(conn);
-    }
   }
 
   /** @internal */
-  sendBlocked(): Error | null {
-    return this.#conn === null || this.#proto.closeSent ? this.#sendStateError() : null;
-  }
-
-  /** Nothing more is read: keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen. */
-  #drainSocket(): void {
-    if (this.#pause !== 0) {
-      this.#pause = 0;
-      this.#conn?.socket.resume();
-    }
+  driverClosing(): void {
+    this.readyState = CLOSING;
   }
 
   #willReconnect(code: number): boolean {
@@ -408,40 +305,10 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
     return this.#error(`the WebSocket connection is closed (${code}${reason !== '' ? ` ${reason}` : ''})`, code);
   }
 
-  #armCloseTimer(conn: Connection): void {
-    if (this.#closeTimer !== null) return;
-    const ms = this.#s.timeoutMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#closeTimer = setTimeout(destroyConnection, ms, this, conn);
-  }
-
-  /** @internal The close timer fired. */
-  _closeTimedOut(conn: Connection): void {
-    this.#closeTimer = null;
-    conn.destroy();
-  }
-
-  /** The TCP connection is gone: decide between done, failed and reconnecting. */
-  #teardown(err: Error | null): void {
-    const conn = this.#conn!;
-    this.#conn = null;
-    if (!conn.socket.destroyed) conn.socket.destroy();
-    if (this.#closeTimer !== null) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
-    }
-    this.#stopKeepAlive();
-    this.#proto.stop();
-    this.#pause = 0;
-    const gone = this.#error(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
-    this.#sender.detach(gone);
-    if (this.#deflate !== null) {
-      this.#deflate.close(gone);
-      this.#deflate = null;
-    }
-    this.#pings.rejectAll(gone);
-    const failed = this.#proto.failed;
-    if (!this.#proto.closeReceived && !failed) {
+  /** @internal The TCP connection is gone: decide between done, failed and reconnecting. */
+  driverGone(err: Error | null): void {
+    const failed = this.#driver.failed;
+    if (!this.#driver.closeReceived && !failed) {
       this.closeCode = 1006;
       this.closeReason = '';
     }
@@ -451,7 +318,7 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
       return;
     }
     const code = this.closeCode ?? 1006;
-    const cause = this.#proto.closeReceived
+    const cause = this.#driver.closeReceived
       ? this.#closedError(code, this.closeReason)
       : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
@@ -478,7 +345,6 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = null;
     }
-    this.#stopKeepAlive();
     if (this.#onAbort !== null) {
       this.#s.signal?.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
@@ -558,38 +424,6 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
   }
 
   // -------------------------------------------------------------------------
-  // Keep-alive
-
-  #startKeepAlive(conn: Connection): void {
-    const ms = this.#s.pingIntervalMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#keepAlive = setInterval(keepAliveTick, ms, this, conn);
-    this.#keepAlive.unref();
-  }
-
-  /** @internal One keep-alive interval passed on `conn`. */
-  _keepAliveTick(conn: Connection): void {
-    if (this.#conn !== conn || this.#proto.closeSent) return;
-    if (!this.#alive) {
-      // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
-      // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
-      setImmediate(() => {
-        if (this.#conn === conn && !this.#alive && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
-      });
-      return;
-    }
-    this.#alive = false;
-    this.#sender.writeControl(buildFrame(9, EMPTY));
-  }
-
-  #stopKeepAlive(): void {
-    if (this.#keepAlive !== null) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = null;
-    }
-  }
-
-  // -------------------------------------------------------------------------
   // Receiving
 
   #deliver(msg: WebSocketMessage): void {
@@ -600,16 +434,6 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
       return;
     }
     this.#inbox.push(msg);
-  }
-
-  #setPause(flag: number, on: boolean): void {
-    const before = this.#pause;
-    const after = on ? before | flag : before & ~flag;
-    this.#pause = after;
-    const conn = this.#conn;
-    if (conn === null) return;
-    if (before === 0 && after !== 0) conn.socket.pause();
-    else if (before !== 0 && after === 0) conn.socket.resume();
   }
 
   /**
@@ -654,11 +478,11 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
    * waits for the new connection. Rejects when the connection is closing or closed.
    */
   send(data: WebSocketData): Promise<void> {
-    if (this.#conn === null || this.readyState !== OPEN || this.#proto.closeSent) return this.#sendLater(data);
-    if (typeof data === 'string') return this.#sender.sendText(data);
+    if (!this.#driver.connected || this.readyState !== OPEN || this.#driver.closeSent) return this.#sendLater(data);
+    if (typeof data === 'string') return this.#driver.sendText(data);
     const bytes = toBytes(data);
     if (bytes === null) return Promise.reject(this.#error('send() takes a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view'));
-    return this.#sender.sendBinary(bytes);
+    return this.#driver.sendBinary(bytes);
   }
 
   #sendLater(data: WebSocketData): Promise<void> {
@@ -666,6 +490,11 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
     if (!this.#started) return Promise.reject(this.#notConnected());
     // Connecting or reconnecting: go out on the new connection.
     return new Promise<void>((resolve, reject) => (this.#openWaiters ??= []).push({ resolve, reject })).then(() => this.send(data));
+  }
+
+  /** @internal */
+  sendStateError(): Error {
+    return this.#sendStateError();
   }
 
   #sendStateError(): Error {
@@ -679,13 +508,10 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
    * @param data up to 125 bytes of payload (default: a sequence number)
    */
   ping(data?: string | Uint8Array): Promise<number> {
-    if (this.#conn === null || this.readyState !== OPEN || this.#proto.closeSent) return Promise.reject(this.#sendStateError());
-    const payload = data === undefined ? this.#pings.nextPayload() : typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    if (payload.length > 125) return Promise.reject(this.#error(`ping payload of ${payload.length} bytes is too long (at most 125)`));
-    const ms = this.#s.timeoutMs;
-    const pong = this.#pings.wait(payload, ms, () => this.#error(`no pong within ${ms} ms`));
-    this.#sender.writeControl(buildFrame(9, payload));
-    return pong;
+    if (!this.#driver.connected || this.readyState !== OPEN || this.#driver.closeSent) return Promise.reject(this.#sendStateError());
+    const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (payload !== undefined && payload.length > 125) return Promise.reject(this.#error(`ping payload of ${payload.length} bytes is too long (at most 125)`));
+    return this.#driver.ping(payload);
   }
 
   // -------------------------------------------------------------------------
@@ -717,21 +543,16 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
       this.#reconnectTimer = null;
     }
     this.#opening?.abort(CLOSED_BEFORE_OPEN);
-    const conn = this.#conn;
-    if (conn === null) {
+    if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).
       if (this.closeCode === null) this.closeCode = this.#started ? 1006 : code;
       this.#end(true, this.#closedError(this.closeCode, this.closeReason));
       this.#finalize();
       return this.#closePromise;
     }
-    if (this.#proto.closeSent) return this.#closePromise; // already closing: wait for it
+    if (this.#driver.closeSent) return this.#closePromise; // already closing: wait for it
     // Messages queued before the close go out before the close frame.
-    this.#sender.afterQueued(() => {
-      if (this.#conn !== conn || !this.#proto.sendClose(payload)) return;
-      this.readyState = CLOSING;
-      this.#armCloseTimer(conn);
-    });
+    this.#driver.close(payload);
     return this.#closePromise;
   }
 
@@ -748,14 +569,4 @@ export class WebSocket extends Emitter implements ConnectionSink, ProtocolEvents
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** setTimeout callback of the close timer (no closure per connection). */
-function destroyConnection(ws: WebSocket, conn: Connection): void {
-  ws._closeTimedOut(conn);
-}
-
-/** setInterval callback of the keep-alive (no closure per connection). */
-function keepAliveTick(ws: WebSocket, conn: Connection): void {
-  ws._keepAliveTick(conn);
 }

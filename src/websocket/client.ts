@@ -33,19 +33,14 @@ import { Headers } from '../http/headers.js';
 import { encodeClosePayload } from './close.js';
 import { Driver, type DriverOwner } from './driver.js';
 import { Emitter, type WebSocketMessage } from './events.js';
-import { prepareHeaders, websocketUrl } from './handshake.js';
+import { websocketUrl } from './handshake.js';
 import { Inbox } from './inbox.js';
-import { type Opened, openWebSocket } from './opening.js';
+import { type Opened, openWithSettings } from './opening.js';
 import { Settings, type WebSocketOptions } from './options.js';
-import { reconnectable, reconnectDelay } from './reconnect.js';
+import { reconnectable, type ReconnectOwner, Reconnector } from './reconnect.js';
 
 /** What `send()` takes: a string goes as text, bytes as binary. */
 export type WebSocketData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
-
-interface Deferred {
-  resolve(): void;
-  reject(e: Error): void;
-}
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -72,7 +67,7 @@ function toBytes(data: WebSocketData): Uint8Array | null {
  * A WebSocket client connection. Create it, `connect()`, then `send()`,
  * `receive()` / `for await`, `ping()`, `close()`.
  */
-export class WebSocket extends Emitter implements DriverOwner {
+export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -100,12 +95,10 @@ export class WebSocket extends Emitter implements DriverOwner {
   #started: boolean;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
-  #openWaiters: Deferred[] | null;
+  readonly #reconnect: Reconnector;
   #closePromise: Promise<void> | null;
   #closeResolve: (() => void) | null;
   #userClosed: boolean;
-  #attempt: number;
-  #reconnectTimer: NodeJS.Timeout | null;
   #onAbort: (() => void) | null;
 
   /**
@@ -133,12 +126,10 @@ export class WebSocket extends Emitter implements DriverOwner {
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
-    this.#openWaiters = null;
+    this.#reconnect = new Reconnector(this, this.#s);
     this.#closePromise = null;
     this.#closeResolve = null;
     this.#userClosed = false;
-    this.#attempt = 0;
-    this.#reconnectTimer = null;
     this.#onAbort = null;
     const signal = this.#s.signal;
     if (signal !== null && !signal.aborted) {
@@ -190,13 +181,13 @@ export class WebSocket extends Emitter implements DriverOwner {
     }
     if (this.#started) {
       // Reconnecting (or closing before a reconnect): resolve with the new connection.
-      return new Promise<this>((resolve, reject) => (this.#openWaiters ??= []).push({ resolve: () => resolve(this), reject }));
+      return this.#reconnect.waitOpen().then(() => this);
     }
     this.#started = true;
     const p = this.#open().then(
       () => {
         this.#connecting = null;
-        this.#releaseOpenWaiters(null);
+        this.#reconnect.release(null);
         return this;
       },
       (err: Error) => {
@@ -219,23 +210,7 @@ export class WebSocket extends Emitter implements DriverOwner {
     this.#opening = ctrl;
     let opened: Opened;
     try {
-      const s = this.#s;
-      const init = typeof s.headers === 'function' ? await s.headers() : s.headers;
-      if (ctrl.signal.aborted) throw ctrl.signal.reason;
-      const onResponse = s.onResponse;
-      opened = await openWebSocket({
-        url: this.#url,
-        protocols: s.protocols,
-        headers: prepareHeaders(init),
-        deflate: s.deflate,
-        extensionsOffer: s.extensionsOffer,
-        tls: s.tls,
-        proxy: s.proxy,
-        timeoutMs: s.timeoutMs,
-        signal: ctrl.signal,
-        maxHeaderBytes: s.maxHeaderBytes,
-        onResponse: onResponse === null ? null : (status, headers) => onResponse({ status, headers: Headers._fromList(headers.slice()), url: this.url }),
-      });
+      opened = await openWithSettings(this.#url, this.url, this.#s, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
       if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);
@@ -323,7 +298,7 @@ export class WebSocket extends Emitter implements DriverOwner {
       : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
       this.readyState = CONNECTING;
-      this.#scheduleReconnect(cause);
+      this.#reconnect.schedule(cause);
       return;
     }
     this.#end(false, cause);
@@ -341,16 +316,13 @@ export class WebSocket extends Emitter implements DriverOwner {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     if (this.closeCode === null) this.closeCode = 1006;
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
+    this.#reconnect.cancel();
     if (this.#onAbort !== null) {
       this.#s.signal?.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
     }
     const err = this.#inbox.endError ?? this.#closedError(this.closeCode, this.closeReason);
-    this.#releaseOpenWaiters(err);
+    this.#reconnect.release(err);
     this.emit('close', this.closeCode, this.closeReason);
     const resolve = this.#closeResolve;
     this.#closeResolve = null;
@@ -360,67 +332,43 @@ export class WebSocket extends Emitter implements DriverOwner {
   // -------------------------------------------------------------------------
   // Reconnecting
 
-  #scheduleReconnect(cause: Error): void {
-    const s = this.#s;
-    const attempt = ++this.#attempt;
-    if (attempt > s.maxReconnectAttempts) {
-      const err = this.#error(`gave up reconnecting after ${s.maxReconnectAttempts} attempt${s.maxReconnectAttempts === 1 ? '' : 's'}: ${cause.message}`, 1006, cause);
-      this.closeCode = 1006;
-      this.#end(false, err);
-      this.emit('error', err);
-      this.#finalize();
-      return;
-    }
-    const delay = reconnectDelay(attempt, s.reconnectDelayMs, s.maxReconnectDelayMs);
-    this.emit('reconnecting', attempt, delay, cause);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      if (this.#userClosed || this.#inbox.ended) return;
-      this.#open().then(
-        () => this.#reconnected(attempt),
-        (err: Error) => {
-          if (this.#userClosed || this.#inbox.ended) return;
-          if (err instanceof AbortError) {
-            this.#end(false, err);
-            this.#finalize();
-            return;
-          }
-          this.#scheduleReconnect(err);
-        },
-      );
-    }, delay);
+  /** @internal */
+  reconnectStopped(): boolean {
+    return this.#userClosed || this.#inbox.ended;
   }
 
-  #reconnected(attempt: number): void {
-    this.#attempt = 0;
+  /** @internal */
+  reopen(): Promise<void> {
+    return this.#open();
+  }
+
+  /** @internal */
+  reconnecting(attempt: number, delayMs: number, cause: Error): void {
+    this.emit('reconnecting', attempt, delayMs, cause);
+  }
+
+  /** @internal */
+  reconnected(attempt: number): void {
     this.emit('reconnect', attempt);
-    const hook = this.#s.onReconnect;
-    if (hook === null) {
-      this.#releaseOpenWaiters(null);
-      return;
-    }
-    const release = (): void => this.#releaseOpenWaiters(null);
-    const failed = (e: unknown): void => {
-      this.emit('error', e instanceof Error ? e : new Error(String(e)));
-      release();
-    };
-    try {
-      const r = hook(attempt);
-      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(release, failed);
-      else release();
-    } catch (e) {
-      failed(e);
-    }
   }
 
-  #releaseOpenWaiters(err: Error | null): void {
-    const w = this.#openWaiters;
-    if (w === null) return;
-    this.#openWaiters = null;
-    for (const d of w) {
-      if (err === null) d.resolve();
-      else d.reject(err);
-    }
+  /** @internal */
+  reconnectHookFailed(err: Error): void {
+    this.emit('error', err);
+  }
+
+  /** @internal */
+  reconnectGaveUp(err: Error): void {
+    this.closeCode = 1006;
+    this.#end(false, err);
+    this.emit('error', err);
+    this.#finalize();
+  }
+
+  /** @internal */
+  reconnectAborted(err: Error): void {
+    this.#end(false, err);
+    this.#finalize();
   }
 
   // -------------------------------------------------------------------------
@@ -489,7 +437,7 @@ export class WebSocket extends Emitter implements DriverOwner {
     if (this.#inbox.ended || this.#userClosed || this.readyState === CLOSED) return Promise.reject(this.#sendStateError());
     if (!this.#started) return Promise.reject(this.#notConnected());
     // Connecting or reconnecting: go out on the new connection.
-    return new Promise<void>((resolve, reject) => (this.#openWaiters ??= []).push({ resolve, reject })).then(() => this.send(data));
+    return this.#reconnect.waitOpen().then(() => this.send(data));
   }
 
   /** @internal */
@@ -538,10 +486,7 @@ export class WebSocket extends Emitter implements DriverOwner {
       this.#closeResolve = resolve;
     });
     this.#userClosed = true;
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
+    this.#reconnect.cancel();
     this.#opening?.abort(CLOSED_BEFORE_OPEN);
     if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).

@@ -95,7 +95,8 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   #started: boolean;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
-  readonly #reconnect: Reconnector;
+  /** Created when first needed (a wait for a connection, a drop). */
+  #reconnector: Reconnector | null;
   #closePromise: Promise<void> | null;
   #closeResolve: (() => void) | null;
   #userClosed: boolean;
@@ -126,7 +127,7 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
-    this.#reconnect = new Reconnector(this, this.#s);
+    this.#reconnector = null;
     this.#closePromise = null;
     this.#closeResolve = null;
     this.#userClosed = false;
@@ -181,13 +182,13 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     }
     if (this.#started) {
       // Reconnecting (or closing before a reconnect): resolve with the new connection.
-      return this.#reconnect.waitOpen().then(() => this);
+      return this.#reconnect().waitOpen().then(() => this);
     }
     this.#started = true;
     const p = this.#open().then(
       () => {
         this.#connecting = null;
-        this.#reconnect.release(null);
+        this.#reconnector?.release(null);
         return this;
       },
       (err: Error) => {
@@ -298,7 +299,7 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
       : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
       this.readyState = CONNECTING;
-      this.#reconnect.schedule(cause);
+      this.#reconnect().schedule(cause);
       return;
     }
     this.#end(false, cause);
@@ -316,13 +317,13 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     if (this.closeCode === null) this.closeCode = 1006;
-    this.#reconnect.cancel();
+    this.#reconnector?.cancel();
     if (this.#onAbort !== null) {
       this.#s.signal?.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
     }
     const err = this.#inbox.endError ?? this.#closedError(this.closeCode, this.closeReason);
-    this.#reconnect.release(err);
+    this.#reconnector?.release(err);
     this.emit('close', this.closeCode, this.closeReason);
     const resolve = this.#closeResolve;
     this.#closeResolve = null;
@@ -331,6 +332,10 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
 
   // -------------------------------------------------------------------------
   // Reconnecting
+
+  #reconnect(): Reconnector {
+    return (this.#reconnector ??= new Reconnector(this, this.#s));
+  }
 
   /** @internal */
   reconnectStopped(): boolean {
@@ -437,7 +442,7 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     if (this.#inbox.ended || this.#userClosed || this.readyState === CLOSED) return Promise.reject(this.#sendStateError());
     if (!this.#started) return Promise.reject(this.#notConnected());
     // Connecting or reconnecting: go out on the new connection.
-    return this.#reconnect.waitOpen().then(() => this.send(data));
+    return this.#reconnect().waitOpen().then(() => this.send(data));
   }
 
   /** @internal */
@@ -486,7 +491,7 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
       this.#closeResolve = resolve;
     });
     this.#userClosed = true;
-    this.#reconnect.cancel();
+    this.#reconnector?.cancel();
     this.#opening?.abort(CLOSED_BEFORE_OPEN);
     if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).

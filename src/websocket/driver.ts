@@ -50,7 +50,8 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
   readonly #s: Settings;
   readonly #proto: Protocol;
   readonly #sender: Sender;
-  readonly #pings: Pings;
+  /** Created by the first `ping()`. */
+  #pings: Pings | null;
   #conn: Connection | null;
   #deflate: PerMessageDeflate | null;
   #pause: number;
@@ -64,7 +65,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
     this.#s = s;
     this.#proto = new Protocol(this, s.maxFrameBytes, s.maxMessageBytes);
     this.#sender = new Sender(this);
-    this.#pings = new Pings();
+    this.#pings = null;
     this.#conn = null;
     this.#deflate = null;
     this.#pause = 0;
@@ -193,7 +194,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
 
   /** @internal */
   onPong(payload: Buffer): void {
-    this.#pings.pong(payload);
+    this.#pings?.pong(payload);
     this.#owner.driverControl('pong', payload);
   }
 
@@ -251,9 +252,10 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
 
   /** Send a ping; resolves with the round-trip time when its pong comes (`payload` undefined: a sequence number). */
   ping(payload: Buffer | undefined): Promise<number> {
-    const data = payload ?? this.#pings.nextPayload();
+    const pings = (this.#pings ??= new Pings());
+    const data = payload ?? pings.nextPayload();
     const ms = this.#s.timeoutMs;
-    const pong = this.#pings.wait(data, ms, () => this.#owner.wsError(`no pong within ${ms} ms`));
+    const pong = pings.wait(data, ms, () => this.#owner.wsError(`no pong within ${ms} ms`));
     this.#sender.writeControl(buildFrame(9, data));
     return pong;
   }
@@ -317,7 +319,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
       this.#deflate.close(gone);
       this.#deflate = null;
     }
-    this.#pings.rejectAll(gone);
+    this.#pings?.rejectAll(gone);
     this.#owner.driverGone(err);
   }
 }

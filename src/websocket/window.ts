@@ -13,7 +13,7 @@
 
 /** A ring holding the last `size` bytes written to it. */
 export class SlidingWindow {
-  /** Allocated on the first write, so a connection that never inflates pays nothing. */
+  /** Allocated on the first write (1 KiB, doubled as needed up to the window size), so a connection that never inflates pays nothing. */
   #buf: Buffer | null;
   readonly #size: number;
   #pos: number;
@@ -30,14 +30,24 @@ export class SlidingWindow {
   /** Append bytes (only the last `size` of them matter). */
   write(chunk: Buffer): void {
     const size = this.#size;
-    const buf = (this.#buf ??= Buffer.allocUnsafe(size));
     const n = chunk.length;
+    let buf = this.#buf;
+    if (n < size && (buf === null || (buf.length < size && this.#pos + n > buf.length))) {
+      // Grow by doubling up to the window size: a connection of small messages keeps a small window.
+      let cap = buf === null ? 1024 : buf.length * 2;
+      while (cap < this.#pos + n && cap < size) cap *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(cap, size));
+      if (buf !== null) buf.copy(grown, 0, 0, this.#pos);
+      buf = this.#buf = grown;
+    }
     if (n >= size) {
+      buf = this.#buf = buf !== null && buf.length === size ? buf : Buffer.allocUnsafe(size);
       chunk.copy(buf, 0, n - size);
       this.#pos = 0;
       this.#full = true;
       return;
     }
+    buf = buf!;
     const first = Math.min(n, size - this.#pos);
     chunk.copy(buf, this.#pos, 0, first);
     if (first < n) chunk.copy(buf, 0, first);

@@ -384,20 +384,16 @@ describe('WebSocket: closing', () => {
   });
 
   test('keep-alive does not drop a live connection after its own event loop stalled', async () => {
-    // The server answers pings 20 ms late: the pong lands while this process is blocked.
+    // The server answers pings 20 ms late: the pong lands while this process is blocked, and both the
+    // server's pong timer and the next keep-alive tick are overdue when it unblocks (the pong timer first).
     const raw = await rawServer(() => {}, { pongDelayMs: 20 });
-    const ws = await open(raw.url, { pingIntervalMs: 50 });
-    await new Promise<void>((resolve) =>
-      setTimeout(() => {
-        // The keep-alive ping went out at ~50 ms; block until well past the next interval.
-        const until = Date.now() + 200;
-        while (Date.now() < until) {
-          // busy
-        }
-        resolve();
-      }, 60),
-    );
-    await sleep(120);
+    const ws = await open(raw.url, { pingIntervalMs: 200 });
+    await raw.conns[0]!.nextFrame(9);
+    const until = Date.now() + 500;
+    while (Date.now() < until) {
+      // busy: well past the next keep-alive tick
+    }
+    await sleep(100);
     assert.equal(ws.readyState, WebSocket.OPEN);
     const rtt = await ws.ping('still alive');
     assert.ok(rtt >= 0);

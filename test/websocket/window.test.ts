@@ -20,4 +20,18 @@ describe('SlidingWindow', () => {
       }
     }
   });
+
+  test('a larger window grows from 1 KiB as bytes come and still keeps exactly the last 2^bits', () => {
+    for (const sizes of [[10, 1000, 100], [1000, 100, 2000, 1500, 3000], [5000, 10], [4095, 2], [1024, 1024, 2048, 1]]) {
+      const w = new SlidingWindow(12);
+      let all = Buffer.alloc(0);
+      let k = 0;
+      for (const n of sizes) {
+        const chunk = Buffer.from(Array.from({ length: n }, () => (k = (k * 7 + 1) % 251)));
+        w.write(chunk);
+        all = Buffer.concat([all, chunk]);
+        assert.deepEqual(w.contents(), all.subarray(-4096), `after writes of ${sizes.join(',')}`);
+      }
+    }
+  });
 });

@@ -35,7 +35,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient, WebSocketServer } from 'ws';
 import * as wsModule from 'ws';
-import { buildFrame, buildTextFrame, FrameParser } from '../src/websocket/frame.js';
+import { buildFrame, buildTextFrame } from '../src/websocket/build.js';
+import { FrameParser } from '../src/websocket/frame.js';
 import { WebSocket } from '../src/websocket/index.js';
 import { isValidUtf8 } from '../src/websocket/utf8.js';
 

@@ -1,6 +1,6 @@
 /**
- * The WebSocket client (RFC 6455, RFC 7692) on top of a transport
- * {@link Connection}.
+ * The WebSocket client (RFC 6455, RFC 7692): the Node driver that joins a
+ * transport {@link Connection} to the sans-I/O {@link Protocol}.
  *
  * ```ts
  * await using ws = await new WebSocket('ws://127.0.0.1:9000/echo').connect();
@@ -8,70 +8,48 @@
  * for await (const msg of ws) console.log(msg);
  * ```
  *
- * - Reading: frames go through the {@link FrameParser} straight from the
- *   socket's `data` events; a message is delivered to a pending `receive()`
- *   (or iterator), else to `message` listeners, else queued. The queue is
- *   bounded: past `receiveHighWaterMark` bytes the socket is paused, and it
- *   resumes once the reader has drained half of it.
- * - Writing: `send()` masks the message into one frame and writes it; the
- *   returned promise resolves at once when the socket took it under its
+ * - Reading: socket bytes go to the {@link Protocol}; a message is delivered
+ *   to a pending `receive()` (or iterator), else to `message` listeners, else
+ *   queued. The queue is bounded: past `receiveHighWaterMark` bytes the socket
+ *   is paused, and it resumes once the reader has drained half of it. While a
+ *   compressed frame is inflated the socket is paused too.
+ * - Writing: the {@link Sender} keeps messages in order through compression;
+ *   `send()` resolves at once when the socket took the frame under its
  *   high-water mark, else on `drain` — the backpressure `ws` lacks.
- * - Closing (§7): `close()` sends a close frame, waits for the peer's (at most
- *   `timeout`), then ends TCP. A peer's close frame is echoed. Violations
- *   fail the connection with 1002 (protocol), 1007 (bad UTF-8) or 1009 (too
- *   big), and reject `receive()` with a {@link WebSocketError} carrying it.
+ * - Closing (§7): `close()` sends a close frame after the messages queued
+ *   before it, waits for the peer's (at most `timeout`), then ends TCP.
+ *   Violations fail the connection with 1002, 1007 or 1009 and reject
+ *   `receive()` with a {@link WebSocketError} carrying the code.
+ * - Keep-alive (`pingIntervalMs`, default 30 s): a silent peer is failed
+ *   locally with 1006.
  * - Reconnecting (`autoReconnect`): after a drop (no close frame) or a server
- *   close meaning "come back later" (1001, 1011–1014), never after `close()`
- *   or a 1000, with exponential backoff and jitter; `receive()` keeps waiting
- *   across it and `send()` waits for the new connection.
+ *   close meaning "come back later" (see {@link reconnectable}), never after
+ *   `close()` or a 1000, with exponential backoff and jitter; `receive()`
+ *   keeps waiting across it and `send()` waits for the new connection.
  * @module
  */
 import { AbortError, attachRequest, ReqivoError, redactUrl, WebSocketError } from '../errors.js';
 import { Headers } from '../http/headers.js';
-import type { Connection, ConnectionSink } from '../transport/connection.js';
-import { PerMessageDeflate } from './deflate.js';
+import { encodeClosePayload } from './close.js';
+import { Driver, type DriverOwner } from './driver.js';
 import { Emitter, type WebSocketMessage } from './events.js';
-import { buildFrame, buildTextFrame, decodeClosePayload, encodeClosePayload, FrameParser, type FrameHandler } from './frame.js';
-import { prepareHeaders, websocketUrl } from './handshake.js';
+import { websocketUrl } from './handshake.js';
 import { Inbox } from './inbox.js';
-import { type Opened, openWebSocket } from './opening.js';
+import { type Opened, openWithSettings } from './opening.js';
 import { Settings, type WebSocketOptions } from './options.js';
-import { isValidUtf8, Utf8Validator } from './utf8.js';
-import { FrameWriter } from './writer.js';
+import { reconnectable, type ReconnectOwner, Reconnector } from './reconnect.js';
 
 /** What `send()` takes: a string goes as text, bytes as binary. */
 export type WebSocketData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
-
-interface PendingPing {
-  payload: Buffer;
-  started: number;
-  timer: NodeJS.Timeout | null;
-  resolve(ms: number): void;
-  reject(e: Error): void;
-}
-
-interface Deferred {
-  resolve(): void;
-  reject(e: Error): void;
-}
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-const PAUSE_QUEUE = 1;
-const PAUSE_INFLATE = 2;
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const EMPTY = Buffer.alloc(0);
 /** A closed-before-open marker passed as the internal abort reason. */
 const CLOSED_BEFORE_OPEN = Symbol('closed before open');
-
-/** Server close codes after which an auto-reconnecting client comes back (going away, server errors, restart, try later). */
-function reconnectable(code: number): boolean {
-  return code === 1001 || code === 1006 || (code >= 1011 && code <= 1014);
-}
 
 /** Close codes that end an iteration quietly. */
 function normalClose(code: number): boolean {
@@ -85,18 +63,11 @@ function toBytes(data: WebSocketData): Uint8Array | null {
   return null;
 }
 
-/** A small binary payload that is a view of a much larger buffer is copied, so it does not pin that buffer. */
-function ownBytes(b: Buffer): Buffer {
-  const extra = b.buffer.byteLength - b.length;
-  return extra > 1024 && extra > b.length ? Buffer.from(b) : b;
-}
-
-
 /**
  * A WebSocket client connection. Create it, `connect()`, then `send()`,
  * `receive()` / `for await`, `ping()`, `close()`.
  */
-export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
+export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -119,35 +90,16 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   readonly #url: URL;
   readonly #s: Settings;
-  readonly #parser: FrameParser;
-  readonly #utf8: Utf8Validator;
-  #conn: Connection | null;
-  #deflate: PerMessageDeflate | null;
-  #frags: Buffer[];
-  #fragBytes: number;
-  #fragmenting: boolean;
-  #pings: PendingPing[];
-  #pingSeq: number;
-  #pause: number;
-  #pending: Buffer | null;
+  readonly #driver: Driver;
   readonly #inbox: Inbox;
-  readonly #writer: FrameWriter;
-  #reading: boolean;
   #started: boolean;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
-  #openWaiters: Deferred[];
+  /** Created when first needed (a wait for a connection, a drop). */
+  #reconnector: Reconnector | null;
   #closePromise: Promise<void> | null;
   #closeResolve: (() => void) | null;
-  #closeTimer: NodeJS.Timeout | null;
   #userClosed: boolean;
-  #closeSent: boolean;
-  #closeReceived: boolean;
-  #failed: boolean;
-  #attempt: number;
-  #reconnectTimer: NodeJS.Timeout | null;
-  #keepAlive: NodeJS.Timeout | null;
-  #alive: boolean;
   #onAbort: (() => void) | null;
 
   /**
@@ -170,35 +122,15 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     this.closeCode = null;
     this.closeReason = '';
     this.responseHeaders = null;
-    this.#parser = new FrameParser(this, { maxFrameBytes: this.#s.maxFrameBytes, maxMessageBytes: this.#s.maxMessageBytes });
-    this.#utf8 = new Utf8Validator();
-    this.#conn = null;
-    this.#deflate = null;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    this.#pings = [];
-    this.#pingSeq = 0;
-    this.#pause = 0;
-    this.#pending = null;
-    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#setPause(PAUSE_QUEUE, full));
-    this.#writer = new FrameWriter();
-    this.#reading = false;
+    this.#driver = new Driver(this, this.#s);
+    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#driver.setQueueFull(full));
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
-    this.#openWaiters = [];
+    this.#reconnector = null;
     this.#closePromise = null;
     this.#closeResolve = null;
-    this.#closeTimer = null;
     this.#userClosed = false;
-    this.#closeSent = false;
-    this.#closeReceived = false;
-    this.#failed = false;
-    this.#attempt = 0;
-    this.#reconnectTimer = null;
-    this.#keepAlive = null;
-    this.#alive = true;
     this.#onAbort = null;
     const signal = this.#s.signal;
     if (signal !== null && !signal.aborted) {
@@ -209,7 +141,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   /** Bytes written but not yet flushed to the network. */
   get bufferedAmount(): number {
-    return this.#conn === null ? 0 : this.#conn.socket.writableLength;
+    return this.#driver.bufferedAmount;
   }
 
   /** Messages received and not yet read with `receive()` or the iterator. */
@@ -219,6 +151,11 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
 
   #error(message: string, code?: number, cause?: unknown): WebSocketError {
     return new WebSocketError(message, { code, cause, method: 'GET', url: this.url });
+  }
+
+  /** @internal */
+  wsError(message: string, code?: number, cause?: unknown): WebSocketError {
+    return this.#error(message, code, cause);
   }
 
   // -------------------------------------------------------------------------
@@ -245,13 +182,13 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     }
     if (this.#started) {
       // Reconnecting (or closing before a reconnect): resolve with the new connection.
-      return new Promise<this>((resolve, reject) => this.#openWaiters.push({ resolve: () => resolve(this), reject }));
+      return this.#reconnect().waitOpen().then(() => this);
     }
     this.#started = true;
     const p = this.#open().then(
       () => {
         this.#connecting = null;
-        this.#releaseOpenWaiters(null);
+        this.#reconnector?.release(null);
         return this;
       },
       (err: Error) => {
@@ -274,23 +211,7 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     this.#opening = ctrl;
     let opened: Opened;
     try {
-      const s = this.#s;
-      const init = typeof s.headers === 'function' ? await s.headers() : s.headers;
-      if (ctrl.signal.aborted) throw ctrl.signal.reason;
-      const onResponse = s.onResponse;
-      opened = await openWebSocket({
-        url: this.#url,
-        protocols: s.protocols,
-        headers: prepareHeaders(init),
-        deflate: s.deflate,
-        extensionsOffer: s.extensionsOffer,
-        tls: s.tls,
-        proxy: s.proxy,
-        timeoutMs: s.timeoutMs,
-        signal: ctrl.signal,
-        maxHeaderBytes: s.maxHeaderBytes,
-        onResponse: onResponse === null ? null : (status, headers) => onResponse({ status, headers: Headers._fromList(headers.slice()), url: this.url }),
-      });
+      opened = await openWithSettings(this.#url, this.url, this.#s, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
       if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);
@@ -306,174 +227,50 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   }
 
   #attach(o: Opened): void {
-    const conn = o.conn;
-    this.#conn = conn;
     this.protocol = o.protocol;
     this.extensions = o.extensions;
     this.responseHeaders = Headers._fromList(o.headers.slice());
     this.closeCode = null;
     this.closeReason = '';
-    this.#closeSent = false;
-    this.#closeReceived = false;
-    this.#failed = false;
-    this.#parser.reset();
-    this.#parser.rsv1Allowed = o.deflate !== null;
-    this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
-    this.#utf8.reset();
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    this.#pending = null;
-    this.#pause = this.#inbox.full ? PAUSE_QUEUE : 0;
-    this.#reading = true;
-    this.#alive = true;
     this.readyState = OPEN;
-    conn.sink = this;
-    this.#startKeepAlive(conn);
+    this.#driver.start(o, this.#inbox.full);
     this.emit('open');
-    if (o.rest !== null && this.#conn === conn) this.onData(conn, o.rest);
-    if (this.#conn !== conn) return;
-    if (conn.closed) {
-      // The socket ended while the handshake's sink still held it.
-      this.onClose(conn, conn.error);
-      return;
-    }
-    if (this.#pause === 0) conn.socket.resume();
+    this.#driver.begin(o);
   }
 
   // -------------------------------------------------------------------------
-  // Socket events (ConnectionSink)
+  // Driver events (DriverOwner)
 
   /** @internal */
-  onData(conn: Connection, data: Buffer): void {
-    if (conn !== this.#conn || !this.#reading) return;
-    this.#alive = true;
-    if (this.#pending !== null) {
-      this.#pending = Buffer.concat([this.#pending, data]);
-      return;
-    }
-    this.#feed(data);
-  }
-
-  #feed(data: Buffer): void {
-    try {
-      const n = this.#parser.execute(data);
-      if (n < data.length && this.#reading) this.#pending = data.subarray(n);
-    } catch (err) {
-      this.#fail(err);
-    }
+  driverMessage(msg: WebSocketMessage): void {
+    this.#deliver(msg);
   }
 
   /** @internal */
-  onClose(conn: Connection, err: Error | null): void {
-    if (conn !== this.#conn) return;
-    this.#teardown(err);
+  driverControl(kind: 'ping' | 'pong', payload: Buffer): void {
+    if (this.hasListeners(kind)) this.emit(kind, Buffer.from(payload));
   }
 
   /** @internal */
-  onTimeout(): void {}
-
-  // -------------------------------------------------------------------------
-  // Frames (FrameHandler)
-
-  /** @internal */
-  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void {
-    if (compressed) {
-      this.#inflate(opcode, fin, payload);
-      return;
-    }
-    if (fin && !this.#fragmenting) {
-      // The common case: a whole message in one frame.
-      if (opcode === 1) {
-        if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
-        this.#deliver(payload.toString('utf8'));
-      } else this.#deliver(ownBytes(payload));
-      return;
-    }
-    this.#fragmenting = true;
-    this.#piece(opcode, payload);
-    if (fin) this.#completeMessage(opcode);
-  }
-
-  #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !this.#utf8.push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
-    if (chunk.length > 0) {
-      this.#frags.push(chunk);
-      this.#fragBytes += chunk.length;
-    }
-  }
-
-  #completeMessage(opcode: number): void {
-    const frags = this.#frags;
-    const n = this.#fragBytes;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    this.#fragmenting = false;
-    if (opcode === 1 && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
-    const buf = frags.length === 0 ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
-    this.#deliver(opcode === 1 ? buf.toString('utf8') : ownBytes(buf));
-  }
-
-  #inflate(opcode: number, fin: boolean, payload: Buffer): void {
-    const conn = this.#conn;
-    const deflate = this.#deflate!;
-    // Stop parsing until zlib is done: messages stay in order and memory stays bounded.
-    this.#parser.paused = true;
-    this.#setPause(PAUSE_INFLATE, true);
-    this.#fragmenting = true;
-    deflate.decompress(payload, fin, (err, chunks) => {
-      if (this.#conn !== conn || !this.#reading) return;
-      try {
-        if (err !== null) throw err;
-        for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!);
-        if (fin) this.#completeMessage(opcode);
-      } catch (e) {
-        this.#fail(e);
-        return;
-      }
-      this.#parser.paused = false;
-      const rest = this.#pending;
-      this.#pending = null;
-      if (rest !== null) this.#feed(rest);
-      if (!this.#parser.paused) this.#setPause(PAUSE_INFLATE, false);
-    });
-  }
-
-  /** @internal */
-  onControlFrame(opcode: number, payload: Buffer): void {
-    if (opcode === 8) {
-      this.#onCloseFrame(payload);
-      return;
-    }
-    if (opcode === 9) {
-      const conn = this.#conn;
-      if (conn !== null && !this.#closeSent) this.#write(conn, buildFrame(10, payload));
-      if (this.hasListeners('ping')) this.emit('ping', Buffer.from(payload));
-      return;
-    }
-    this.#onPong(payload);
-    if (this.hasListeners('pong')) this.emit('pong', Buffer.from(payload));
-  }
-
-  #onCloseFrame(payload: Buffer): void {
-    const { code, reason } = decodeClosePayload(payload, isValidUtf8);
-    const conn = this.#conn!;
-    this.#closeReceived = true;
-    this.#stopReading();
+  driverPeerClosed(code: number, reason: string): void {
     this.closeCode = code;
     this.closeReason = reason;
-    if (!this.#closeSent) {
-      // §5.5.1: echo the status code.
-      this.#closeSent = true;
-      this.#write(conn, buildFrame(8, code === 1005 ? EMPTY : encodeClosePayload(code, '')));
-    }
     this.readyState = CLOSING;
-    if (!this.#willReconnect(code)) {
-      this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
-    }
-    // §7.1.1: the server closes TCP first; end our side and bound the wait.
-    conn.socket.end();
-    this.#armCloseTimer(conn);
+    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
+  }
+
+  /** @internal */
+  driverFailed(err: WebSocketError): void {
+    this.closeCode = err.code ?? 1002;
+    this.closeReason = '';
+    this.readyState = CLOSING;
+    this.#end(false, err);
+    this.emit('error', err);
+  }
+
+  /** @internal */
+  driverClosing(): void {
+    this.readyState = CLOSING;
   }
 
   #willReconnect(code: number): boolean {
@@ -484,93 +281,25 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     return this.#error(`the WebSocket connection is closed (${code}${reason !== '' ? ` ${reason}` : ''})`, code);
   }
 
-  #stopReading(): void {
-    this.#reading = false;
-    this.#parser.paused = true;
-    this.#pending = null;
-    this.#frags = [];
-    this.#fragBytes = 0;
-    // Keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen.
-    if (this.#pause !== 0) {
-      this.#pause = 0;
-      this.#conn?.socket.resume();
+  /** @internal The TCP connection is gone: decide between done, failed and reconnecting. */
+  driverGone(err: Error | null): void {
+    const failed = this.#driver.failed;
+    if (!this.#driver.closeReceived && !failed) {
+      this.closeCode = 1006;
+      this.closeReason = '';
     }
-  }
-
-  /** Fail the connection (§7.1.7): send the close code the error carries, stop reading, settle readers. */
-  #fail(e: unknown): void {
-    if (this.#failed || this.readyState === CLOSED) return;
-    const err =
-      e instanceof WebSocketError
-        ? attachRequest(e, 'GET', this.url)
-        : this.#error(`WebSocket failure: ${(e as Error)?.message ?? String(e)}`, 1011, e);
-    const code = err.code ?? 1002;
-    this.#failed = true;
-    this.#stopReading();
-    this.closeCode = code;
-    this.closeReason = '';
-    const conn = this.#conn;
-    if (conn !== null && !this.#closeSent) {
-      this.#closeSent = true;
-      const reason = code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
-      this.#write(conn, buildFrame(8, encodeClosePayload(code, reason)));
-    }
-    this.readyState = CLOSING;
-    this.#end(false, err);
-    this.emit('error', err);
-    if (conn !== null) {
-      conn.socket.end();
-      this.#armCloseTimer(conn);
-    }
-  }
-
-  #armCloseTimer(conn: Connection): void {
-    if (this.#closeTimer !== null) return;
-    const ms = this.#s.timeoutMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#closeTimer = setTimeout(() => {
-      this.#closeTimer = null;
-      conn.destroy();
-    }, ms);
-  }
-
-  /** The TCP connection is gone: decide between done, failed and reconnecting. */
-  #teardown(err: Error | null): void {
-    const conn = this.#conn!;
-    this.#conn = null;
-    if (!conn.socket.destroyed) conn.socket.destroy();
-    if (this.#closeTimer !== null) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
-    }
-    this.#stopKeepAlive();
-    this.#stopReading();
-    this.#fragmenting = false;
-    this.#utf8.reset();
-    this.#pause &= PAUSE_QUEUE;
-    const gone = this.#error(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
-    if (this.#deflate !== null) {
-      this.#deflate.close(gone);
-      this.#deflate = null;
-    }
-    this.#writer.abandon(gone);
-    this.#rejectPings(gone);
-    if (!this.#closeReceived) {
-      this.closeCode = this.#failed ? this.closeCode : 1006;
-      if (!this.#failed) this.closeReason = '';
-    }
-    if (this.#userClosed || this.#failed || this.#inbox.ended) {
+    if (this.#userClosed || failed || this.#inbox.ended) {
       this.#end(true, this.#closedError(this.closeCode ?? 1006, this.closeReason));
       this.#finalize();
       return;
     }
     const code = this.closeCode ?? 1006;
-    const cause = this.#closeReceived
+    const cause = this.#driver.closeReceived
       ? this.#closedError(code, this.closeReason)
       : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
       this.readyState = CONNECTING;
-      this.#scheduleReconnect(cause);
+      this.#reconnect().schedule(cause);
       return;
     }
     this.#end(false, cause);
@@ -588,17 +317,13 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     if (this.closeCode === null) this.closeCode = 1006;
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
-    this.#stopKeepAlive();
+    this.#reconnector?.cancel();
     if (this.#onAbort !== null) {
       this.#s.signal?.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
     }
     const err = this.#inbox.endError ?? this.#closedError(this.closeCode, this.closeReason);
-    this.#releaseOpenWaiters(err);
+    this.#reconnector?.release(err);
     this.emit('close', this.closeCode, this.closeReason);
     const resolve = this.#closeResolve;
     this.#closeResolve = null;
@@ -608,98 +333,47 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
   // -------------------------------------------------------------------------
   // Reconnecting
 
-  #scheduleReconnect(cause: Error): void {
-    const s = this.#s;
-    const attempt = ++this.#attempt;
-    if (attempt > s.maxReconnectAttempts) {
-      const err = this.#error(`gave up reconnecting after ${s.maxReconnectAttempts} attempt${s.maxReconnectAttempts === 1 ? '' : 's'}: ${cause.message}`, 1006, cause);
-      this.closeCode = 1006;
-      this.#end(false, err);
-      this.emit('error', err);
-      this.#finalize();
-      return;
-    }
-    const base = Math.min(s.maxReconnectDelayMs, s.reconnectDelayMs * 2 ** (attempt - 1));
-    // "Equal jitter": half fixed, half random, so clients dropped together do not return together.
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
-    this.emit('reconnecting', attempt, delay, cause);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      if (this.#userClosed || this.#inbox.ended) return;
-      this.#open().then(
-        () => this.#reconnected(attempt),
-        (err: Error) => {
-          if (this.#userClosed || this.#inbox.ended) return;
-          if (err instanceof AbortError) {
-            this.#end(false, err);
-            this.#finalize();
-            return;
-          }
-          this.#scheduleReconnect(err);
-        },
-      );
-    }, delay);
+  #reconnect(): Reconnector {
+    return (this.#reconnector ??= new Reconnector(this, this.#s));
   }
 
-  #reconnected(attempt: number): void {
-    this.#attempt = 0;
+  /** @internal */
+  reconnectStopped(): boolean {
+    return this.#userClosed || this.#inbox.ended;
+  }
+
+  /** @internal */
+  reopen(): Promise<void> {
+    return this.#open();
+  }
+
+  /** @internal */
+  reconnecting(attempt: number, delayMs: number, cause: Error): void {
+    this.emit('reconnecting', attempt, delayMs, cause);
+  }
+
+  /** @internal */
+  reconnected(attempt: number): void {
     this.emit('reconnect', attempt);
-    const hook = this.#s.onReconnect;
-    if (hook === null) {
-      this.#releaseOpenWaiters(null);
-      return;
-    }
-    const release = (): void => this.#releaseOpenWaiters(null);
-    const failed = (e: unknown): void => {
-      this.emit('error', e instanceof Error ? e : new Error(String(e)));
-      release();
-    };
-    try {
-      const r = hook(attempt);
-      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(release, failed);
-      else release();
-    } catch (e) {
-      failed(e);
-    }
   }
 
-  #releaseOpenWaiters(err: Error | null): void {
-    const w = this.#openWaiters;
-    if (w.length === 0) return;
-    this.#openWaiters = [];
-    for (const d of w) {
-      if (err === null) d.resolve();
-      else d.reject(err);
-    }
+  /** @internal */
+  reconnectHookFailed(err: Error): void {
+    this.emit('error', err);
   }
 
-  // -------------------------------------------------------------------------
-  // Keep-alive
-
-  #startKeepAlive(conn: Connection): void {
-    const ms = this.#s.pingIntervalMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
-    this.#keepAlive = setInterval(() => {
-      if (this.#conn !== conn || this.#closeSent) return;
-      if (!this.#alive) {
-        // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
-        // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
-        setImmediate(() => {
-          if (this.#conn === conn && !this.#alive && !this.#closeSent) conn.destroy(new Error(`no data and no pong for ${ms} ms`));
-        });
-        return;
-      }
-      this.#alive = false;
-      this.#write(conn, buildFrame(9, EMPTY));
-    }, ms);
-    this.#keepAlive.unref();
+  /** @internal */
+  reconnectGaveUp(err: Error): void {
+    this.closeCode = 1006;
+    this.#end(false, err);
+    this.emit('error', err);
+    this.#finalize();
   }
 
-  #stopKeepAlive(): void {
-    if (this.#keepAlive !== null) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = null;
-    }
+  /** @internal */
+  reconnectAborted(err: Error): void {
+    this.#end(false, err);
+    this.#finalize();
   }
 
   // -------------------------------------------------------------------------
@@ -713,16 +387,6 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
       return;
     }
     this.#inbox.push(msg);
-  }
-
-  #setPause(flag: number, on: boolean): void {
-    const before = this.#pause;
-    const after = on ? before | flag : before & ~flag;
-    this.#pause = after;
-    const conn = this.#conn;
-    if (conn === null) return;
-    if (before === 0 && after !== 0) conn.socket.pause();
-    else if (before !== 0 && after === 0) conn.socket.resume();
   }
 
   /**
@@ -767,66 +431,23 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
    * waits for the new connection. Rejects when the connection is closing or closed.
    */
   send(data: WebSocketData): Promise<void> {
-    const conn = this.#conn;
-    if (conn === null || this.readyState !== OPEN || this.#closeSent) return this.#sendLater(data);
-    let frame: Buffer;
-    if (typeof data === 'string') {
-      const deflate = this.#deflate;
-      // At most 3 bytes per UTF-16 unit: a string surely under the threshold skips the deflate path.
-      if (deflate !== null && (deflate.busy || deflate.shouldCompress(data.length * 3))) return this.#sendDeflated(conn, 1, Buffer.from(data, 'utf8'));
-      frame = buildTextFrame(data);
-    } else {
-      const bytes = toBytes(data);
-      if (bytes === null) return Promise.reject(this.#error('send() takes a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view'));
-      if (this.#deflate !== null) return this.#sendDeflated(conn, 2, bytes);
-      frame = buildFrame(2, bytes);
-    }
-    if (this.#write(conn, frame)) return RESOLVED;
-    return this.#waitDrain();
-  }
-
-  #write(conn: Connection, frame: Buffer): boolean {
-    return this.#writer.write(conn.socket, frame);
-  }
-
-  #waitDrain(): Promise<void> {
-    return this.#writer.waitDrain(this.#conn!.socket);
-  }
-
-  #sendDeflated(conn: Connection, opcode: number, bytes: Uint8Array): Promise<void> {
-    const deflate = this.#deflate!;
-    const compress = deflate.shouldCompress(bytes.length);
-    if (!compress && !deflate.busy) {
-      if (this.#write(conn, buildFrame(opcode, bytes))) return RESOLVED;
-      return this.#waitDrain();
-    }
-    // Compressions finish in order; a short message queued behind one goes out uncompressed, in its turn.
-    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return new Promise<void>((resolve, reject) => {
-      deflate.compress(
-        input,
-        (err, payload) => {
-          if (err !== null) {
-            reject(attachRequest(err, 'GET', this.url));
-            return;
-          }
-          if (this.#conn !== conn || this.#closeSent) {
-            reject(this.#sendStateError());
-            return;
-          }
-          if (this.#write(conn, buildFrame(opcode, payload, true, compress))) resolve();
-          else this.#waitDrain().then(resolve, reject);
-        },
-        !compress,
-      );
-    });
+    if (!this.#driver.connected || this.readyState !== OPEN || this.#driver.closeSent) return this.#sendLater(data);
+    if (typeof data === 'string') return this.#driver.sendText(data);
+    const bytes = toBytes(data);
+    if (bytes === null) return Promise.reject(this.#error('send() takes a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view'));
+    return this.#driver.sendBinary(bytes);
   }
 
   #sendLater(data: WebSocketData): Promise<void> {
     if (this.#inbox.ended || this.#userClosed || this.readyState === CLOSED) return Promise.reject(this.#sendStateError());
     if (!this.#started) return Promise.reject(this.#notConnected());
     // Connecting or reconnecting: go out on the new connection.
-    return new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject })).then(() => this.send(data));
+    return this.#reconnect().waitOpen().then(() => this.send(data));
+  }
+
+  /** @internal */
+  sendStateError(): Error {
+    return this.#sendStateError();
   }
 
   #sendStateError(): Error {
@@ -840,51 +461,10 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
    * @param data up to 125 bytes of payload (default: a sequence number)
    */
   ping(data?: string | Uint8Array): Promise<number> {
-    const conn = this.#conn;
-    if (conn === null || this.readyState !== OPEN || this.#closeSent) return Promise.reject(this.#sendStateError());
-    let payload: Buffer;
-    if (data === undefined) {
-      payload = Buffer.allocUnsafe(4);
-      payload.writeUInt32BE(this.#pingSeq++ >>> 0, 0);
-    } else payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    if (payload.length > 125) return Promise.reject(this.#error(`ping payload of ${payload.length} bytes is too long (at most 125)`));
-    return new Promise<number>((resolve, reject) => {
-      const p: PendingPing = { payload, started: performance.now(), timer: null, resolve, reject };
-      const ms = this.#s.timeoutMs;
-      if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-        p.timer = setTimeout(() => {
-          const i = this.#pings.indexOf(p);
-          if (i !== -1) this.#pings.splice(i, 1);
-          reject(this.#error(`no pong within ${ms} ms`));
-        }, ms);
-      }
-      this.#pings.push(p);
-      this.#write(conn, buildFrame(9, payload));
-    });
-  }
-
-  #onPong(payload: Buffer): void {
-    const pings = this.#pings;
-    if (pings.length === 0) return;
-    let i = 0;
-    while (i < pings.length && !pings[i]!.payload.equals(payload)) i++;
-    if (i === pings.length) return; // unsolicited (or a keep-alive pong)
-    const now = performance.now();
-    // A pong answers its ping and every earlier one (§5.5.3 lets a peer answer only the latest).
-    for (const p of pings.splice(0, i + 1)) {
-      if (p.timer !== null) clearTimeout(p.timer);
-      p.resolve(now - p.started);
-    }
-  }
-
-  #rejectPings(err: Error): void {
-    const pings = this.#pings;
-    if (pings.length === 0) return;
-    this.#pings = [];
-    for (const p of pings) {
-      if (p.timer !== null) clearTimeout(p.timer);
-      p.reject(err);
-    }
+    if (!this.#driver.connected || this.readyState !== OPEN || this.#driver.closeSent) return Promise.reject(this.#sendStateError());
+    const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (payload !== undefined && payload.length > 125) return Promise.reject(this.#error(`ping payload of ${payload.length} bytes is too long (at most 125)`));
+    return this.#driver.ping(payload);
   }
 
   // -------------------------------------------------------------------------
@@ -911,31 +491,18 @@ export class WebSocket extends Emitter implements FrameHandler, ConnectionSink {
       this.#closeResolve = resolve;
     });
     this.#userClosed = true;
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
+    this.#reconnector?.cancel();
     this.#opening?.abort(CLOSED_BEFORE_OPEN);
-    const conn = this.#conn;
-    if (conn === null) {
+    if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).
       if (this.closeCode === null) this.closeCode = this.#started ? 1006 : code;
       this.#end(true, this.#closedError(this.closeCode, this.closeReason));
       this.#finalize();
       return this.#closePromise;
     }
-    if (this.#closeSent) return this.#closePromise; // already closing: wait for it
-    const sendClose = (): void => {
-      if (this.#conn !== conn || this.#closeSent) return;
-      this.#closeSent = true;
-      this.readyState = CLOSING;
-      this.#write(conn, buildFrame(8, payload));
-      this.#armCloseTimer(conn);
-    };
-    const deflate = this.#deflate;
-    // Messages still being compressed go out before the close frame.
-    if (deflate !== null && deflate.busy) deflate.compress(EMPTY, sendClose, true);
-    else sendClose();
+    if (this.#driver.closeSent) return this.#closePromise; // already closing: wait for it
+    // Messages queued before the close go out before the close frame.
+    this.#driver.close(payload);
     return this.#closePromise;
   }
 

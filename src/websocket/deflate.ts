@@ -1,17 +1,22 @@
 /**
- * permessage-deflate (RFC 7692): the extension offer, the check of the
- * server's answer (§7.1), and per-connection compression with node:zlib.
+ * permessage-deflate (RFC 7692): per-connection compression with node:zlib
+ * (the offer and the check of the server's answer are in `negotiate.ts`).
  *
  * - A message is raw DEFLATE data flushed with Z_SYNC_FLUSH, without the
  *   final `00 00 ff ff` (§7.2.1); the receiver appends it back (§7.2.2).
  * - With `*_no_context_takeover` the compressor (ours) or the decompressor
  *   (for the server's) is reset after every message; otherwise the LZ77
  *   window carries over between messages.
+ * - A server may end a message with a BFINAL block (§7.2.3.3), which ends
+ *   zlib's stream; what follows it in the message is padding (§7.2.3.4) and
+ *   is ignored. The next message gets a new inflater, primed (with context
+ *   takeover) with the last window of inflated bytes as its dictionary, so
+ *   back-references into earlier messages still resolve.
  * - `maxMessageBytes` bounds the inflated size, counted as zlib produces
  *   output: inflating stops at the first byte over (close 1009), so a small
  *   "zip bomb" never grows into memory.
  * - zlib work is serialized per connection (one compression and one
- *   decompression at a time, in message order) and at most
+ *   decompression at a time, in message order: the callers wait) and at most
  *   {@link ZLIB_CONCURRENCY} jobs run at once in the process, which bounds
  *   the memory zlib's thread pool holds (the `ws` issue #1202 lesson).
  * - Outgoing messages shorter than `threshold` go uncompressed: RFC 7692
@@ -20,32 +25,8 @@
  */
 import zlib from 'node:zlib';
 import { WebSocketError } from '../errors.js';
-
-/** permessage-deflate settings a user may give (`perMessageDeflate: { … }`). */
-export interface PerMessageDeflateOptions {
-  /** Compress outgoing messages of at least this many bytes (default 1024); shorter ones are sent as they are. */
-  threshold?: number;
-  /** zlib compression level for outgoing messages, 0–9 (default zlib's 6). */
-  level?: number;
-  /** zlib memLevel for outgoing messages, 1–9 (default 8). */
-  memLevel?: number;
-  /** Ask the server to reset its compressor after each message (less server memory, weaker compression). */
-  serverNoContextTakeover?: boolean;
-  /** Reset our compressor after each message (less memory here, weaker compression). */
-  clientNoContextTakeover?: boolean;
-  /** Ask the server to use an LZ77 window of at most 2^N bytes (8–15). */
-  serverMaxWindowBits?: number;
-  /** Largest window our compressor may use, 8–15 (default 15; the server may ask for less). */
-  clientMaxWindowBits?: number;
-}
-
-/** The parameters both sides agreed on. */
-export interface DeflateParams {
-  serverNoContextTakeover: boolean;
-  clientNoContextTakeover: boolean;
-  serverMaxWindowBits: number;
-  clientMaxWindowBits: number;
-}
+import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
+import { SlidingWindow } from './window.js';
 
 /** Most zlib jobs running at once in the process. */
 export const ZLIB_CONCURRENCY = 10;
@@ -53,167 +34,6 @@ export const ZLIB_CONCURRENCY = 10;
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY = Buffer.alloc(0);
 
-function windowBits(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 15) {
-    throw new WebSocketError(`perMessageDeflate.${name} must be an integer from ${min} to 15`);
-  }
-  return v;
-}
-
-/** Check the user's options (throws WebSocketError) and fill defaults. */
-export function normalizeDeflateOptions(o: boolean | PerMessageDeflateOptions | undefined): Required<PerMessageDeflateOptions> | null {
-  if (o === false) return null;
-  const opts = o === true || o === undefined ? {} : o;
-  const threshold = opts.threshold ?? 1024;
-  if (typeof threshold !== 'number' || !(threshold >= 0)) throw new WebSocketError('perMessageDeflate.threshold must be a number ≥ 0');
-  const level = opts.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
-  if (!Number.isInteger(level) || level < -1 || level > 9) throw new WebSocketError('perMessageDeflate.level must be an integer from 0 to 9');
-  const memLevel = opts.memLevel ?? 8;
-  if (!Number.isInteger(memLevel) || memLevel < 1 || memLevel > 9) throw new WebSocketError('perMessageDeflate.memLevel must be an integer from 1 to 9');
-  return {
-    threshold,
-    level,
-    memLevel,
-    serverNoContextTakeover: opts.serverNoContextTakeover === true,
-    clientNoContextTakeover: opts.clientNoContextTakeover === true,
-    serverMaxWindowBits: opts.serverMaxWindowBits === undefined ? 0 : windowBits('serverMaxWindowBits', opts.serverMaxWindowBits, 8),
-    clientMaxWindowBits: opts.clientMaxWindowBits === undefined ? 0 : windowBits('clientMaxWindowBits', opts.clientMaxWindowBits, 8),
-  };
-}
-
-/** The `Sec-WebSocket-Extensions` offer for these options. */
-export function deflateOffer(o: Required<PerMessageDeflateOptions>): string {
-  let s = 'permessage-deflate';
-  if (o.clientNoContextTakeover) s += '; client_no_context_takeover';
-  if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
-  if (o.serverMaxWindowBits !== 0) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
-  // Always announce that we honour a client window the server picks (§7.1.2.2).
-  s += o.clientMaxWindowBits !== 0 ? `; client_max_window_bits=${o.clientMaxWindowBits}` : '; client_max_window_bits';
-  return s;
-}
-
-/** One extension of a `Sec-WebSocket-Extensions` list: its name and parameters (`true` for a parameter without value). */
-export interface Extension {
-  name: string;
-  params: Array<[string, string | true]>;
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/**
- * Parse a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1): comma-separated
- * extensions, each `name *( ";" param [ "=" (token | quoted-string) ] )`.
- * @throws Error on a syntax error.
- */
-export function parseExtensions(value: string): Extension[] {
-  const out: Extension[] = [];
-  let i = 0;
-  const n = value.length;
-  const skipWs = (): void => {
-    while (i < n && (value[i] === ' ' || value[i] === '\t')) i++;
-  };
-  const token = (): string => {
-    const start = i;
-    while (i < n && !' \t,;="'.includes(value[i]!)) i++;
-    const t = value.slice(start, i);
-    if (!TOKEN.test(t)) throw new Error(`invalid token ${JSON.stringify(t)} in Sec-WebSocket-Extensions`);
-    return t;
-  };
-  for (;;) {
-    skipWs();
-    if (i >= n) break;
-    if (value[i] === ',') {
-      i++;
-      continue;
-    }
-    const ext: Extension = { name: token().toLowerCase(), params: [] };
-    skipWs();
-    while (i < n && value[i] === ';') {
-      i++;
-      skipWs();
-      const key = token().toLowerCase();
-      skipWs();
-      let v: string | true = true;
-      if (value[i] === '=') {
-        i++;
-        skipWs();
-        if (value[i] === '"') {
-          const end = value.indexOf('"', i + 1);
-          if (end === -1) throw new Error('unterminated quoted string in Sec-WebSocket-Extensions');
-          v = value.slice(i + 1, end);
-          i = end + 1;
-          // RFC 6455 §9.1: a quoted value must still be a token once unquoted.
-          if (!TOKEN.test(v)) throw new Error(`invalid value ${JSON.stringify(v)} in Sec-WebSocket-Extensions`);
-        } else v = token();
-        skipWs();
-      }
-      ext.params.push([key, v]);
-    }
-    out.push(ext);
-    skipWs();
-    if (i < n && value[i] !== ',') throw new Error(`unexpected ${JSON.stringify(value[i])} in Sec-WebSocket-Extensions`);
-  }
-  return out;
-}
-
-function bitsParam(name: string, v: string | true): number {
-  if (v === true || !/^\d{1,2}$/.test(v) || Number(v) < 8 || Number(v) > 15) {
-    throw new Error(`${name} must be a number from 8 to 15, got ${v === true ? 'no value' : JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
-
-/**
- * Check the server's permessage-deflate answer against our offer
- * (RFC 7692 §7.1) and return what was agreed.
- * @throws Error naming the broken rule.
- */
-export function acceptDeflate(offer: Required<PerMessageDeflateOptions>, ext: Extension): DeflateParams {
-  const p: DeflateParams = {
-    serverNoContextTakeover: false,
-    clientNoContextTakeover: offer.clientNoContextTakeover,
-    serverMaxWindowBits: 15,
-    clientMaxWindowBits: offer.clientMaxWindowBits !== 0 ? offer.clientMaxWindowBits : 15,
-  };
-  const seen = new Set<string>();
-  for (const [key, v] of ext.params) {
-    if (seen.has(key)) throw new Error(`permessage-deflate parameter ${key} given twice`);
-    seen.add(key);
-    switch (key) {
-      case 'server_no_context_takeover':
-      case 'client_no_context_takeover':
-        if (v !== true) throw new Error(`permessage-deflate parameter ${key} takes no value`);
-        if (key === 'server_no_context_takeover') p.serverNoContextTakeover = true;
-        else p.clientNoContextTakeover = true;
-        break;
-      case 'server_max_window_bits': {
-        const bits = bitsParam(key, v);
-        if (offer.serverMaxWindowBits !== 0 && bits > offer.serverMaxWindowBits) {
-          throw new Error(`server_max_window_bits=${bits} is larger than the ${offer.serverMaxWindowBits} offered`);
-        }
-        p.serverMaxWindowBits = bits;
-        break;
-      }
-      case 'client_max_window_bits': {
-        const bits = bitsParam(key, v);
-        if (offer.clientMaxWindowBits !== 0 && bits > offer.clientMaxWindowBits) {
-          throw new Error(`client_max_window_bits=${bits} is larger than the ${offer.clientMaxWindowBits} offered`);
-        }
-        p.clientMaxWindowBits = bits;
-        break;
-      }
-      default:
-        throw new Error(`unknown permessage-deflate parameter ${key}`);
-    }
-  }
-  if (offer.serverNoContextTakeover && !p.serverNoContextTakeover) {
-    // §7.1.1.1: a server that accepts the offer must include the parameter.
-    throw new Error('the server ignored the server_no_context_takeover the client asked for');
-  }
-  return p;
-}
-
-// ---------------------------------------------------------------------------
 // The process-wide limit on concurrent zlib jobs.
 
 type Job = () => void;
@@ -245,12 +65,6 @@ export type InflateCallback = (err: WebSocketError | null, chunks: Buffer[], byt
 /** Result of compressing one message. */
 export type DeflateCallback = (err: WebSocketError | null, payload: Buffer) => void;
 
-interface PendingCompress {
-  data: Buffer;
-  cb: DeflateCallback;
-  raw: boolean;
-}
-
 /** permessage-deflate state of one connection. */
 export class PerMessageDeflate {
   /** What was agreed with the server. */
@@ -270,9 +84,12 @@ export class PerMessageDeflate {
   #inMessageBytes: number;
   #inError: WebSocketError | null;
   #inCb: InflateCallback | null;
+  /** The inflate stream saw a BFINAL block: it produces nothing more. */
+  #inEnded: boolean;
+  /** The server's LZ77 window, kept only with context takeover (for a new inflater after BFINAL). */
+  readonly #window: SlidingWindow | null;
   #outChunks: Buffer[];
   #outBytes: number;
-  #queue: PendingCompress[];
   #outCb: DeflateCallback | null;
   #closed: boolean;
   /** A slot of the process-wide limit is held (released exactly once). */
@@ -293,9 +110,10 @@ export class PerMessageDeflate {
     this.#inMessageBytes = 0;
     this.#inError = null;
     this.#inCb = null;
+    this.#inEnded = false;
+    this.#window = params.serverNoContextTakeover ? null : new SlidingWindow(params.serverMaxWindowBits);
     this.#outChunks = [];
     this.#outBytes = 0;
-    this.#queue = [];
     this.#outCb = null;
     this.#closed = false;
     this.#slots = 0;
@@ -306,9 +124,9 @@ export class PerMessageDeflate {
     return this.canCompress && n >= this.threshold;
   }
 
-  /** Whether compressions are queued or running (sends must wait to keep their order). */
+  /** Whether a compression is running (the sender starts the next only after its callback). */
   get busy(): boolean {
-    return this.#outCb !== null || this.#queue.length > 0;
+    return this.#outCb !== null;
   }
 
   /**
@@ -325,8 +143,14 @@ export class PerMessageDeflate {
       let inflate = this.#inflate;
       if (inflate === null) {
         // Inflating with the largest window reads every window size a server may use.
-        inflate = this.#inflate = zlib.createInflateRaw({ windowBits: 15 });
+        const dictionary = this.#window?.contents() ?? undefined;
+        inflate = this.#inflate = zlib.createInflateRaw(dictionary === undefined ? { windowBits: 15 } : { windowBits: 15, dictionary });
+        this.#inEnded = false;
         inflate.on('data', (chunk: Buffer) => this.#onInflateData(chunk));
+        // zlib ends the stream at a BFINAL block (before the flush callback runs: it ends on the next input).
+        inflate.on('end', () => {
+          this.#inEnded = true;
+        });
         inflate.on('error', (err: Error) => {
           // A failed zlib stream never runs the flush callback: answer here.
           this.#inError ??= new WebSocketError(`invalid compressed message: ${err.message}`, { code: 1007, cause: err });
@@ -359,7 +183,9 @@ export class PerMessageDeflate {
     }
     if (fin) {
       this.#inMessageBytes = 0;
-      if (this.params.serverNoContextTakeover) this.#inflate!.reset();
+      // A finished stream cannot be reset (its readable side has ended): the next message makes a new one.
+      if (this.#inEnded) this.#dropInflate();
+      else if (this.params.serverNoContextTakeover) this.#inflate!.reset();
     }
     cb(null, chunks, bytes);
   }
@@ -377,6 +203,7 @@ export class PerMessageDeflate {
     this.#inMessageBytes = total;
     this.#inFrameBytes += chunk.length;
     this.#inChunks.push(chunk);
+    this.#window?.write(chunk);
   }
 
   #dropInflate(): void {
@@ -385,35 +212,22 @@ export class PerMessageDeflate {
     if (inf !== null) {
       inf.removeAllListeners('data');
       inf.removeAllListeners('error');
+      inf.removeAllListeners('end');
       inf.on('error', () => {});
       inf.close();
     }
   }
 
   /**
-   * Compress one whole message; callbacks run in call order. With `raw`,
-   * the data is passed through unchanged, in its turn (a message too short
-   * to compress, or a close frame, queued behind compressed ones).
+   * Compress one whole message, one at a time: call again only after the
+   * callback ran (the {@link Sender} keeps messages in order).
    */
-  compress(data: Buffer, cb: DeflateCallback, raw = false): void {
+  compress(data: Buffer, cb: DeflateCallback): void {
     if (this.#closed) {
       cb(new WebSocketError('the connection is closed'), EMPTY);
       return;
     }
-    if (this.#outCb !== null || this.#queue.length > 0) {
-      this.#queue.push({ data, cb, raw });
-      return;
-    }
-    if (raw) cb(null, data);
-    else this.#runCompress(data, cb);
-  }
-
-  #runQueue(): void {
-    while (this.#outCb === null && this.#queue.length > 0 && !this.#closed) {
-      const next = this.#queue.shift()!;
-      if (next.raw) next.cb(null, next.data);
-      else this.#runCompress(next.data, next.cb);
-    }
+    this.#runCompress(data, cb);
   }
 
   #runCompress(data: Buffer, cb: DeflateCallback): void {
@@ -453,7 +267,6 @@ export class PerMessageDeflate {
         if (this.params.clientNoContextTakeover) this.#deflate!.reset();
         this.#outCb = null;
         done(null, out);
-        this.#runQueue();
       });
     });
   }
@@ -466,7 +279,7 @@ export class PerMessageDeflate {
   }
 
   /**
-   * Free the zlib state. Compressions not finished yet call back with
+   * Free the zlib state. A compression not finished yet calls back with
    * `reason`; an unfinished decompression never calls back.
    */
   close(reason: WebSocketError): void {
@@ -474,11 +287,8 @@ export class PerMessageDeflate {
     this.#closed = true;
     // Jobs stopped mid-flight will never call back: give their slots back now.
     while (this.#slots > 0) this.#releaseSlot();
-    const pending: DeflateCallback[] = [];
-    if (this.#outCb !== null) pending.push(this.#outCb);
-    for (const q of this.#queue) pending.push(q.cb);
+    const pending = this.#outCb;
     this.#outCb = null;
-    this.#queue = [];
     this.#inCb = null;
     this.#dropInflate();
     const def = this.#deflate;
@@ -487,6 +297,6 @@ export class PerMessageDeflate {
       def.removeAllListeners('data');
       def.close();
     }
-    for (const cb of pending) cb(reason, EMPTY);
+    if (pending !== null) pending(reason, EMPTY);
   }
 }

@@ -19,7 +19,7 @@ import { WebSocketError, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
 import { isToken } from '../http/syntax.js';
 import { VERSION } from '../version.js';
-import { acceptDeflate, type DeflateParams, type PerMessageDeflateOptions, parseExtensions } from './deflate.js';
+import { acceptDeflate, type DeflateParams, type PerMessageDeflateOptions, parseExtensions } from './negotiate.js';
 
 /** The GUID every accept key is hashed with (RFC 6455 §1.3). */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

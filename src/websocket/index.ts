@@ -6,5 +6,5 @@
 export { WebSocket, type WebSocketData } from './client.js';
 export type { WebSocketEventMap, WebSocketMessage } from './events.js';
 export type { HandshakeResponse, WebSocketOptions } from './options.js';
-export type { PerMessageDeflateOptions } from './deflate.js';
-export { CloseCode } from './frame.js';
+export type { PerMessageDeflateOptions } from './negotiate.js';
+export { CloseCode } from './close.js';

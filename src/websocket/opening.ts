@@ -9,8 +9,10 @@ import { AbortError, ConnectTimeout, WebSocketError } from '../errors.js';
 import { type ParserHandler, ResponseParser } from '../http/parser.js';
 import type { Connection, ConnectionSink, TlsOptions } from '../transport/connection.js';
 import { connectVia } from '../transport/proxy.js';
-import type { DeflateParams, PerMessageDeflateOptions } from './deflate.js';
-import { buildUpgradeRequest, checkUpgradeResponse, createKey, type UpgradeRequest } from './handshake.js';
+import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
+import { Headers } from '../http/headers.js';
+import { buildUpgradeRequest, checkUpgradeResponse, createKey, prepareHeaders, type UpgradeRequest } from './handshake.js';
+import type { Settings } from './options.js';
 
 /** What {@link openWebSocket} needs. */
 export interface OpeningOptions {
@@ -192,5 +194,30 @@ export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
     // A plain socket out of a proxy tunnel comes paused (openTunnel's contract).
     conn.socket.resume();
     conn.socket.write(buildUpgradeRequest(req), 'latin1');
+  });
+}
+
+/**
+ * {@link openWebSocket} with a WebSocket's settings: the header fields are
+ * computed for this attempt (a function is called each time), and
+ * `onResponse` sees every handshake response.
+ * @param href the URL as the user sees it (given to `onResponse`)
+ */
+export async function openWithSettings(url: URL, href: string, s: Settings, signal: AbortSignal): Promise<Opened> {
+  const init = typeof s.headers === 'function' ? await s.headers() : s.headers;
+  if (signal.aborted) throw signal.reason;
+  const onResponse = s.onResponse;
+  return openWebSocket({
+    url,
+    protocols: s.protocols,
+    headers: prepareHeaders(init),
+    deflate: s.deflate,
+    extensionsOffer: s.extensionsOffer,
+    tls: s.tls,
+    proxy: s.proxy,
+    timeoutMs: s.timeoutMs,
+    signal,
+    maxHeaderBytes: s.maxHeaderBytes,
+    onResponse: onResponse === null ? null : (status, headers) => onResponse({ status, headers: Headers._fromList(headers.slice()), url: href }),
   });
 }

@@ -6,7 +6,7 @@ import { WebSocketError } from '../errors.js';
 import type { Headers, HeadersInit } from '../http/headers.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { parseProxyUrl, proxyFor } from '../transport/proxy.js';
-import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './deflate.js';
+import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './negotiate.js';
 import { checkProtocols } from './handshake.js';
 
 /** What the handshake response looked like (given to `onResponse`). */
@@ -31,9 +31,14 @@ export interface WebSocketOptions {
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
   /** Bound on the opening handshake (TCP + TLS + Upgrade) and on the wait for the peer's close frame (default 10000; 0 for none). */
   timeout?: number;
-  /** Largest message accepted, in bytes, after inflating (default 16 MiB); a larger one closes with 1009. */
+  /** Largest message accepted, in bytes, after inflating (default 16 MiB); exactly this many pass, a larger one closes with 1009. */
   maxMessageBytes?: number;
-  /** Largest frame accepted, in bytes (default 16 MiB); a larger one closes with 1009. */
+  /**
+   * Largest frame payload accepted as it comes off the wire, in bytes (default
+   * 16 MiB); a larger one closes with 1009. A frame of a compressed message
+   * may exceed it by DEFLATE's worst-case growth (n/8 + n/64 + 11), so an
+   * incompressible message that fits uncompressed fits compressed too.
+   */
   maxFrameBytes?: number;
   /** Offer permessage-deflate (RFC 7692); `true` (default) with defaults, or settings. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
@@ -45,7 +50,14 @@ export interface WebSocketOptions {
   reconnectDelayMs?: number;
   /** Cap of the reconnect delay (default 30000). */
   maxReconnectDelayMs?: number;
-  /** Send a ping this often and drop the connection when nothing came back for a whole interval (default 0: off). */
+  /**
+   * Keep-alive: send a ping every this many ms; when nothing at all (no pong,
+   * no other frame) came back for a whole interval after one, the connection
+   * is failed locally with 1006, so a pending `receive()` rejects with a
+   * WebSocketError instead of waiting forever on a silent peer or a dead
+   * path (with `autoReconnect`, it reconnects). Default 30000 (a dead peer is
+   * noticed within 60 s); 0 turns it off.
+   */
   pingIntervalMs?: number;
   /** Received bytes queued unread before reading from the socket pauses (default 4 MiB); reading resumes below half. */
   receiveHighWaterMark?: number;
@@ -116,7 +128,7 @@ export class Settings {
     this.maxReconnectAttempts = attempts;
     this.reconnectDelayMs = nonNegative('reconnectDelayMs', o.reconnectDelayMs, 500);
     this.maxReconnectDelayMs = nonNegative('maxReconnectDelayMs', o.maxReconnectDelayMs, 30_000);
-    this.pingIntervalMs = nonNegative('pingIntervalMs', o.pingIntervalMs, 0);
+    this.pingIntervalMs = nonNegative('pingIntervalMs', o.pingIntervalMs, 30_000);
     this.highWaterMark = positive('receiveHighWaterMark', o.receiveHighWaterMark, 4 * MiB);
     this.maxHeaderBytes = positive('maxHeaderBytes', o.maxHeaderBytes, 16384);
     this.tls = o.tls ?? null;

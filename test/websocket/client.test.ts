@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { ConnectTimeout, NetworkError, ReqivoError, TlsError, WebSocketError } from '../../src/errors.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
+import { Settings } from '../../src/websocket/options.js';
 import { closePayload, connectProxy, hasOpenssl, onCleanup, rawServer, selfSignedCert, serverFrame, sleep, waitFor, wsServer } from './servers.js';
 
 /** A connected client, closed after the test. */
@@ -373,23 +374,26 @@ describe('WebSocket: closing', () => {
     const ws = await open(raw.url, { pingIntervalMs: 60 });
     await raw.conns[0]!.nextFrame(9);
     await assert.rejects(ws.receive(), isWsError(1006, /no data and no pong/));
+    assert.equal(ws.closeCode, 1006);
+  });
+
+  test('keep-alive is on by default (30 s), so a silent peer cannot leave receive() pending forever; 0 turns it off', () => {
+    const url = new URL('ws://127.0.0.1:1/');
+    assert.equal(new Settings(url, { proxy: false }).pingIntervalMs, 30_000);
+    assert.equal(new Settings(url, { proxy: false, pingIntervalMs: 0 }).pingIntervalMs, 0);
   });
 
   test('keep-alive does not drop a live connection after its own event loop stalled', async () => {
-    // The server answers pings 20 ms late: the pong lands while this process is blocked.
+    // The server answers pings 20 ms late: the pong lands while this process is blocked, and both the
+    // server's pong timer and the next keep-alive tick are overdue when it unblocks (the pong timer first).
     const raw = await rawServer(() => {}, { pongDelayMs: 20 });
-    const ws = await open(raw.url, { pingIntervalMs: 50 });
-    await new Promise<void>((resolve) =>
-      setTimeout(() => {
-        // The keep-alive ping went out at ~50 ms; block until well past the next interval.
-        const until = Date.now() + 200;
-        while (Date.now() < until) {
-          // busy
-        }
-        resolve();
-      }, 60),
-    );
-    await sleep(120);
+    const ws = await open(raw.url, { pingIntervalMs: 200 });
+    await raw.conns[0]!.nextFrame(9);
+    const until = Date.now() + 500;
+    while (Date.now() < until) {
+      // busy: well past the next keep-alive tick
+    }
+    await sleep(100);
     assert.equal(ws.readyState, WebSocket.OPEN);
     const rtt = await ws.ping('still alive');
     assert.ok(rtt >= 0);
@@ -454,6 +458,18 @@ describe('WebSocket: violations from the server fail the connection with the rig
     assert.equal(await ws.receive(), 'small');
     await assert.rejects(ws.receive(), isWsError(1009, /exceeds maxMessageBytes \(1000\)/));
     assert.equal(await serverSaw, 1009);
+  });
+
+  test('messages of exactly maxMessageBytes pass (whole and fragmented), one byte more → 1009', async () => {
+    const peer = await wsServer({}, (s) => {
+      s.send(Buffer.alloc(1000, 1), { binary: true });
+      for (let i = 0; i < 4; i++) s.send(Buffer.alloc(250, 2), { binary: true, fin: i === 3 });
+      s.send(Buffer.alloc(1001, 3), { binary: true });
+    });
+    const ws = await open(peer.url, { maxMessageBytes: 1000, maxFrameBytes: 1000, perMessageDeflate: false });
+    assert.equal(((await ws.receive()) as Buffer).length, 1000);
+    assert.ok(Buffer.alloc(1000, 2).equals((await ws.receive()) as Buffer));
+    await assert.rejects(ws.receive(), isWsError(1009, /maxFrameBytes \(1000\)/));
   });
 
   test('a fragmented message over maxMessageBytes → 1009', async () => {

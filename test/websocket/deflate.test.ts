@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { WebSocketError } from '../../src/errors.js';
-import { normalizeDeflateOptions, PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
 import { onCleanup, rawServer, serverFrame, wsServer } from './servers.js';
 
@@ -147,6 +149,34 @@ describe('permessage-deflate against the ws server', () => {
   });
 });
 
+describe('permessage-deflate: limits (maxFrameBytes on the wire, maxMessageBytes inflated)', () => {
+  test('an incompressible 16 MiB message at the default limits passes though its compressed frame is larger', { timeout: 60_000 }, async () => {
+    const big = randomBytes(16 * 2 ** 20);
+    const peer = await wsServer({ perMessageDeflate: { threshold: 0 } }, (s) => s.send(big, { binary: true, compress: true }));
+    const ws = await open(peer.url);
+    const got = (await ws.receive()) as Buffer;
+    assert.equal(got.length, big.length);
+    assert.ok(got.equals(big));
+  });
+
+  test('incompressible messages of exactly maxMessageBytes pass, one byte more → 1009', async () => {
+    const n = 2 ** 20;
+    const atLimit = randomBytes(n);
+    const over = randomBytes(n + 1);
+    const peer = await wsServer({ perMessageDeflate: { threshold: 0 } }, (s) => {
+      s.send(atLimit, { binary: true, compress: true });
+      s.send(over, { binary: true, compress: true });
+    });
+    const serverSide = peer.nextClient();
+    const ws = await open(peer.url, { maxMessageBytes: n, maxFrameBytes: n });
+    const s = await serverSide;
+    const serverSaw = new Promise<number>((resolve) => s.once('close', (code) => resolve(code)));
+    assert.ok(atLimit.equals((await ws.receive()) as Buffer));
+    await assert.rejects(ws.receive(), (e: unknown) => e instanceof WebSocketError && e.code === 1009 && /inflated message exceeds maxMessageBytes/.test(e.message));
+    assert.equal(await serverSaw, 1009);
+  });
+});
+
 describe('permessage-deflate against a raw server', () => {
   const accept = ['Sec-WebSocket-Extensions: permessage-deflate'];
 
@@ -212,26 +242,14 @@ describe('PerMessageDeflate unit', () => {
   const params = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
   const opts = normalizeDeflateOptions({ threshold: 0 })!;
 
-  test('compress → decompress round trip, callbacks in order, raw items in their turn', async () => {
+  function compress(d: PerMessageDeflate, data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => d.compress(data, (err, out) => (err === null ? resolve(out) : reject(err))));
+  }
+
+  test('compress → decompress round trip, the window carried over between messages', async () => {
     const d = new PerMessageDeflate(params, opts, 2 ** 20);
-    const order: string[] = [];
-    const outs: Buffer[] = [];
-    await new Promise<void>((resolve) => {
-      d.compress(Buffer.from('a'.repeat(1000)), (err, out) => {
-        assert.equal(err, null);
-        order.push('c1');
-        outs.push(out);
-      });
-      d.compress(Buffer.from('raw'), (_e, out) => {
-        order.push(`raw:${out.toString()}`);
-      }, true);
-      d.compress(Buffer.from('b'.repeat(1000)), (_e, out) => {
-        order.push('c2');
-        outs.push(out);
-        resolve();
-      });
-    });
-    assert.deepEqual(order, ['c1', 'raw:raw', 'c2']);
+    const outs = [await compress(d, Buffer.from('a'.repeat(1000))), await compress(d, Buffer.from('a'.repeat(1000)))];
+    assert.ok(outs[1]!.length < outs[0]!.length, 'the second message refers back to the first');
     const inflated: string[] = [];
     for (const o of outs) {
       await new Promise<void>((resolve) =>
@@ -242,19 +260,18 @@ describe('PerMessageDeflate unit', () => {
         }),
       );
     }
-    assert.deepEqual(inflated, ['a'.repeat(1000), 'b'.repeat(1000)]);
+    assert.deepEqual(inflated, ['a'.repeat(1000), 'a'.repeat(1000)]);
     d.close(new WebSocketError('done'));
   });
 
-  test('close() answers pending compressions with the reason', async () => {
+  test('close() answers the compression in flight with the reason; later ones fail at once', async () => {
     const d = new PerMessageDeflate(params, opts, 2 ** 20);
     const errs: Array<string | undefined> = [];
     d.compress(Buffer.alloc(100_000), (e) => errs.push(e?.message));
-    d.compress(Buffer.alloc(10), (e) => errs.push(e?.message));
     d.close(new WebSocketError('gone'));
-    assert.deepEqual([...errs], ['gone', 'gone']);
+    assert.deepEqual([...errs], ['gone']);
     d.compress(Buffer.alloc(1), (e) => errs.push(e?.message));
-    assert.equal(errs.length, 3);
+    assert.deepEqual([...errs], ['gone', 'the connection is closed']);
   });
 
   test('many connections compressing at once all complete (the process-wide zlib limit queues, never drops)', async () => {
@@ -263,18 +280,113 @@ describe('PerMessageDeflate unit', () => {
     for (let i = 0; i < 40; i++) {
       const d = new PerMessageDeflate(params, opts, 2 ** 20);
       ds.push(d);
-      for (let j = 0; j < 3; j++) {
-        all.push(
-          new Promise<void>((resolve, reject) =>
-            d.compress(Buffer.alloc(50_000, i), (e) => {
-              if (e) reject(e);
-              else resolve();
-            }),
-          ),
-        );
-      }
+      // Each connection compresses its three messages one after the other, as its Sender does.
+      all.push((async () => {
+        for (let j = 0; j < 3; j++) await compress(d, Buffer.alloc(50_000, i));
+      })());
     }
     await Promise.all(all);
     for (const d of ds) d.close(new WebSocketError('done'));
+  });
+});
+
+/** A server that ends every message with a DEFLATE block marked BFINAL (zlib Z_FINISH), as RFC 7692 §7.2.3.3 allows. */
+class FinishingCompressor {
+  #window: Buffer = Buffer.alloc(0);
+  readonly #takeover: boolean;
+  readonly #windowBytes: number;
+  readonly #windowBits: number;
+  constructor(takeover: boolean, windowBits = 15) {
+    this.#takeover = takeover;
+    this.#windowBits = windowBits;
+    this.#windowBytes = 2 ** windowBits;
+  }
+  /** Compress one message; with context takeover the new stream is primed with the last window of everything sent so far. */
+  message(text: string, flush: number = zlib.constants.Z_FINISH): Buffer {
+    const data = Buffer.from(text, 'utf8');
+    const opts: zlib.ZlibOptions = { finishFlush: flush, windowBits: this.#windowBits };
+    if (this.#takeover && this.#window.length > 0) opts.dictionary = this.#window;
+    let out = zlib.deflateRawSync(data, opts);
+    if (flush === zlib.constants.Z_SYNC_FLUSH) out = out.subarray(0, -4);
+    if (this.#takeover) this.#window = Buffer.concat([this.#window, data]).subarray(-this.#windowBytes);
+    return out;
+  }
+}
+
+describe('permessage-deflate: messages ending with a BFINAL block (RFC 7692 §7.2.3.3)', () => {
+  // Similar messages of varied words: with context takeover later ones are mostly back-references into earlier ones.
+  let seed = 7;
+  const words = Array.from({ length: 300 }, () => ((seed = (seed * 48271) % 2147483647), (seed % 100_000).toString(36))).join(' ');
+  const texts = [0, 1, 2, 3].map((i) => `message ${i}: ${words} ✓`);
+
+  async function receiveAll(extension: string, frames: Buffer[], options: WebSocketOptions = {}): Promise<unknown[]> {
+    const raw = await rawServer((c) => c.socket.write(Buffer.concat(frames)), { extraHeaders: [`Sec-WebSocket-Extensions: ${extension}`] });
+    const ws = await open(raw.url, options);
+    const got: unknown[] = [];
+    for (let i = 0; i < texts.length; i++) got.push(await ws.receive());
+    return got;
+  }
+
+  test('server_no_context_takeover: every message is a whole DEFLATE stream', async () => {
+    const c = new FinishingCompressor(false);
+    const got = await receiveAll(
+      'permessage-deflate; server_no_context_takeover',
+      texts.map((t) => serverFrame(1, c.message(t), true, true)),
+    );
+    assert.deepEqual(got, texts);
+  });
+
+  test('context takeover, a server that starts each stream afresh: no message is lost after the first', async () => {
+    const c = new FinishingCompressor(false);
+    const got = await receiveAll('permessage-deflate', texts.map((t) => serverFrame(1, c.message(t), true, true)));
+    assert.deepEqual(got, texts);
+  });
+
+  test('context takeover, each new stream primed with the previous window: back-references into earlier messages resolve', async () => {
+    const c = new FinishingCompressor(true);
+    const payloads = texts.map((t) => c.message(t));
+    // The window really is used: later messages are a fraction of a standalone compression.
+    assert.ok(payloads[2]!.length * 3 < zlib.deflateRawSync(Buffer.from(texts[2]!)).length, `${payloads[2]!.length} bytes`);
+    const got = await receiveAll('permessage-deflate', payloads.map((p) => serverFrame(1, p, true, true)));
+    assert.deepEqual(got, texts);
+  });
+
+  test('context takeover: sync-flushed and BFINAL messages mixed, fragmented, with an uncompressed one between', async () => {
+    const c = new FinishingCompressor(true);
+    const z = zlib.constants;
+    const p0 = c.message(texts[0]!, z.Z_SYNC_FLUSH);
+    const p1 = c.message(texts[1]!, z.Z_FINISH);
+    const p3 = c.message(texts[3]!, z.Z_FINISH);
+    const frames = [
+      serverFrame(1, p0, true, true),
+      serverFrame(1, p1.subarray(0, 5), false, true),
+      serverFrame(0, p1.subarray(5, p1.length - 1), false),
+      serverFrame(0, p1.subarray(p1.length - 1), true),
+      serverFrame(1, texts[2]!, true, false),
+      serverFrame(1, p3, true, true),
+    ];
+    // texts[2] goes uncompressed: it never enters either side's LZ77 window.
+    const got = await receiveAll('permessage-deflate', frames);
+    assert.deepEqual(got, texts);
+  });
+
+  test('a smaller server window (server_max_window_bits=10) is carried over too', async () => {
+    const c = new FinishingCompressor(true, 10);
+    const got = await receiveAll(
+      'permessage-deflate; server_max_window_bits=10',
+      texts.map((t) => serverFrame(1, c.message(t), true, true)),
+      { perMessageDeflate: { serverMaxWindowBits: 10 } },
+    );
+    assert.deepEqual(got, texts);
+  });
+
+  test('the RFC 7692 §7.2.3.4 example: a BFINAL block followed by a padding byte, twice', async () => {
+    const hello = Buffer.from([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]);
+    const raw = await rawServer((c) => c.socket.write(Buffer.concat([serverFrame(1, hello, true, true), serverFrame(1, hello, true, true)])), {
+      extraHeaders: ['Sec-WebSocket-Extensions: permessage-deflate'],
+    });
+    const ws = await open(raw.url);
+    assert.equal(await ws.receive(), 'Hello');
+    assert.equal(await ws.receive(), 'Hello');
   });
 });

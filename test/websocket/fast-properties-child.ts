@@ -5,7 +5,8 @@
  * prints `%HasFastProperties` of each hot object as JSON.
  */
 import { type WebSocket as PeerSocket, WebSocketServer } from 'ws';
-import { normalizeDeflateOptions, PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
 import { FrameParser } from '../../src/websocket/frame.js';
 import { Inbox } from '../../src/websocket/inbox.js';
 import { WebSocket } from '../../src/websocket/index.js';

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WebSocketError } from '../../src/errors.js';
-import {
-  buildFrame,
-  buildTextFrame,
-  CloseCode,
-  decodeClosePayload,
-  encodeClosePayload,
-  FrameParser,
-  isValidCloseCode,
-  maskInPlace,
-} from '../../src/websocket/frame.js';
-import { isValidUtf8 } from '../../src/websocket/utf8.js';
+import { compressedFrameLimit, FrameParser } from '../../src/websocket/frame.js';
 import { feedSplit, newParser, rawFrame } from './frames.js';
 
 function bytes(n: number, seed = 1): Buffer {
@@ -280,6 +270,21 @@ describe('FrameParser: violations carry the close code', () => {
     assert.equal(rec.events.length, 1);
   });
 
+  test('a compressed frame may exceed maxFrameBytes by DEFLATE growth: exactly at that limit passes, one over → 1009', () => {
+    const limit = compressedFrameLimit(1000);
+    assert.ok(limit > 1000 && limit < 1200, `limit ${limit}`);
+    const ok = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    ok.parser.execute(Buffer.concat([rawFrame(2, bytes(limit), { fin: false, rsv1: true }), rawFrame(0, bytes(limit))]));
+    assert.equal(ok.rec.events.length, 2, 'the first frame and a continuation of the compressed message');
+    const over = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    assert.throws(
+      () => over.parser.execute(rawFrame(2, bytes(limit + 1), { rsv1: true }).subarray(0, 4)),
+      (e: unknown) => e instanceof WebSocketError && e.code === 1009 && /maxFrameBytes \(1000, compressed\)/.test(e.message),
+    );
+    const plain = newParser({ maxFrameBytes: 1000, rsv1Allowed: true });
+    assert.throws(() => plain.parser.execute(rawFrame(2, bytes(1001)).subarray(0, 4)), (e: unknown) => e instanceof WebSocketError && e.code === 1009);
+  });
+
   test('huge 64-bit lengths → 1009 (beyond 2^53 too)', () => {
     assertRejects(rawFrame(2, '', { lengthBits: 64, declaredLength: 2n ** 40n }), 1009, /exceeds maxFrameBytes/);
     assertRejects(rawFrame(2, '', { lengthBits: 64, declaredLength: 2n ** 62n }), 1009, /exceeds maxFrameBytes/);
@@ -317,138 +322,5 @@ describe('FrameParser: violations carry the close code', () => {
     assert.equal(parser.inMessage, false);
     parser.execute(rawFrame(2, 'z'));
     assert.equal(rec.events.at(-1)!.payload.toString(), 'z');
-  });
-});
-
-describe('frame builders', () => {
-  function parseClientFrame(frame: Buffer) {
-    const { parser, rec } = newParser({ expectMasked: true, rsv1Allowed: true });
-    assert.equal(parser.execute(frame), frame.length);
-    assert.equal(rec.events.length, 1);
-    return rec.events[0]!;
-  }
-
-  for (const len of [0, 1, 3, 4, 5, 63, 64, 65, 125, 126, 127, 1000, 65535, 65536, 100_003]) {
-    test(`buildFrame masks a ${len}-byte payload; a masked-frame parser gets it back`, () => {
-      const payload = bytes(len, len + 5);
-      const copy = Buffer.from(payload);
-      const frame = buildFrame(2, payload);
-      assert.deepEqual(payload, copy, 'the caller’s bytes are untouched');
-      assert.equal(frame[1]! & 0x80, 0x80, 'mask bit set');
-      const hl = len < 126 ? 6 : len < 65536 ? 8 : 14;
-      assert.equal(frame.length, hl + len);
-      const e = parseClientFrame(frame);
-      assert.deepEqual(e, { kind: 'data', opcode: 2, fin: true, compressed: false, payload });
-    });
-  }
-
-  test('buildFrame with fin=false and rsv1', () => {
-    const f = buildFrame(1, Buffer.from('ab'), false, true);
-    assert.equal(f[0], 0x40 | 0x01);
-    const g = buildFrame(9, Buffer.from('p'));
-    assert.equal(g[0], 0x89);
-  });
-
-  test('buildFrame accepts a view into a larger buffer', () => {
-    const big = bytes(1000);
-    const view = big.subarray(333, 777);
-    const e = parseClientFrame(buildFrame(2, view));
-    assert.deepEqual(e.payload, Buffer.from(view));
-  });
-
-  test('each frame gets a fresh masking key', () => {
-    const keys = new Set<string>();
-    for (let i = 0; i < 3000; i++) {
-      const f = buildFrame(2, Buffer.alloc(4));
-      keys.add(f.subarray(2, 6).toString('hex'));
-    }
-    // 3000 draws from 2^32 keys: collisions are (astronomically) unlikely; the pool refills past 2048 frames.
-    assert.ok(keys.size >= 2998, `only ${keys.size} distinct keys`);
-  });
-
-  for (const text of ['', 'a', 'héllo', '€'.repeat(41), 'x'.repeat(41), 'x'.repeat(42), '日本'.repeat(30), 'y'.repeat(125), 'y'.repeat(126), 'z'.repeat(70000), '😀'.repeat(40000)]) {
-    test(`buildTextFrame encodes ${JSON.stringify(text.slice(0, 8))}… (${text.length} units)`, () => {
-      const f = buildTextFrame(text);
-      const e = parseClientFrame(f);
-      assert.equal(e.kind, 'data');
-      assert.equal(e.opcode, 1);
-      assert.equal(e.payload.toString('utf8'), text);
-      const n = Buffer.byteLength(text);
-      assert.equal(f.length, (n < 126 ? 6 : n < 65536 ? 8 : 14) + n);
-    });
-  }
-
-  test('maskInPlace: the 32-bit path equals the byte-wise definition at every alignment', () => {
-    const key = Buffer.from([0xa1, 0x02, 0xf3, 0x44]);
-    const backing = bytes(600, 11);
-    for (let start = 0; start < 8; start++) {
-      for (const len of [0, 1, 7, 63, 64, 65, 66, 67, 100, 257, 500]) {
-        const buf = Buffer.from(backing);
-        const end = start + len;
-        maskInPlace(buf, start, end, key, 0);
-        for (let i = 0; i < buf.length; i++) {
-          const expected = i >= start && i < end ? backing[i]! ^ key[(i - start) & 3]! : backing[i]!;
-          if (buf[i] !== expected) assert.fail(`start ${start} len ${len}: byte ${i}`);
-        }
-      }
-    }
-  });
-
-  test('maskInPlace on a subarray with an odd byteOffset', () => {
-    const key = new Uint8Array([9, 8, 7, 6]);
-    const base = bytes(1000, 5);
-    const view = Buffer.from(base).subarray(3, 903);
-    maskInPlace(view, 0, view.length, key, 0);
-    for (let i = 0; i < 900; i++) assert.equal(view[i], base[i + 3]! ^ key[i & 3]!);
-  });
-});
-
-describe('close payloads', () => {
-  test('encode and decode code + reason', () => {
-    const p = encodeClosePayload(4001, 'bye ✓');
-    assert.deepEqual(decodeClosePayload(p, isValidUtf8), { code: 4001, reason: 'bye ✓' });
-  });
-
-  test('empty payload means 1005 (no status)', () => {
-    assert.deepEqual(decodeClosePayload(Buffer.alloc(0), isValidUtf8), { code: 1005, reason: '' });
-    assert.equal(encodeClosePayload(1005, '').length, 0);
-    assert.throws(() => encodeClosePayload(1005, 'x'), WebSocketError);
-  });
-
-  test('a 1-byte payload → 1002', () => {
-    assert.throws(() => decodeClosePayload(Buffer.from([3]), isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1002);
-  });
-
-  test('invalid codes in a received frame → 1002', () => {
-    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535]) {
-      const p = Buffer.alloc(2);
-      p.writeUInt16BE(code);
-      assert.throws(() => decodeClosePayload(p, isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1002, String(code));
-    }
-  });
-
-  test('a reason that is not UTF-8 → 1007', () => {
-    const p = Buffer.from([0x03, 0xe8, 0xff, 0xfe]);
-    assert.throws(() => decodeClosePayload(p, isValidUtf8), (e: unknown) => e instanceof WebSocketError && e.code === 1007);
-  });
-
-  test('codes that may be sent', () => {
-    for (const c of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999]) assert.ok(isValidCloseCode(c), String(c));
-    for (const c of [999, 1004, 1005, 1006, 1015, 2999, 5000, 1000.5]) assert.ok(!isValidCloseCode(c), String(c));
-    assert.throws(() => encodeClosePayload(1006, ''), /invalid close code 1006/);
-  });
-
-  test('reason at most 123 bytes of UTF-8', () => {
-    assert.equal(encodeClosePayload(1000, 'x'.repeat(123)).length, 125);
-    assert.throws(() => encodeClosePayload(1000, 'x'.repeat(124)), /124 bytes is too long/);
-    assert.throws(() => encodeClosePayload(1000, 'é'.repeat(62)), /124 bytes/);
-  });
-
-  test('CloseCode names the codes', () => {
-    assert.equal(CloseCode.Normal, 1000);
-    assert.equal(CloseCode.ProtocolError, 1002);
-    assert.equal(CloseCode.InvalidPayload, 1007);
-    assert.equal(CloseCode.MessageTooBig, 1009);
-    assert.ok(Object.isFrozen(CloseCode));
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WebSocketError } from '../../src/errors.js';
-import { acceptDeflate, deflateOffer, normalizeDeflateOptions, parseExtensions } from '../../src/websocket/deflate.js';
+import { acceptDeflate, deflateOffer, normalizeDeflateOptions, parseExtensions } from '../../src/websocket/negotiate.js';
 import {
   acceptKey,
   buildUpgradeRequest,

@@ -1,0 +1,335 @@
+/**
+ * The Node driver of a WebSocket's current connection: it joins the
+ * transport {@link Connection} (socket events, pausing, timers) to the
+ * sans-I/O {@link Protocol}, inflates compressed frames in order, sends
+ * through the {@link Sender}, runs the keep-alive and bounds the closing
+ * handshake. What outlives one connection — the reader queue, reconnecting,
+ * the public state — belongs to its {@link DriverOwner} (the WebSocket).
+ * @module
+ */
+import { attachRequest, type WebSocketError } from '../errors.js';
+import type { Connection, ConnectionSink } from '../transport/connection.js';
+import { buildFrame } from './build.js';
+import { PerMessageDeflate } from './deflate.js';
+import type { WebSocketMessage } from './events.js';
+import type { Opened } from './opening.js';
+import type { Settings } from './options.js';
+import { Pings } from './pings.js';
+import { Protocol, type ProtocolEvents } from './protocol.js';
+import { Sender, type SenderOwner } from './sender.js';
+
+/** What the driver reports to the WebSocket that owns it. */
+export interface DriverOwner {
+  /** The WebSocket URL (for errors). */
+  readonly url: string;
+  /** An error naming the request. */
+  wsError(message: string, code?: number, cause?: unknown): WebSocketError;
+  /** Why a send cannot go out now (closing, closed). */
+  sendStateError(): Error;
+  /** A message arrived. */
+  driverMessage(msg: WebSocketMessage): void;
+  /** A ping or a pong arrived (a copy of its payload). */
+  driverControl(kind: 'ping' | 'pong', payload: Buffer): void;
+  /** The peer's close frame arrived (and was answered). */
+  driverPeerClosed(code: number, reason: string): void;
+  /** We failed the connection with `err.code` (a close frame carrying it went out). */
+  driverFailed(err: WebSocketError): void;
+  /** Our close frame (of `close()`) went out. */
+  driverClosing(): void;
+  /** The connection is gone (TCP closed); the driver is ready for the next one. */
+  driverGone(err: Error | null): void;
+}
+
+const PAUSE_QUEUE = 1;
+const PAUSE_INFLATE = 2;
+const EMPTY = Buffer.alloc(0);
+
+/** Drives one connection at a time for its WebSocket. */
+export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
+  readonly #owner: DriverOwner;
+  readonly #s: Settings;
+  readonly #proto: Protocol;
+  readonly #sender: Sender;
+  /** Created by the first `ping()`. */
+  #pings: Pings | null;
+  #conn: Connection | null;
+  #deflate: PerMessageDeflate | null;
+  #pause: number;
+  #closeTimer: NodeJS.Timeout | null;
+  #keepAlive: NodeJS.Timeout | null;
+  /** Something came from the peer since the last keep-alive ping. */
+  #alive: boolean;
+
+  constructor(owner: DriverOwner, s: Settings) {
+    this.#owner = owner;
+    this.#s = s;
+    this.#proto = new Protocol(this, s.maxFrameBytes, s.maxMessageBytes);
+    this.#sender = new Sender(this);
+    this.#pings = null;
+    this.#conn = null;
+    this.#deflate = null;
+    this.#pause = 0;
+    this.#closeTimer = null;
+    this.#keepAlive = null;
+    this.#alive = true;
+  }
+
+  /** Whether a connection is attached. */
+  get connected(): boolean {
+    return this.#conn !== null;
+  }
+
+  /** Our close frame was sent (no data may follow). */
+  get closeSent(): boolean {
+    return this.#proto.closeSent;
+  }
+
+  /** The peer's close frame was received on the last connection. */
+  get closeReceived(): boolean {
+    return this.#proto.closeReceived;
+  }
+
+  /** The last connection was failed by us. */
+  get failed(): boolean {
+    return this.#proto.failed;
+  }
+
+  /** Bytes written but not yet flushed to the network. */
+  get bufferedAmount(): number {
+    return this.#conn === null ? 0 : this.#conn.socket.writableLength;
+  }
+
+  /** Take over a connection whose handshake is done; reading starts with {@link begin}. */
+  start(o: Opened, queueFull: boolean): void {
+    const conn = o.conn;
+    this.#conn = conn;
+    this.#proto.open(o.deflate !== null);
+    this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
+    this.#sender.attach(conn.socket, this.#deflate);
+    this.#pause = queueFull ? PAUSE_QUEUE : 0;
+    this.#alive = true;
+    conn.sink = this;
+    const ms = this.#s.pingIntervalMs;
+    if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
+      this.#keepAlive = setInterval(keepAliveTick, ms, this, conn);
+      this.#keepAlive.unref();
+    }
+  }
+
+  /** Read: first the bytes that came with the 101 head, then the socket. */
+  begin(o: Opened): void {
+    const conn = o.conn;
+    if (o.rest !== null && this.#conn === conn) this.onData(conn, o.rest);
+    if (this.#conn !== conn) return;
+    if (conn.closed) {
+      // The socket ended while the handshake's sink still held it.
+      this.onClose(conn, conn.error);
+      return;
+    }
+    if (this.#pause === 0) conn.socket.resume();
+  }
+
+  /** The reader queue crossed its high-water mark (pause reading) or drained below half (resume). */
+  setQueueFull(full: boolean): void {
+    this.#setPause(PAUSE_QUEUE, full);
+  }
+
+  #setPause(flag: number, on: boolean): void {
+    const before = this.#pause;
+    const after = on ? before | flag : before & ~flag;
+    this.#pause = after;
+    const conn = this.#conn;
+    if (conn === null) return;
+    if (before === 0 && after !== 0) conn.socket.pause();
+    else if (before !== 0 && after === 0) conn.socket.resume();
+  }
+
+  // -------------------------------------------------------------------------
+  // Socket events (ConnectionSink)
+
+  /** @internal */
+  onData(conn: Connection, data: Buffer): void {
+    if (conn !== this.#conn) return;
+    this.#alive = true;
+    this.#proto.receive(data);
+  }
+
+  /** @internal */
+  onClose(conn: Connection, err: Error | null): void {
+    if (conn !== this.#conn) return;
+    this.#teardown(conn, err);
+  }
+
+  /** @internal */
+  onTimeout(): void {}
+
+  // -------------------------------------------------------------------------
+  // Protocol events (ProtocolEvents)
+
+  /** @internal */
+  onMessage(msg: WebSocketMessage): void {
+    this.#owner.driverMessage(msg);
+  }
+
+  /** @internal */
+  onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
+    const conn = this.#conn;
+    // Stop reading until zlib is done: memory stays bounded.
+    this.#setPause(PAUSE_INFLATE, true);
+    this.#deflate!.decompress(payload, fin, (err, chunks) => {
+      if (this.#conn !== conn) return;
+      if (err !== null) {
+        this.#proto.fail(err);
+        return;
+      }
+      this.#proto.inflated(opcode, fin, chunks);
+      if (this.#proto.reading && !this.#proto.waiting) this.#setPause(PAUSE_INFLATE, false);
+    });
+  }
+
+  /** @internal */
+  onPing(payload: Buffer): void {
+    this.#owner.driverControl('ping', payload);
+  }
+
+  /** @internal */
+  onPong(payload: Buffer): void {
+    this.#pings?.pong(payload);
+    this.#owner.driverControl('pong', payload);
+  }
+
+  /** @internal */
+  onSend(frame: Buffer): void {
+    this.#sender.writeControl(frame);
+  }
+
+  /** @internal */
+  onCloseFrame(code: number, reason: string): void {
+    const conn = this.#conn!;
+    this.#drainSocket();
+    this.#owner.driverPeerClosed(code, reason);
+    // §7.1.1: the server closes TCP first; end our side and bound the wait.
+    conn.socket.end();
+    this.#armCloseTimer(conn);
+  }
+
+  /** @internal */
+  onFail(err: WebSocketError): void {
+    this.#drainSocket();
+    this.#owner.driverFailed(attachRequest(err, 'GET', this.#owner.url));
+    const conn = this.#conn;
+    if (conn !== null) {
+      conn.socket.end();
+      this.#armCloseTimer(conn);
+    }
+  }
+
+  /** @internal */
+  sendBlocked(): Error | null {
+    return this.#conn === null || this.#proto.closeSent ? this.#owner.sendStateError() : null;
+  }
+
+  /** Nothing more is read: keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen. */
+  #drainSocket(): void {
+    if (this.#pause !== 0) {
+      this.#pause = 0;
+      this.#conn?.socket.resume();
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Sending (the owner checked that the connection is open)
+
+  /** Send a text message. */
+  sendText(text: string): Promise<void> {
+    return this.#sender.sendText(text);
+  }
+
+  /** Send a binary message. */
+  sendBinary(bytes: Uint8Array): Promise<void> {
+    return this.#sender.sendBinary(bytes);
+  }
+
+  /** Send a ping; resolves with the round-trip time when its pong comes (`payload` undefined: a sequence number). */
+  ping(payload: Buffer | undefined): Promise<number> {
+    const pings = (this.#pings ??= new Pings());
+    const data = payload ?? pings.nextPayload();
+    const ms = this.#s.timeoutMs;
+    const pong = pings.wait(data, ms, () => this.#owner.wsError(`no pong within ${ms} ms`));
+    this.#sender.writeControl(buildFrame(9, data));
+    return pong;
+  }
+
+  /** Send our close frame after the messages queued before it, then wait (at most `timeout`) for the peer's. */
+  close(payload: Buffer): void {
+    const conn = this.#conn;
+    if (conn === null) return;
+    this.#sender.afterQueued(() => {
+      if (this.#conn !== conn || !this.#proto.sendClose(payload)) return;
+      this.#owner.driverClosing();
+      this.#armCloseTimer(conn);
+    });
+  }
+
+  #armCloseTimer(conn: Connection): void {
+    if (this.#closeTimer !== null) return;
+    const ms = this.#s.timeoutMs;
+    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
+    this.#closeTimer = setTimeout(closeTimedOut, ms, this, conn);
+  }
+
+  /** @internal The closing handshake took longer than `timeout`. */
+  _closeTimedOut(conn: Connection): void {
+    this.#closeTimer = null;
+    conn.destroy();
+  }
+
+  /** @internal One keep-alive interval passed on `conn`. */
+  _keepAliveTick(conn: Connection): void {
+    if (this.#conn !== conn || this.#proto.closeSent) return;
+    if (!this.#alive) {
+      // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
+      // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
+      setImmediate(() => {
+        if (this.#conn === conn && !this.#alive && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
+      });
+      return;
+    }
+    this.#alive = false;
+    this.#sender.writeControl(buildFrame(9, EMPTY));
+  }
+
+  /** TCP is gone: release everything of this connection, then tell the owner. */
+  #teardown(conn: Connection, err: Error | null): void {
+    this.#conn = null;
+    if (!conn.socket.destroyed) conn.socket.destroy();
+    if (this.#closeTimer !== null) {
+      clearTimeout(this.#closeTimer);
+      this.#closeTimer = null;
+    }
+    if (this.#keepAlive !== null) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = null;
+    }
+    this.#proto.stop();
+    this.#pause = 0;
+    const gone = this.#owner.wsError(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
+    this.#sender.detach(gone);
+    if (this.#deflate !== null) {
+      this.#deflate.close(gone);
+      this.#deflate = null;
+    }
+    this.#pings?.rejectAll(gone);
+    this.#owner.driverGone(err);
+  }
+}
+
+/** setTimeout callback of the close timer (no closure per connection). */
+function closeTimedOut(d: Driver, conn: Connection): void {
+  d._closeTimedOut(conn);
+}
+
+/** setInterval callback of the keep-alive (no closure per connection). */
+function keepAliveTick(d: Driver, conn: Connection): void {
+  d._keepAliveTick(conn);
+}

@@ -1,0 +1,273 @@
+/**
+ * The WebSocket protocol of one connection, sans-I/O (the model is
+ * python-websockets' `Protocol`): bytes in through {@link Protocol.receive},
+ * events and bytes out through a {@link ProtocolEvents}. No socket, no timer:
+ * every case is a unit test that feeds bytes.
+ *
+ * - Messages (RFC 6455 §5.4, §5.6): fragments are joined, text is checked
+ *   as UTF-8 as it arrives (1007 at the first bad byte).
+ * - Compressed messages (RFC 7692): inflating is asynchronous in node:zlib,
+ *   so each compressed frame is handed out with `onCompressed` and parsing
+ *   stops until the driver gives the output back with {@link
+ *   Protocol.inflated}; bytes that arrive meanwhile are kept, in order. So
+ *   messages come out in wire order whatever zlib's timing.
+ * - Control frames: a ping is answered with a pong carrying its payload
+ *   (§5.5.2); a close frame is echoed with its code (§5.5.1) unless ours was
+ *   already sent; after either close frame nothing more is read (§1.4).
+ * - Failing (§7.1.7): a violation sends a close frame with the code the
+ *   error carries (1002, 1007, 1009), stops reading and reports `onFail`.
+ * @module
+ */
+import { WebSocketError } from '../errors.js';
+import { buildFrame } from './build.js';
+import { decodeClosePayload, encodeClosePayload } from './close.js';
+import type { WebSocketMessage } from './events.js';
+import { FrameParser, type FrameHandler } from './frame.js';
+import { isValidUtf8, Utf8Validator } from './utf8.js';
+
+/** What a {@link Protocol} reports; the connection driver implements it. */
+export interface ProtocolEvents {
+  /** A whole message: a string for text, a Buffer for binary. */
+  onMessage(msg: WebSocketMessage): void;
+  /** A frame of a compressed message to inflate; call {@link Protocol.inflated} (or {@link Protocol.fail}) with its output. */
+  onCompressed(opcode: number, fin: boolean, payload: Buffer): void;
+  /** A ping (already answered with a pong through `onSend`). */
+  onPing(payload: Buffer): void;
+  /** A pong. */
+  onPong(payload: Buffer): void;
+  /** The peer's close frame arrived (our echo, when due, went out through `onSend`). */
+  onCloseFrame(code: number, reason: string): void;
+  /** The connection failed; a close frame carrying `err.code` went out through `onSend` when none had been sent. */
+  onFail(err: WebSocketError): void;
+  /** Bytes to write to the peer. */
+  onSend(frame: Buffer): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A small binary payload that is a view of a much larger buffer is copied, so it does not pin that buffer. */
+function ownBytes(b: Buffer): Buffer {
+  const extra = b.buffer.byteLength - b.length;
+  return extra > 1024 && extra > b.length ? Buffer.from(b) : b;
+}
+
+function failReason(code: number): string {
+  return code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
+}
+
+/** The protocol state of one WebSocket connection (a client's view). */
+export class Protocol implements FrameHandler {
+  /** Our close frame was sent: no data frame may follow (§5.5.1). */
+  closeSent: boolean;
+  /** The peer's close frame was received. */
+  closeReceived: boolean;
+  /** The connection was failed (by us). */
+  failed: boolean;
+  /** The close code received, or sent when failing; null before. */
+  closeCode: number | null;
+  /** The close reason that came with {@link closeCode}. */
+  closeReason: string;
+  readonly #events: ProtocolEvents;
+  readonly #parser: FrameParser;
+  readonly #utf8: Utf8Validator;
+  #reading: boolean;
+  #frags: Buffer[] | null;
+  #fragBytes: number;
+  #fragmenting: boolean;
+  /** Bytes received while parsing waited for an inflate. */
+  #pending: Buffer | null;
+
+  /**
+   * @param events where events and outgoing bytes go
+   * @param maxFrameBytes largest frame (see {@link FrameParser})
+   * @param maxMessageBytes largest uncompressed message (the inflated size is the inflater's limit)
+   */
+  constructor(events: ProtocolEvents, maxFrameBytes: number, maxMessageBytes: number) {
+    this.closeSent = false;
+    this.closeReceived = false;
+    this.failed = false;
+    this.closeCode = null;
+    this.closeReason = '';
+    this.#events = events;
+    this.#parser = new FrameParser(this, { maxFrameBytes, maxMessageBytes });
+    this.#utf8 = new Utf8Validator();
+    this.#reading = false;
+    this.#frags = null;
+    this.#fragBytes = 0;
+    this.#fragmenting = false;
+    this.#pending = null;
+  }
+
+  /** Start a new connection (also after a reconnect); `compressed` when permessage-deflate was agreed. */
+  open(compressed: boolean): void {
+    this.closeSent = false;
+    this.closeReceived = false;
+    this.failed = false;
+    this.closeCode = null;
+    this.closeReason = '';
+    this.#parser.reset();
+    this.#parser.rsv1Allowed = compressed;
+    this.#utf8.reset();
+    this.#reading = true;
+    this.#frags = null;
+    this.#fragBytes = 0;
+    this.#fragmenting = false;
+    this.#pending = null;
+  }
+
+  /** Whether parsing waits for an inflate (the driver should stop reading the socket meanwhile). */
+  get waiting(): boolean {
+    return this.#reading && this.#parser.paused;
+  }
+
+  /** Whether received bytes are still read (false once a close frame was received or the connection failed). */
+  get reading(): boolean {
+    return this.#reading;
+  }
+
+  /** Feed received bytes, split anywhere. */
+  receive(data: Buffer): void {
+    if (!this.#reading) return;
+    if (this.#pending !== null) {
+      this.#pending = Buffer.concat([this.#pending, data]);
+      return;
+    }
+    this.#parse(data);
+  }
+
+  #parse(data: Buffer): void {
+    try {
+      const n = this.#parser.execute(data);
+      if (n < data.length && this.#reading) this.#pending = data.subarray(n);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The output of the frame last given to `onCompressed`; parsing goes on with the bytes received meanwhile. */
+  inflated(opcode: number, fin: boolean, chunks: readonly Buffer[]): void {
+    if (!this.#reading) return;
+    try {
+      for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!);
+      if (fin) this.#completeMessage(opcode);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.#parser.paused = false;
+    const rest = this.#pending;
+    this.#pending = null;
+    if (rest !== null) this.#parse(rest);
+  }
+
+  /** @internal */
+  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void {
+    if (compressed) {
+      // Wait for zlib: messages stay in order and memory stays bounded.
+      this.#parser.paused = true;
+      this.#fragmenting = true;
+      this.#events.onCompressed(opcode, fin, payload);
+      return;
+    }
+    if (fin && !this.#fragmenting) {
+      // The common case: a whole message in one frame.
+      if (opcode === 1) {
+        if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+        this.#events.onMessage(payload.toString('utf8'));
+      } else this.#events.onMessage(ownBytes(payload));
+      return;
+    }
+    this.#fragmenting = true;
+    this.#piece(opcode, payload);
+    if (fin) this.#completeMessage(opcode);
+  }
+
+  #piece(opcode: number, chunk: Buffer): void {
+    if (opcode === 1 && !this.#utf8.push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+    if (chunk.length > 0) {
+      (this.#frags ??= []).push(chunk);
+      this.#fragBytes += chunk.length;
+    }
+  }
+
+  #completeMessage(opcode: number): void {
+    const frags = this.#frags;
+    const n = this.#fragBytes;
+    this.#frags = null;
+    this.#fragBytes = 0;
+    this.#fragmenting = false;
+    if (opcode === 1 && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
+    const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
+    this.#events.onMessage(opcode === 1 ? buf.toString('utf8') : ownBytes(buf));
+  }
+
+  /** @internal */
+  onControlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === 8) {
+      this.#onCloseFrame(payload);
+      return;
+    }
+    if (opcode === 9) {
+      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload));
+      this.#events.onPing(payload);
+      return;
+    }
+    this.#events.onPong(payload);
+  }
+
+  #onCloseFrame(payload: Buffer): void {
+    const { code, reason } = decodeClosePayload(payload, isValidUtf8);
+    this.closeReceived = true;
+    this.#stopReading();
+    this.closeCode = code;
+    this.closeReason = reason;
+    if (!this.closeSent) {
+      // §5.5.1: echo the status code.
+      this.closeSent = true;
+      this.#events.onSend(buildFrame(8, code === 1005 ? EMPTY : encodeClosePayload(code, '')));
+    }
+    this.#events.onCloseFrame(code, reason);
+  }
+
+  /**
+   * Send our close frame (§5.5.1) unless one was sent; false when one was.
+   * @param payload from `encodeClosePayload`
+   */
+  sendClose(payload: Buffer): boolean {
+    if (this.closeSent) return false;
+    this.closeSent = true;
+    this.#events.onSend(buildFrame(8, payload));
+    return true;
+  }
+
+  /** Fail the connection (§7.1.7) with the close code the error carries (a non-WebSocketError: 1011). */
+  fail(e: unknown): void {
+    if (this.failed || !this.#reading) return;
+    const err = e instanceof WebSocketError ? e : new WebSocketError(`WebSocket failure: ${(e as Error)?.message ?? String(e)}`, { code: 1011, cause: e });
+    const code = err.code ?? 1002;
+    this.failed = true;
+    this.#stopReading();
+    this.closeCode = code;
+    this.closeReason = '';
+    if (!this.closeSent) {
+      this.closeSent = true;
+      this.#events.onSend(buildFrame(8, encodeClosePayload(code, failReason(code))));
+    }
+    this.#events.onFail(err);
+  }
+
+  /** The transport is gone: read nothing more. */
+  stop(): void {
+    this.#stopReading();
+    this.#fragmenting = false;
+    this.#utf8.reset();
+  }
+
+  #stopReading(): void {
+    this.#reading = false;
+    this.#parser.paused = true;
+    this.#pending = null;
+    this.#frags = null;
+    this.#fragBytes = 0;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The sans-I/O protocol with bytes only: no socket, no timer. Each script of
+ * server frames is fed whole, then cut at every byte offset, and must give
+ * the same events.
+ */
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { describe, test } from 'node:test';
+import type { WebSocketError } from '../../src/errors.js';
+import { Protocol, type ProtocolEvents } from '../../src/websocket/protocol.js';
+import { FrameParser } from '../../src/websocket/frame.js';
+import { rawFrame } from './frames.js';
+
+type Ev = [string, ...unknown[]];
+
+/** Records events; unmasks what the protocol sends with a server-side parser. */
+class Peer implements ProtocolEvents {
+  events: Ev[] = [];
+  sent: Array<[number, Buffer]> = [];
+  /** Compressed frames handed out, waiting for `inflated()`. */
+  compressed: Array<[number, boolean, Buffer]> = [];
+  readonly #reader = new FrameParser(
+    {
+      onDataFrame: (opcode, _fin, _c, payload) => this.sent.push([opcode, Buffer.from(payload)]),
+      onControlFrame: (opcode, payload) => this.sent.push([opcode, Buffer.from(payload)]),
+    },
+    { maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 20, expectMasked: true },
+  );
+  onMessage(msg: string | Uint8Array): void {
+    this.events.push(['message', typeof msg === 'string' ? msg : Buffer.from(msg)]);
+  }
+  onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
+    this.compressed.push([opcode, fin, Buffer.from(payload)]);
+  }
+  onPing(payload: Buffer): void {
+    this.events.push(['ping', payload.toString()]);
+  }
+  onPong(payload: Buffer): void {
+    this.events.push(['pong', payload.toString()]);
+  }
+  onCloseFrame(code: number, reason: string): void {
+    this.events.push(['close', code, reason]);
+  }
+  onFail(err: WebSocketError): void {
+    this.events.push(['fail', err.code]);
+  }
+  onSend(frame: Buffer): void {
+    this.#reader.execute(frame);
+  }
+}
+
+function make(o: { maxFrameBytes?: number; maxMessageBytes?: number; compressed?: boolean } = {}): { p: Protocol; peer: Peer } {
+  const peer = new Peer();
+  const p = new Protocol(peer, o.maxFrameBytes ?? 1 << 20, o.maxMessageBytes ?? 1 << 20);
+  p.open(o.compressed ?? false);
+  return { p, peer };
+}
+
+/** Feed `bytes` whole, then in two pieces cut at every offset: the events and the sent frames are the same each time. */
+function everySplit(bytes: Buffer, check: (peer: Peer, p: Protocol) => void, o: Parameters<typeof make>[0] = {}): void {
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { p, peer } = make(o);
+    p.receive(bytes.subarray(0, cut));
+    p.receive(bytes.subarray(cut));
+    try {
+      check(peer, p);
+    } catch (e) {
+      (e as Error).message += ` (cut at ${cut})`;
+      throw e;
+    }
+  }
+}
+
+function closeBytes(code: number, reason = ''): Buffer {
+  const b = Buffer.alloc(2 + Buffer.byteLength(reason));
+  b.writeUInt16BE(code, 0);
+  b.write(reason, 2);
+  return b;
+}
+
+describe('Protocol: bytes in, events and bytes out', () => {
+  test('messages, fragments with a ping between, UTF-8 cut inside a sequence; the ping is answered', () => {
+    const text = 'héllo ✓ wörld';
+    const utf8 = Buffer.from(text);
+    const script = Buffer.concat([
+      rawFrame(1, 'one'),
+      rawFrame(2, Buffer.from([0, 1, 2])),
+      rawFrame(1, utf8.subarray(0, 2), { fin: false }),
+      rawFrame(9, 'p1'),
+      rawFrame(0, utf8.subarray(2, 9), { fin: false }),
+      rawFrame(0, utf8.subarray(9)),
+      rawFrame(10, 'p2'),
+      rawFrame(1, ''),
+    ]);
+    everySplit(script, (peer) => {
+      assert.deepEqual(peer.events, [
+        ['message', 'one'],
+        ['message', Buffer.from([0, 1, 2])],
+        ['ping', 'p1'],
+        ['message', text],
+        ['pong', 'p2'],
+        ['message', ''],
+      ]);
+      assert.deepEqual(peer.sent, [[10, Buffer.from('p1')]]);
+    });
+  });
+
+  test('a close frame is echoed with its code, and nothing after it is read', () => {
+    const script = Buffer.concat([rawFrame(1, 'last'), rawFrame(8, closeBytes(1001, 'bye')), rawFrame(1, 'ignored')]);
+    everySplit(script, (peer, p) => {
+      assert.deepEqual(peer.events, [['message', 'last'], ['close', 1001, 'bye']]);
+      assert.deepEqual(peer.sent, [[8, closeBytes(1001)]]);
+      assert.equal(p.closeReceived, true);
+      assert.equal(p.closeSent, true);
+      assert.equal(p.reading, false);
+    });
+  });
+
+  test('after our close frame, the peer close is not echoed, and pings are not answered', () => {
+    const { p, peer } = make();
+    assert.equal(p.sendClose(closeBytes(1000)), true);
+    assert.equal(p.sendClose(closeBytes(1000)), false, 'only one close frame');
+    p.receive(Buffer.concat([rawFrame(9, 'late'), rawFrame(8, Buffer.alloc(0))]));
+    assert.deepEqual(peer.sent, [[8, closeBytes(1000)]]);
+    assert.deepEqual(peer.events, [['ping', 'late'], ['close', 1005, '']]);
+  });
+
+  test('violations fail with their code and send one close frame carrying it', () => {
+    const cases: Array<[Buffer, number, { maxMessageBytes?: number }?]> = [
+      [rawFrame(1, Buffer.from([0x68, 0xc3, 0x28])), 1007],
+      [Buffer.concat([rawFrame(1, Buffer.from([0xe2, 0x9c]), { fin: false }), rawFrame(0, '')]), 1007],
+      [rawFrame(3, 'x'), 1002],
+      [rawFrame(1, 'x', { rsv1: true }), 1002],
+      [rawFrame(0, 'x'), 1002],
+      [rawFrame(8, Buffer.from([3])), 1002],
+      [Buffer.concat([rawFrame(2, Buffer.alloc(60), { fin: false }), rawFrame(0, Buffer.alloc(60))]), 1009, { maxMessageBytes: 100 }],
+    ];
+    for (const [bytes, code, o] of cases) {
+      everySplit(
+        Buffer.concat([bytes, rawFrame(1, 'after')]),
+        (peer, p) => {
+          assert.deepEqual(peer.events.filter((e) => e[0] === 'fail'), [['fail', code]]);
+          assert.equal(peer.sent.length, 1);
+          assert.equal(peer.sent[0]![0], 8);
+          assert.equal(peer.sent[0]![1].readUInt16BE(0), code);
+          assert.equal(p.closeCode, code);
+          assert.ok(!peer.events.some((e) => e[1] === 'after'), 'nothing is read after failing');
+        },
+        o,
+      );
+    }
+  });
+
+  test('compressed frames: parsing waits for inflated(), bytes received meanwhile stay in order', () => {
+    const deflated = zlib.deflateRawSync(Buffer.from('zipped'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const script = Buffer.concat([rawFrame(1, deflated.subarray(0, 3), { rsv1: true, fin: false }), rawFrame(0, deflated.subarray(3)), rawFrame(1, 'plain')]);
+    everySplit(
+      script,
+      (peer, p) => {
+        // The driver's inflater answers each frame in turn (here: all the output at the message's end).
+        const input: Buffer[] = [];
+        for (let i = 0; i < 3 && peer.compressed.length > 0; i++) {
+          assert.equal(p.waiting, true);
+          assert.deepEqual(peer.events, [], 'nothing overtakes the compressed message');
+          const [opcode, fin, payload] = peer.compressed.shift()!;
+          input.push(payload);
+          if (fin) input.push(Buffer.from([0, 0, 0xff, 0xff]));
+          p.inflated(opcode, fin, fin ? [zlib.inflateRawSync(Buffer.concat(input), { finishFlush: zlib.constants.Z_SYNC_FLUSH })] : []);
+        }
+        assert.equal(p.waiting, false);
+        assert.deepEqual(peer.events, [['message', 'zipped'], ['message', 'plain']]);
+      },
+      { compressed: true },
+    );
+  });
+
+  test('inflated output that is not UTF-8 fails with 1007', () => {
+    const { p, peer } = make({ compressed: true });
+    p.receive(rawFrame(1, Buffer.from([1, 2, 3]), { rsv1: true }));
+    p.inflated(1, true, [Buffer.from([0x61, 0xff])]);
+    assert.deepEqual(peer.events, [['fail', 1007]]);
+  });
+
+  test('open() starts a fresh connection: state and a half-received message are forgotten', () => {
+    const { p, peer } = make();
+    p.receive(Buffer.concat([rawFrame(1, 'par', { fin: false }), rawFrame(8, closeBytes(1012))]));
+    p.open(false);
+    assert.equal(p.closeReceived, false);
+    assert.equal(p.closeCode, null);
+    p.receive(rawFrame(1, 'fresh'));
+    assert.deepEqual(peer.events, [['close', 1012, ''], ['message', 'fresh']]);
+  });
+});

@@ -33,4 +33,6 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  // Plain JavaScript (scripts, this file) is outside the TypeScript project: no type-aware rules there.
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

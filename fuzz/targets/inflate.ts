@@ -12,7 +12,8 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { WebSocketError } from '../../src/errors.js';
-import { normalizeDeflateOptions, PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { PerMessageDeflate } from '../../src/websocket/deflate.js';
+import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
 import { splitAt } from '../../test/http/parser-harness.js';
 import { type Target, withInputAsync } from '../engine.js';
 import { mutate } from '../mutate.js';

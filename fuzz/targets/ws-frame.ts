@@ -11,7 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { WebSocketError } from '../../src/errors.js';
-import { type FrameHandler, FrameParser, maskInPlace } from '../../src/websocket/frame.js';
+import { maskInPlace } from '../../src/websocket/build.js';
+import { type FrameHandler, FrameParser } from '../../src/websocket/frame.js';
 import { withInput, type Target } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';

@@ -10,13 +10,13 @@ import { InvalidRequestError } from '../errors.js';
 /** Names of RequestOptions. */
 export const REQUEST_OPTIONS: ReadonlySet<string> = new Set([
   'headers', 'query', 'body', 'json', 'form', 'timeout', 'signal', 'followRedirects', 'maxRedirects', 'allowInsecureRedirects',
-  'limits', 'decompress', 'auth', 'proxy', 'retry', 'onUploadProgress', 'onDownloadProgress',
+  'limits', 'decompress', 'auth', 'proxy', 'retry', 'onUploadProgress', 'onDownloadProgress', 'timings',
 ]);
 
 /** Names of SessionOptions. */
 export const SESSION_OPTIONS: ReadonlySet<string> = new Set([
   'baseUrl', 'headers', 'timeout', 'limits', 'pool', 'followRedirects', 'maxRedirects', 'cookies', 'tls', 'http2', 'proxy', 'retry',
-  'auth', 'decompress', 'interceptors', 'hooks',
+  'auth', 'decompress', 'interceptors', 'hooks', 'timings',
 ]);
 
 /** Names of TimeoutOptions. */

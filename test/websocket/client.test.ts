@@ -218,7 +218,7 @@ describe('WebSocket against the ws server: messages', () => {
     for (let i = 0; i < 400 && pending === null; i++) {
       const p = ws.send(chunk);
       let done = false;
-      p.then(() => {
+      void p.then(() => {
         done = true;
       });
       await sleep(0);
@@ -230,7 +230,7 @@ describe('WebSocket against the ws server: messages', () => {
     assert.ok(sent < 400);
     assert.ok(ws.bufferedAmount > 0);
     let resolved = false;
-    pending.then(() => {
+    void pending.then(() => {
       resolved = true;
     });
     await sleep(100);

@@ -17,12 +17,13 @@ import type { OriginPool } from '../transport/pool.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
+import type { ConnectTimes, Timings } from '../core/timings.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
 import { H1Conn } from './h1.js';
 import { H2Origin, H2Stream } from './h2.js';
-import { Response } from './response.js';
+import { Response, setTimings } from './response.js';
 import type { Route } from './route.js';
 import { StreamResponse } from './stream-response.js';
 
@@ -46,6 +47,8 @@ export class ResponseBuilder implements Exchange, BodySink {
   /** What reads the response body off the wire, while it does. */
   protected flow: FlowControl | null;
   protected stream: StreamResponse | null;
+  /** The request's timings, when it asked for them. */
+  protected readonly timings: Timings | null;
   /** First body chunk of a buffered hop; most small bodies arrive in one. */
   #first: Buffer | null;
   /** Further chunks, allocated only when a body comes in several. */
@@ -63,6 +66,7 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.reject = reject;
     this.flow = null;
     this.stream = null;
+    this.timings = req.timings;
     this.#first = null;
     this.#more = null;
     this.#size = 0;
@@ -95,10 +99,23 @@ export class ResponseBuilder implements Exchange, BodySink {
   // ---- Exchange ----
 
   /** @internal */
+  onSocket(times: ConnectTimes | null, reused: boolean): void {
+    this.timings?._socket(performance.now(), times, reused);
+  }
+
+  /** @internal */
+  onRequestSent(): void {
+    const t = this.timings;
+    if (t !== null) t.upload = performance.now();
+  }
+
+  /** @internal */
   onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink {
     const req = this.req;
     const h = Headers._fromList(headers);
     this.flow = flow;
+    const timings = this.timings;
+    if (timings !== null) timings.response = performance.now();
     let sink: BodySink;
     if (req.streaming) {
       // A copy: the parser's list may be shared with earlier responses, and users may mutate these headers.
@@ -106,6 +123,10 @@ export class ResponseBuilder implements Exchange, BodySink {
       res._attach(flow, this.deadline, this.cancellable());
       this.stream = res;
       sink = res;
+      if (timings !== null) {
+        setTimings(res, timings);
+        sink = new TimingSink(res, timings);
+      }
       const resolve = this.resolve!;
       this.resolve = null;
       this.reject = null;
@@ -173,7 +194,33 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.#first = null;
     this.#more = null;
     const req = this.req;
-    resolve(new Response(this.#status, this.#reason, this.#version, this.#headers!._list, req._display, body, req.method));
+    const res = new Response(this.#status, this.#reason, this.#version, this.#headers!._list, req._display, body, req.method);
+    const timings = this.timings;
+    if (timings !== null) {
+      timings.end = performance.now();
+      setTimings(res, timings);
+    }
+    resolve(res);
+  }
+}
+
+/** Notes when a streamed body ended (for its timings), then passes everything on. */
+class TimingSink implements BodySink {
+  readonly #inner: BodySink;
+  readonly #timings: Timings;
+  constructor(inner: BodySink, timings: Timings) {
+    this.#inner = inner;
+    this.#timings = timings;
+  }
+  onChunk(chunk: Buffer): void {
+    this.#inner.onChunk(chunk);
+  }
+  onEnd(): void {
+    this.#timings.end = performance.now();
+    this.#inner.onEnd();
+  }
+  onError(err: Error): void {
+    this.#inner.onError(err);
   }
 }
 
@@ -206,6 +253,7 @@ export class HopExchange extends ResponseBuilder implements Cancellable {
 
   /** Begin the hop: over HTTP/2 when the route may and the origin was not found to speak only HTTP/1.1. */
   start(): void {
+    this.timings?._begin(performance.now());
     const d = this.deadline;
     if (d !== null) {
       if (d.failure !== null) {
@@ -275,6 +323,7 @@ export class HopExchange extends ResponseBuilder implements Cancellable {
     const head = serializeRequestHead(req.method, this.#route.target, url.host, this.#list, body === null ? null : body.length);
     const h1 = H1Conn.of(conn, this.#origin);
     this.flow = h1;
+    if (this.timings !== null) this.onSocket(conn.uses === 0 ? conn.times : null, conn.uses > 0);
     const read = this.deadline !== null ? this.deadline.timeout.read : Number.POSITIVE_INFINITY;
     h1.dispatch(this, req.method, head, body, read, req.limits, hasCloseOption(req.headers.get('connection')));
   }

@@ -106,6 +106,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     if (body === null) {
       socket.write(head, 'latin1');
       this.#requestDone = true;
+      exchange.onRequestSent();
     } else if (body.bytes !== null) {
       const bytes = body.bytes;
       if (bytes.length <= COALESCE_LIMIT) {
@@ -121,6 +122,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
         socket.uncork();
       }
       this.#requestDone = true;
+      exchange.onRequestSent();
     } else {
       socket.write(head, 'latin1');
       this.#pump(exchange, body, body.length < 0).catch((err: unknown) => {
@@ -159,6 +161,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
       throw new RequestError(`request body is shorter (${sent} bytes) than its Content-Length (${body.length})`);
     }
     this.#requestDone = true;
+    exchange.onRequestSent();
     // The response may have ended while the body was still going out.
     if (this.#exchange === exchange && this.parser.complete) this.#release();
   }

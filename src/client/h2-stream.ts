@@ -348,11 +348,17 @@ export class H2Stream implements FlowControl {
       st.setTimeout(ms);
       t.on('timeout', streamOnTimeout);
     }
+    const exchange = this.#exchange;
+    exchange?.onSocket(session.times, reused);
     const body = this.#body;
-    if (body === null) return;
+    if (body === null) {
+      exchange?.onRequestSent();
+      return;
+    }
     if (body.bytes !== null) {
       st.end(body.bytes);
       this.#requestDone = true;
+      exchange?.onRequestSent();
     } else {
       this.#pump(st, body).catch((err: unknown) => {
         if (this.stream === st && this.#state !== State.Done) {
@@ -389,6 +395,7 @@ export class H2Stream implements FlowControl {
     }
     st.end();
     this.#requestDone = true;
+    this.#exchange?.onRequestSent();
   }
 
   /** @internal the final response head. */

@@ -26,6 +26,7 @@ import http2 from 'node:http2';
 import { InvalidRequestError, NetworkError } from '../errors.js';
 import type { ParserLimits } from '../http/parser.js';
 import type { Connection } from '../transport/connection.js';
+import type { ConnectTimes } from '../core/timings.js';
 import type { Multiplexed, OriginPool } from '../transport/pool.js';
 import { type H2Stream, kSession, kStream, mapError, type TaggedStream } from './h2-stream.js';
 
@@ -153,6 +154,11 @@ export class H2Session {
     socket.resume();
     // Idle until its first stream: it must not keep the process alive on its own.
     h2.unref();
+  }
+
+  /** When its connection was opened, connected and secured. */
+  get times(): ConnectTimes | null {
+    return this.#conn.times;
   }
 
   /** Whether it can take another stream now. */

@@ -127,6 +127,8 @@ export interface RequestOptions {
   onUploadProgress?: (p: Progress) => void;
   /** Called as response body bytes arrive. */
   onDownloadProgress?: (p: Progress) => void;
+  /** Record `res.timings` for this request (default: the session's `timings`). */
+  timings?: boolean;
 }
 
 /** Authentication. */
@@ -169,6 +171,8 @@ export interface SessionOptions {
   interceptors?: readonly Interceptor[];
   /** Hooks: `onRequest`, `onResponse`, `beforeRetry`, `beforeRedirect`, `onError` (functions or arrays). */
   hooks?: HooksInit;
+  /** Record `res.timings` (timestamps and phases of the last hop) on every response (default false). */
+  timings?: boolean;
 }
 
 

@@ -7,6 +7,7 @@
  */
 import { HttpStatusError, InvalidResponseError } from '../errors.js';
 import { Headers } from '../http/headers.js';
+import type { Timings } from '../core/timings.js';
 
 /** text() and json() results cached together. */
 class Parsed {
@@ -25,6 +26,18 @@ const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
  * smaller (DESIGN.md, lean objects).
  */
 const RETRIES = new WeakMap<object, number>();
+
+/** Timings of the responses that asked for them (`timings: true`). */
+const TIMINGS = new WeakMap<object, Timings>();
+
+/** @internal */
+export function timingsOf(res: object): Timings | null {
+  return TIMINGS.get(res) ?? null;
+}
+/** @internal */
+export function setTimings(res: object, t: Timings): void {
+  TIMINGS.set(res, t);
+}
 
 /** @internal attempts behind `res` after the first. */
 export function retriesOf(res: object): number {
@@ -149,6 +162,11 @@ export class Response implements ResponseHead {
   /** Attempts behind this response after the first (retries), 0 when none. */
   get retries(): number {
     return retriesOf(this);
+  }
+
+  /** When each phase of the last hop happened, with `.phases`; null unless `timings: true` was asked for. */
+  get timings(): Timings | null {
+    return timingsOf(this);
   }
   /** @internal */
   _setRetries(n: number): void {

@@ -22,6 +22,7 @@ import { RequestBody, toRequestBody } from '../core/body.js';
 import { Deadline } from '../core/deadline.js';
 import { type AnyResponse, compose, type Dispatch, installedLayer, type Interceptor } from '../core/dispatch.js';
 import { PreparedRequest } from '../core/request.js';
+import { Timings } from '../core/timings.js';
 import { DigestAuthState, digestLayer, staticAuthorization } from '../layers/auth.js';
 import { cookieLayer } from '../layers/cookies.js';
 import { basicAuthorization } from '../layers/digest.js';
@@ -89,6 +90,7 @@ export class Session {
   #closed: boolean;
   readonly #retry: RetryPolicy | null;
   readonly #decompress: boolean;
+  readonly #timings: boolean;
   readonly #digest: DigestAuthState;
   readonly #interceptors: Interceptor[];
   readonly #transport: Transport;
@@ -109,6 +111,7 @@ export class Session {
       ['accept', '*/*'],
     ]);
     this.#decompress = options.decompress ?? true;
+    this.#timings = options.timings === true;
     if (this.#decompress) h._set('accept-encoding', ACCEPT_ENCODING);
     if (options.headers !== undefined) mergeInto(h, options.headers);
     this.#headers = h;
@@ -293,6 +296,7 @@ export class Session {
       req._setUrl(url, this.#sharedHref(displayUrl(url)));
       req.decompress = decompress;
       req.userCookie = headers.get('cookie');
+      if (opts.timings ?? this.#timings) req.timings = new Timings();
       return req;
     } catch (err) {
       throw stampInput(err, method || String(methodIn), input);

@@ -8,7 +8,8 @@ import { attachRequest, InvalidResponseError, LimitExceededError, NetworkError, 
 import type { Headers } from '../http/headers.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
-import { charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries } from './response.js';
+import type { Timings } from '../core/timings.js';
+import { charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries, timingsOf } from './response.js';
 
 export type { BodySink, FlowControl } from '../core/sink.js';
 
@@ -93,6 +94,11 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   /** Attempts behind this response after the first (retries), 0 when none. */
   get retries(): number {
     return retriesOf(this);
+  }
+
+  /** When each phase of the last hop happened, with `.phases`; null unless `timings: true` was asked for (`end` is set once the body ended). */
+  get timings(): Timings | null {
+    return timingsOf(this);
   }
   /** @internal */
   _setRetries(n: number): void {

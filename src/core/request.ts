@@ -12,6 +12,7 @@ import type { Headers } from '../http/headers.js';
 import { DEFAULT_RESPONSE_LIMITS, type Progress, type RequestOptions, type ResponseLimits } from '../client/options.js';
 import { type BodyInit, RequestBody, toRequestBody } from './body.js';
 import type { Deadline } from './deadline.js';
+import type { Timings } from './timings.js';
 
 const EMPTY_OPTIONS: RequestOptions = Object.freeze({});
 
@@ -41,6 +42,8 @@ export class PreparedRequest {
   hops: number;
   /** The origin Digest credentials are answered for (the first hop's), once the Digest layer saw it. @internal */
   authOrigin: string | null;
+  /** Timestamps of the hop on the wire, when the request asked for them (`timings: true`). @internal */
+  timings: Timings | null;
   #url: URL;
   #href: string;
   #display: string | null;
@@ -75,6 +78,7 @@ export class PreparedRequest {
     this.hookCookie = null;
     this.hops = 0;
     this.authOrigin = null;
+    this.timings = null;
     this.#url = typeof url === 'string' ? parseAbsolute(url) : url;
     this.#href = this.#url.href;
     this.#display = null;

@@ -6,6 +6,7 @@
  * that wrap sinks.
  * @module
  */
+import type { ConnectTimes } from './timings.js';
 
 /** Receives a response body. */
 export interface BodySink {
@@ -35,6 +36,10 @@ export interface FlowControl {
 
 /** One hop's side of a driver's exchange. */
 export interface Exchange {
+  /** The hop got its connection (or HTTP/2 session): `times` of its opening, `reused` when it carried requests before. */
+  onSocket(times: ConnectTimes | null, reused: boolean): void;
+  /** The whole request (head and body) was handed to the connection. */
+  onRequestSent(): void;
   /** The final head arrived; return where the body goes. */
   onHead(status: number, reason: string, httpVersion: string, headers: string[], flow: FlowControl): BodySink;
   /**

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { ConnectTimes } from '../core/timings.js';
 import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
 import { checkPins } from './pins.js';
 import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
@@ -132,11 +133,14 @@ export class Connection {
   uses: number;
   /** Protocol state attached by the layer above (e.g. the HTTP/1.1 parser). */
   state: unknown;
-  /** CLOSED | NOTIFIED bits: two booleans in one field keep the object at 9 fields (96 bytes). */
+  /** When it was opened, looked up, connected and secured (request timings), or null. */
+  readonly times: ConnectTimes | null;
+  /** CLOSED | NOTIFIED bits: two booleans in one field keep the object small. */
   #flags: number;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, times: ConnectTimes | null = null) {
     this.socket = socket;
+    this.times = times;
     this.sink = null;
     this.owner = null;
     this.#flags = 0;
@@ -273,6 +277,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     const port = opts.port || defaultPort(opts.secure);
     const host = opts.host;
     const t = opts.tls ?? {};
+    const times = new ConnectTimes(performance.now());
     let socket: net.Socket;
     let sessionKey = '';
     if (opts.secure) {
@@ -326,7 +331,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         return;
       }
       socket.setNoDelay(true);
-      resolve(new Connection(socket));
+      resolve(new Connection(socket, times));
     };
     const onError = (err: Error): void => {
       const where = `connecting to ${host}:${port}`;
@@ -334,6 +339,9 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     };
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
+      const now = performance.now();
+      if (times.connect === null) times.connect = now;
+      if (opts.secure) times.secure = now;
       if (opts.secure && t.pins && t.pins.length > 0) {
         const pinErr = checkPins(socket as tls.TLSSocket, t.pins, host);
         if (pinErr !== null) {
@@ -344,6 +352,11 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       finish(null);
     };
     socket.on('error', onError);
+    if (opts.socket) times.connect = times.start;
+    else {
+      socket.once('lookup', () => void (times.lookup = performance.now()));
+      if (opts.secure) socket.once('connect', () => void (times.connect = performance.now()));
+    }
     if (opts.secure) socket.once('secureConnect', onConnect);
     else if (opts.socket) queueMicrotask(onConnect);
     else socket.once('connect', onConnect);

@@ -80,7 +80,7 @@ export function describe(err: unknown): Failure {
       hint = 'the response is larger than allowed';
       break;
     case 'ProxyError':
-      hint = 'check --proxy or HTTP_PROXY / HTTPS_PROXY';
+      hint = 'check --proxy or http_proxy / HTTPS_PROXY';
       break;
     case 'WebSocketError':
       hint = 'is it a WebSocket endpoint (ws:// or wss://)?';

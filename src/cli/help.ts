@@ -51,7 +51,7 @@ Auth and sessions
 Network
   -F, --follow      follow redirects          --max-redirects=N (default 30)
   --timeout=SECONDS (0: none)                 --http2 | --http1
-  --proxy=URL | none (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)
+  --proxy=URL | none (default: http_proxy / HTTPS_PROXY / NO_PROXY, as curl)
   --verify=yes|no|CA_FILE   --cert=FILE --cert-key=FILE   --pin=sha256/BASE64 (repeatable)
   --offline         print the request, send nothing
   -I, --ignore-stdin

@@ -107,7 +107,7 @@ test('--offline prints the request as it would be sent and sends nothing', async
   assert.match(short.stdout, /^GET \/x HTTP\/1\.1\nHost: localhost:3000\n/);
 });
 
-test('--proxy sends the request in absolute-form to the proxy; HTTP_PROXY from the environment too; --proxy=none ignores it', async () => {
+test('--proxy sends the request in absolute-form to the proxy; http_proxy from the environment too (upper-case HTTP_PROXY ignored, httpoxy); --proxy=none ignores it', async () => {
   const proxied: string[] = [];
   const proxy = await httpServer((req, res) => {
     proxied.push(req.url!);
@@ -116,11 +116,13 @@ test('--proxy sends the request in absolute-form to the proxy; HTTP_PROXY from t
   try {
     const r = await reqivo(['--proxy', proxy.url, 'http://127.0.0.1:9/far']);
     assert.equal(r.stdout, 'via proxy');
-    const env = await reqivo(['http://127.0.0.1:9/env'], { env: { HTTP_PROXY: proxy.url } });
+    const env = await reqivo(['http://127.0.0.1:9/env'], { env: { http_proxy: proxy.url } });
     assert.equal(env.stdout, 'via proxy');
     assert.deepEqual(proxied, ['http://127.0.0.1:9/far', 'http://127.0.0.1:9/env']);
-    const off = await reqivo(['--proxy=none', `${server.url}/direct`], { env: { HTTP_PROXY: proxy.url } });
+    const off = await reqivo(['--proxy=none', `${server.url}/direct`], { env: { http_proxy: proxy.url } });
     assert.equal(off.stdout, 'ok');
+    const upper = await reqivo([`${server.url}/direct`], { env: { HTTP_PROXY: proxy.url } });
+    assert.equal(upper.stdout, 'ok');
     assert.equal(proxied.length, 2);
   } finally {
     await proxy.close();

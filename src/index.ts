@@ -19,6 +19,7 @@ export { createResponse, type ResponseInit } from './client/respond.js';
 export { StreamResponse } from './client/stream-response.js';
 export { PreparedRequest } from './core/request.js';
 export { ConnectTimes, Timings, type TimingPhases } from './core/timings.js';
+export type { DiagnosticRequest, DiagnosticResponse } from './core/diagnostics.js';
 export { compose, type AnyResponse, type Dispatch, type Interceptor } from './core/dispatch.js';
 export type { BeforeRedirectHook, BeforeRetryHook, ErrorHook, Hooks, HooksInit, RetryInfo } from './layers/hooks.js';
 export { RequestBody, type BodyInit } from './core/body.js';

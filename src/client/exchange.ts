@@ -18,6 +18,7 @@ import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import type { ConnectTimes, Timings } from '../core/timings.js';
+import { type DiagnosticRequest, type DiagnosticResponse, requestCreate, requestEnd, requestError, requestHeaders, requestObserved } from '../core/diagnostics.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
@@ -49,6 +50,9 @@ export class ResponseBuilder implements Exchange, BodySink {
   protected stream: StreamResponse | null;
   /** The request's timings, when it asked for them. */
   protected readonly timings: Timings | null;
+  /** The round trip as diagnostics subscribers see it, while someone subscribes. */
+  protected diag: DiagnosticRequest | null;
+  #diagResponse: DiagnosticResponse | null;
   /** First body chunk of a buffered hop; most small bodies arrive in one. */
   #first: Buffer | null;
   /** Further chunks, allocated only when a body comes in several. */
@@ -67,6 +71,8 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.flow = null;
     this.stream = null;
     this.timings = req.timings;
+    this.diag = null;
+    this.#diagResponse = null;
     this.#first = null;
     this.#more = null;
     this.#size = 0;
@@ -90,7 +96,22 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.reject = null;
     this.flow = null;
     this.released();
-    if (reject !== null) reject(this.stamp(err));
+    if (reject === null) return;
+    const e = this.stamp(err);
+    if (this.diag !== null && requestError.hasSubscribers) requestError.publish({ request: this.diag, error: e });
+    reject(e);
+  }
+
+  /** A streamed body ended: its timings and the end event. @internal */
+  _bodyEnded(): void {
+    const t = this.timings;
+    if (t !== null) t.end = performance.now();
+    if (this.diag !== null && requestEnd.hasSubscribers) requestEnd.publish({ request: this.diag, response: this.#diagResponse });
+  }
+
+  /** A streamed body failed: the error event. @internal */
+  _bodyFailed(err: Error): void {
+    if (this.diag !== null && requestError.hasSubscribers) requestError.publish({ request: this.diag, error: err });
   }
 
   /** The hop no longer needs its deadline's attention. */
@@ -116,6 +137,10 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.flow = flow;
     const timings = this.timings;
     if (timings !== null) timings.response = performance.now();
+    if (this.diag !== null) {
+      this.#diagResponse = { status, reason, httpVersion, headers };
+      if (requestHeaders.hasSubscribers) requestHeaders.publish({ request: this.diag, response: this.#diagResponse });
+    }
     let sink: BodySink;
     if (req.streaming) {
       // A copy: the parser's list may be shared with earlier responses, and users may mutate these headers.
@@ -123,10 +148,8 @@ export class ResponseBuilder implements Exchange, BodySink {
       res._attach(flow, this.deadline, this.cancellable());
       this.stream = res;
       sink = res;
-      if (timings !== null) {
-        setTimings(res, timings);
-        sink = new TimingSink(res, timings);
-      }
+      if (timings !== null) setTimings(res, timings);
+      if (timings !== null || this.diag !== null) sink = new EndSink(res, this);
       const resolve = this.resolve!;
       this.resolve = null;
       this.reject = null;
@@ -200,26 +223,28 @@ export class ResponseBuilder implements Exchange, BodySink {
       timings.end = performance.now();
       setTimings(res, timings);
     }
+    if (this.diag !== null && requestEnd.hasSubscribers) requestEnd.publish({ request: this.diag, response: this.#diagResponse });
     resolve(res);
   }
 }
 
-/** Notes when a streamed body ended (for its timings), then passes everything on. */
-class TimingSink implements BodySink {
+/** Tells the builder when a streamed body ended or failed (timings, diagnostics), then passes everything on. */
+class EndSink implements BodySink {
   readonly #inner: BodySink;
-  readonly #timings: Timings;
-  constructor(inner: BodySink, timings: Timings) {
+  readonly #builder: ResponseBuilder;
+  constructor(inner: BodySink, builder: ResponseBuilder) {
     this.#inner = inner;
-    this.#timings = timings;
+    this.#builder = builder;
   }
   onChunk(chunk: Buffer): void {
     this.#inner.onChunk(chunk);
   }
   onEnd(): void {
-    this.#timings.end = performance.now();
+    this.#builder._bodyEnded();
     this.#inner.onEnd();
   }
   onError(err: Error): void {
+    this.#builder._bodyFailed(err);
     this.#inner.onError(err);
   }
 }
@@ -254,6 +279,11 @@ export class HopExchange extends ResponseBuilder implements Cancellable {
   /** Begin the hop: over HTTP/2 when the route may and the origin was not found to speak only HTTP/1.1. */
   start(): void {
     this.timings?._begin(performance.now());
+    if (requestObserved()) {
+      const url = this.req._url;
+      this.diag = { method: this.req.method, origin: url.origin, path: this.#route.target.startsWith('/') ? this.#route.target : url.pathname + url.search, headers: this.#list };
+      if (requestCreate.hasSubscribers) requestCreate.publish({ request: this.diag });
+    }
     const d = this.deadline;
     if (d !== null) {
       if (d.failure !== null) {

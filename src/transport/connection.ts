@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectTimes } from '../core/timings.js';
+import { connectionClose, connectionError, connectionOpen } from '../core/diagnostics.js';
 import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
 import { checkPins } from './pins.js';
 import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
@@ -135,12 +136,15 @@ export class Connection {
   state: unknown;
   /** When it was opened, looked up, connected and secured (request timings), or null. */
   readonly times: ConnectTimes | null;
+  /** `scheme://host:port` it was opened to ('' when unknown), for diagnostics. */
+  readonly origin: string;
   /** CLOSED | NOTIFIED bits: two booleans in one field keep the object small. */
   #flags: number;
 
-  constructor(socket: net.Socket, times: ConnectTimes | null = null) {
+  constructor(socket: net.Socket, times: ConnectTimes | null = null, origin = '') {
     this.socket = socket;
     this.times = times;
+    this.origin = origin;
     this.sink = null;
     this.owner = null;
     this.#flags = 0;
@@ -162,6 +166,10 @@ export class Connection {
     if (err !== null && this.error === null) this.error = err;
     if ((this.#flags & NOTIFIED) !== 0) return;
     this.#flags |= NOTIFIED | CLOSED;
+    if (this.origin !== '') {
+      if (err !== null && connectionError.hasSubscribers) connectionError.publish({ origin: this.origin, error: err });
+      if (connectionClose.hasSubscribers) connectionClose.publish({ origin: this.origin });
+    }
     const sink = this.sink;
     if (sink !== null) sink.onClose(this, this.error);
     else {
@@ -262,6 +270,11 @@ function defaultPort(secure: boolean): number {
   return secure ? 443 : 80;
 }
 
+/** `scheme://host:port` of what `opts` connects to. */
+function originOf(opts: ConnectOptions, host: string, port: number): string {
+  return `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
  * Open a connection: TCP, then TLS when `secure` (SNI, verification on,
  * TLS 1.2 minimum, optional pins and ALPN). Rejects with NetworkError,
@@ -327,11 +340,23 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       socket.removeListener(opts.secure ? 'secureConnect' : 'connect', onConnect);
       if (err !== null) {
         socket.destroy();
+        if (connectionError.hasSubscribers) connectionError.publish({ origin: originOf(opts, host, port), error: err });
         reject(err);
         return;
       }
       socket.setNoDelay(true);
-      resolve(new Connection(socket, times));
+      const conn = new Connection(socket, times, originOf(opts, host, port));
+      if (connectionOpen.hasSubscribers) {
+        connectionOpen.publish({
+          origin: conn.origin,
+          protocol: conn.alpnProtocol ?? 'http/1.1',
+          localAddress: socket.localAddress ?? null,
+          localPort: socket.localPort ?? null,
+          remoteAddress: socket.remoteAddress ?? null,
+          remotePort: socket.remotePort ?? null,
+        });
+      }
+      resolve(conn);
     };
     const onError = (err: Error): void => {
       const where = `connecting to ${host}:${port}`;

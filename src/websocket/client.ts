@@ -32,7 +32,8 @@ import { AbortError, attachRequest, ReqivoError, redactUrl, WebSocketError } fro
 import { Headers } from '../http/headers.js';
 import { encodeClosePayload } from './close.js';
 import { Driver, type DriverOwner } from './driver.js';
-import { Emitter, type WebSocketMessage } from './events.js';
+import { type EventName, Emitter, type WebSocketEventMap, type WebSocketMessage } from './events.js';
+import { websocketClose, websocketError, websocketOpen } from '../core/diagnostics.js';
 import { websocketUrl } from './handshake.js';
 import { Inbox } from './inbox.js';
 import { type Opened, openWithSettings } from './opening.js';
@@ -107,6 +108,16 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
    * @param options see {@link WebSocketOptions}
    * @throws WebSocketError for an invalid URL or option.
    */
+
+  /** Listeners first, then diagnostics subscribers (`reqivo:websocket:*`), when there are any. @internal */
+  protected override emit<K extends EventName>(event: K, ...args: WebSocketEventMap[K]): void {
+    super.emit(event, ...args);
+    if (event === 'open') {
+      if (websocketOpen.hasSubscribers) websocketOpen.publish({ url: this.url, protocol: this.protocol, extensions: this.extensions });
+    } else if (event === 'close') {
+      if (websocketClose.hasSubscribers) websocketClose.publish({ url: this.url, code: args[0], reason: args[1] });
+    } else if (event === 'error' && websocketError.hasSubscribers) websocketError.publish({ url: this.url, error: args[0] });
+  }
   constructor(url: string | URL, options: WebSocketOptions = {}) {
     super();
     this.#url = websocketUrl(url);

@@ -35,6 +35,14 @@ const expected: Record<string, RegExp[]> = {
     /^after reconnect: still there\?$/m,
     /^drop without reconnect: WebSocketError 1006$/m,
   ],
+  observability: [
+    /^span HTTP GET \/old status=301 error=none$/m,
+    /^span HTTP GET \/new status=200 error=none$/m,
+    /^span HTTP GET \/slow status=200 error=none$/m,
+    /^span HTTP GET http:\/\/127\.0\.0\.1:9\/refused status=- error=NetworkError$/m,
+    /^peer seen: 127\.0\.0\.1:PORT \(http\/1\.1\)$/m,
+    /^timings of \/slow: firstByte >= 40 ms: true, reused connection: true$/m,
+  ],
   uploads: [
     /^uploaded (\d+)\/\1 bytes in several progress steps$/m,
     /^server saw Content-Length matching the body$/m,

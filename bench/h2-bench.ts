@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
-import { H2Origin } from '../src/client/h2.js';
+import { H2Origin } from '../src/http2/session.js';
 import { Session } from '../src/client/session.js';
 import { certs } from '../test/helpers/certs.js';
 

@@ -73,7 +73,7 @@ export const HOT_CLASSES: readonly HotClass[] = [
   },
   {
     name: 'ResponseParser',
-    module: '../src/http/parser.js',
+    module: '../src/http1/parser.js',
     create: (m, f) => new m.ResponseParser(f.handler),
   },
 ];

@@ -1,5 +1,5 @@
 /**
- * Fuzz target: the HTTP/1.1 response parser (src/http/parser.ts).
+ * Fuzz target: the HTTP/1.1 response parser (src/http1/parser.ts).
  *
  * Responses come from a small grammar (interim heads, status lines, fields
  * with obs-fold, every framing with its edge cases: Content-Length lists,
@@ -15,8 +15,8 @@
  */
 import assert from 'node:assert/strict';
 import { InvalidResponseError } from '../../src/errors.js';
-import { DEFAULT_LIMITS, Framing, type ParserLimits } from '../../src/http/parser.js';
-import { assertSameOutcome, bytes, feedSplitEverywhere, type Outcome, run, type RunOptions, splitAt } from '../../test/http/parser-harness.js';
+import { DEFAULT_LIMITS, Framing, type ParserLimits } from '../../src/http1/parser.js';
+import { assertSameOutcome, bytes, feedSplitEverywhere, type Outcome, run, type RunOptions, splitAt } from '../../test/http1/parser-harness.js';
 import { withInput, type Target } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';

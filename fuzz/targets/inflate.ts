@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import { WebSocketError } from '../../src/errors.js';
 import { PerMessageDeflate } from '../../src/websocket/deflate.js';
 import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
-import { splitAt } from '../../test/http/parser-harness.js';
+import { splitAt } from '../../test/http1/parser-harness.js';
 import { type Target, withInputAsync } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';

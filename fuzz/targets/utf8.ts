@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { isValidUtf8, Utf8Validator } from '../../src/websocket/utf8.js';
-import { splitAt } from '../../test/http/parser-harness.js';
+import { splitAt } from '../../test/http1/parser-harness.js';
 import { withInput, type Target } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';

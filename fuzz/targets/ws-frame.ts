@@ -16,7 +16,7 @@ import { compressedFrameLimit, type FrameHandler, FrameParser } from '../../src/
 import { withInput, type Target } from '../engine.js';
 import { mutate } from '../mutate.js';
 import type { Rng } from '../prng.js';
-import { splitAt } from '../../test/http/parser-harness.js';
+import { splitAt } from '../../test/http1/parser-harness.js';
 
 interface Settings {
   masked: boolean;

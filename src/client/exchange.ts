@@ -11,7 +11,7 @@
  */
 import { attachRequest, ConnectTimeout, LimitExceededError, ReadTimeout, ReqivoError, RequestError, StaleConnectionError, type TimeoutError } from '../errors.js';
 import { Headers } from '../http/headers.js';
-import { serializeRequestHead } from '../http/request-head.js';
+import { serializeRequestHead } from '../http1/request-head.js';
 import type { Connection } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
@@ -22,8 +22,8 @@ import { type DiagnosticRequest, type DiagnosticResponse, requestCreate, request
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
-import { H1Conn } from './h1.js';
-import { H2Origin, H2Stream } from './h2.js';
+import { H1Conn } from '../http1/connection.js';
+import { H2Origin, H2Stream } from '../http2/session.js';
 import { Response, setTimings } from './response.js';
 import type { Route } from './route.js';
 import { StreamResponse } from './stream-response.js';

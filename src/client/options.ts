@@ -4,7 +4,7 @@
  */
 import { InvalidRequestError } from '../errors.js';
 import type { HeadersInit } from '../http/headers.js';
-import { DEFAULT_LIMITS, type ParserLimits } from '../http/parser.js';
+import { DEFAULT_LIMITS, type ParserLimits } from '../http1/parser.js';
 import type { TlsOptions } from '../transport/connection.js';
 import type { PoolOptions } from '../transport/pool.js';
 import type { BodyInit } from '../core/body.js';

@@ -13,7 +13,7 @@
  */
 import { InvalidRequestError, ReqivoError, RequestError, attachRequest, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
-import { checkMethod } from '../http/request-head.js';
+import { checkMethod } from '../http/methods.js';
 import { ACCEPT_ENCODING } from '../http/decode.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { Pool } from '../transport/pool.js';

@@ -22,7 +22,7 @@ import type { CookieJar } from '../client/cookies.js';
 import type { AnyResponse, Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { StreamResponse } from '../client/stream-response.js';
-import { checkMethod } from '../http/request-head.js';
+import { checkMethod } from '../http/methods.js';
 import { applyCookies } from './cookies.js';
 
 /** Runs before the first hop; may change the request or return a replacement. */

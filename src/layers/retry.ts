@@ -17,7 +17,7 @@ import type { AnyResponse, Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { discard } from './discard.js';
 import { type Hooks, runHooks } from './hooks.js';
-import { IDEMPOTENT_METHODS } from '../http/request-head.js';
+import { IDEMPOTENT_METHODS } from '../http/methods.js';
 
 /** Methods retried by default: the idempotent ones (RFC 9110 §9.2.2). */
 export const DEFAULT_RETRY_METHODS: readonly string[] = Object.freeze([...IDEMPOTENT_METHODS]);

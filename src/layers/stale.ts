@@ -10,7 +10,7 @@
  * @module
  */
 import { StaleConnectionError } from '../errors.js';
-import { IDEMPOTENT_METHODS } from '../http/request-head.js';
+import { IDEMPOTENT_METHODS } from '../http/methods.js';
 import type { Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 

@@ -23,7 +23,7 @@ import { domainToASCII } from 'node:url';
 import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, redactCause, redactUrl } from '../errors.js';
 
 export { ProxyError };
-import { type ParserHandler, ResponseParser } from '../http/parser.js';
+import { type ParserHandler, ResponseParser } from '../http1/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
 import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { AbortError, ConnectTimeout, WebSocketError } from '../errors.js';
-import { type ParserHandler, ResponseParser } from '../http/parser.js';
+import { type ParserHandler, ResponseParser } from '../http1/parser.js';
 import type { Connection, ConnectionSink, TlsOptions } from '../transport/connection.js';
 import { connectVia } from '../transport/proxy.js';
 import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidRequestError } from '../../src/errors.js';
-import { checkMethod, hostHeader, serializeRequestHead } from '../../src/http/request-head.js';
+import { checkMethod } from '../../src/http/methods.js';
+import { serializeRequestHead } from '../../src/http1/request-head.js';
 
 function lines(head: string): string[] {
   assert.ok(head.endsWith('\r\n\r\n'), 'a head ends with an empty line');
@@ -86,15 +87,4 @@ describe('serializeRequestHead', () => {
   });
 });
 
-describe('hostHeader', () => {
-  test('the port only when it is not the scheme default; IPv6 bracketed', () => {
-    assert.equal(hostHeader(new URL('http://example.com/')), 'example.com');
-    assert.equal(hostHeader(new URL('http://example.com:80/')), 'example.com');
-    assert.equal(hostHeader(new URL('http://example.com:8080/')), 'example.com:8080');
-    assert.equal(hostHeader(new URL('https://example.com:443/')), 'example.com');
-    assert.equal(hostHeader(new URL('https://example.com:80/')), 'example.com:80');
-    assert.equal(hostHeader(new URL('http://[::1]:3000/')), '[::1]:3000');
-    assert.equal(hostHeader(new URL('http://[::1]/')), '[::1]');
-    assert.equal(hostHeader(new URL('http://user:pw@Example.COM:81/')), 'example.com:81');
-  });
-});
+

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Framing, ResponseParser } from '../../src/http/parser.js';
+import { Framing, ResponseParser } from '../../src/http1/parser.js';
 import { accept, bytes, Collector, head, run } from './parser-harness.js';
 
 describe('Content-Length bodies', () => {

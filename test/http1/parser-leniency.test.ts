@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidResponseError, LimitExceededError } from '../../src/errors.js';
-import { Framing, type ParserLimits } from '../../src/http/parser.js';
+import { Framing, type ParserLimits } from '../../src/http1/parser.js';
 import { accept, head, reject, run, bytes } from './parser-harness.js';
 
 const OK = 'HTTP/1.1 200 OK\r\n';

@@ -24,13 +24,13 @@
  */
 import http2 from 'node:http2';
 import { InvalidRequestError, NetworkError } from '../errors.js';
-import type { ParserLimits } from '../http/parser.js';
+import type { ParserLimits } from '../http1/parser.js';
 import type { Connection } from '../transport/connection.js';
 import type { ConnectTimes } from '../core/timings.js';
 import type { Multiplexed, OriginPool } from '../transport/pool.js';
-import { type H2Stream, kSession, kStream, mapError, type TaggedStream } from './h2-stream.js';
+import { type H2Stream, kSession, kStream, mapError, type TaggedStream } from './stream.js';
 
-export { H2Stream } from './h2-stream.js';
+export { H2Stream } from './stream.js';
 
 const CONNECTION_WINDOW = 8 << 20;
 /**

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Framing, type ParserHandler, ResponseParser } from '../../src/http/parser.js';
+import { Framing, type ParserHandler, ResponseParser } from '../../src/http1/parser.js';
 import { accept, bytes, Collector, head } from './parser-harness.js';
 
 describe('ResponseParser status line', () => {

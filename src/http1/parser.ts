@@ -37,7 +37,7 @@
  * @module
  */
 import { InvalidResponseError, LimitExceededError } from '../errors.js';
-import { latin1, listElements, TCHAR } from './syntax.js';
+import { latin1, listElements, TCHAR } from '../http/syntax.js';
 
 /** Size limits enforced while parsing. */
 export interface ParserLimits {

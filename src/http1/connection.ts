@@ -10,8 +10,8 @@
  * @module
  */
 import { NetworkError, ReadTimeout, RequestError } from '../errors.js';
-import type { ParserHandler, ParserLimits } from '../http/parser.js';
-import { ResponseParser } from '../http/parser.js';
+import type { ParserHandler, ParserLimits } from './parser.js';
+import { ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import { tlsFailure } from '../transport/tls-errors.js';

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Framing } from '../../src/http/parser.js';
+import { Framing } from '../../src/http1/parser.js';
 import { bytes, feedSplitEverywhere, head, run, splitAt } from './parser-harness.js';
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -11,12 +11,12 @@
 import http2 from 'node:http2';
 import { Duplex } from 'node:stream';
 import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError } from '../errors.js';
-import type { ParserLimits } from '../http/parser.js';
+import type { ParserLimits } from '../http1/parser.js';
 import { tlsFailure } from '../transport/tls-errors.js';
 import type { RequestBody } from '../core/body.js';
-import type { H2Origin, H2Session } from './h2.js';
+import type { H2Origin, H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
-import { IDEMPOTENT_METHODS } from '../http/request-head.js';
+import { CONTENT_METHODS, IDEMPOTENT_METHODS } from '../http/methods.js';
 
 const C = http2.constants;
 const CODE_NAMES = [
@@ -78,7 +78,6 @@ const readablePush = Duplex.prototype.push;
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'content-length']);
-const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Attempts of one request across sessions (GOAWAY, refused streams, dead sessions). */
 const MAX_ATTEMPTS = 3;
 

@@ -4,23 +4,8 @@
  * @module
  */
 import { InvalidRequestError } from '../errors.js';
-import { isToken, isValidTarget } from './syntax.js';
-
-/** Idempotent methods (RFC 9110 §9.2.2): safe to send again when a connection failed before any response. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/** Methods whose requests carry content by definition: a bodiless one still says `Content-Length: 0`. */
-const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
-/** Throw InvalidRequestError unless `method` is a token. */
-export function checkMethod(method: string): void {
-  if (!isToken(method)) throw new InvalidRequestError(`invalid HTTP method ${JSON.stringify(method)}`);
-}
-
-/** `host[:port]` for the Host header: the port only when it is not the scheme's default. */
-export function hostHeader(url: URL): string {
-  return url.host; // WHATWG URL already omits the default port and brackets IPv6
-}
+import { CONTENT_METHODS, checkMethod } from '../http/methods.js';
+import { isValidTarget } from '../http/syntax.js';
 
 /**
  * Serialise a request head.

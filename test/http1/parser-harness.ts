@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { InvalidResponseError, LimitExceededError } from '../../src/errors.js';
-import { DEFAULT_LIMITS, type Framing, type ParserHandler, type ParserLimits, ResponseParser } from '../../src/http/parser.js';
+import { DEFAULT_LIMITS, type Framing, type ParserHandler, type ParserLimits, ResponseParser } from '../../src/http1/parser.js';
 
 /** What `onHead` saw (copies, so later parser state cannot change it). */
 export interface HeadRecord {

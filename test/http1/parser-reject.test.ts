@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidResponseError, LimitExceededError, ProtocolError } from '../../src/errors.js';
-import { type ParserLimits, ResponseParser } from '../../src/http/parser.js';
+import { type ParserLimits, ResponseParser } from '../../src/http1/parser.js';
 import { bytes, Collector, chunked, reject, run } from './parser-harness.js';
 
 const OK = 'HTTP/1.1 200 OK\r\n';

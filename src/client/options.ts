@@ -10,6 +10,7 @@ import type { PoolOptions } from '../transport/pool.js';
 import type { BodyInit } from '../core/body.js';
 import { Timeout } from '../core/deadline.js';
 import type { Interceptor } from '../core/dispatch.js';
+import type { CacheStore } from '../layers/cache-store.js';
 import type { HooksInit } from '../layers/hooks.js';
 
 export { Timeout } from '../core/deadline.js';
@@ -146,6 +147,8 @@ export interface SessionOptions {
   interceptors?: readonly Interceptor[];
   /** Hooks: `onRequest`, `onResponse`, `beforeRetry`, `beforeRedirect`, `onError` (functions or arrays). */
   hooks?: HooksInit;
+  /** An RFC 9111 private cache: `true` (a MemoryCache), a `MemoryCache({ maxBytes })`, or any `{ get, set, delete }` store; off by default. */
+  cache?: boolean | CacheStore;
 }
 
 

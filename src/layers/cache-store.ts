@@ -58,12 +58,29 @@ export function entrySize(entry: CacheEntry): number {
   return n;
 }
 
-/** An in-memory LRU store bounded by {@link MemoryCacheOptions.maxBytes}. */
+/** A kept entry and whether it was read since eviction last looked at it. */
+class Slot {
+  readonly entry: CacheEntry;
+  readonly size: number;
+  used: boolean;
+  constructor(entry: CacheEntry, size: number) {
+    this.entry = entry;
+    this.size = size;
+    this.used = false;
+  }
+}
+
+/**
+ * An in-memory store bounded by {@link MemoryCacheOptions.maxBytes}, evicting
+ * the least recently used entries first — by the CLOCK approximation of LRU
+ * (second chance): a read only marks its entry, eviction moves a marked
+ * entry to the back instead of dropping it, so a hit never reorders the Map.
+ */
 export class MemoryCache implements CacheStore {
   /** The byte bound. */
   readonly maxBytes: number;
-  /** Insertion order is recency order: a read moves the entry to the end. */
-  readonly #map: Map<string, { entry: CacheEntry; size: number }>;
+  /** Insertion order, oldest first; `used` gives an entry read since a second chance. */
+  readonly #map: Map<string, Slot>;
   #bytes: number;
 
   constructor(options: MemoryCacheOptions = {}) {
@@ -88,8 +105,7 @@ export class MemoryCache implements CacheStore {
   get(key: string): CacheEntry | undefined {
     const slot = this.#map.get(key);
     if (slot === undefined) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, slot);
+    slot.used = true;
     return slot.entry;
   }
 
@@ -98,12 +114,16 @@ export class MemoryCache implements CacheStore {
     this.delete(key);
     const size = entrySize(entry);
     if (size > this.maxBytes) return;
-    this.#map.set(key, { entry, size });
+    this.#map.set(key, new Slot(entry, size));
     this.#bytes += size;
-    for (const [k, slot] of this.#map) {
-      if (this.#bytes <= this.maxBytes) break;
+    // Each pass over an entry either evicts it or spends its mark: at most two rounds of the map.
+    for (let budget = 2 * this.#map.size; this.#bytes > this.maxBytes && budget > 0; budget--) {
+      const [k, slot] = this.#map.entries().next().value as [string, Slot];
       this.#map.delete(k);
-      this.#bytes -= slot.size;
+      if (slot.used && k !== key) {
+        slot.used = false;
+        this.#map.set(k, slot);
+      } else this.#bytes -= slot.size;
     }
   }
 

@@ -45,8 +45,6 @@ export class SseParser {
   lastEventId: string;
   /** The reconnection time the stream asked for (ms), or null when it never sent a valid `retry`. */
   retry: number | null;
-  /** Whether anything (a comment included) arrived since the last {@link takeActivity}. */
-  #active: boolean;
   readonly #maxLine: number;
   readonly #decoder: TextDecoder;
   /** The line read so far (no line end yet). */
@@ -61,7 +59,6 @@ export class SseParser {
   constructor(options: SseParserOptions = {}) {
     this.lastEventId = '';
     this.retry = null;
-    this.#active = false;
     this.#maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     // fatal: false: a bad sequence becomes U+FFFD, as the standard's "UTF-8 decode" does; one BOM is dropped.
     this.#decoder = new TextDecoder('utf-8');
@@ -75,7 +72,6 @@ export class SseParser {
 
   /** Feed the next body bytes; returns the events they complete (often none). */
   feed(chunk: Uint8Array): ServerSentEvent[] {
-    if (chunk.length > 0) this.#active = true;
     return this.#text(this.#decoder.decode(chunk, { stream: true }));
   }
 
@@ -89,13 +85,6 @@ export class SseParser {
     this.#event = '';
     this.#eventRetry = null;
     return out;
-  }
-
-  /** Whether bytes arrived since the last call (heartbeat comments count); resets the flag. */
-  takeActivity(): boolean {
-    const a = this.#active;
-    this.#active = false;
-    return a;
   }
 
   #text(s: string): ServerSentEvent[] {

@@ -73,11 +73,6 @@ export class HttpCache {
     this.#pending.set(key, p);
   }
 
-  /** Background revalidations in flight. */
-  get pending(): number {
-    return this.#pending.size;
-  }
-
   /** Abort background revalidations and wait for them to end. */
   async close(): Promise<void> {
     this.#abort.abort();

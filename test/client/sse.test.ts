@@ -193,6 +193,21 @@ describe('res.events() and session.events()', () => {
     assert.ok(closed, 'the break closed the connection');
   });
 
+  test('a stream silent for longer than the read timeout is treated as dropped: reconnected with Last-Event-ID', async () => {
+    const { url, seen } = await sseServer((_req, res, n) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (n === 1) res.write('retry: 10\nid: 9\ndata: then silence\n\n'); // and nothing more, connection left open
+      else res.end('data: back\n\n');
+    });
+    const got: string[] = [];
+    for await (const e of session({ timeout: { read: 150 } }).events(url)) {
+      got.push(e.data);
+      if (got.length === 2) break;
+    }
+    assert.deepEqual(got, ['then silence', 'back']);
+    assert.equal(seen[1]!['last-event-id'], '9');
+  });
+
   test('an abort signal ends the iteration while waiting to reconnect', async () => {
     const { url } = await sseServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -357,6 +357,9 @@ async function revalidateInBackground(next: Dispatch, cache: HttpCache, req: Pre
   const deadline = new Deadline(cache.timeout, signal);
   const copy = new PreparedRequest(req.method, req._url, new Headers(req.headers), null, deadline, req.limits, { ...req.options, onDownloadProgress: undefined, signal: null }, false);
   copy._setUrl(req._url, req._display);
+  // The cookie layer adds the jar's cookies to the caller's own, as for the request being answered.
+  copy.userCookie = req.userCookie;
+  copy.hookCookie = req.hookCookie;
   try {
     const res = await withConditions(copy, stored, async () => fromOrigin(next, cache, copy, key, (await cache.store.get(key)) ?? null, parseCacheControl(null)));
     if (res.status === 304) {

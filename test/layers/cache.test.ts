@@ -260,6 +260,19 @@ describe('stale responses', () => {
     assert.equal(c.text(), 'body 2');
   });
 
+  test("a background revalidation carries the caller's Cookie header and the jar's cookies", async () => {
+    const o = await origin((req, res, n) => {
+      const h: http.OutgoingHttpHeaders = n === 1 ? { 'cache-control': 'max-age=60, stale-while-revalidate=3600', age: '100', 'set-cookie': 'jar=1; Path=/' } : { 'cache-control': 'max-age=3600' };
+      res.writeHead(200, h);
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url, { headers: { cookie: 'mine=2' } });
+    assert.equal((await s.get(o.url, { headers: { cookie: 'mine=2' } })).cacheStatus, 'stale');
+    await waitFor(() => o.seen.length === 2, 5000, 'the background revalidation');
+    assert.equal(o.seen[1]!.headers.cookie, 'mine=2; jar=1');
+  });
+
   test('background revalidation ends with close(): no socket left behind', async () => {
     const hanging: http.ServerResponse[] = [];
     const o = await origin((_req, res, n) => {

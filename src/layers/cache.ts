@@ -304,12 +304,17 @@ function toStored(req: PreparedRequest, res: Response, requestTime: number): Sto
       if (n !== '') vary.push(n, normal(req.headers.get(n)));
     }
   }
-  return { vary, status: res.status, reason: res.reason, httpVersion: res.httpVersion, headers, body: res.body, requestTime, responseTime: Date.now() };
+  const responseTime = Date.now();
+  // RFC 9110 §6.6.1: a recipient with a clock caching a response without Date appends one.
+  if (headerOf(headers, 'date') === null) headers.push('date', new Date(responseTime).toUTCString());
+  return { vary, status: res.status, reason: res.reason, httpVersion: res.httpVersion, headers, body: res.body, requestTime, responseTime };
 }
 
 /** `stored` with the headers of a 304 merged in (§4.3.4, §3.2), its clock restarted. */
 function freshen(stored: StoredResponse, h: Headers): StoredResponse {
   const merged = Headers._fromList(stored.headers.slice());
+  // The stored response is now as old as the 304 says (its own Age, if any, is merged below).
+  merged.delete('age');
   const fresh = h._list;
   const seen = new Set<string>();
   for (let i = 0; i < fresh.length; i += 2) {
@@ -322,6 +327,8 @@ function freshen(stored: StoredResponse, h: Headers): StoredResponse {
     merged._list.push(fresh[i]!, fresh[i + 1]!);
   }
   const now = Date.now();
+  // A 304 without Date (§6.6.1 of RFC 9110 wants one): the stored Date would make it look as old as the first response.
+  if (h.get('date') === null) merged._set('date', new Date(now).toUTCString());
   return { ...stored, headers: merged._list, requestTime: now, responseTime: now };
 }
 

@@ -176,6 +176,21 @@ describe('validation', () => {
     assert.equal(o.seen.length, 2);
   });
 
+  test('after a 304 the stored response is as old as the 304, not as the Age it first came with', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"a"') res.writeHead(304, { etag: '"a"', 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { etag: '"a"', 'cache-control': 'max-age=60', age: '5000' });
+      res.end(req.headers['if-none-match'] ? undefined : 'x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    const c = await s.get(o.url);
+    assert.equal(c.cacheStatus, 'hit');
+    assert.equal(c.headers.get('age'), '0');
+    assert.equal(o.seen.length, 2);
+  });
+
   test('conditional-lm: If-Modified-Since from Last-Modified; a 200 answer replaces the stored one', async () => {
     const o = await origin((req, res, n) => {
       res.writeHead(200, { 'last-modified': HOUR_AGO, 'cache-control': 'max-age=0' });

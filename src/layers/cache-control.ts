@@ -9,17 +9,35 @@ import type { Headers } from '../http/headers.js';
 /** Cache-Control directives by lower-cased name; a directive without a value maps to `''`. */
 export type Directives = Record<string, string>;
 
-/** Directives of a Cache-Control field value (§5.2; quoted values unquoted). */
+/** Directives of a Cache-Control field value (§5.2; quoted values unquoted, empty list members skipped). */
 export function parseCacheControl(value: string | null): Directives {
   const out: Directives = Object.create(null) as Directives;
   if (value === null) return out;
-  const re = /\s*([^=,\s]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*)))?\s*(?:,|$)/gy;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < value.length && (m = re.exec(value)) !== null) {
-    const name = m[1]!.toLowerCase();
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && (value[i] === ',' || value[i] === ' ' || value[i] === '\t')) i++;
+    const start = i;
+    while (i < n && value[i] !== '=' && value[i] !== ',') i++;
+    const name = value.slice(start, i).trim().toLowerCase();
+    let v = '';
+    if (value[i] === '=') {
+      i++;
+      while (i < n && (value[i] === ' ' || value[i] === '\t')) i++;
+      if (value[i] === '"') {
+        for (i++; i < n && value[i] !== '"'; i++) {
+          if (value[i] === '\\' && i + 1 < n) i++;
+          v += value[i];
+        }
+        while (i < n && value[i] !== ',') i++;
+      } else {
+        const vs = i;
+        while (i < n && value[i] !== ',') i++;
+        v = value.slice(vs, i).trim();
+      }
+    }
     // §4.2.1: with a directive repeated, the first one counts.
-    if (!(name in out)) out[name] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '');
-    if (m[0] === '') break;
+    if (name !== '' && !(name in out)) out[name] = v;
   }
   return out;
 }

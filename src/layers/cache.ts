@@ -189,6 +189,10 @@ interface Meta {
   coded: boolean;
   /** Index of the stored Age field's name in the header list, or -1. */
   ageAt: number;
+  /** The header list last served, with its Age: hits within the same second share it (a Response copies it before handing out a mutable view). */
+  list: string[] | null;
+  /** The Age (s) in {@link list}. */
+  listAge: number;
 }
 const META = new WeakMap<StoredResponse, Meta>();
 
@@ -205,6 +209,8 @@ function metaOf(s: StoredResponse): Meta {
       initialAge: initialAge(h, s.requestTime, s.responseTime),
       coded: h.has('content-encoding'),
       ageAt,
+      list: null,
+      listAge: -1,
     };
     META.set(s, m);
   }
@@ -218,10 +224,16 @@ function currentAge(s: StoredResponse, now: number): number {
 
 /** A response from `stored` for `req`, built as one off the wire, with its Age (§5.1). */
 function serve(req: PreparedRequest, stored: StoredResponse, age: number, status: CacheStatus): AnyResponse | Promise<AnyResponse> {
-  const list = stored.headers.slice();
   const meta = metaOf(stored);
-  if (meta.ageAt === -1) list.push('age', String(Math.floor(age)));
-  else list[meta.ageAt + 1] = String(Math.floor(age));
+  const ageSeconds = Math.floor(age);
+  let list = meta.list;
+  if (list === null || meta.listAge !== ageSeconds) {
+    list = stored.headers.slice();
+    if (meta.ageAt === -1) list.push('age', String(ageSeconds));
+    else list[meta.ageAt + 1] = String(ageSeconds);
+    meta.list = list;
+    meta.listAge = ageSeconds;
+  }
   if (!req.streaming && req.onDownloadProgress === null && !(req.decompress && meta.coded)) {
     // Nothing to decode or report: the buffered Response directly (a hit is then a fraction of a round trip; bench/cache.ts).
     const empty = req.method === 'HEAD' || stored.status === 204 || stored.status === 304;

@@ -56,6 +56,12 @@ describe('freshness', () => {
     assert.equal(b.text(), 'body 1');
     assert.equal(b.headers.get('age'), '0');
     assert.equal(b.url, a.url);
+    // Each hit has its own headers and body: changing one reaches neither the store nor the next hit.
+    b.headers.set('x-mine', '1');
+    b.body.fill(0);
+    const c = await s.get(o.url + '/x');
+    assert.equal(c.headers.get('x-mine'), null);
+    assert.equal(c.text(), 'body 1');
     assert.equal(o.seen.length, 1);
   });
 

@@ -14,6 +14,7 @@ test('every API.md name is exported from reqivo', async () => {
     'ReqivoError', 'RequestError', 'InvalidRequestError', 'NetworkError', 'TlsError', 'TimeoutError', 'ConnectTimeout',
     'ReadTimeout', 'ProtocolError', 'InvalidResponseError', 'LimitExceededError', 'TooManyRedirects', 'RedirectLoopError',
     'HttpStatusError', 'AbortError', 'WebSocketError',
+    'MemoryCache', 'SseParser', 'parseLinkHeader',
   ];
   for (const n of names) assert.ok(m[n] !== undefined, `missing export ${n}`);
 });

@@ -16,7 +16,7 @@ export const REQUEST_OPTIONS: ReadonlySet<string> = new Set([
 /** Names of SessionOptions. */
 export const SESSION_OPTIONS: ReadonlySet<string> = new Set([
   'baseUrl', 'headers', 'timeout', 'limits', 'pool', 'followRedirects', 'maxRedirects', 'cookies', 'tls', 'http2', 'proxy', 'retry',
-  'auth', 'decompress', 'interceptors', 'hooks', 'timings',
+  'auth', 'decompress', 'interceptors', 'hooks', 'timings', 'cache',
 ]);
 
 /** Names of TimeoutOptions. */

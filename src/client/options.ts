@@ -10,6 +10,7 @@ import type { PoolOptions } from '../transport/pool.js';
 import type { BodyInit } from '../core/body.js';
 import { Timeout } from '../core/deadline.js';
 import type { Interceptor } from '../core/dispatch.js';
+import type { CacheStore } from '../layers/cache-store.js';
 import type { HooksInit } from '../layers/hooks.js';
 import { checkNames, LIMIT_OPTIONS, TIMEOUT_OPTIONS } from './option-names.js';
 
@@ -173,6 +174,8 @@ export interface SessionOptions {
   hooks?: HooksInit;
   /** Record `res.timings` (timestamps and phases of the last hop) on every response (default false). */
   timings?: boolean;
+  /** An RFC 9111 private cache: `true` (a MemoryCache), a `MemoryCache({ maxBytes })`, or any `{ get, set, delete }` store; off by default. */
+  cache?: boolean | CacheStore;
 }
 
 

@@ -48,6 +48,21 @@ export function setRetries(res: object, n: number): void {
   RETRIES.set(res, n);
 }
 
+/** Where a response came from when the session has a cache (RFC 9111); see {@link Response.cacheStatus}. */
+export type CacheStatus = 'hit' | 'revalidated' | 'stale' | 'miss';
+
+/** Cache statuses of responses of sessions with a cache, beside them as RETRIES is (lean responses). */
+const CACHE_STATUS = new WeakMap<object, CacheStatus>();
+
+/** @internal what the cache layer said of `res`, or null (no cache). */
+export function cacheStatusOf(res: object): CacheStatus | null {
+  return CACHE_STATUS.get(res) ?? null;
+}
+/** @internal */
+export function setCacheStatus(res: object, status: CacheStatus): void {
+  CACHE_STATUS.set(res, status);
+}
+
 /** Charset named by a Content-Type value, lower-cased, or null. */
 export function charsetOf(contentType: string | null): string | null {
   if (contentType === null) return null;
@@ -171,6 +186,15 @@ export class Response implements ResponseHead {
   /** @internal */
   _setRetries(n: number): void {
     setRetries(this, n);
+  }
+
+  /**
+   * `'hit'` (from the cache, origin not contacted), `'revalidated'` (stored
+   * body after a 304), `'stale'` (stale-while-revalidate / stale-if-error),
+   * `'miss'` (from the origin), or null when the session has no cache.
+   */
+  get cacheStatus(): CacheStatus | null {
+    return cacheStatusOf(this);
   }
 
   /** The body decoded by the Content-Type charset (default UTF-8); cached. */

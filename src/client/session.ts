@@ -5,7 +5,7 @@
  * layers composed once per configuration:
  *
  * ```
- * hooks → redirects → retries → digest auth → cookies → stale retry → interceptors… → installed → transport
+ * hooks → redirects → retries → digest auth → cache → cookies → stale retry → interceptors… → installed → transport
  * ```
  *
  * A layer that is not configured is not in the chain. Then the verbs.
@@ -24,6 +24,8 @@ import { type AnyResponse, compose, type Dispatch, installedLayer, type Intercep
 import { PreparedRequest } from '../core/request.js';
 import { Timings } from '../core/timings.js';
 import { DigestAuthState, digestLayer, staticAuthorization } from '../layers/auth.js';
+import { cacheLayer, HttpCache } from '../layers/cache.js';
+import { type CacheStore, MemoryCache } from '../layers/cache-store.js';
 import { cookieLayer } from '../layers/cookies.js';
 import { basicAuthorization } from '../layers/digest.js';
 import {
@@ -54,6 +56,9 @@ import {
   toLimits,
   toTimeout,
 } from './options.js';
+import { events, type EventsOptions } from './event-source.js';
+import { paginate, type PaginateOptions } from './paginate.js';
+import type { ServerSentEvent } from './sse.js';
 import type { Response } from './response.js';
 import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
 import { StreamResponse } from './stream-response.js';
@@ -94,6 +99,8 @@ export class Session {
   readonly #digest: DigestAuthState;
   readonly #interceptors: Interceptor[];
   readonly #transport: Transport;
+  /** The HTTP cache (`cache` option), or null. */
+  readonly #cache: HttpCache | null;
   /** Composed chains by the bits of optional layers they hold; built on first use. */
   readonly #chains: (Dispatch | undefined)[];
 
@@ -137,6 +144,7 @@ export class Session {
     const http2: Http2Mode = toHttp2Mode(options.http2);
     this.#transport = new Transport(this._pool, new ProxySetting(options.proxy), http2, this.#tls);
     this.#chains = [];
+    this.#cache = toCache(options.cache, this.#timeout);
   }
 
   /** Default headers sent with every request (a live object: changes apply to later requests). */
@@ -239,11 +247,29 @@ export class Session {
     return this.request('PATCH', url, opts);
   }
 
-  /** Close idle connections and refuse new requests. In-flight requests finish; their connections are then closed. */
+  /**
+   * Pages from `url` on, following `Link: rel="next"` unless `next(res)` says
+   * otherwise; the items `items(res)` picks when given; lazy (a `break`
+   * sends nothing more). See client/paginate.ts.
+   */
+  paginate<T = Response>(url: string | URL, opts: PaginateOptions<T> = {}): AsyncGenerator<T> {
+    return paginate<T>((u, o) => this.request('GET', u, o), url, opts);
+  }
+
+  /**
+   * Server-sent events of `url`, reconnecting with Last-Event-ID after the
+   * stream ends or fails (never after a 204 or a non-200 / non-event-stream
+   * reply). See client/event-source.ts.
+   */
+  events(url: string | URL, opts: EventsOptions = {}): AsyncGenerator<ServerSentEvent> {
+    return events((m, u, o) => this.stream(m, u, o), url, opts);
+  }
+
+  /** Close idle connections and refuse new requests. In-flight requests finish; their connections are then closed. Background cache revalidations are aborted. */
   close(): Promise<void> {
     this.#closed = true;
     this._pool.close();
-    return Promise.resolve();
+    return this.#cache !== null ? this.#cache.close() : Promise.resolve();
   }
 
   /** Same as {@link close}; enables `await using session = new Session()`. */
@@ -322,6 +348,7 @@ export class Session {
     if (bits & REDIRECTS) layers.push(redirectLayer(this.#maxRedirects, jar, this.hooks));
     if (bits & RETRIES) layers.push(retryLayer(this.#retry, this.hooks));
     if (bits & DIGEST) layers.push(digestLayer(this.#digest, () => this.#auth));
+    if (this.#cache !== null) layers.push(cacheLayer(this.#cache));
     if (jar !== null) layers.push(cookieLayer(jar));
     layers.push(staleLayer, ...this.#interceptors, installedLayer);
     return compose(layers, this.#transport.dispatch);
@@ -345,6 +372,16 @@ function checkSessionOptions(options: SessionOptions): void {
     [options.hooks, HOOK_OPTIONS, 'hooks option'],
   ];
   for (const [value, names, what] of nested) if (value !== null && typeof value === 'object') checkNames(value, names, what);
+}
+
+/** The `cache` option as the session's cache: true → a MemoryCache, a store as given, false/absent → none. */
+function toCache(option: boolean | CacheStore | undefined, timeout: Timeout): HttpCache | null {
+  if (option === undefined || option === false) return null;
+  if (option === true) return new HttpCache(new MemoryCache(), timeout);
+  if (option === null || typeof option !== 'object' || typeof option.get !== 'function' || typeof option.set !== 'function' || typeof option.delete !== 'function') {
+    throw new InvalidRequestError('cache must be true, false, a MemoryCache, or a { get, set, delete } store');
+  }
+  return new HttpCache(option, timeout);
 }
 
 /** A failure as the ReqivoError the caller sees, naming the request's method and (credential-free) URL. */

@@ -9,7 +9,8 @@ import type { Headers } from '../http/headers.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
 import type { Timings } from '../core/timings.js';
-import { charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries, timingsOf } from './response.js';
+import { type CacheStatus, cacheStatusOf, charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries, timingsOf } from './response.js';
+import { parseEvents, type ServerSentEvent, SseParser, type SseParserOptions } from './sse.js';
 
 export type { BodySink, FlowControl } from '../core/sink.js';
 
@@ -311,6 +312,19 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
       method: this.method,
       url: this.url,
     });
+  }
+
+  /**
+   * The body as server-sent events, parsed by the WHATWG EventSource rules
+   * (client/sse.ts); breaking out of the loop closes the response.
+   */
+  events(options?: SseParserOptions): AsyncGenerator<ServerSentEvent> {
+    return parseEvents(this, new SseParser(options));
+  }
+
+  /** Where the response came from when the session has a cache (see `Response.cacheStatus`), else null. */
+  get cacheStatus(): CacheStatus | null {
+    return cacheStatusOf(this);
   }
 
   /**

@@ -23,6 +23,14 @@ const expected: Record<string, RegExp[]> = {
     /^HttpStatusError: 404, response url \/missing$/m,
     /^RequestError, cause: not allowed on Sundays$/m,
   ],
+  'cache-file-store': [
+    /^first: miss document "v1" \(requests: 1\)$/m,
+    /^new session: hit document "v1", age 0 \(requests: 1\)$/m,
+    /^no-cache: revalidated after a 304 \(requests: 3\)$/m,
+    /^after POST: miss document "v2"$/m,
+  ],
+  'server-sent-events': [/^text: Hello from a streaming API$/m, /^connections: 2 \(one reconnect with Last-Event-ID\)$/m],
+  pagination: [/^first 5 repos: repo-1a, repo-1b, repo-2a, repo-2b, repo-3a \(3 requests\)$/m, /^break at page 3: 3 requests$/m],
   retries: [/^200 ok after 3 attempts; Retry-After honoured: yes$/m, /^POST: 503 after 1 attempt$/m],
   websocket: [
     /^connected, subprotocol chat\.v2$/m,

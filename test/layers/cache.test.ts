@@ -1,0 +1,497 @@
+/**
+ * The cache layer against a real server that counts requests: a hit puts
+ * nothing on the wire. Cases named after the HTTP WG cache-tests suite
+ * (https://cache-tests.fyi) where one applies to a private client cache.
+ */
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { describe, test } from 'node:test';
+import { MemoryCache, type CacheEntry, type CacheStore } from '../../src/layers/cache-store.js';
+import { MockAgent } from '../../src/testing/index.js';
+import type { Interceptor } from '../../src/core/dispatch.js';
+import { httpServer, openSockets, sleep, waitFor } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
+
+const { cleanups, session } = useSessions();
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A server answering by `route`, recording each request. */
+async function origin(route: (req: Seen, res: http.ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const srv = await httpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const s = { method: req.method!, url: req.url!, headers: req.headers };
+      seen.push(s);
+      route(s, res, seen.length);
+    });
+  });
+  cleanups.push(() => srv.close());
+  return { url: srv.url, seen };
+}
+
+/** Always answers `headers` and a body naming the request's number. */
+const fixed = (headers: http.OutgoingHttpHeaders, status = 200) => (_req: Seen, res: http.ServerResponse, n: number) => {
+  res.writeHead(status, headers);
+  res.end(`body ${n}`);
+};
+
+const HOUR_AGO = new Date(Date.now() - 3600_000).toUTCString();
+const LONG_AGO = new Date(Date.now() - 100 * 86_400_000).toUTCString();
+
+describe('freshness', () => {
+  test('freshness-max-age: a hit is served with no request on the wire, with an Age header', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', 'content-type': 'text/plain' }));
+    const s = session({ cache: true });
+    const a = await s.get(o.url + '/x');
+    assert.equal(a.cacheStatus, 'miss');
+    const b = await s.get(o.url + '/x');
+    assert.equal(b.cacheStatus, 'hit');
+    assert.equal(b.text(), 'body 1');
+    assert.equal(b.headers.get('age'), '0');
+    assert.equal(b.url, a.url);
+    // Each hit has its own headers and body: changing one reaches neither the store nor the next hit.
+    b.headers.set('x-mine', '1');
+    b.body.fill(0);
+    const c = await s.get(o.url + '/x');
+    assert.equal(c.headers.get('x-mine'), null);
+    assert.equal(c.text(), 'body 1');
+    assert.equal(o.seen.length, 1);
+  });
+
+  test('no cache option: cacheStatus is null and every request goes out', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session();
+    assert.equal((await s.get(o.url)).cacheStatus, null);
+    await s.get(o.url);
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('freshness-max-age-age: an Age header older than max-age makes it stale on arrival', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=60', age: '120' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('freshness-max-age-s-maxage-private: a private cache ignores s-maxage', async () => {
+    const o = await origin(fixed({ 'cache-control': 's-maxage=3600, max-age=0' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    await s.get(o.url);
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('freshness-expires-future / -past / -invalid, freshness-max-age over Expires', async () => {
+    const future = new Date(Date.now() + 3600_000).toUTCString();
+    const o = await origin((req, res, n) => {
+      const h: http.OutgoingHttpHeaders = { date: new Date().toUTCString() };
+      if (req.url === '/future') h.expires = future;
+      if (req.url === '/past') h.expires = HOUR_AGO;
+      if (req.url === '/invalid') h.expires = '0';
+      if (req.url === '/both') Object.assign(h, { expires: HOUR_AGO, 'cache-control': 'max-age=3600' });
+      res.writeHead(200, h);
+      res.end(String(n));
+    });
+    const s = session({ cache: true });
+    for (const p of ['/future', '/past', '/invalid', '/both']) {
+      await s.get(o.url + p);
+      await s.get(o.url + p);
+    }
+    assert.deepEqual(o.seen.map((r) => r.url), ['/future', '/past', '/past', '/invalid', '/invalid', '/both']);
+  });
+
+  test('heuristic: a 200 with an old Last-Modified is fresh for a while; a 302 is not heuristically cacheable', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(req.url === '/moved' ? 302 : 200, { 'last-modified': LONG_AGO, date: new Date().toUTCString(), location: '/doc' });
+      res.end('x');
+    });
+    const s = session({ cache: true, followRedirects: false });
+    await s.get(o.url + '/doc');
+    assert.equal((await s.get(o.url + '/doc')).cacheStatus, 'hit');
+    await s.get(o.url + '/moved');
+    await s.get(o.url + '/moved');
+    assert.deepEqual(o.seen.map((r) => r.url), ['/doc', '/moved', '/moved']);
+  });
+
+  test('cc-resp-no-store: not stored; cc-req-no-store: not served', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': req.url === '/ns' ? 'no-store, max-age=3600' : 'max-age=3600' });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/ns');
+    await s.get(o.url + '/ns');
+    await s.get(o.url + '/ok');
+    await s.get(o.url + '/ok', { headers: { 'cache-control': 'no-store' } });
+    assert.deepEqual(o.seen.map((r) => r.url), ['/ns', '/ns', '/ok', '/ok']);
+  });
+
+  test('cc-req-max-age-0 and Pragma: no-cache send the request on', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    await s.get(o.url, { headers: { 'cache-control': 'max-age=0' } });
+    await s.get(o.url, { headers: { pragma: 'no-cache' } });
+    assert.equal((await s.get(o.url)).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 3);
+  });
+
+  test('only GET and HEAD are cached', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    await s.request('OPTIONS', o.url);
+    await s.request('OPTIONS', o.url);
+    await s.head(o.url);
+    const h = await s.head(o.url);
+    assert.equal(h.cacheStatus, 'hit');
+    assert.equal(h.body.length, 0);
+    assert.deepEqual(o.seen.map((r) => r.method), ['OPTIONS', 'OPTIONS', 'HEAD']);
+  });
+});
+
+describe('validation', () => {
+  test('conditional-etag: a stale response is revalidated with If-None-Match; the 304 headers are merged (§4.3.4)', async () => {
+    const o = await origin((req, res, n) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=3600', 'x-version': 'updated', 'content-length': '99' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { etag: '"v1"', 'cache-control': 'max-age=0', 'x-version': 'first', 'content-type': 'text/plain', 'content-length': '6' });
+      res.end(`body ${n}`);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const b = await s.get(o.url);
+    assert.equal(b.status, 200);
+    assert.equal(b.cacheStatus, 'revalidated');
+    assert.equal(b.text(), 'body 1');
+    assert.equal(b.headers.get('x-version'), 'updated');
+    assert.equal(b.headers.get('content-length'), '6', 'Content-Length is not updated by a 304 (§3.2)');
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"v1"');
+    // The 304 made it fresh for an hour.
+    assert.equal((await s.get(o.url)).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('after a 304 the stored response is as old as the 304, not as the Age it first came with', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"a"') res.writeHead(304, { etag: '"a"', 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { etag: '"a"', 'cache-control': 'max-age=60', age: '5000' });
+      res.end(req.headers['if-none-match'] ? undefined : 'x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    const c = await s.get(o.url);
+    assert.equal(c.cacheStatus, 'hit');
+    assert.equal(c.headers.get('age'), '0');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('conditional-lm: If-Modified-Since from Last-Modified; a 200 answer replaces the stored one', async () => {
+    const o = await origin((req, res, n) => {
+      res.writeHead(200, { 'last-modified': HOUR_AGO, 'cache-control': 'max-age=0' });
+      res.end(`body ${n}`);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const b = await s.get(o.url);
+    assert.equal(o.seen[1]!.headers['if-modified-since'], HOUR_AGO);
+    assert.equal(b.cacheStatus, 'miss');
+    assert.equal(b.text(), 'body 2');
+  });
+
+  test('cc-resp-no-cache: stored, but revalidated before every use', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"e"') res.writeHead(304, { etag: '"e"' });
+      else res.writeHead(200, { etag: '"e"', 'cache-control': 'no-cache, max-age=3600' });
+      res.end(req.headers['if-none-match'] ? undefined : 'x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    assert.equal(o.seen.length, 3);
+  });
+
+  test("a caller's own conditional request passes through untouched", async () => {
+    const o = await origin((_req, res) => {
+      res.writeHead(304, { etag: '"e"' });
+      res.end();
+    });
+    const s = session({ cache: true });
+    const r = await s.get(o.url, { headers: { 'if-none-match': '"e"' } });
+    assert.equal(r.status, 304);
+    assert.equal(r.cacheStatus, 'miss');
+  });
+});
+
+describe('Vary', () => {
+  test('vary-match hits, vary-no-match misses (a request on the wire), and both variants are kept', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { vary: 'Accept-Language', 'cache-control': 'max-age=3600' });
+      res.end(`lang ${req.headers['accept-language']}`);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url, { headers: { 'accept-language': 'en' } });
+    assert.equal((await s.get(o.url, { headers: { 'accept-language': 'en' } })).cacheStatus, 'hit');
+    const fr = await s.get(o.url, { headers: { 'accept-language': 'fr' } });
+    assert.equal(fr.cacheStatus, 'miss');
+    assert.equal(fr.text(), 'lang fr');
+    assert.equal((await s.get(o.url, { headers: { 'accept-language': 'en' } })).text(), 'lang en');
+    assert.equal((await s.get(o.url, { headers: { 'accept-language': 'fr' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url)).cacheStatus, 'miss', 'vary-omit: a request without the header is another variant');
+    assert.equal(o.seen.length, 3);
+  });
+
+  test('vary-star: a response with Vary: * is never served from the cache', async () => {
+    const o = await origin(fixed({ vary: '*', 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    await s.get(o.url);
+    assert.equal(o.seen.length, 2);
+  });
+});
+
+describe('stale responses', () => {
+  test('stale-while-revalidate: served stale at once, revalidated in the background, then a hit', async () => {
+    const o = await origin((req, res, n) => {
+      // The first answer is already 100 s old: stale on arrival, inside its revalidation window.
+      res.writeHead(200, n === 1 ? { 'cache-control': 'max-age=60, stale-while-revalidate=3600', age: '100' } : { 'cache-control': 'max-age=3600' });
+      res.end(`body ${n}`);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const b = await s.get(o.url);
+    assert.equal(b.cacheStatus, 'stale');
+    assert.equal(b.text(), 'body 1');
+    await waitFor(() => o.seen.length === 2, 5000, 'the background revalidation');
+    await sleep(20);
+    const c = await s.get(o.url);
+    assert.equal(c.cacheStatus, 'hit');
+    assert.equal(c.text(), 'body 2');
+  });
+
+  test("a background revalidation carries the caller's Cookie header and the jar's cookies", async () => {
+    const o = await origin((req, res, n) => {
+      const h: http.OutgoingHttpHeaders = n === 1 ? { 'cache-control': 'max-age=60, stale-while-revalidate=3600', age: '100', 'set-cookie': 'jar=1; Path=/' } : { 'cache-control': 'max-age=3600' };
+      res.writeHead(200, h);
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url, { headers: { cookie: 'mine=2' } });
+    assert.equal((await s.get(o.url, { headers: { cookie: 'mine=2' } })).cacheStatus, 'stale');
+    await waitFor(() => o.seen.length === 2, 5000, 'the background revalidation');
+    assert.equal(o.seen[1]!.headers.cookie, 'mine=2; jar=1');
+  });
+
+  test('background revalidation ends with close(): no socket left behind', async () => {
+    const hanging: http.ServerResponse[] = [];
+    const o = await origin((_req, res, n) => {
+      if (n > 1) {
+        hanging.push(res); // never answers
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=3600', age: '100' });
+      res.end('x');
+    });
+    const before = openSockets();
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'stale');
+    await waitFor(() => o.seen.length === 2, 5000, 'the background request');
+    await s.close();
+    await waitFor(() => openSockets() <= before, 2000, 'the background socket to close');
+  });
+
+  test('stale-if-error: a 5xx or a network failure on revalidation serves the stale response', async () => {
+    const o = await origin((req, res, n) => {
+      if (n === 1) {
+        res.writeHead(200, { 'cache-control': 'max-age=60, stale-if-error=3600', age: '100' });
+        res.end('kept');
+      } else if (n === 2) {
+        res.writeHead(503);
+        res.end('down');
+      } else res.socket!.destroy();
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const b = await s.get(o.url);
+    assert.equal(b.cacheStatus, 'stale');
+    assert.equal(b.text(), 'kept');
+    const c = await s.get(o.url, { retry: false });
+    assert.equal(c.cacheStatus, 'stale');
+  });
+
+  test('must-revalidate: no stale-if-error, the 503 is returned', async () => {
+    const o = await origin((_req, res, n) => {
+      res.writeHead(n === 1 ? 200 : 503, { 'cache-control': 'max-age=60, stale-if-error=3600, must-revalidate', age: '100' });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).status, 503);
+  });
+});
+
+describe('invalidation (§4.4)', () => {
+  test('invalidation-post, invalidation-put, invalidation-delete: the target URI is no longer served', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    for (const m of ['POST', 'PUT', 'DELETE']) {
+      await s.get(o.url + '/r');
+      assert.equal((await s.get(o.url + '/r')).cacheStatus, 'hit');
+      await s.request(m, o.url + '/r');
+      assert.equal((await s.get(o.url + '/r')).cacheStatus, 'miss', m);
+    }
+  });
+
+  test('invalidation-location / -content-location: same origin only; an error response invalidates nothing', async () => {
+    const other = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const o = await origin((req, res) => {
+      if (req.method === 'POST' && req.url === '/fail') res.writeHead(500, { location: '/a' });
+      else if (req.method === 'POST') res.writeHead(200, { location: '/a', 'content-location': `${other.url}/b` });
+      else res.writeHead(200, { 'cache-control': 'max-age=3600' });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/a');
+    await s.get(other.url + '/b');
+    await s.post(o.url + '/fail');
+    assert.equal((await s.get(o.url + '/a')).cacheStatus, 'hit', 'a 500 invalidates nothing');
+    await s.post(o.url + '/form');
+    assert.equal((await s.get(o.url + '/a')).cacheStatus, 'miss');
+    assert.equal((await s.get(other.url + '/b')).cacheStatus, 'hit', 'another origin is left alone');
+  });
+});
+
+describe('with the rest of the session', () => {
+  test('content-coded bodies are stored raw and decoded on every hit, for session.stream() too', async () => {
+    const gz = gzipSync('hello gzip');
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'cache-control': 'max-age=3600', 'content-length': gz.length });
+      res.end(gz);
+    });
+    const store = new MemoryCache();
+    const s = session({ cache: store });
+    assert.equal((await s.get(o.url)).text(), 'hello gzip');
+    assert.equal((await s.get(o.url)).text(), 'hello gzip');
+    const st = await s.stream('GET', o.url);
+    assert.equal(st.cacheStatus, 'hit');
+    assert.equal(await st.text(), 'hello gzip');
+    const raw = await s.get(o.url, { decompress: false });
+    assert.deepEqual(Buffer.from(raw.body), gz);
+    assert.equal(o.seen.length, 1);
+  });
+
+  test('a cached 301 is served for its hop: a redirect chain from the cache sends nothing', async () => {
+    const o = await origin((req, res) => {
+      if (req.url === '/old') res.writeHead(301, { location: '/new', 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { 'cache-control': 'max-age=3600' });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/old');
+    const b = await s.get(o.url + '/old');
+    assert.equal(b.text(), '/new');
+    assert.equal(b.redirects.length, 1);
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('a hit does not apply the stored Set-Cookie again', async () => {
+    const o = await origin((req, res) => {
+      if (req.url === '/page') res.writeHead(200, { 'set-cookie': 'v=1; Path=/', 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { 'set-cookie': 'v=2; Path=/' });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/page');
+    await s.get(o.url + '/change');
+    assert.equal((await s.get(o.url + '/page')).cacheStatus, 'hit');
+    assert.equal(s.cookies!.getCookieHeader(new URL(o.url)), 'v=2');
+  });
+
+  test("an interceptor's answer is cached like one from the network", async () => {
+    let calls = 0;
+    const answer: Interceptor = () => async (req) => {
+      calls++;
+      const { createResponse } = await import('../../src/client/respond.js');
+      return createResponse(req, { status: 200, headers: { 'cache-control': 'max-age=3600' }, body: 'made up' });
+    };
+    const s = session({ cache: true, interceptors: [answer] });
+    await s.get('http://api.test/x');
+    const b = await s.get('http://api.test/x');
+    assert.equal(b.cacheStatus, 'hit');
+    assert.equal(b.text(), 'made up');
+    assert.equal(calls, 1);
+  });
+
+  test('a MockAgent reply is cached', async () => {
+    const mock = new MockAgent();
+    mock.get('http://api.test').intercept({ path: '/m' }).reply(200, 'mocked', { headers: { 'cache-control': 'max-age=60' } });
+    const s = session({ cache: true, interceptors: [mock.interceptor] });
+    await s.get('http://api.test/m');
+    assert.equal((await s.get('http://api.test/m')).text(), 'mocked');
+    mock.assertNoPendingInterceptors();
+  });
+
+  test('an async { get, set, delete } store works', async () => {
+    const map = new Map<string, string>();
+    const store: CacheStore = {
+      get: async (k) => {
+        const v = map.get(k);
+        if (v === undefined) return undefined;
+        const e = JSON.parse(v) as { variants: Array<Record<string, unknown> & { body: string }> };
+        return { variants: e.variants.map((x) => ({ ...x, body: Buffer.from(x.body, 'base64') })) } as unknown as CacheEntry;
+      },
+      set: async (k, e) => {
+        map.set(k, JSON.stringify({ variants: e.variants.map((x) => ({ ...x, body: Buffer.from(x.body).toString('base64') })) }));
+      },
+      delete: async (k) => {
+        map.delete(k);
+      },
+    };
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: store });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).text(), 'body 1');
+    assert.equal(o.seen.length, 1);
+    assert.equal(map.size, 1);
+  });
+});
+
+describe('MemoryCache', () => {
+  const entry = (n: number): CacheEntry => ({
+    variants: [{ vary: [], status: 200, reason: 'OK', httpVersion: '1.1', headers: [], body: new Uint8Array(n), requestTime: 0, responseTime: 0 }],
+  });
+
+  test('evicts the least recently used entries past maxBytes; an entry larger than maxBytes is not kept', () => {
+    const c = new MemoryCache({ maxBytes: 1200 }); // each entry: 300 body bytes + 64 of bookkeeping
+    c.set('a', entry(300));
+    c.set('b', entry(300));
+    c.set('c', entry(300));
+    c.get('a'); // a is now the most recently used
+    c.set('d', entry(300));
+    assert.equal(c.get('b'), undefined);
+    assert.ok(c.get('a') && c.get('c') && c.get('d'));
+    assert.ok(c.bytes <= 1200);
+    c.set('big', entry(2000));
+    assert.equal(c.get('big'), undefined);
+    c.delete('a');
+    assert.equal(c.size, 2);
+  });
+
+  test('bad options and bad stores are refused', () => {
+    assert.throws(() => new MemoryCache({ maxBytes: -1 }), { name: 'InvalidRequestError' });
+    assert.throws(() => session({ cache: {} as CacheStore }), { name: 'InvalidRequestError' });
+  });
+});

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
-import { NetworkError, ReqivoError } from '../../src/index.js';
+import { fetch as reqivoFetch, NetworkError, ReqivoError } from '../../src/index.js';
 import { useHarness } from '../helpers/engine.js';
 import { httpServer, rawServer, sleep } from '../helpers/servers.js';
 
@@ -362,6 +362,20 @@ describe('fetch: failures and aborts', () => {
 });
 
 describe('fetch: the session', () => {
+  test('the top-level fetch runs on the default session and is exported from reqivo', async () => {
+    const srv = h.server(
+      await httpServer((_req, res) => {
+        res.setHeader('connection', 'close');
+        res.end('default');
+      }),
+    );
+    const res = await reqivoFetch(`${srv.url}/`);
+    assert.ok(res instanceof Response);
+    assert.equal(await res.text(), 'default');
+    const published = (await import('reqivo')) as Record<string, unknown>;
+    assert.equal(typeof published.fetch, 'function');
+  });
+
   test("the session's cookie jar, hooks and default headers apply", async () => {
     const srv = h.server(
       await httpServer((req, res) => {

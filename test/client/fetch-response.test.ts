@@ -45,6 +45,14 @@ describe('fetch: the Response', () => {
     assert.equal(res.body, null);
   });
 
+  test('a reason phrase the Response constructor would refuse (a control character) is dropped, the response kept', async () => {
+    const srv = await fixed('HTTP/1.1 200 O\x01K\r\ncontent-length: 2\r\n\r\nok');
+    const s = h.session();
+    const res = await s.fetch(`${srv.url}/`);
+    assert.equal(res.statusText, '');
+    assert.equal(await res.text(), 'ok');
+  });
+
   test('headers are WHATWG Headers: sorted by name, repeats combined, Set-Cookie kept apart', async () => {
     const srv = await fixed(
       'HTTP/1.1 200 OK\r\nZ-Last: z\r\nX-Dup: 1\r\nSet-Cookie: a=1\r\nA-First: a\r\nX-Dup: 2\r\nSet-Cookie: b=2\r\ncontent-length: 0\r\n\r\n',

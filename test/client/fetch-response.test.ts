@@ -138,6 +138,41 @@ describe('fetch: reading the body', () => {
     assert.equal(twice.bodyUsed, true);
   });
 
+  test('bytes() and formData(); after a whole read, body is a locked stream; a body taken as a stream still reads whole', async () => {
+    const srv = h.server(
+      await httpServer((_req, res) => {
+        res.setHeader('content-type', 'application/x-www-form-urlencoded');
+        res.end('a=1&b=two');
+      }),
+    );
+    const s = h.session();
+    // bytes() is newer than Node 20's Response type.
+    const bytes = await ((await s.fetch(`${srv.url}/`)) as Response & { bytes(): Promise<Uint8Array> }).bytes();
+    assert.ok(bytes instanceof Uint8Array);
+    assert.equal(Buffer.from(bytes).toString(), 'a=1&b=two');
+    const form = await (await s.fetch(`${srv.url}/`)).formData();
+    assert.equal(form.get('b'), 'two');
+    const read = await s.fetch(`${srv.url}/`);
+    await read.text();
+    assert.ok(read.body instanceof ReadableStream);
+    assert.equal(read.body.locked, true);
+    const streamed = await s.fetch(`${srv.url}/`);
+    assert.ok(streamed.body !== null);
+    assert.equal(streamed.bodyUsed, false);
+    assert.equal(await streamed.text(), 'a=1&b=two');
+    assert.equal(streamed.bodyUsed, true);
+  });
+
+  test('the body stream of a response whose signal aborted is errored with the reason', async () => {
+    const srv = h.server(await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nsome')));
+    const s = h.session();
+    const ac = new AbortController();
+    const res = await s.fetch(`${srv.url}/`, { signal: ac.signal });
+    const reason = new Error('gone');
+    ac.abort(reason);
+    await assert.rejects(res.body!.getReader().read(), (e) => e === reason);
+  });
+
   test('invalid JSON is a SyntaxError; reading twice is a TypeError', async () => {
     const srv = await fixed('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n{x}');
     const s = h.session();

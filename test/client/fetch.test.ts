@@ -98,6 +98,16 @@ describe('fetch: input', () => {
     assert.equal(e2.body, 'from init');
   });
 
+  test('a used Request and a locked ReadableStream body are TypeErrors', async () => {
+    const s = h.session();
+    const req = new Request('http://127.0.0.1:9/', { method: 'POST', body: 'x' });
+    await req.text();
+    await rejectsType(s.fetch(req), /already been used/);
+    const stream = new ReadableStream();
+    stream.getReader();
+    await rejectsType(s.fetch('http://127.0.0.1:9/', { method: 'POST', body: stream, duplex: 'half' }), /locked/);
+  });
+
   test('an invalid URL rejects with a TypeError', async () => {
     const s = h.session();
     await rejectsType(s.fetch('http://exa mple.com:99999/'));

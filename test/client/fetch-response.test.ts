@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { ReqivoError } from '../../src/index.js';
+import { certs } from '../helpers/certs.js';
 import { useHarness } from '../helpers/engine.js';
+import { h2Server } from '../helpers/h2-servers.js';
 import { httpServer, rawServer, sleep, waitFor } from '../helpers/servers.js';
 
 const h = useHarness();
@@ -113,6 +115,24 @@ describe('fetch: the Response', () => {
     }
     const viaStream = await s.fetch(`${srv.url}/gzip`);
     assert.equal(await new Response(viaStream.body).text(), text);
+  });
+});
+
+describe('fetch: HTTP/2', () => {
+  test('over h2 (ALPN): status, no reason phrase, headers and a streamed body', async () => {
+    const srv = await h2Server((req, res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.write('over ');
+      setTimeout(() => res.end(`h2 ${req.url}`), 10);
+    });
+    h.defer(() => srv.close());
+    const s = h.session({ tls: { ca: certs().caCert } });
+    const res = await s.fetch(`${srv.url}/two`, { method: 'POST', body: 'x' });
+    assert.equal(res.status, 200);
+    assert.equal(res.statusText, '');
+    assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2']);
+    assert.equal(await res.text(), 'over h2 /two');
+    assert.equal(srv.streams, 1);
   });
 });
 

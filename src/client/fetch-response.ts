@@ -153,10 +153,15 @@ class FetchResponse extends NativeResponse {
         configurable: true,
       },
     });
-    /** The body as an ArrayBuffer of its own (never the socket's shared memory). */
+    /**
+     * The body as an ArrayBuffer of its own, never memory shared with other
+     * data (a socket read holding the head too, Buffer's pool): a buffer the
+     * body fills exactly (joined chunks, a decoder's output) is handed over as it is.
+     */
     async function arrayBuffer(this: FetchResponse): Promise<ArrayBuffer> {
       const b = await this.#bytes();
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      const ab = b.buffer as ArrayBuffer;
+      return b.byteOffset === 0 && b.byteLength === ab.byteLength ? ab : ab.slice(b.byteOffset, b.byteOffset + b.byteLength);
     }
   }
 

@@ -113,6 +113,8 @@ describe('fetch: the Response', () => {
       assert.equal(res.headers.get('content-encoding'), enc);
       assert.equal(await res.text(), text, enc);
     }
+    const whole = await (await s.fetch(`${srv.url}/br`)).arrayBuffer();
+    assert.equal(whole.byteLength, text.length, "a decoder's output is the whole ArrayBuffer");
     const viaStream = await s.fetch(`${srv.url}/gzip`);
     assert.equal(await new Response(viaStream.body).text(), text);
   });
@@ -203,12 +205,22 @@ describe('fetch: reading the body', () => {
     await assert.rejects(res.text(), TypeError);
   });
 
-  test('the arrayBuffer is its own memory, not the socket buffer the head came in', async () => {
+  test('the arrayBuffer is its own memory, not the socket buffer the head came in, nor one shared by joined chunks', async () => {
     const srv = await fixed('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody');
     const s = h.session();
     const ab = await (await s.fetch(`${srv.url}/`)).arrayBuffer();
     assert.equal(ab.byteLength, 4);
     assert.equal(Buffer.from(ab).toString(), 'body');
+    const big = Buffer.alloc(300_000, 121);
+    const srv2 = h.server(
+      await httpServer((_req, res) => {
+        res.write(big.subarray(0, 1000));
+        setTimeout(() => res.end(big.subarray(1000)), 20);
+      }),
+    );
+    const joined = await (await s.fetch(`${srv2.url}/`)).arrayBuffer();
+    assert.equal(joined.byteLength, big.length);
+    assert.ok(Buffer.from(joined).equals(big));
   });
 
   test('the body as a ReadableStream: chunks as they arrive, then done; bodyUsed once read', async () => {

@@ -311,6 +311,44 @@ async function createReqivo(origin: string): Promise<Client> {
   };
 }
 
+/** reqivo's WHATWG `fetch()` on a Session set up like {@link createReqivo}, used like {@link createUndiciFetch}. */
+async function createReqivoFetch(origin: string): Promise<Client> {
+  const { Session } = await import('../src/index.js');
+  const session = new Session({
+    pool: { maxConnectionsPerOrigin: MAX_CONNECTIONS, maxIdleMs: IDLE_MS },
+    timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
+    proxy: false,
+  });
+  const call = async (path: string, init: { method: string; body?: Buffer }) => {
+    const res = await session.fetch(origin + path, init);
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw statusError('reqivo-fetch', path, res.status);
+    }
+    return res;
+  };
+  return {
+    name: 'reqivo-fetch',
+    async get(path) {
+      return (await call(path, { method: 'GET' })).arrayBuffer();
+    },
+    async post(path, data) {
+      return (await call(path, { method: 'POST', body: data })).arrayBuffer();
+    },
+    async stream(path, onChunk) {
+      const res = await call(path, { method: 'GET' });
+      if (res.body === null) return;
+      for await (const chunk of res.body) onChunk(chunk);
+    },
+    async keep(path) {
+      const response = await call(path, { method: 'GET' });
+      const bytes = await response.arrayBuffer();
+      return { kept: { response, body: bytes }, body: bytes };
+    },
+    close: () => session.close(),
+  };
+}
+
 /** Every client, baseline first. */
 export const CLIENTS: readonly ClientSpec[] = [
   { name: 'undici', description: 'undici request() on a Pool', create: createUndiciRequest },
@@ -319,6 +357,7 @@ export const CLIENTS: readonly ClientSpec[] = [
   { name: 'axios', description: 'axios, arraybuffer responses, keep-alive Agent', create: createAxios },
   { name: 'got', description: 'got, buffer responses, keep-alive Agent, no retry', create: createGot },
   { name: 'reqivo', description: 'reqivo Session', create: createReqivo },
+  { name: 'reqivo-fetch', description: "reqivo's fetch() on a Session", create: createReqivoFetch },
 ];
 
 /** The client every ratio is taken against. */

@@ -41,7 +41,8 @@ export type {
 export type { TlsOptions } from './transport/connection.js';
 export type { PoolOptions } from './transport/pool.js';
 export { spkiPin } from './transport/pins.js';
-export { defaultSession, del, del as delete, get, head, options, patch, post, put, request, stream } from './client/default.js';
+export { defaultSession, del, del as delete, fetch, get, head, options, patch, post, put, request, stream } from './client/default.js';
+export type { FetchInit, FetchInput } from './client/fetch.js';
 export { VERSION } from './version.js';
 export { proxyFor, openTunnel, type TunnelOptions } from './transport/proxy.js';
 export {

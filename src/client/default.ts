@@ -4,6 +4,7 @@
  * pooled connections are unref'd, so they never keep the process alive.
  * @module
  */
+import type { FetchInit, FetchInput } from './fetch.js';
 import type { RequestOptions } from './options.js';
 import type { Response } from './response.js';
 import { Session } from './session.js';
@@ -52,4 +53,8 @@ export function put(url: string | URL, opts?: RequestOptions): Promise<Response>
 /** PATCH on the default Session. */
 export function patch(url: string | URL, opts?: RequestOptions): Promise<Response> {
   return defaultSession().request('PATCH', url, opts);
+}
+/** WHATWG fetch on the default Session (see `session.fetch()`). */
+export function fetch(input: FetchInput, init?: FetchInit): Promise<globalThis.Response> {
+  return defaultSession().fetch(input, init);
 }

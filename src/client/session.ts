@@ -63,6 +63,7 @@ import type { Response } from './response.js';
 import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
 import { StreamResponse } from './stream-response.js';
 import { Transport } from './transport.js';
+import { type FetchInit, type FetchInput, fetchWith } from './fetch.js';
 import { displayUrl, resolveUrl } from './url.js';
 import { VERSION } from '../version.js';
 
@@ -218,6 +219,14 @@ export class Session {
     return this.#run(method, url, opts ?? EMPTY_OPTS, true) as Promise<StreamResponse>;
   }
 
+  /**
+   * WHATWG fetch on this session (its cookies, auth, hooks and interceptors
+   * apply): resolves to a standard `globalThis.Response`; see docs/fetch.md.
+   */
+  fetch(input: FetchInput, init?: FetchInit): Promise<globalThis.Response> {
+    return fetchWith((method, url, opts) => this.#run(method, url, opts, true, true) as Promise<StreamResponse>, input, init);
+  }
+
   /** GET `url`. */
   get(url: string | URL, opts?: RequestOptions): Promise<Response> {
     return this.request('GET', url, opts);
@@ -277,8 +286,9 @@ export class Session {
     return this.close();
   }
 
-  async #run(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean): Promise<AnyResponse> {
-    const req = this.#prepare(methodIn, input, opts, streaming);
+  /** `exactMethod`: send the method as given (fetch normalises its own), not upper-cased. */
+  async #run(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean, exactMethod = false): Promise<AnyResponse> {
+    const req = this.#prepare(methodIn, input, opts, streaming, exactMethod);
     const deadline = req.deadline!;
     let res: AnyResponse;
     try {
@@ -295,8 +305,8 @@ export class Session {
   }
 
   /** Validate and merge everything about the request that does not depend on the wire. */
-  #prepare(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean): PreparedRequest {
-    const method = typeof methodIn === 'string' ? methodIn.toUpperCase() : '';
+  #prepare(methodIn: string, input: string | URL, opts: RequestOptions, streaming: boolean, exactMethod: boolean): PreparedRequest {
+    const method = typeof methodIn !== 'string' ? '' : exactMethod ? methodIn : methodIn.toUpperCase();
     try {
       if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
+import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, timeoutAdvice, TlsError } from '../errors.js';
 import { checkPins } from './pins.js';
 import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
 import { tlsFailure } from './tls-errors.js';
@@ -300,7 +300,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     };
     const onError = (err: Error): void => {
       const where = `connecting to ${host}:${port}`;
-      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where));
+      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, `${host}:${port}`));
     };
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
@@ -321,7 +321,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     const ms = opts.connectTimeoutMs ?? 0;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(
-        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms`, { timeoutMs: ms })),
+        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms${timeoutAdvice('connect', ms)}`, { timeoutMs: ms })),
         ms,
       );
     }

@@ -10,7 +10,27 @@
  * ```
  * @module
  */
-export * from './errors.js';
+export {
+  AbortError,
+  ConnectTimeout,
+  HttpStatusError,
+  InvalidRequestError,
+  InvalidResponseError,
+  LimitExceededError,
+  NetworkError,
+  ProtocolError,
+  ProxyError,
+  ReadTimeout,
+  RedirectLoopError,
+  ReqivoError,
+  type ReqivoErrorOptions,
+  RequestError,
+  StaleConnectionError,
+  TimeoutError,
+  TlsError,
+  TooManyRedirects,
+  WebSocketError,
+} from './errors.js';
 export { Headers, type HeadersInit } from './http/headers.js';
 export { Session, type RequestHook, type ResponseHook } from './client/session.js';
 export { Reqivo } from './client/reqivo.js';

@@ -24,7 +24,7 @@
  *
  * Errors raised deep in the protocol or transport layers do not know the
  * request; the client layer stamps `method` and `url` on them and prefixes the
- * message (see {@link attachRequest}).
+ * message.
  * @module
  */
 

@@ -65,11 +65,12 @@ export interface ConnectOptions {
 
 /** Receives the socket's events while it owns the connection. */
 export interface ConnectionSink {
-  /** Bytes arrived. */
+  // Members are @internal like their implementation in WebSocket, which stripInternal drops from the .d.ts.
+  /** Bytes arrived. @internal */
   onData(conn: Connection, data: Buffer): void;
-  /** The peer closed its side, or the socket closed. */
+  /** The peer closed its side, or the socket closed. @internal */
   onClose(conn: Connection, err: Error | null): void;
-  /** No read activity for the read timeout. */
+  /** No read activity for the read timeout. @internal */
   onTimeout(conn: Connection): void;
 }
 

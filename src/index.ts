@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { Session } from 'reqivo';
- * await using session = new Session({ baseUrl: 'http://127.0.0.1:8080' });
+ * await using session = new Session({ baseUrl: 'http://127.0.0.1:8080' }); // Node.js 24+; else call session.close()
  * const res = await session.get('/users/1');
  * console.log(res.status, res.json());
  * ```

@@ -184,6 +184,29 @@ console.log([
     assert.equal(stdout, 'true true true true true false false true true false\n');
   });
 
+  test('a Headers from the other copy is taken as headers init (copied field by field)', async () => {
+    const file = join(app, 'headers.mjs');
+    writeFileSync(
+      file,
+      `import { createRequire } from 'node:module';
+import * as esm from 'reqivo';
+import { startTestServer } from 'reqivo/testing';
+const cjs = createRequire(import.meta.url)('reqivo');
+const server = await startTestServer({ 'GET /h': (req) => ({ json: [req.headers['x-a'], req.headers['x-b']] }) });
+const session = new esm.Session({ headers: new cjs.Headers({ 'x-a': '1' }) });
+try {
+  const res = await session.get(server.url + '/h', { headers: new cjs.Headers([['x-b', '2']]) });
+  console.log(JSON.stringify(res.json()));
+} finally {
+  await session.close();
+  await server.close();
+}
+`,
+    );
+    const { stdout } = await run(process.execPath, [file], { cwd: app, timeout: 20_000 });
+    assert.equal(stdout, '["1","2"]\n');
+  });
+
   const kinds: Array<[string, 'module' | 'commonjs', Record<string, unknown>, string, string, string]> = [
     ['ts-nodenext-cjs', 'commonjs', { module: 'nodenext', moduleResolution: 'nodenext' }, 'main.ts', "import { NetworkError, Session } from 'reqivo';\nimport { startTestServer } from 'reqivo/testing';", 'out/main.js'],
     ['ts-nodenext-esm', 'module', { module: 'nodenext', moduleResolution: 'nodenext' }, 'main.ts', ESM_IMPORTS, 'out/main.js'],

@@ -132,13 +132,17 @@ export class ProxyError extends NetworkError {
 export class TimeoutError extends RequestError {
   /** The timeout that fired, in milliseconds. */
   timeoutMs: number | null;
-  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number }) {
+  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number; code?: string }) {
     super(message, options);
     this.timeoutMs = options?.timeoutMs ?? null;
   }
 }
-/** Connecting (TCP, TLS, proxy tunnel) took longer than the connect timeout. */
-export class ConnectTimeout extends TimeoutError {}
+/** Connecting (TCP, TLS, proxy tunnel) took longer than the connect timeout. `code` is `'ETIMEDOUT'`, as connect(2) says. */
+export class ConnectTimeout extends TimeoutError {
+  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number; code?: string }) {
+    super(message, { code: 'ETIMEDOUT', ...options });
+  }
+}
 /** The gap between two reads of the response exceeded the read timeout. */
 export class ReadTimeout extends TimeoutError {}
 /** The response breaks HTTP framing or syntax. */

@@ -55,13 +55,14 @@ test('a connection reset: ECONNRESET on err.code', async () => {
   assert.equal(err.code, 'ECONNRESET');
 });
 
-test('a connect timeout names timeout.connect and its value', async () => {
+test('a connect timeout names timeout.connect and its value, and has code ETIMEDOUT', async () => {
   // A TLS handshake to a server that never answers never completes.
   const srv = await tcpServer((socket) => socket.resume());
   cleanups.push(() => srv.close());
   const s = session({ timeout: { connect: 150 }, tls: { ca: certs().caCert } });
   const err = await failure(s.get(`https://127.0.0.1:${srv.port}/`), ConnectTimeout);
   assert.ok(err.message.endsWith('; raise timeout.connect (now 150 ms) or set it to null'), err.message);
+  assert.equal(err.code, 'ETIMEDOUT');
 });
 
 test('a read timeout names timeout.read and its value', async () => {

@@ -24,7 +24,7 @@
  *
  * Errors raised deep in the protocol or transport layers do not know the
  * request; the client layer stamps `method` and `url` on them and prefixes the
- * message (see {@link attachRequest}).
+ * message.
  * @module
  */
 
@@ -56,6 +56,33 @@ export class ReqivoError extends Error {
   override get name(): string {
     return this.constructor.name;
   }
+
+  /**
+   * `instanceof` that also holds across the package's ESM and CommonJS
+   * copies (the dual-package hazard): an error from either copy carries the
+   * brand `Symbol.for('reqivo.error.<Class>')` of its class and of every
+   * reqivo class above it. Subclasses users define keep the plain check.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const brand = BRANDS.get(this);
+    return brand !== undefined && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+/** Each reqivo error class's brand: the same symbol in every copy of the package. */
+const BRANDS = new WeakMap<object, symbol>();
+
+/**
+ * Give an error class its cross-copy brand (see `ReqivoError[Symbol.hasInstance]`).
+ * `name` is spelt out so minified class names cannot change it.
+ * @internal
+ */
+export function brandError(cls: abstract new (...args: never[]) => ReqivoError, name: string): void {
+  const brand = Symbol.for(`reqivo.error.${name}`);
+  BRANDS.set(cls, brand);
+  Object.defineProperty(cls.prototype, brand, { value: true });
 }
 
 /** A failure tied to one HTTP request. */
@@ -105,13 +132,17 @@ export class ProxyError extends NetworkError {
 export class TimeoutError extends RequestError {
   /** The timeout that fired, in milliseconds. */
   timeoutMs: number | null;
-  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number }) {
+  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number; code?: string }) {
     super(message, options);
     this.timeoutMs = options?.timeoutMs ?? null;
   }
 }
-/** Connecting (TCP, TLS, proxy tunnel) took longer than the connect timeout. */
-export class ConnectTimeout extends TimeoutError {}
+/** Connecting (TCP, TLS, proxy tunnel) took longer than the connect timeout. `code` is `'ETIMEDOUT'`, as connect(2) says. */
+export class ConnectTimeout extends TimeoutError {
+  constructor(message: string, options?: ReqivoErrorOptions & { timeoutMs?: number; code?: string }) {
+    super(message, { code: 'ETIMEDOUT', ...options });
+  }
+}
 /** The gap between two reads of the response exceeded the read timeout. */
 export class ReadTimeout extends TimeoutError {}
 /** The response breaks HTTP framing or syntax. */
@@ -159,6 +190,33 @@ export class WebSocketError extends ReqivoError {
   }
 }
 
+brandError(ReqivoError, 'ReqivoError');
+brandError(RequestError, 'RequestError');
+brandError(InvalidRequestError, 'InvalidRequestError');
+brandError(NetworkError, 'NetworkError');
+brandError(TlsError, 'TlsError');
+brandError(StaleConnectionError, 'StaleConnectionError');
+brandError(ProxyError, 'ProxyError');
+brandError(TimeoutError, 'TimeoutError');
+brandError(ConnectTimeout, 'ConnectTimeout');
+brandError(ReadTimeout, 'ReadTimeout');
+brandError(ProtocolError, 'ProtocolError');
+brandError(InvalidResponseError, 'InvalidResponseError');
+brandError(LimitExceededError, 'LimitExceededError');
+brandError(TooManyRedirects, 'TooManyRedirects');
+brandError(RedirectLoopError, 'RedirectLoopError');
+brandError(HttpStatusError, 'HttpStatusError');
+brandError(AbortError, 'AbortError');
+brandError(WebSocketError, 'WebSocketError');
+
+/**
+ * What to change when a timeout fires, appended to its message.
+ * @internal
+ */
+export function timeoutAdvice(option: 'connect' | 'read' | 'total', ms: number): string {
+  return `; raise timeout.${option} (now ${ms} ms) or set it to null`;
+}
+
 /**
  * Give an error raised below the client layer its request: sets `method` and
  * `url` and prefixes the message, once. Returns the same error.
@@ -176,10 +234,11 @@ export function attachRequest<E extends ReqivoError>(err: E, method: string, url
 const NETWORK_CODES_TLS = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 /**
- * Map a Node socket/TLS error to a reqivo error.
+ * Map a Node socket/TLS error to a reqivo error. `target` (`host:port`),
+ * when known, lets the message say what to check.
  * @internal
  */
-export function fromSocketError(err: unknown, phase: string): NetworkError {
+export function fromSocketError(err: unknown, phase: string, target?: string): NetworkError {
   if (err instanceof NetworkError) return err;
   const e = err as NodeJS.ErrnoException & { code?: string };
   const code = typeof e?.code === 'string' ? e.code : '';
@@ -187,7 +246,27 @@ export function fromSocketError(err: unknown, phase: string): NetworkError {
   if (NETWORK_CODES_TLS.test(code) || /certificate|SSL|TLS/i.test(text)) {
     return new TlsError(`TLS failure while ${phase}: ${text}`, { cause: err });
   }
-  return new NetworkError(`network failure while ${phase}: ${text}`, { cause: err });
+  return new NetworkError(`network failure while ${phase}: ${text}${networkAdvice(code, target)}`, { cause: err });
+}
+
+/** What to check for the common system errors, or ''. */
+function networkAdvice(code: string, target: string | undefined): string {
+  const host = target === undefined ? 'the host' : target.slice(0, target.lastIndexOf(':'));
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `; is the server running on ${target ?? 'that host and port'}?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return `; the name ${host} does not resolve: check the URL's host name (or your DNS)`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `; ${target ?? 'the host'} cannot be reached: check the host, the port and any firewall, or set the proxy option`;
+    default:
+      return '';
+  }
 }
 
 /**

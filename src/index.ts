@@ -4,13 +4,33 @@
  *
  * ```ts
  * import { Session } from 'reqivo';
- * await using session = new Session({ baseUrl: 'http://127.0.0.1:8080' });
+ * await using session = new Session({ baseUrl: 'http://127.0.0.1:8080' }); // Node.js 24+; else call session.close()
  * const res = await session.get('/users/1');
  * console.log(res.status, res.json());
  * ```
  * @module
  */
-export * from './errors.js';
+export {
+  AbortError,
+  ConnectTimeout,
+  HttpStatusError,
+  InvalidRequestError,
+  InvalidResponseError,
+  LimitExceededError,
+  NetworkError,
+  ProtocolError,
+  ProxyError,
+  ReadTimeout,
+  RedirectLoopError,
+  ReqivoError,
+  type ReqivoErrorOptions,
+  RequestError,
+  StaleConnectionError,
+  TimeoutError,
+  TlsError,
+  TooManyRedirects,
+  WebSocketError,
+} from './errors.js';
 export { Headers, type HeadersInit } from './http/headers.js';
 export { Session, type RequestHook, type ResponseHook } from './client/session.js';
 export { Reqivo } from './client/reqivo.js';

@@ -38,11 +38,34 @@ after(async () => {
   await new Promise<void>((r) => wss.close(() => r()));
 });
 
-function blocks(): string[] {
+function blocks(lang: 'js' | 'ts' = 'js'): string[] {
   const md = readFileSync(join(root, 'README.md'), 'utf8');
   const section = md.slice(md.indexOf('## Quick start'), md.indexOf('## What you get'));
-  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return [...section.matchAll(new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 }
+
+test('the README starts with the developer commands, then tells users to npm install reqivo', () => {
+  const md = readFileSync(join(root, 'README.md'), 'utf8');
+  const commands = [...md.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+  assert.deepEqual(commands.slice(0, 2), ['npm install\nnpm test', 'npm install reqivo']);
+  assert.ok(md.indexOf('npm install reqivo') < md.indexOf('## Quick start'));
+});
+
+test('the TypeScript examples type-check against the built declarations (res.json<T>() is typed)', async () => {
+  const ts = blocks('ts');
+  assert.ok(ts.length >= 1 && ts.some((code) => code.includes('.json<')));
+  const dir = join(root, 'build', 'readme');
+  mkdirSync(dir, { recursive: true });
+  const files = ts.map((code, i) => {
+    const file = join(dir, `example-${i + 1}.ts`);
+    writeFileSync(file, code);
+    return file;
+  });
+  // 'reqivo' resolves to this package itself (self-reference through "exports"), i.e. to dist/*.d.ts.
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck', ...files];
+  await run(process.execPath, [tsc, ...args], { cwd: root, timeout: 60_000 }).catch((err: { stdout?: string }) => assert.fail(`tsc failed:\n${err.stdout ?? String(err)}`));
+});
 
 test('the README quick start has examples', () => {
   assert.ok(blocks().length >= 6);

@@ -21,7 +21,7 @@ import { canonicalDomain, defaultPath, domainMatch, isIpHost, normaliseDomainArg
 import { isPublicSuffix } from './public-suffixes.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
-export { MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite };
+export { MAX_COOKIE_BYTES, parseCookieDate, type SameSite };
 
 /** A cookie as a plain object: what {@link CookieJar.getCookies} and {@link CookieJar.toJSON} return and {@link CookieJar.load} accepts. */
 export interface CookieData {

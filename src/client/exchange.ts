@@ -9,7 +9,7 @@
  * {@link BodySink} interfaces; nothing here calls back into the Session.
  * @module
  */
-import { attachRequest, ConnectTimeout, LimitExceededError, ReadTimeout, ReqivoError, RequestError, StaleConnectionError, type TimeoutError } from '../errors.js';
+import { attachRequest, ConnectTimeout, LimitExceededError, ReadTimeout, ReqivoError, RequestError, StaleConnectionError, timeoutAdvice, type TimeoutError } from '../errors.js';
 import { Headers } from '../http/headers.js';
 import { serializeRequestHead } from '../http1/request-head.js';
 import type { Connection } from '../transport/connection.js';
@@ -384,10 +384,10 @@ export class HopExchange extends ResponseBuilder implements Cancellable {
     const connecting = (flow === null && this.stream === null) || (flow instanceof H2Stream && flow.stream === null);
     if (connecting) {
       if (this.#connectStart >= 0 && this.#connectStart + t.connect <= deadlineAt) {
-        return new ConnectTimeout(`connect timed out after ${t.connect} ms`, { timeoutMs: t.connect });
+        return new ConnectTimeout(`connect timed out after ${t.connect} ms${timeoutAdvice('connect', t.connect)}`, { timeoutMs: t.connect });
       }
     } else if (flow instanceof H1Conn && flow.lastActivity + t.read <= deadlineAt) {
-      return new ReadTimeout(`no data from the server for ${t.read} ms`, { timeoutMs: t.read });
+      return new ReadTimeout(`no data from the server for ${t.read} ms${timeoutAdvice('read', t.read)}`, { timeoutMs: t.read });
     }
     return null;
   }

@@ -36,7 +36,7 @@ export interface LimitOptions {
   maxBodyBytes?: number;
   /**
    * Decoded bytes of a buffered response whose body has a Content-Encoding
-   * (default {@link DEFAULT_MAX_DECODED_BYTES}, 32 MiB). What a server
+   * (default `DEFAULT_MAX_DECODED_BYTES`, 32 MiB). What a server
    * sends as is costs it as many bytes as it costs us; a compressed body
    * does not (64 KiB of gzip inflate to 64 MiB), so buffered decoding gets
    * a finite bound by default. Streamed responses are bounded by
@@ -55,7 +55,7 @@ export interface ResponseLimits extends ParserLimits {
 /** Default `limits.maxDecodedBytes`: 32 MiB, half of what a 64 KiB gzip bomb inflates to. */
 export const DEFAULT_MAX_DECODED_BYTES = 32 * 2 ** 20;
 
-/** Default limits of a Session: the parser's defaults plus {@link DEFAULT_MAX_DECODED_BYTES}. */
+/** Default limits of a Session: the parser's defaults plus `DEFAULT_MAX_DECODED_BYTES`. */
 export const DEFAULT_RESPONSE_LIMITS: Readonly<ResponseLimits> = Object.freeze({ ...DEFAULT_LIMITS, maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
 
 /** Retry policy (opt-in). */

@@ -258,7 +258,7 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
    * dropped. Linear in the body: only newly arrived bytes are searched for
    * `\n` (0x0A never occurs inside a UTF-8 sequence, so lines are cut on
    * bytes and each decoded once). A line longer than `maxLineBytes` (default
-   * {@link DEFAULT_MAX_LINE_BYTES}; counted without its line ending) fails
+   * `DEFAULT_MAX_LINE_BYTES`; counted without its line ending) fails
    * with LimitExceededError (`limit: 'maxLineBytes'`) before it is held
    * whole, and the response is closed.
    */

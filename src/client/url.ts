@@ -2,11 +2,14 @@
  * Request URL resolution: base URL, query parameters, validation.
  * @module
  */
-import { InvalidRequestError, redactCause } from '../errors.js';
+import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import type { QueryInit } from './options.js';
 
 /** Resolve `input` against `base`, append `query`, and check the scheme is http(s). */
 export function resolveUrl(input: string | URL, base: URL | null, query: QueryInit | undefined): URL {
+  if (base === null && typeof input === 'string' && !SCHEME.test(parserView(input))) {
+    throw new InvalidRequestError(`invalid URL: relative URL '${redactUrl(input)}' needs the session's baseUrl option (or pass an absolute URL)`);
+  }
   let url: URL;
   try {
     url = typeof input === 'string' ? (base !== null ? joinBase(input, base) : new URL(input)) : new URL(input.href);

@@ -11,7 +11,7 @@
  * set of numbers.
  * @module
  */
-import { AbortError, TimeoutError } from '../errors.js';
+import { AbortError, TimeoutError, timeoutAdvice } from '../errors.js';
 
 /** Normalised timeouts: every phase a number of ms, Infinity for none. */
 export class Timeout {
@@ -146,7 +146,7 @@ export class Deadline {
     const total = this.timeout.total;
     const t = this.#target;
     const phase = t !== null ? t.phaseTimeout(this.started + total + PHASE_SLACK_MS) : null;
-    return phase ?? new TimeoutError(`request timed out after ${total} ms (total timeout)`, { timeoutMs: total });
+    return phase ?? new TimeoutError(`request timed out after ${total} ms (total timeout)${timeoutAdvice('total', total)}`, { timeoutMs: total });
   }
 }
 

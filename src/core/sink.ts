@@ -10,16 +10,18 @@ import type { ConnectTimes } from './timings.js';
 
 /** Receives a response body. */
 export interface BodySink {
-  /** A chunk of (decoded) body. */
+  // Members are @internal like their implementations in public classes (StreamResponse), which stripInternal drops from the .d.ts.
+  /** A chunk of (decoded) body. @internal */
   onChunk(chunk: Buffer): void;
-  /** The body ended. */
+  /** The body ended. @internal */
   onEnd(): void;
-  /** The body failed. */
+  /** The body failed. @internal */
   onError(err: Error): void;
   /**
    * Optional, instead of {@link onEnd} when the body ended on the wire: a sink
    * that still transforms the body asynchronously (content decoding) calls
    * `settle(reusable)` when done; the connection stays out of the pool until then.
+   * @internal
    */
   onWireEnd?(settle: ((reusable: boolean) => void) | null): void;
 }

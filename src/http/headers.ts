@@ -13,7 +13,10 @@ export type HeadersInit =
   | Headers
   | Record<string, string | number | readonly string[] | undefined | null>
   | Iterable<readonly [string, string]>
-  | { forEach(cb: (value: string, name: string) => void): void };
+  | {
+      /** A WHATWG `Headers` (or lookalike) that visits each field. */
+      forEach(cb: (value: string, name: string) => void): void;
+    };
 
 function lowerEq(a: string, lowerB: string): boolean {
   // Fast path: most code passes lower-case names and most servers send the

@@ -9,7 +9,7 @@
  * it carries, so a request allocates no parser and no closures here.
  * @module
  */
-import { NetworkError, ReadTimeout, RequestError } from '../errors.js';
+import { NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserHandler, ParserLimits } from './parser.js';
 import { ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
@@ -212,7 +212,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   /** @internal */
   onTimeout(conn: Connection): void {
     if (this.#exchange === null) return;
-    this.#fail(new ReadTimeout(`no data from the server for ${conn.socket.timeout} ms`, { timeoutMs: conn.socket.timeout }), false);
+    this.#fail(new ReadTimeout(`no data from the server for ${conn.socket.timeout} ms${timeoutAdvice('read', conn.socket.timeout ?? 0)}`, { timeoutMs: conn.socket.timeout }), false);
   }
 
   // ---- ParserHandler ----

@@ -10,7 +10,7 @@
  */
 import http2 from 'node:http2';
 import { Duplex } from 'node:stream';
-import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError } from '../errors.js';
+import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserLimits } from '../http1/parser.js';
 import { tlsFailure } from '../transport/tls-errors.js';
 import type { RequestBody } from '../core/body.js';
@@ -483,7 +483,7 @@ export class H2Stream implements FlowControl {
   _onTimeout(): void {
     if (this.#state !== State.Active && this.#state !== State.Body) return;
     const ms = this.#readTimeoutMs;
-    this.#fail(new ReadTimeout(`no data from the server for ${ms} ms`, { timeoutMs: ms }));
+    this.#fail(new ReadTimeout(`no data from the server for ${ms} ms${timeoutAdvice('read', ms)}`, { timeoutMs: ms }));
   }
 
   /** @internal the current stream closed before the response ended. */

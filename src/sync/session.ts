@@ -7,7 +7,8 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { attachRequest, InvalidRequestError, ReqivoError, RequestError, Response, TimeoutError } from '../index.js';
+import { attachRequest } from '../errors.js';
+import { InvalidRequestError, ReqivoError, RequestError, Response, TimeoutError } from '../index.js';
 import { type WireError, rebuildError, SyncWorkerError } from './errors.js';
 import {
   BEAT,

@@ -15,7 +15,7 @@
  * their host through. No socket is ever opened for a mocked request.
  * @module
  */
-import { ConnectTimeout, NetworkError, ReadTimeout, ReqivoError, type ReqivoErrorOptions } from '../errors.js';
+import { brandError, ConnectTimeout, NetworkError, ReadTimeout, ReqivoError, type ReqivoErrorOptions } from '../errors.js';
 import type { HeadersInit } from '../http/headers.js';
 import { type AnyResponse, type Dispatch, type Interceptor, installInterceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
@@ -30,6 +30,7 @@ export class MockNotMatchedError extends ReqivoError {
     super(message, options);
   }
 }
+brandError(MockNotMatchedError, 'MockNotMatchedError');
 
 /** A mocked reply: status, body (a string, bytes, or a value sent as JSON) and headers. */
 export interface MockReply {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectTimes } from '../core/timings.js';
 import { connectionClose, connectionError, connectionOpen } from '../core/diagnostics.js';
-import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, TlsError } from '../errors.js';
+import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, timeoutAdvice, TlsError } from '../errors.js';
 import { checkPins } from './pins.js';
 import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
 import { tlsFailure } from './tls-errors.js';
@@ -68,11 +68,12 @@ export interface ConnectOptions {
 
 /** Receives the socket's events while it owns the connection. */
 export interface ConnectionSink {
-  /** Bytes arrived. */
+  // Members are @internal like their implementation in WebSocket, which stripInternal drops from the .d.ts.
+  /** Bytes arrived. @internal */
   onData(conn: Connection, data: Buffer): void;
-  /** The peer closed its side, or the socket closed. */
+  /** The peer closed its side, or the socket closed. @internal */
   onClose(conn: Connection, err: Error | null): void;
-  /** No read activity for the read timeout. */
+  /** No read activity for the read timeout. @internal */
   onTimeout(conn: Connection): void;
 }
 
@@ -360,7 +361,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     };
     const onError = (err: Error): void => {
       const where = `connecting to ${host}:${port}`;
-      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where));
+      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, `${host}:${port}`));
     };
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
@@ -389,7 +390,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     const ms = opts.connectTimeoutMs ?? 0;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(
-        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms`, { timeoutMs: ms })),
+        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms${timeoutAdvice('connect', ms)}`, { timeoutMs: ms })),
         ms,
       );
     }

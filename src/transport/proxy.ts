@@ -20,7 +20,7 @@
  */
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
-import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, redactCause, redactUrl } from '../errors.js';
+import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, redactCause, redactUrl, timeoutAdvice } from '../errors.js';
 
 export { ProxyError };
 import { type ParserHandler, ResponseParser } from '../http1/parser.js';
@@ -301,7 +301,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
    */
   expireAfter(conn: Connection, ms: number, timeoutMs: number): void {
     this.#deadline = setTimeout(() => {
-      this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within the ${timeoutMs} ms connect timeout`, { timeoutMs }));
+      this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within the ${timeoutMs} ms connect timeout${timeoutAdvice('connect', timeoutMs)}`, { timeoutMs }));
     }, ms);
   }
 

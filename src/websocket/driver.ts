@@ -20,23 +20,23 @@ import { Sender, type SenderOwner } from './sender.js';
 
 /** What the driver reports to the WebSocket that owns it. */
 export interface DriverOwner {
-  /** The WebSocket URL (for errors). */
+  /** The WebSocket URL (for errors). @internal */
   readonly url: string;
-  /** An error naming the request. */
+  /** An error naming the request. @internal */
   wsError(message: string, code?: number, cause?: unknown): WebSocketError;
-  /** Why a send cannot go out now (closing, closed). */
+  /** Why a send cannot go out now (closing, closed). @internal */
   sendStateError(): Error;
-  /** A message arrived. */
+  /** A message arrived. @internal */
   driverMessage(msg: WebSocketMessage): void;
-  /** A ping or a pong arrived (a copy of its payload). */
+  /** A ping or a pong arrived (a copy of its payload). @internal */
   driverControl(kind: 'ping' | 'pong', payload: Buffer): void;
-  /** The peer's close frame arrived (and was answered). */
+  /** The peer's close frame arrived (and was answered). @internal */
   driverPeerClosed(code: number, reason: string): void;
-  /** We failed the connection with `err.code` (a close frame carrying it went out). */
+  /** We failed the connection with `err.code` (a close frame carrying it went out). @internal */
   driverFailed(err: WebSocketError): void;
-  /** Our close frame (of `close()`) went out. */
+  /** Our close frame (of `close()`) went out. @internal */
   driverClosing(): void;
-  /** The connection is gone (TCP closed); the driver is ready for the next one. */
+  /** The connection is gone (TCP closed); the driver is ready for the next one. @internal */
   driverGone(err: Error | null): void;
 }
 

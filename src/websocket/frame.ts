@@ -44,9 +44,10 @@ export interface FrameHandler {
    * message's opcode (1 text, 2 binary) for continuations too; `compressed`
    * is the RSV1 bit of the message's first frame. `payload` may be a view of
    * the bytes given to `execute`.
+   * @internal (like its implementation in WebSocket, which stripInternal drops from the .d.ts)
    */
   onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void;
-  /** A close, ping or pong frame (always complete, ≤ 125 bytes). */
+  /** A close, ping or pong frame (always complete, ≤ 125 bytes). @internal */
   onControlFrame(opcode: number, payload: Buffer): void;
 }
 

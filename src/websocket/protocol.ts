@@ -27,19 +27,19 @@ import { isValidUtf8, Utf8Validator } from './utf8.js';
 
 /** What a {@link Protocol} reports; the connection driver implements it. */
 export interface ProtocolEvents {
-  /** A whole message: a string for text, a Buffer for binary. */
+  /** A whole message: a string for text, a Buffer for binary. @internal */
   onMessage(msg: WebSocketMessage): void;
-  /** A frame of a compressed message to inflate; call {@link Protocol.inflated} (or {@link Protocol.fail}) with its output. */
+  /** A frame of a compressed message to inflate; call {@link Protocol.inflated} (or {@link Protocol.fail}) with its output. @internal */
   onCompressed(opcode: number, fin: boolean, payload: Buffer): void;
-  /** A ping (already answered with a pong through `onSend`). */
+  /** A ping (already answered with a pong through `onSend`). @internal */
   onPing(payload: Buffer): void;
-  /** A pong. */
+  /** A pong. @internal */
   onPong(payload: Buffer): void;
-  /** The peer's close frame arrived (our echo, when due, went out through `onSend`). */
+  /** The peer's close frame arrived (our echo, when due, went out through `onSend`). @internal */
   onCloseFrame(code: number, reason: string): void;
-  /** The connection failed; a close frame carrying `err.code` went out through `onSend` when none had been sent. */
+  /** The connection failed; a close frame carrying `err.code` went out through `onSend` when none had been sent. @internal */
   onFail(err: WebSocketError): void;
-  /** Bytes to write to the peer. */
+  /** Bytes to write to the peer. @internal */
   onSend(frame: Buffer): void;
 }
 

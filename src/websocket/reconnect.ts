@@ -22,21 +22,21 @@ export function reconnectDelay(attempt: number, baseMs: number, maxMs: number): 
 
 /** What a {@link Reconnector} needs from its WebSocket. */
 export interface ReconnectOwner {
-  /** `close()` was called or the WebSocket ended for good: stop. */
+  /** `close()` was called or the WebSocket ended for good: stop. @internal */
   reconnectStopped(): boolean;
-  /** Open a new connection (handshake included) and attach it. */
+  /** Open a new connection (handshake included) and attach it. @internal */
   reopen(): Promise<void>;
-  /** An attempt is scheduled (`reconnecting` event). */
+  /** An attempt is scheduled (`reconnecting` event). @internal */
   reconnecting(attempt: number, delayMs: number, cause: Error): void;
-  /** An attempt succeeded (`reconnect` event), before `onReconnect` runs. */
+  /** An attempt succeeded (`reconnect` event), before `onReconnect` runs. @internal */
   reconnected(attempt: number): void;
-  /** `onReconnect` failed (an `error` event; waiting sends still go out). */
+  /** `onReconnect` failed (an `error` event; waiting sends still go out). @internal */
   reconnectHookFailed(err: Error): void;
-  /** No more attempts: close for good with `err` (1006). */
+  /** No more attempts: close for good with `err` (1006). @internal */
   reconnectGaveUp(err: Error): void;
-  /** The user's signal aborted an attempt. */
+  /** The user's signal aborted an attempt. @internal */
   reconnectAborted(err: Error): void;
-  /** An error naming the request. */
+  /** An error naming the request. @internal */
   wsError(message: string, code?: number, cause?: unknown): Error;
 }
 

@@ -17,7 +17,7 @@ import { FrameWriter } from './writer.js';
 
 /** Who the sender asks whether data may still go out. */
 export interface SenderOwner {
-  /** Null while data frames may be sent; else the error a send still queued rejects with (closing, closed). */
+  /** Null while data frames may be sent; else the error a send still queued rejects with (closing, closed). @internal */
   sendBlocked(): Error | null;
 }
 

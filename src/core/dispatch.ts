@@ -7,7 +7,7 @@
  * chain and costs nothing per request.
  *
  * ```
- * hooks → redirects → retries → digest auth → cookies → stale retry → interceptors… → transport
+ * hooks → redirects → retries → digest auth → cache → cookies → stale retry → interceptors… → installed → transport
  * ```
  * @module
  */

@@ -11,23 +11,21 @@
  * A layer that is not configured is not in the chain. Then the verbs.
  * @module
  */
-import { InvalidRequestError, ReqivoError, RequestError, attachRequest, redactCause, redactUrl } from '../errors.js';
-import { Headers, type HeadersInit } from '../http/headers.js';
+import { InvalidRequestError, RequestError, redactCause, redactUrl } from '../errors.js';
+import { Headers } from '../http/headers.js';
 import { checkMethod } from '../http/methods.js';
 import { ACCEPT_ENCODING } from '../http/decode.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { Pool } from '../transport/pool.js';
 import { connectVia } from '../transport/proxy.js';
-import { RequestBody, toRequestBody } from '../core/body.js';
+import { toRequestBody } from '../core/body.js';
 import { Deadline } from '../core/deadline.js';
 import { type AnyResponse, compose, type Dispatch, installedLayer, type Interceptor } from '../core/dispatch.js';
 import { PreparedRequest } from '../core/request.js';
 import { Timings } from '../core/timings.js';
-import { DigestAuthState, digestLayer, staticAuthorization } from '../layers/auth.js';
+import { DigestAuthState, digestLayer } from '../layers/auth.js';
 import { cacheLayer, HttpCache } from '../layers/cache.js';
-import { type CacheStore, MemoryCache } from '../layers/cache-store.js';
 import { cookieLayer } from '../layers/cookies.js';
-import { basicAuthorization } from '../layers/digest.js';
 import {
   type BeforeRedirectHook,
   type BeforeRetryHook,
@@ -44,7 +42,8 @@ import { redirectLayer } from '../layers/redirect.js';
 import { RetryPolicy, retryLayer } from '../layers/retry.js';
 import { staleLayer } from '../layers/stale.js';
 import { CookieJar } from './cookies.js';
-import { checkNames, HOOK_OPTIONS, POOL_OPTIONS, REQUEST_OPTIONS, SESSION_OPTIONS, TLS_OPTIONS } from './option-names.js';
+import { checkNames, REQUEST_OPTIONS } from './option-names.js';
+import { applyStaticAuth, checkSessionOptions, mergeInto, stampInput, toCache, withLength, wrap } from './prepare.js';
 import {
   type AuthOptions,
   DEFAULT_RESPONSE_LIMITS,
@@ -372,70 +371,3 @@ export class Session {
 }
 
 const EMPTY_OPTS: RequestOptions = Object.freeze({});
-
-/** Fail fast on a misspelt session option, nested ones included. */
-function checkSessionOptions(options: SessionOptions): void {
-  checkNames(options, SESSION_OPTIONS, 'session option');
-  const nested: [unknown, ReadonlySet<string>, string][] = [
-    [options.pool, POOL_OPTIONS, 'pool option'],
-    [options.tls, TLS_OPTIONS, 'tls option'],
-    [options.hooks, HOOK_OPTIONS, 'hooks option'],
-  ];
-  for (const [value, names, what] of nested) if (value !== null && typeof value === 'object') checkNames(value, names, what);
-}
-
-/** The `cache` option as the session's cache: true → a MemoryCache, a store as given, false/absent → none. */
-function toCache(option: boolean | CacheStore | undefined, timeout: Timeout): HttpCache | null {
-  if (option === undefined || option === false) return null;
-  if (option === true) return new HttpCache(new MemoryCache(), timeout);
-  if (option === null || typeof option !== 'object' || typeof option.get !== 'function' || typeof option.set !== 'function' || typeof option.delete !== 'function') {
-    throw new InvalidRequestError('cache must be true, false, a MemoryCache, or a { get, set, delete } store');
-  }
-  return new HttpCache(option, timeout);
-}
-
-/** A failure as the ReqivoError the caller sees, naming the request's method and (credential-free) URL. */
-function wrap(err: unknown, req: PreparedRequest): Error {
-  if (err instanceof ReqivoError) return attachRequest(err, req.method, req._display);
-  return new RequestError(`hook or body failed: ${(err as Error)?.message ?? String(err)}`, { cause: err, method: req.method, url: req._display });
-}
-
-/** Authorization from URL credentials, or Basic / Bearer auth; Digest waits for its layer. The caller's own header wins. */
-function applyStaticAuth(url: URL, headers: Headers, auth: AuthOptions | null): void {
-  if (headers.has('authorization')) return;
-  if (url.username !== '' || url.password !== '') {
-    headers._set('authorization', basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password)));
-    return;
-  }
-  if (auth === null) return;
-  const value = staticAuthorization(auth);
-  if (value !== null) headers.set('authorization', value);
-}
-
-/**
- * An error raised before the request URL was resolved, as a ReqivoError
- * naming the method and the input URL — without any credentials it holds.
- */
-function stampInput(err: unknown, method: string, input: string | URL): ReqivoError {
-  const where = redactUrl(typeof input === 'string' ? input : input.href);
-  if (err instanceof ReqivoError) return attachRequest(err, method, where);
-  return new InvalidRequestError(`invalid request options: ${(err as Error)?.message ?? String(err)}`, { cause: err, method, url: where });
-}
-
-function mergeInto(target: Headers, init: HeadersInit): void {
-  const add = init instanceof Headers ? init : new Headers(init);
-  const list = add._list;
-  // Names repeated in `init` (append semantics) are kept together; each name replaces the defaults.
-  const replaced = new Set<string>();
-  for (let i = 0; i < list.length; i += 2) {
-    const lname = list[i]!.toLowerCase();
-    if (!replaced.has(lname)) {
-      replaced.add(lname);
-      target._set(list[i]!, list[i + 1]!);
-    } else target._list.push(list[i]!, list[i + 1]!);
-  }
-}
-
-function withLength(body: RequestBody, length: number): RequestBody {
-  return new RequestBody(body.bytes, body.stream, length, body.contentType, body.replayable);
-}

@@ -55,10 +55,10 @@ import {
   toTimeout,
 } from './options.js';
 import type { Response } from './response.js';
-import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
+import { type Http2Mode, ProxySetting, toDialSettings, toHttp2Mode, toSocketPath } from './route.js';
 import { StreamResponse } from './stream-response.js';
 import { Transport } from './transport.js';
-import { displayUrl, resolveUrl } from './url.js';
+import { displayUrl, resolveUrl, splitUnixUrl } from './url.js';
 import { VERSION } from '../version.js';
 
 export type { RequestHook, ResponseHook } from '../layers/hooks.js';
@@ -82,6 +82,7 @@ export class Session {
   readonly #timeout: Timeout;
   readonly #limits: ResponseLimits;
   readonly #tls: TlsOptions | null;
+  readonly #socketPath: string | null;
   readonly #followRedirects: boolean;
   readonly #maxRedirects: number;
   #auth: AuthOptions | null;
@@ -118,6 +119,7 @@ export class Session {
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
     this.#limits = toLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.#tls = options.tls ?? null;
+    this.#socketPath = toSocketPath(options.socketPath);
     this.#followRedirects = options.followRedirects ?? true;
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#auth = options.auth ?? null;
@@ -135,7 +137,7 @@ export class Session {
     this._pool = new Pool(options.pool);
     this._pool.connector = connectVia;
     const http2: Http2Mode = toHttp2Mode(options.http2);
-    this.#transport = new Transport(this._pool, new ProxySetting(options.proxy), http2, this.#tls);
+    this.#transport = new Transport(this._pool, new ProxySetting(options.proxy), http2, this.#tls, toDialSettings(options));
     this.#chains = [];
   }
 
@@ -275,7 +277,8 @@ export class Session {
       if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);
       if (this.#closed) throw new RequestError('the session is closed');
-      const url = resolveUrl(input, this.#baseUrl, opts.query);
+      const unix = splitUnixUrl(input);
+      const url = resolveUrl(unix !== null ? unix.url : input, this.#baseUrl, opts.query);
       const headers = new Headers(this.#headers);
       if (opts.headers !== undefined) mergeInto(headers, opts.headers);
       let body = toRequestBody(opts);
@@ -297,6 +300,7 @@ export class Session {
       req.decompress = decompress;
       req.userCookie = headers.get('cookie');
       if (opts.timings ?? this.#timings) req.timings = new Timings();
+      req.socketPath = unix?.socketPath ?? toSocketPath(opts.socketPath) ?? this.#socketPath;
       return req;
     } catch (err) {
       throw stampInput(err, method || String(methodIn), input);

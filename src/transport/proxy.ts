@@ -467,7 +467,10 @@ export async function connectVia(opts: ProxiedConnectOptions): Promise<Connectio
     : await openTunnel(proxy, opts.host, opts.port, { ...tunnel, proxyTls: opts.proxyTls ?? null });
   const left = timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY ? Math.max(1, timeoutMs - (performance.now() - started)) : timeoutMs;
   try {
-    return await connect({ ...opts, socket, connectTimeoutMs: left });
+    const conn = await connect({ ...opts, socket, connectTimeoutMs: left });
+    // The tunnel hands its socket over paused; plain bytes flow now (TLS reads it itself).
+    if (!opts.secure) conn.socket.resume();
+    return conn;
   } catch (err) {
     socket.destroy();
     throw err;

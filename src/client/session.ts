@@ -102,8 +102,11 @@ export class Session {
   constructor(options: SessionOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
     checkSessionOptions(options);
+    let baseSocket: string | null;
     try {
-      this.#baseUrl = options.baseUrl !== undefined ? new URL(String(options.baseUrl)) : null;
+      const unixBase = options.baseUrl !== undefined ? splitUnixUrl(String(options.baseUrl)) : null;
+      baseSocket = unixBase?.socketPath ?? null;
+      this.#baseUrl = options.baseUrl !== undefined ? new URL(unixBase?.url ?? String(options.baseUrl)) : null;
     } catch (err) {
       throw new InvalidRequestError(`invalid baseUrl ${JSON.stringify(redactUrl(String(options.baseUrl)))}`, { cause: redactCause(err) });
     }
@@ -119,7 +122,8 @@ export class Session {
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
     this.#limits = toLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.#tls = options.tls ?? null;
-    this.#socketPath = toSocketPath(options.socketPath);
+    // An http+unix: baseUrl names the socket every relative request goes over.
+    this.#socketPath = toSocketPath(options.socketPath) ?? baseSocket;
     this.#followRedirects = options.followRedirects ?? true;
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#auth = options.auth ?? null;

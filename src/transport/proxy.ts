@@ -265,6 +265,8 @@ export interface TunnelOptions {
   proxyTls?: TlsOptions | null;
   /** Extra header fields for the CONNECT request, e.g. `{ 'user-agent': 'x' }`. */
   headers?: Readonly<Record<string, string>>;
+  /** DNS and socket options for the hop to the proxy. */
+  dial?: Pick<ConnectOptions, 'lookup' | 'family' | 'localAddress' | 'autoSelectFamily'>;
 }
 
 /** Host part of an authority: IPv6 in brackets. */
@@ -392,7 +394,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
  */
 export async function openTunnel(proxy: string | URL, host: string, port: number, opts: TunnelOptions = {}): Promise<net.Socket> {
   const p = parseProxyUrl(proxy);
-  if (isSocks(p)) return openSocksTunnel(p, host, port, opts);
+  if (isSocks(p)) return openSocksTunnel(p, host, port, { ...opts.dial, ...opts });
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;
   const signal = opts.signal ?? null;
@@ -405,6 +407,7 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
     alpn: p.protocol === 'https:' ? ['http/1.1'] : null,
     connectTimeoutMs: timeoutMs,
     signal,
+    ...opts.dial,
   });
   const target = authorityOf(bareHost(host), port);
   let head = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n`;
@@ -455,16 +458,13 @@ export async function connectVia(opts: ProxiedConnectOptions): Promise<Connectio
   if (proxy === null) return connect(opts);
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;
-  const tunnel = { connectTimeoutMs: timeoutMs, signal: opts.signal ?? null };
-  const socket = isSocks(proxy)
-    ? await openSocksTunnel(proxy, opts.host, opts.port, {
-        ...tunnel,
-        lookup: opts.lookup ?? null,
-        family: opts.family ?? 0,
-        localAddress: opts.localAddress ?? null,
-        autoSelectFamily: opts.autoSelectFamily,
-      })
-    : await openTunnel(proxy, opts.host, opts.port, { ...tunnel, proxyTls: opts.proxyTls ?? null });
+  const dial = { lookup: opts.lookup, family: opts.family, localAddress: opts.localAddress, autoSelectFamily: opts.autoSelectFamily };
+  const socket = await openTunnel(proxy, opts.host, opts.port, {
+    connectTimeoutMs: timeoutMs,
+    signal: opts.signal ?? null,
+    proxyTls: opts.proxyTls ?? null,
+    dial,
+  });
   const left = timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY ? Math.max(1, timeoutMs - (performance.now() - started)) : timeoutMs;
   try {
     const conn = await connect({ ...opts, socket, connectTimeoutMs: left });

@@ -3,8 +3,11 @@ import type { LookupAddress } from 'node:dns';
 import { describe, test } from 'node:test';
 import { InvalidRequestError } from '../../src/errors.js';
 import { type ConnectOptions, connect } from '../../src/transport/connection.js';
-import { httpServer } from '../helpers/servers.js';
+import { certs } from '../helpers/certs.js';
+import { httpServer, httpsServer } from '../helpers/servers.js';
+import { connectProxy } from '../websocket/servers.js';
 import { useSessions } from '../helpers/sessions.js';
+import { socksServer } from '../helpers/socks-server.js';
 
 const { cleanups, session } = useSessions();
 
@@ -82,6 +85,28 @@ describe('DNS and socket options', () => {
     const s = session({ lookup });
     const res = await s.get(`http://api.test:${o.port}/`, { timings: true });
     assert.ok(res.timings!.phases.dns! >= 70, `dns phase ${res.timings!.phases.dns}`);
+  });
+
+  test('the lookup also serves proxy hops and socks5:// targets', async () => {
+    const o = await origin();
+    const proxy = await socksServer();
+    cleanups.push(() => proxy.close());
+    const { calls, lookup } = fakeLookup();
+    const s = session({ lookup, proxy: `socks5://socks.test:${proxy.port}` });
+    assert.equal((await s.get(`http://api.test:${o.port}/`)).text(), `127.0.0.1 api.test:${o.port}`);
+    assert.deepEqual(calls.map((c) => c.host).sort(), ['api.test', 'socks.test']);
+    assert.equal(proxy.requests[0]!.host, '127.0.0.1');
+  });
+
+  test('the lookup resolves an HTTP proxy named for a CONNECT tunnel', async () => {
+    const o = await httpsServer((_req, res) => res.end('tls'));
+    cleanups.push(() => o.close());
+    const proxy = await connectProxy();
+    const { calls, lookup } = fakeLookup();
+    const s = session({ lookup, proxy: proxy.url.replace('127.0.0.1', 'proxy.test'), tls: { ca: certs().caCert } });
+    assert.equal((await s.get(`https://localhost:${o.port}/`)).text(), 'tls');
+    assert.deepEqual(calls.map((c) => c.host), ['proxy.test']);
+    assert.deepEqual(proxy.connects, [`localhost:${o.port}`]);
   });
 
   test('bad values are refused when the Session is made; typos are caught', () => {

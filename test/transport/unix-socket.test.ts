@@ -71,6 +71,12 @@ describe('unix domain sockets', () => {
     await assert.rejects(s.get('http+unix://%2Fnope%2Fmissing.sock/'), (e: unknown) => e instanceof NetworkError && /unix socket \/nope\/missing.sock/.test(e.message));
   });
 
+  test('an http+unix: baseUrl: relative requests go over its socket', async () => {
+    const srv = await unixServer();
+    const s = session({ baseUrl: `http+unix://${encodeURIComponent(srv.path)}/api` });
+    assert.equal((await s.get('v1/info')).text(), '1.1 GET /api/v1/info host=localhost');
+  });
+
   test('h2c (http2: prior-knowledge) over a socket file', async () => {
     const srv = await unixServer(true);
     const s = session({ http2: 'prior-knowledge', socketPath: srv.path });

@@ -12,6 +12,8 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyError, fromSocketError } from '../errors.js';
 import { type Connection, type ConnectionSink, connect, type LookupFunction } from './connection.js';
+// A cycle (proxy.ts routes socks URLs here), but only functions called later cross it.
+import { proxyDisplay } from './proxy.js';
 
 /** Options of {@link openSocksTunnel}. */
 export interface SocksOptions {
@@ -27,11 +29,6 @@ export interface SocksOptions {
   localAddress?: string | null;
   /** Happy eyeballs for the proxy hop (default true). */
   autoSelectFamily?: boolean;
-}
-
-/** `socks5://host:port` of a proxy URL, without credentials. */
-function display(proxy: URL): string {
-  return `${proxy.protocol}//${proxy.host}`;
 }
 
 /** RFC 1928 §6 reply codes. */
@@ -94,8 +91,7 @@ function ipv6Bytes(ip: string): Buffer {
 function resolve(host: string, lookup: LookupFunction | null, family: 4 | 6 | 0): Promise<string> {
   if (net.isIP(host) !== 0) return Promise.resolve(host);
   return new Promise((ok, fail) => {
-    const cb = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], fam?: number): void => {
-      void fam;
+    const cb = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[]): void => {
       if (err) fail(fromSocketError(err, `resolving ${host} for the SOCKS5 proxy`));
       else ok(Array.isArray(address) ? address[0]!.address : address);
     };
@@ -138,7 +134,7 @@ class SocksExchange implements ConnectionSink {
   start(conn: Connection, ms: number, timeoutMs: number): void {
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
       this.#timer = setTimeout(() => {
-        this.fail(conn, new ConnectTimeout(`SOCKS5 proxy ${display(this.#proxy)} did not open a tunnel to ${this.#target} within the ${timeoutMs} ms connect timeout`, { timeoutMs }));
+        this.fail(conn, new ConnectTimeout(`SOCKS5 proxy ${proxyDisplay(this.#proxy)} did not open a tunnel to ${this.#target} within the ${timeoutMs} ms connect timeout`, { timeoutMs }));
       }, ms);
     }
     const signal = this.#signal;
@@ -169,7 +165,7 @@ class SocksExchange implements ConnectionSink {
   }
 
   #refuse(conn: Connection, why: string): void {
-    const who = display(this.#proxy);
+    const who = proxyDisplay(this.#proxy);
     this.fail(conn, new ProxyError(`SOCKS5 proxy ${who} ${why}`, who, 0));
   }
 
@@ -222,7 +218,7 @@ class SocksExchange implements ConnectionSink {
   }
 
   onClose(conn: Connection, err: Error | null): void {
-    const who = display(this.#proxy);
+    const who = proxyDisplay(this.#proxy);
     this.fail(conn, new ProxyError(`SOCKS5 proxy ${who} closed the connection before the tunnel to ${this.#target} was open${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }));
   }
 

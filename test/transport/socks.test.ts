@@ -154,6 +154,16 @@ describe('SOCKS5 proxies', () => {
     assert.equal(proxy.requests[0]!.host, 'ws.test');
   });
 
+  test('timings through SOCKS: no DNS phase for socks5h, connect when the tunnel is up', async () => {
+    const o = await origin();
+    const proxy = await socks({ names: { 't.test': '127.0.0.1' } });
+    const s = session({ proxy: `socks5h://127.0.0.1:${proxy.port}`, timings: true });
+    const t = (await s.get(`http://t.test:${o.port}/`)).timings!;
+    assert.equal(t.phases.dns, null);
+    assert.ok(t.connect !== null && t.socket !== null && t.connect >= t.socket, JSON.stringify(t));
+    assert.ok(t.upload !== null && t.upload >= t.connect);
+  });
+
   test('different SOCKS proxies (or users) never share a connection', async () => {
     const o = await origin();
     const a = await socks();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectTimeout, InvalidRequestError, ProxyError } from '../../src/errors.js';
+import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyError } from '../../src/errors.js';
 import { socksConnectRequest, socksReplyMessage } from '../../src/transport/socks.js';
 import { WebSocket } from '../../src/websocket/index.js';
 import { certs } from '../helpers/certs.js';
@@ -162,6 +162,20 @@ describe('SOCKS5 proxies', () => {
     assert.equal(t.phases.dns, null);
     assert.ok(t.connect !== null && t.socket !== null && t.connect >= t.socket, JSON.stringify(t));
     assert.ok(t.upload !== null && t.upload >= t.connect);
+  });
+
+  test('abort during the handshake, a failed socks5 lookup and a name over 255 bytes are typed errors', async () => {
+    const slow = await socks({ trickleMs: 400 });
+    const s = session({ proxy: slow.url });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(s.get('http://127.0.0.1:9/', { signal: ac.signal }), AbortError);
+    const proxy = await socks();
+    const lookup = ((host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }))) as never;
+    await assert.rejects(session({ proxy: proxy.url, lookup }).get('http://nowhere.test/'), (e: unknown) => e instanceof NetworkError && /nowhere\.test/.test(e.message));
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.test`;
+    await assert.rejects(session({ proxy: proxy.url.replace('socks5:', 'socks5h:') }).get(`http://${long}/`), /too long for SOCKS5/);
+    assert.equal(proxy.accepted, 0);
   });
 
   test('different SOCKS proxies (or users) never share a connection', async () => {

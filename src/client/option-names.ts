@@ -11,12 +11,13 @@ import { InvalidRequestError } from '../errors.js';
 export const REQUEST_OPTIONS: ReadonlySet<string> = new Set([
   'headers', 'query', 'body', 'json', 'form', 'timeout', 'signal', 'followRedirects', 'maxRedirects', 'allowInsecureRedirects',
   'limits', 'decompress', 'auth', 'proxy', 'retry', 'onUploadProgress', 'onDownloadProgress', 'timings',
+  'socketPath',
 ]);
 
 /** Names of SessionOptions. */
 export const SESSION_OPTIONS: ReadonlySet<string> = new Set([
   'baseUrl', 'headers', 'timeout', 'limits', 'pool', 'followRedirects', 'maxRedirects', 'cookies', 'tls', 'http2', 'proxy', 'retry',
-  'auth', 'decompress', 'interceptors', 'hooks', 'timings', 'cache',
+  'auth', 'decompress', 'interceptors', 'hooks', 'timings', 'cache', 'socketPath', 'lookup', 'family', 'localAddress', 'autoSelectFamily',
 ]);
 
 /** Names of TimeoutOptions. */

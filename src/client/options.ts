@@ -5,7 +5,7 @@
 import { InvalidRequestError } from '../errors.js';
 import type { HeadersInit } from '../http/headers.js';
 import { DEFAULT_LIMITS, type ParserLimits } from '../http1/parser.js';
-import type { TlsOptions } from '../transport/connection.js';
+import type { LookupFunction, TlsOptions } from '../transport/connection.js';
 import type { PoolOptions } from '../transport/pool.js';
 import type { BodyInit } from '../core/body.js';
 import { Timeout } from '../core/deadline.js';
@@ -130,6 +130,8 @@ export interface RequestOptions {
   onDownloadProgress?: (p: Progress) => void;
   /** Record `res.timings` for this request (default: the session's `timings`). */
   timings?: boolean;
+  /** Unix domain socket to send this request over (default: the session's); the URL still gives Host and path. */
+  socketPath?: string;
 }
 
 /** Authentication. */
@@ -176,6 +178,16 @@ export interface SessionOptions {
   timings?: boolean;
   /** An RFC 9111 private cache: `true` (a MemoryCache), a `MemoryCache({ maxBytes })`, or any `{ get, set, delete }` store; off by default. */
   cache?: boolean | CacheStore;
+  /** Unix domain socket every request goes over (no proxy then); the URL still gives Host and path. */
+  socketPath?: string;
+  /** Resolver instead of `dns.lookup`, with the `net.connect` `lookup` signature. */
+  lookup?: LookupFunction;
+  /** Resolve host names to IPv4 (4) or IPv6 (6) addresses only. */
+  family?: 4 | 6;
+  /** Local address to connect from. */
+  localAddress?: string;
+  /** Happy eyeballs (RFC 8305): try the addresses of both families in turn (default true). */
+  autoSelectFamily?: boolean;
 }
 
 

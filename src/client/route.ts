@@ -6,9 +6,10 @@
  * connections apart.
  * @module
  */
+import { isIP } from 'node:net';
 import { InvalidRequestError } from '../errors.js';
-import type { TlsOptions } from '../transport/connection.js';
-import { type ProxiedConnectOptions, ProxyEnv, parseProxyUrl, proxyAuthorization } from '../transport/proxy.js';
+import type { LookupFunction, TlsOptions } from '../transport/connection.js';
+import { isSocks, type ProxiedConnectOptions, ProxyEnv, parseProxyUrl, proxyAuthorization } from '../transport/proxy.js';
 import { originKey } from './url.js';
 
 /** `SessionOptions.http2`. */
@@ -54,6 +55,41 @@ export class ProxySetting {
   }
 }
 
+/** A Session's DNS and socket options (Session-wide, so not part of pool keys). */
+export interface DialSettings {
+  /** Resolver instead of `dns.lookup`. */
+  lookup: LookupFunction | null;
+  /** Address family: 4, 6 or 0 for either. */
+  family: 4 | 6 | 0;
+  /** Local address to connect from. */
+  localAddress: string | null;
+  /** Happy eyeballs (default true). */
+  autoSelectFamily: boolean;
+}
+
+/** Check and normalise a Session's DNS and socket options. */
+export function toDialSettings(o: { lookup?: unknown; family?: unknown; localAddress?: unknown; autoSelectFamily?: unknown }): DialSettings {
+  if (o.lookup !== undefined && typeof o.lookup !== 'function') throw new InvalidRequestError('lookup must be a function (the net.connect lookup signature)');
+  if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw new InvalidRequestError(`family must be 4 or 6, not ${JSON.stringify(o.family)}`);
+  if (o.localAddress !== undefined && (typeof o.localAddress !== 'string' || isIP(o.localAddress) === 0)) {
+    throw new InvalidRequestError(`localAddress must be an IP address, not ${JSON.stringify(o.localAddress)}`);
+  }
+  if (o.autoSelectFamily !== undefined && typeof o.autoSelectFamily !== 'boolean') throw new InvalidRequestError('autoSelectFamily must be a boolean');
+  return {
+    lookup: (o.lookup as LookupFunction | undefined) ?? null,
+    family: (o.family as 4 | 6 | undefined) ?? 0,
+    localAddress: (o.localAddress as string | undefined) ?? null,
+    autoSelectFamily: (o.autoSelectFamily as boolean | undefined) ?? true,
+  };
+}
+
+/** Check a `socketPath` option: a non-empty string, or undefined for none. */
+export function toSocketPath(v: unknown): string | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'string' || v === '') throw new InvalidRequestError('socketPath must be a non-empty string (the path of a unix domain socket)');
+  return v;
+}
+
 /** How one hop is carried. */
 export interface Route {
   /** Pool key: connections are shared only between hops with the same key. */
@@ -84,18 +120,35 @@ function portOf(url: URL): number {
  * @param proxy proxy to use, or null
  * @param http2 the Session's HTTP/2 mode
  * @param tls the Session's TLS settings (for the origin; an https proxy gets only its CA and verification settings)
+ * @param dial the Session's DNS and socket options
+ * @param socketPath unix domain socket to connect to instead of the URL's host (no proxy then), or null
  */
-export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: TlsOptions | null): Route {
+export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: TlsOptions | null, dial: DialSettings, socketPath: string | null = null): Route {
   const secure = url.protocol === 'https:';
   const path = url.pathname + url.search;
-  if (proxy === null) {
+  const h2 = secure ? http2 !== false : http2 === 'prior-knowledge';
+  const alpn = secure ? (http2 === false ? ALPN_H1 : ALPN_H2) : null;
+  const { lookup, family, localAddress, autoSelectFamily } = dial;
+  if (socketPath !== null) {
+    // A local socket: the URL gives only Host (and SNI); pooled per socket path.
     return {
-      key: originKey(url),
-      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn: secure ? (http2 === false ? ALPN_H1 : ALPN_H2) : null },
+      key: `${originKey(url)} unix:${socketPath}`,
+      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, path: socketPath },
       target: path,
       forward: null,
       proxyAuthorization: null,
-      h2: secure ? http2 !== false : http2 === 'prior-knowledge',
+      h2,
+    };
+  }
+  if (proxy === null || isSocks(proxy)) {
+    // Direct, or through a SOCKS5 tunnel: origin-form, TLS (and ALPN) end to end.
+    return {
+      key: proxy === null ? originKey(url) : `${originKey(url)} via ${proxy.href}`,
+      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, proxy, lookup, family, localAddress, autoSelectFamily },
+      target: path,
+      forward: null,
+      proxyAuthorization: null,
+      h2,
     };
   }
   const proxyTls: TlsOptions | null =
@@ -104,15 +157,7 @@ export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: Tls
     // CONNECT tunnel to the origin, TLS (and ALPN) end to end over it.
     return {
       key: `${originKey(url)} via ${proxy.href}`,
-      connect: {
-        secure: true,
-        host: hostOf(url),
-        port: portOf(url),
-        tls,
-        alpn: http2 === false ? ALPN_H1 : ALPN_H2,
-        proxy,
-        proxyTls,
-      },
+      connect: { secure: true, host: hostOf(url), port: portOf(url), tls, alpn, proxy, proxyTls, lookup, family, localAddress, autoSelectFamily },
       target: path,
       forward: null,
       proxyAuthorization: null,
@@ -129,6 +174,10 @@ export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: Tls
       port: portOf(proxy),
       tls: proxyTls,
       alpn: proxySecure ? ALPN_H1 : null,
+      lookup,
+      family,
+      localAddress,
+      autoSelectFamily,
     },
     target: `${url.protocol}//${url.host}${path}`,
     forward: proxy,

@@ -59,11 +59,11 @@ import { events, type EventsOptions } from './event-source.js';
 import { paginate, type PaginateOptions } from './paginate.js';
 import type { ServerSentEvent } from './sse.js';
 import type { Response } from './response.js';
-import { type Http2Mode, ProxySetting, toHttp2Mode } from './route.js';
+import { type Http2Mode, ProxySetting, toDialSettings, toHttp2Mode, toSocketPath } from './route.js';
 import { StreamResponse } from './stream-response.js';
 import { Transport } from './transport.js';
 import { type FetchInit, type FetchInput, fetchWith } from './fetch.js';
-import { displayUrl, resolveUrl } from './url.js';
+import { displayUrl, resolveUrl, splitUnixUrl } from './url.js';
 import { VERSION } from '../version.js';
 
 export type { RequestHook, ResponseHook } from '../layers/hooks.js';
@@ -87,6 +87,7 @@ export class Session {
   readonly #timeout: Timeout;
   readonly #limits: ResponseLimits;
   readonly #tls: TlsOptions | null;
+  readonly #socketPath: string | null;
   readonly #followRedirects: boolean;
   readonly #maxRedirects: number;
   #auth: AuthOptions | null;
@@ -108,8 +109,11 @@ export class Session {
   constructor(options: SessionOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
     checkSessionOptions(options);
+    let baseSocket: string | null;
     try {
-      this.#baseUrl = options.baseUrl !== undefined ? new URL(String(options.baseUrl)) : null;
+      const unixBase = options.baseUrl !== undefined ? splitUnixUrl(String(options.baseUrl)) : null;
+      baseSocket = unixBase?.socketPath ?? null;
+      this.#baseUrl = options.baseUrl !== undefined ? new URL(unixBase?.url ?? String(options.baseUrl)) : null;
     } catch (err) {
       throw new InvalidRequestError(`invalid baseUrl ${JSON.stringify(redactUrl(String(options.baseUrl)))}`, { cause: redactCause(err) });
     }
@@ -125,6 +129,8 @@ export class Session {
     this.#timeout = toTimeout(options.timeout, DEFAULT_TIMEOUT);
     this.#limits = toLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.#tls = options.tls ?? null;
+    // An http+unix: baseUrl names the socket every relative request goes over.
+    this.#socketPath = toSocketPath(options.socketPath) ?? baseSocket;
     this.#followRedirects = options.followRedirects ?? true;
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#auth = options.auth ?? null;
@@ -142,7 +148,7 @@ export class Session {
     this._pool = new Pool(options.pool);
     this._pool.connector = connectVia;
     const http2: Http2Mode = toHttp2Mode(options.http2);
-    this.#transport = new Transport(this._pool, new ProxySetting(options.proxy), http2, this.#tls);
+    this.#transport = new Transport(this._pool, new ProxySetting(options.proxy), http2, this.#tls, toDialSettings(options));
     this.#chains = [];
     this.#cache = toCache(options.cache, this.#timeout);
   }
@@ -310,7 +316,8 @@ export class Session {
       if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);
       if (this.#closed) throw new RequestError('the session is closed');
-      const url = resolveUrl(input, this.#baseUrl, opts.query);
+      const unix = splitUnixUrl(input);
+      const url = resolveUrl(unix !== null ? unix.url : input, this.#baseUrl, opts.query);
       const headers = new Headers(this.#headers);
       if (opts.headers !== undefined) mergeInto(headers, opts.headers);
       let body = toRequestBody(opts);
@@ -332,6 +339,7 @@ export class Session {
       req.decompress = decompress;
       req.userCookie = headers.get('cookie');
       if (opts.timings ?? this.#timings) req.timings = new Timings();
+      req.socketPath = unix?.socketPath ?? toSocketPath(opts.socketPath) ?? this.#socketPath;
       return req;
     } catch (err) {
       throw stampInput(err, method || String(methodIn), input);

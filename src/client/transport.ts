@@ -13,7 +13,7 @@ import { proxyDisplay } from '../transport/proxy.js';
 import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { HopExchange } from './exchange.js';
-import { type Http2Mode, type ProxySetting, type Route, routeFor, withProxyAuthorization } from './route.js';
+import { type DialSettings, type Http2Mode, type ProxySetting, type Route, routeFor, withProxyAuthorization } from './route.js';
 import { StreamResponse } from './stream-response.js';
 
 /** Sends hops over a Session's pool. */
@@ -22,11 +22,13 @@ export class Transport {
   readonly #proxy: ProxySetting;
   readonly #http2: Http2Mode;
   readonly #tls: TlsOptions | null;
+  readonly #dial: DialSettings;
   /** The bound {@link dispatch}, as the innermost Dispatch of the Session's chain. */
   readonly dispatch: (req: PreparedRequest) => Promise<AnyResponse>;
 
-  constructor(pool: Pool, proxy: ProxySetting, http2: Http2Mode, tls: TlsOptions | null) {
+  constructor(pool: Pool, proxy: ProxySetting, http2: Http2Mode, tls: TlsOptions | null, dial: DialSettings) {
     this.#pool = pool;
+    this.#dial = dial;
     this.#proxy = proxy;
     this.#http2 = http2;
     this.#tls = tls;
@@ -37,7 +39,9 @@ export class Transport {
     let route: Route;
     try {
       const url = req._url;
-      route = routeFor(url, this.#proxy.resolve(url, req.options.proxy), this.#http2, this.#tls);
+      const socketPath = req.socketPath;
+      const proxy = socketPath === null ? this.#proxy.resolve(url, req.options.proxy) : null;
+      route = routeFor(url, proxy, this.#http2, this.#tls, this.#dial, socketPath);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -27,6 +27,27 @@ export function resolveUrl(input: string | URL, base: URL | null, query: QueryIn
   return url;
 }
 
+/**
+ * An `http+unix://<percent-encoded socket path>/path` (or `https+unix:`)
+ * URL as the socket path and the URL sent over it, `http://localhost/path`
+ * (so Host is `localhost`); null for any other input.
+ * @throws InvalidRequestError when the socket path is empty or badly encoded.
+ */
+export function splitUnixUrl(input: string | URL): { url: string; socketPath: string } | null {
+  const s = typeof input === 'string' ? parserView(input) : input.href;
+  const m = /^(https?)\+unix:\/\/([^/?#]*)([^#]*)/i.exec(s);
+  if (m === null) return null;
+  let socketPath: string;
+  try {
+    socketPath = decodeURIComponent(m[2]!);
+  } catch {
+    throw new InvalidRequestError('the socket path of an http+unix: URL is badly percent-encoded');
+  }
+  if (socketPath === '') throw new InvalidRequestError('an http+unix: URL needs a socket path: http+unix://%2Fpath%2Fto.sock/request-path');
+  const rest = m[3]!;
+  return { url: `${m[1]!.toLowerCase()}://localhost${rest.startsWith('/') ? rest : `/${rest}`}`, socketPath };
+}
+
 /** `scheme://` or `scheme:\\` (special schemes read `\` as `/`): an absolute URL naming its host. */
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:[/\\]{2}/;
 const SCHEME = /^[a-zA-Z][a-zA-Z\d+.-]*:/;

@@ -44,6 +44,8 @@ export class PreparedRequest {
   authOrigin: string | null;
   /** Timestamps of the hop on the wire, when the request asked for them (`timings: true`). @internal */
   timings: Timings | null;
+  /** Unix domain socket every hop connects to (`socketPath`, or an `http+unix:` URL), or null for TCP. @internal */
+  socketPath: string | null;
   #url: URL;
   #href: string;
   #display: string | null;
@@ -79,6 +81,7 @@ export class PreparedRequest {
     this.hops = 0;
     this.authOrigin = null;
     this.timings = null;
+    this.socketPath = null;
     this.#url = typeof url === 'string' ? parseAbsolute(url) : url;
     this.#href = this.#url.href;
     this.#display = null;

@@ -64,6 +64,29 @@ export interface ConnectOptions {
   signal?: AbortSignal | null;
   /** Connect over this already-open socket (a proxy tunnel) instead of dialling. */
   socket?: net.Socket | null;
+  /** Unix domain socket to connect to instead of `host:port` (the host still gives SNI). */
+  path?: string | null;
+  /** Resolver used instead of `dns.lookup` (the `net.connect` signature). */
+  lookup?: LookupFunction | null;
+  /** Address family to resolve to: 4, 6, or 0 for either. */
+  family?: 4 | 6 | 0;
+  /** Local address to connect from. */
+  localAddress?: string | null;
+  /** Happy eyeballs (RFC 8305): try IPv6 and IPv4 addresses in turn (default true). */
+  autoSelectFamily?: boolean;
+}
+
+/** The `lookup` option of `net.connect`. */
+export type LookupFunction = NonNullable<net.TcpNetConnectOpts['lookup']>;
+
+/** The `net.connect` / `tls.connect` options that say where and how to dial. */
+function dialOptions(opts: ConnectOptions, host: string, port: number): net.TcpNetConnectOpts | net.IpcNetConnectOpts {
+  if (opts.path) return { path: opts.path };
+  const o: net.TcpNetConnectOpts = { host, port, autoSelectFamily: opts.autoSelectFamily ?? true };
+  if (opts.lookup) o.lookup = opts.lookup;
+  if (opts.family) o.family = opts.family;
+  if (opts.localAddress) o.localAddress = opts.localAddress;
+  return o;
 }
 
 /** Receives the socket's events while it owns the connection. */
@@ -297,12 +320,11 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     if (opts.secure) {
       const servername = t.servername ?? (net.isIP(host) ? undefined : host);
       // Keyed by the trust settings too: a resumed session skips verification.
-      sessionKey = `${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}:${tlsIdentity(opts.tls)}`;
+      sessionKey = `${opts.path ?? ''}|${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}:${tlsIdentity(opts.tls)}`;
       // A resumed session carries no certificate chain to check pins against: pinned connections always handshake in full.
       const useCache = t.sessionCache !== false && !(t.pins && t.pins.length > 0);
       const options: tls.ConnectionOptions = {
-        host,
-        port,
+        ...(opts.socket ? null : dialOptions(opts, host, port)),
         servername,
         ca: t.ca,
         cert: t.cert,
@@ -328,7 +350,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       }
       if (useCache) socket.on('session', (s: Buffer) => storeTlsSession(sessionKey, s));
     } else {
-      socket = opts.socket ?? net.connect({ host, port, noDelay: true });
+      socket = opts.socket ?? net.connect({ ...dialOptions(opts, host, port), noDelay: true });
     }
     let timer: NodeJS.Timeout | null = null;
     let done = false;
@@ -360,8 +382,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       resolve(conn);
     };
     const onError = (err: Error): void => {
-      const where = `connecting to ${host}:${port}`;
-      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, `${host}:${port}`));
+      const where = opts.path ? `connecting to unix socket ${opts.path}` : `connecting to ${host}:${port}`;
+      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, opts.path ?? `${host}:${port}`));
     };
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
@@ -390,7 +412,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     const ms = opts.connectTimeoutMs ?? 0;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(
-        () => finish(new ConnectTimeout(`connect to ${host}:${port} timed out after ${ms} ms${timeoutAdvice('connect', ms)}`, { timeoutMs: ms })),
+        () => finish(new ConnectTimeout(`connect to ${opts.path ?? `${host}:${port}`} timed out after ${ms} ms${timeoutAdvice('connect', ms)}`, { timeoutMs: ms })),
         ms,
       );
     }

@@ -26,6 +26,7 @@ export { ProxyError };
 import { type ParserHandler, ResponseParser } from '../http1/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
 import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
+import { openSocksTunnel } from './socks.js';
 
 /** Environment variables as `process.env` holds them. */
 export type ProxyEnvVars = Readonly<Record<string, string | undefined>>;
@@ -37,8 +38,8 @@ export function proxyDisplay(proxy: URL): string {
 }
 
 /**
- * Parse a proxy URL. A bare `host:port` means `http://host:port`; only
- * `http:` and `https:` proxies are supported.
+ * Parse a proxy URL. A bare `host:port` means `http://host:port`;
+ * `http:`, `https:`, `socks5:` and `socks5h:` proxies are supported.
  * @throws InvalidRequestError for a malformed URL or another scheme.
  */
 export function parseProxyUrl(proxy: string | URL): URL {
@@ -52,11 +53,16 @@ export function parseProxyUrl(proxy: string | URL): URL {
   } catch (err) {
     throw new InvalidRequestError(`invalid proxy URL ${JSON.stringify(redactUrl(String(proxy)))}`, { cause: redactCause(err) });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http:// or https:// proxy`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && !isSocks(url)) {
+    throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http://, https://, socks5:// or socks5h:// proxy`);
   }
   if (url.hostname === '') throw new InvalidRequestError('proxy URL has no host');
   return url;
+}
+
+/** Whether a proxy URL names a SOCKS5 proxy (`socks5:` resolves names here, `socks5h:` at the proxy). */
+export function isSocks(proxy: URL): boolean {
+  return proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:';
 }
 
 /** The `Proxy-Authorization` value (Basic) for the credentials in a proxy URL, or null without credentials. */
@@ -200,8 +206,9 @@ function envProxy(value: string | null, names: string): URL | InvalidRequestErro
  * `http_proxy` for http (lower case only: under CGI a request header
  * `Proxy:` arrives as `HTTP_PROXY`, the "httpoxy" attack), `https_proxy` or
  * `HTTPS_PROXY` for https, `all_proxy` or `ALL_PROXY` for both when theirs
- * is unset, `no_proxy` or `NO_PROXY`; lower case wins. A variable holding a proxy
- * that cannot be used (e.g. `socks5://`) fails only the requests that would
+ * is unset, `no_proxy` or `NO_PROXY`; lower case wins. Each may hold an
+ * http(s) or a `socks5://` / `socks5h://` proxy. A variable holding a proxy
+ * that cannot be used (e.g. `socks4://`) fails only the requests that would
  * go through it (never silently bypassing it), not every request.
  */
 export class ProxyEnv {
@@ -258,6 +265,8 @@ export interface TunnelOptions {
   proxyTls?: TlsOptions | null;
   /** Extra header fields for the CONNECT request, e.g. `{ 'user-agent': 'x' }`. */
   headers?: Readonly<Record<string, string>>;
+  /** DNS and socket options for the hop to the proxy. */
+  dial?: Pick<ConnectOptions, 'lookup' | 'family' | 'localAddress' | 'autoSelectFamily'>;
 }
 
 /** Host part of an authority: IPv6 in brackets. */
@@ -374,8 +383,8 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
 }
 
 /**
- * Open a CONNECT tunnel through `proxy` to `host:port` (RFC 9110 §9.3.6)
- * and resolve with the raw socket, ready for TLS (https, wss) or plain
+ * Open a CONNECT tunnel through `proxy` to `host:port` (RFC 9110 §9.3.6),
+ * or a SOCKS5 one for a `socks5:` / `socks5h:` proxy, and resolve with the raw socket, ready for TLS (https, wss) or plain
  * bytes (ws). The socket is handed over paused, with any bytes the proxy
  * sent after its answer pushed back into it: attach listeners, then
  * `resume()` it (or give it to `tls.connect({ socket })`). Credentials in the proxy URL are sent as `Proxy-Authorization`.
@@ -385,6 +394,7 @@ class TunnelExchange implements ParserHandler, ConnectionSink {
  */
 export async function openTunnel(proxy: string | URL, host: string, port: number, opts: TunnelOptions = {}): Promise<net.Socket> {
   const p = parseProxyUrl(proxy);
+  if (isSocks(p)) return openSocksTunnel(p, host, port, { ...opts.dial, ...opts });
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;
   const signal = opts.signal ?? null;
@@ -397,6 +407,7 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
     alpn: p.protocol === 'https:' ? ['http/1.1'] : null,
     connectTimeoutMs: timeoutMs,
     signal,
+    ...opts.dial,
   });
   const target = authorityOf(bareHost(host), port);
   let head = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n`;
@@ -431,30 +442,35 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
 
 /** Connect options that may name a proxy to tunnel through. */
 export interface ProxiedConnectOptions extends ConnectOptions {
-  /** Tunnel to `host:port` through this proxy with CONNECT, then speak TLS (or not) over the tunnel. */
+  /** Tunnel to `host:port` through this proxy (CONNECT, or SOCKS5 for a `socks5:` / `socks5h:` URL), then speak TLS (or not) over the tunnel. */
   proxy?: URL | null;
   /** TLS settings for an `https://` proxy itself. */
   proxyTls?: TlsOptions | null;
 }
 
 /**
- * A Pool connector: {@link connect}, through a CONNECT tunnel when
- * `opts.proxy` is set. The connect timeout covers the proxy hop, the CONNECT
- * exchange and the TLS handshake with the target together.
+ * A Pool connector: {@link connect}, through a CONNECT or SOCKS5 tunnel
+ * when `opts.proxy` is set. The connect timeout covers the proxy hop, the
+ * tunnel exchange and the TLS handshake with the target together.
  */
 export async function connectVia(opts: ProxiedConnectOptions): Promise<Connection> {
   const proxy = opts.proxy ?? null;
   if (proxy === null) return connect(opts);
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;
+  const dial = { lookup: opts.lookup, family: opts.family, localAddress: opts.localAddress, autoSelectFamily: opts.autoSelectFamily };
   const socket = await openTunnel(proxy, opts.host, opts.port, {
     connectTimeoutMs: timeoutMs,
     signal: opts.signal ?? null,
     proxyTls: opts.proxyTls ?? null,
+    dial,
   });
   const left = timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY ? Math.max(1, timeoutMs - (performance.now() - started)) : timeoutMs;
   try {
-    return await connect({ ...opts, socket, connectTimeoutMs: left });
+    const conn = await connect({ ...opts, socket, connectTimeoutMs: left });
+    // The tunnel hands its socket over paused; plain bytes flow now (TLS reads it itself).
+    if (!opts.secure) conn.socket.resume();
+    return conn;
   } catch (err) {
     socket.destroy();
     throw err;

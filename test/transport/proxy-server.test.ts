@@ -313,6 +313,6 @@ describe('choosing the proxy', () => {
   });
 
   test('an invalid proxy option is refused when the Session is made', () => {
-    assert.throws(() => new Session({ proxy: 'socks5://127.0.0.1:1080' }), /unsupported proxy scheme/);
+    assert.throws(() => new Session({ proxy: 'socks4://127.0.0.1:1080' }), /unsupported proxy scheme/);
   });
 });

@@ -124,10 +124,10 @@ describe('proxyFor: which proxy a URL uses', () => {
   });
 
   test('parseProxyUrl rejects other schemes and garbage; proxyAuthorization decodes credentials', () => {
-    assert.throws(() => parseProxyUrl('socks5://h:1080'), InvalidRequestError);
+    assert.throws(() => parseProxyUrl('socks4://h:1080'), InvalidRequestError);
     assert.throws(() => parseProxyUrl('http://'), InvalidRequestError);
     // An unusable proxy in the environment fails the requests that would use it, and only those.
-    const pe = new ProxyEnv({ http_proxy: 'socks5://x:1080', HTTPS_PROXY: S, NO_PROXY: 'direct.net' });
+    const pe = new ProxyEnv({ http_proxy: 'socks4://x:1080', HTTPS_PROXY: S, NO_PROXY: 'direct.net' });
     assert.throws(() => proxyFor('http://a.com/', pe), (e: unknown) => e instanceof InvalidRequestError && /http_proxy holds a proxy reqivo cannot use/.test(e.message));
     assert.equal(proxyFor('http://direct.net/', pe), null);
     assert.equal(proxyFor('https://a.com/', pe), S);

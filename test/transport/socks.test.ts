@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyError } from '../../src/errors.js';
+import { socksConnectRequest, socksReplyMessage } from '../../src/transport/socks.js';
+import { WebSocket } from '../../src/websocket/index.js';
+import { certs } from '../helpers/certs.js';
+import { h2Server } from '../helpers/h2-servers.js';
+import { httpServer, openSockets, waitFor } from '../helpers/servers.js';
+import { useSessions } from '../helpers/sessions.js';
+import { socksServer } from '../helpers/socks-server.js';
+import { wsServer } from '../websocket/servers.js';
+
+const { cleanups, session } = useSessions();
+
+async function origin() {
+  const o = await httpServer((req, res) => res.end(`${req.method} ${req.url} host=${req.headers.host}`));
+  cleanups.push(() => o.close());
+  return o;
+}
+
+async function socks(opts: Parameters<typeof socksServer>[0] = {}) {
+  const s = await socksServer(opts);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+describe('SOCKS5 CONNECT request bytes (RFC 1928 §4)', () => {
+  test('IPv4, IPv6 and domain address types; names over 255 bytes are refused', () => {
+    assert.deepEqual([...socksConnectRequest('127.0.0.1', 8080)], [5, 1, 0, 1, 127, 0, 0, 1, 0x1f, 0x90]);
+    const v6 = socksConnectRequest('::1', 443);
+    assert.deepEqual([...v6.subarray(0, 4)], [5, 1, 0, 4]);
+    assert.deepEqual([...v6.subarray(4, 20)], [...Array<number>(15).fill(0), 1]);
+    assert.deepEqual([...v6.subarray(20)], [1, 187]);
+    assert.deepEqual([...socksConnectRequest('2001:db8::ffff:1.2.3.4', 1).subarray(4, 20)], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4]);
+    assert.deepEqual([...socksConnectRequest('a.test', 80)], [5, 1, 0, 3, 6, ...Buffer.from('a.test'), 0, 80]);
+    assert.throws(() => socksConnectRequest('a'.repeat(256), 80), InvalidRequestError);
+    assert.equal(socksReplyMessage(5), 'connection refused');
+    assert.match(socksReplyMessage(0x42), /unassigned reply code 0x42/);
+  });
+});
+
+describe('SOCKS5 proxies', () => {
+  test('http through socks5://: the client resolves the name and sends an IPv4 address', async () => {
+    const o = await origin();
+    const proxy = await socks();
+    const s = session({ proxy: proxy.url });
+    const res = await s.get(`http://localhost:${o.port}/a?b=1`);
+    assert.equal(res.text(), `GET /a?b=1 host=localhost:${o.port}`);
+    assert.equal(proxy.requests.length, 1);
+    assert.equal(proxy.requests[0]!.atyp, 1);
+    assert.equal(proxy.requests[0]!.host, '127.0.0.1');
+    // The tunnel is pooled: a second request reuses it.
+    await s.get(`http://localhost:${o.port}/again`);
+    assert.equal(proxy.accepted, 1);
+  });
+
+  test('socks5h:// sends the name (ATYP 3) for the proxy to resolve', async () => {
+    const o = await origin();
+    const proxy = await socks({ names: { 'origin.test': '127.0.0.1' } });
+    const s = session({ proxy: proxy.url.replace('socks5:', 'socks5h:') });
+    const res = await s.get(`http://origin.test:${o.port}/h`);
+    assert.equal(res.text(), `GET /h host=origin.test:${o.port}`);
+    assert.deepEqual(proxy.requests, [{ atyp: 3, host: 'origin.test', port: o.port, user: null }]);
+  });
+
+  test('an IPv6 target goes as ATYP 4', async () => {
+    // The test servers listen on 127.0.0.1 only: check the address type the proxy sees, and refuse.
+    const proxy = await socks({ reply: 4 });
+    const s = session({ proxy: proxy.url });
+    await assert.rejects(s.get('http://[::1]:9/'), ProxyError);
+    assert.equal(proxy.requests[0]!.atyp, 4);
+    assert.equal(proxy.requests[0]!.host, '::1');
+  });
+
+  test('username/password (RFC 1929); wrong credentials are a ProxyError that never shows them', async () => {
+    const o = await origin();
+    const proxy = await socks({ auth: { user: 'alice', pass: 's3cr:t' } });
+    const ok = session({ proxy: `socks5://alice:s3cr%3At@127.0.0.1:${proxy.port}` });
+    assert.equal((await ok.get(`${o.url}/x`)).status, 200);
+    assert.equal(proxy.requests[0]!.user, 'alice');
+    const bad = session({ proxy: `socks5://alice:wrong-pw@127.0.0.1:${proxy.port}` });
+    await assert.rejects(bad.get(`${o.url}/x`), (e: unknown) => {
+      assert.ok(e instanceof ProxyError);
+      assert.match(e.message, /refused the credentials/);
+      assert.doesNotMatch(`${e.message} ${e.proxy} ${String(e.stack)}`, /wrong-pw/);
+      return true;
+    });
+    const none = session({ proxy: proxy.url });
+    await assert.rejects(none.get(`${o.url}/x`), /requires authentication and the proxy URL has no credentials/);
+  });
+
+  test('reply codes 0x01–0x08 are typed ProxyErrors naming the failure', async () => {
+    const s = session();
+    for (let code = 1; code <= 8; code++) {
+      const proxy = await socks({ reply: code });
+      await assert.rejects(s.get('http://127.0.0.1:9/', { proxy: proxy.url }), (e: unknown) => {
+        assert.ok(e instanceof ProxyError, String(e));
+        assert.ok(e.message.includes(socksReplyMessage(code)), e.message);
+        assert.ok(e.message.includes(`0x0${code}`), e.message);
+        assert.equal(e.proxy, proxy.url);
+        return true;
+      });
+    }
+  });
+
+  test('a trickling proxy is bounded by the connect timeout (ConnectTimeout)', async () => {
+    const proxy = await socks({ trickleMs: 400 });
+    const s = session({ proxy: proxy.url, timeout: { connect: 150 } });
+    const started = performance.now();
+    await assert.rejects(s.get('http://127.0.0.1:9/'), ConnectTimeout);
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  test('a malformed reply is a ProxyError; no socket is left behind', async () => {
+    const proxy = await socks({ malformed: true });
+    const s = session({ proxy: proxy.url });
+    await assert.rejects(s.get('http://127.0.0.1:9/'), (e: unknown) => e instanceof ProxyError && /invalid reply \(version 4/.test(e.message));
+    await waitFor(() => openSockets() === 0, 2000, 'client sockets to close');
+  });
+
+  test('https through SOCKS: TLS end to end with the origin name (SNI) and ALPN h2', async () => {
+    const o = await h2Server((req, res) => res.end(`h${req.httpVersion} ${req.headers[':authority']}`));
+    cleanups.push(() => o.close());
+    const proxy = await socks({ names: { localhost: '127.0.0.1' } });
+    const s = session({ proxy: `socks5h://127.0.0.1:${proxy.port}`, tls: { ca: certs().caCert } });
+    const res = await s.get(`https://localhost:${o.port}/`);
+    assert.equal(res.text(), `h2.0 localhost:${o.port}`);
+    assert.equal(proxy.requests[0]!.host, 'localhost');
+  });
+
+  test('ALL_PROXY may hold a socks5h:// URL', async () => {
+    const o = await origin();
+    const proxy = await socks({ names: { 'env.test': '127.0.0.1' } });
+    const saved = process.env.ALL_PROXY;
+    process.env.ALL_PROXY = proxy.url.replace('socks5:', 'socks5h:');
+    try {
+      const s = session({ proxy: 'env' });
+      assert.equal((await s.get(`http://env.test:${o.port}/e`)).text(), `GET /e host=env.test:${o.port}`);
+    } finally {
+      if (saved === undefined) delete process.env.ALL_PROXY;
+      else process.env.ALL_PROXY = saved;
+    }
+    assert.equal(proxy.requests[0]!.atyp, 3);
+  });
+
+  test('ws:// through a SOCKS5 proxy', async () => {
+    const peer = await wsServer();
+    const proxy = await socks({ names: { 'ws.test': '127.0.0.1' } });
+    const ws = new WebSocket(`ws://ws.test:${peer.port}/s`, { proxy: `socks5h://127.0.0.1:${proxy.port}` });
+    cleanups.push(() => ws.close().catch(() => {}));
+    await ws.connect();
+    await ws.send('via socks');
+    assert.equal(await ws.receive(), 'via socks');
+    assert.equal(proxy.requests[0]!.host, 'ws.test');
+  });
+
+  test('timings through SOCKS: no DNS phase for socks5h, connect when the tunnel is up', async () => {
+    const o = await origin();
+    const proxy = await socks({ names: { 't.test': '127.0.0.1' } });
+    const s = session({ proxy: `socks5h://127.0.0.1:${proxy.port}`, timings: true });
+    const t = (await s.get(`http://t.test:${o.port}/`)).timings!;
+    assert.equal(t.phases.dns, null);
+    assert.ok(t.connect !== null && t.socket !== null && t.connect >= t.socket, JSON.stringify(t));
+    assert.ok(t.upload !== null && t.upload >= t.connect);
+  });
+
+  test('abort during the handshake, a failed socks5 lookup and a name over 255 bytes are typed errors', async () => {
+    const slow = await socks({ trickleMs: 400 });
+    const s = session({ proxy: slow.url });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(s.get('http://127.0.0.1:9/', { signal: ac.signal }), AbortError);
+    const proxy = await socks();
+    const lookup = ((host: string, _o: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }))) as never;
+    await assert.rejects(session({ proxy: proxy.url, lookup }).get('http://nowhere.test/'), (e: unknown) => e instanceof NetworkError && /nowhere\.test/.test(e.message));
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.test`;
+    await assert.rejects(session({ proxy: proxy.url.replace('socks5:', 'socks5h:') }).get(`http://${long}/`), /too long for SOCKS5/);
+    assert.equal(proxy.accepted, 0);
+  });
+
+  test('different SOCKS proxies (or users) never share a connection', async () => {
+    const o = await origin();
+    const a = await socks();
+    const b = await socks({ auth: { user: 'u', pass: 'p' } });
+    const s = session();
+    await s.get(`${o.url}/1`, { proxy: a.url });
+    await s.get(`${o.url}/2`, { proxy: `socks5://u:p@127.0.0.1:${b.port}` });
+    await s.get(`${o.url}/3`);
+    assert.equal(a.accepted, 1);
+    assert.equal(b.accepted, 1);
+    assert.equal(o.accepted, 3);
+  });
+});

@@ -6,19 +6,11 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { Headers, InvalidRequestError, type RequestOptions, type RetryOptions, type SessionOptions } from '../index.js';
+import { type BodyInit, Headers, InvalidRequestError, type RequestOptions, type RetryOptions, type SessionOptions } from '../index.js';
 import type { RequestMessage, WireBody } from './protocol.js';
 
 /** Body types the blocking API accepts: every reqivo body except async iterables (a file goes in `file`). */
-export type SyncBodyInit =
-  | string
-  | Uint8Array
-  | ArrayBuffer
-  | ArrayBufferView
-  | URLSearchParams
-  | FormData
-  | Blob
-  | Iterable<Uint8Array | string>;
+export type SyncBodyInit = Exclude<BodyInit, AsyncIterable<Uint8Array | string>>;
 
 /** Retry policy of the blocking API: as reqivo's, with the backoff given as numbers (a function cannot cross threads). */
 export interface SyncRetryOptions extends Omit<RetryOptions, 'backoff'> {

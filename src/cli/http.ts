@@ -5,7 +5,7 @@
  * @module
  */
 import { fstatSync, readFileSync } from 'node:fs';
-import { Session, type AuthOptions, type PreparedRequest, type SessionOptions, type StreamResponse, type TlsOptions } from '../index.js';
+import { Session, type AuthOptions, type PreparedRequest, type SessionOptions, type StreamResponse, type TimingPhases, type TlsOptions } from '../index.js';
 import { VERSION } from '../version.js';
 import { type CliArgs, expandUrl, UsageError } from './args.js';
 import { downloadName, downloadTo, resumeFrom } from './download.js';
@@ -15,7 +15,6 @@ import { binaryNote, formatBody, headerLines, isBinary, isJsonType, jsonText, no
 import { keptHeaders, loadSession, saveSession, sessionPath, type SessionData } from './session-file.js';
 
 /** Phases as `res.timings.phases` gives them (API.md "Observability"). */
-type Phases = Record<string, number | null>;
 
 // Thrown by the --offline hook: the request is complete and printed, nothing may be sent.
 const OFFLINE = Symbol('offline');
@@ -103,14 +102,10 @@ async function printStream(res: StreamResponse, style: Style, jsonLines: boolean
   for await (const chunk of res) out(chunk);
 }
 
-function timingsLine(phases: Phases | null, headMs: number, totalMs: number, colors: boolean): string {
-  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
-  if (phases !== null) {
-    const names = ['wait', 'dns', 'tcp', 'tls', 'request', 'firstByte', 'download', 'total'];
-    return note(`timings: ${names.map((n) => `${n} ${f(phases[n])}`).join('  ')}`, colors);
-  }
-  // The engine gave no phases (timings not supported by this build): what the CLI itself measured.
-  return note(`timings: firstByte ${f(headMs)}  total ${f(totalMs)}  (measured by the CLI; phases not reported by the engine)`, colors);
+function timingsLine(phases: TimingPhases, colors: boolean): string {
+  const f = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
+  const names = ['wait', 'dns', 'tcp', 'tls', 'request', 'firstByte', 'download', 'total'] as const;
+  return note(`timings: ${names.map((n) => `${n} ${f(phases[n])}`).join('  ')}`, colors);
 }
 
 function statusExit(status: number, follow: boolean): number {
@@ -172,7 +167,6 @@ export async function runHttp(args: CliArgs): Promise<number> {
       if (print.includes('H') || print.includes('B')) printRequest(req, built.body, print, style);
       if (args.offline) throw OFFLINE;
     });
-    const started = performance.now();
     let res: StreamResponse;
     let resumeAt = 0;
     let target = '';
@@ -186,14 +180,12 @@ export async function runHttp(args: CliArgs): Promise<number> {
         headers,
         query: built.query.length > 0 ? new URLSearchParams(built.query) : undefined,
         body: built.body,
-        // Read by engines that support timings (API.md "Observability"); ignored otherwise.
-        ...({ timings: args.timings } as object),
+        timings: args.timings,
       });
     } catch (err) {
       if (args.offline && (err === OFFLINE || (err as Error).cause === OFFLINE)) return Exit.OK;
       throw err;
     }
-    const headMs = performance.now() - started;
     const headText = `${statusLine(res.httpVersion, res.status, res.reason, args.download ? errStyle : style)}\n${headerLines(res.headers, args.download ? errStyle : style)}`;
     if (args.download) {
       // A resumed file keeps its name: the Range was computed for it.
@@ -220,8 +212,9 @@ export async function runHttp(args: CliArgs): Promise<number> {
       }
     }
     if (args.timings) {
-      const phases = (res as unknown as { timings?: { phases?: Phases } | null }).timings?.phases ?? null;
-      process.stderr.write(`${timingsLine(phases, headMs, performance.now() - started, errStyle.colors)}\n`);
+      // The phases of the last hop (the body was read above, so `end` is set).
+      const t = res.timings;
+      if (t !== null) process.stderr.write(`${timingsLine(t.phases, errStyle.colors)}\n`);
     }
     if (filePath !== null && !args.sessionReadOnly) {
       saveSession(filePath, {

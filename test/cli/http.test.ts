@@ -93,6 +93,8 @@ test('--timings prints the phases to stderr (firstByte and total at least the se
   const first = Number(/firstByte ([\d.]+) ms/.exec(r.stderr)?.[1]);
   const total = Number(/total ([\d.]+) ms/.exec(r.stderr)?.[1]);
   assert.ok(first >= 350 && total >= first, r.stderr);
+  // Every phase of res.timings is named; a fresh connection to an IP address: TCP, no DNS, no TLS.
+  assert.match(r.stderr, /^timings: wait [\d.]+ ms {2}dns - {2}tcp [\d.]+ ms {2}tls - {2}request [\d.]+ ms {2}firstByte [\d.]+ ms {2}download [\d.]+ ms {2}total [\d.]+ ms$/m);
 });
 
 test('--offline prints the request as it would be sent and sends nothing', async () => {

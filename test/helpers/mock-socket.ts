@@ -199,29 +199,38 @@ export class MockBackend {
   };
 }
 
-/** Respond to each complete HTTP/1.1 request head written on `sock` with `respond(head, index)` (bodies by Content-Length only). */
+/**
+ * Respond to each complete HTTP/1.1 request written on `sock` with
+ * `respond(head, index)`, once its head and body (Content-Length, or chunked
+ * up to its last chunk, RFC 9112 §7.1) were written.
+ */
 export function onRequests(sock: MockSocket, respond: (head: string, index: number, sock: MockSocket) => void): void {
   let buf = '';
   let n = 0;
-  let bodyLeft = 0;
+  let head: string | null = null;
   sock.onWrite = (chunk) => {
     buf += chunk.toString('latin1');
     for (;;) {
-      if (bodyLeft > 0) {
-        const take = Math.min(bodyLeft, buf.length);
-        bodyLeft -= take;
-        buf = buf.slice(take);
-        if (bodyLeft > 0) return;
+      if (head === null) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        head = buf.slice(0, end + 4);
+        buf = buf.slice(end + 4);
       }
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = buf.slice(0, end + 4);
-      buf = buf.slice(end + 4);
-      bodyLeft = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      let bodyEnd: number;
+      if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+        const last = buf.startsWith('0\r\n\r\n') ? 0 : buf.indexOf('\r\n0\r\n\r\n');
+        if (last === -1) return;
+        bodyEnd = last === 0 ? 5 : last + 7;
+      } else bodyEnd = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buf.length < bodyEnd) return;
+      buf = buf.slice(bodyEnd);
+      const h = head;
       const i = n++;
+      head = null;
       // After the write returns, like a peer answering on a later read.
       setImmediate(() => {
-        if (!sock.destroyed) respond(head, i, sock);
+        if (!sock.destroyed) respond(h, i, sock);
       });
     }
   };

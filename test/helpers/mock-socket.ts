@@ -31,19 +31,24 @@ export class MockSocket extends Duplex {
   timeout: number | undefined = undefined;
   /** Whether the client called `end()` (sent its FIN). */
   ended = false;
-  /** How many times `unref()` / `ref()` were called last: true while referenced. */
+  /** Whether the socket keeps the event loop alive (`ref()`), as net.Socket does until `unref()`. */
   referenced = true;
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 80;
   readonly localAddress = '127.0.0.1';
   readonly localPort = 50000;
   #held: Array<() => void> | null = null;
+  /** Stands in for the socket's handle: keeps the event loop alive while the socket is open and ref'd. */
+  readonly #handle: NodeJS.Timeout = setInterval(() => {}, 1 << 30);
 
   constructor() {
     // allowHalfOpen false like net.Socket: the peer's FIN ends our side too.
     super({ allowHalfOpen: false });
     liveMockSockets.add(this);
-    this.once('close', () => liveMockSockets.delete(this));
+    this.once('close', () => {
+      clearInterval(this.#handle);
+      liveMockSockets.delete(this);
+    });
   }
 
   override _read(): void {}
@@ -57,6 +62,8 @@ export class MockSocket extends Duplex {
 
   override _final(cb: (err?: Error | null) => void): void {
     this.ended = true;
+    // The peer answers the client's FIN with its own, as a server does.
+    this.push(null);
     cb();
   }
 
@@ -136,11 +143,13 @@ export class MockSocket extends Duplex {
 
   ref(): this {
     this.referenced = true;
+    this.#handle.ref();
     return this;
   }
 
   unref(): this {
     this.referenced = false;
+    this.#handle.unref();
     return this;
   }
 }

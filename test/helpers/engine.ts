@@ -3,14 +3,13 @@
  * servers made through a {@link Harness} are closed after each test, and the
  * `afterEach` it installs asserts that nothing leaked — every server sees
  * its connections closed by the client (before the server itself closes
- * anything), and the process's open TCP/TLS handles return to the count
- * they had before the test.
+ * anything), then the shared leak check of sessions.ts runs.
  */
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach } from 'node:test';
 import { Session } from '../../src/index.js';
 import type { SessionOptions } from '../../src/index.js';
-import { openSockets, type TestServer, waitFor } from './servers.js';
+import { type TestServer, waitFor } from './servers.js';
+import { useLeakCheck } from './sessions.js';
 
 export interface Harness {
   /** A Session (proxy off) closed after the test. */
@@ -31,11 +30,7 @@ export function useHarness(): Harness {
   let sessions: Session[] = [];
   let servers: TestServer[] = [];
   let deferred: Array<() => unknown> = [];
-  let baseline = 0;
-  beforeEach(() => {
-    baseline = openSockets();
-  });
-  afterEach(async () => {
+  useLeakCheck(async () => {
     const ss = sessions;
     const srvs = servers;
     const fns = deferred;
@@ -51,8 +46,6 @@ export function useHarness(): Harness {
     } finally {
       for (const srv of srvs) await srv.close();
     }
-    await waitFor(() => openSockets() <= baseline, 2000, `open sockets to return to ${baseline} (now ${openSockets()})`);
-    assert.ok(openSockets() <= baseline);
   });
   return {
     session(opts: SessionOptions = {}): Session {

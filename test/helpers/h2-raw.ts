@@ -134,6 +134,40 @@ export function settingsFrame(pairs: ReadonlyArray<readonly [number, number]> = 
 }
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** SETTINGS with the ACK flag (RFC 9113 §6.5.3). */
+export function settingsAckFrame(): Buffer {
+  return frame(FrameType.SETTINGS, Flag.ACK, 0);
+}
+
+/**
+ * A reader of what an HTTP/2 client writes: checks the connection preface
+ * (RFC 9113 §3.4; `onBadPreface` otherwise), then calls `onFrame` for each
+ * complete frame, however the bytes are split.
+ */
+export function clientFrameReader(onFrame: (f: RawFrame) => void, onBadPreface: () => void): (chunk: Buffer) => void {
+  let buf = Buffer.alloc(0);
+  let prefaced = false;
+  return (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    if (!prefaced) {
+      if (buf.length < PREFACE.length) return;
+      if (!buf.subarray(0, PREFACE.length).equals(PREFACE)) {
+        onBadPreface();
+        return;
+      }
+      buf = buf.subarray(PREFACE.length);
+      prefaced = true;
+    }
+    while (buf.length >= 9) {
+      const len = buf.readUIntBE(0, 3);
+      if (buf.length < 9 + len) break;
+      const f: RawFrame = { type: buf[3]!, flags: buf[4]!, stream: buf.readUInt32BE(5) & 0x7fffffff, payload: buf.subarray(9, 9 + len) };
+      buf = buf.subarray(9 + len);
+      onFrame(f);
+    }
+  };
+}
 /** Every server dies after this long at the latest, whatever the test does. */
 const MAX_LIFE_MS = 60_000;
 
@@ -185,32 +219,20 @@ export async function rawH2Server(
     };
     state.conns.push(conn);
     sock.write(settingsFrame(opts.settings));
-    let buf = Buffer.alloc(0);
-    let prefaced = false;
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (!prefaced) {
-        if (buf.length < PREFACE.length) return;
-        if (!buf.subarray(0, PREFACE.length).equals(PREFACE)) {
-          sock.destroy();
-          return;
-        }
-        buf = buf.subarray(PREFACE.length);
-        prefaced = true;
-      }
-      while (buf.length >= 9) {
-        const len = buf.readUIntBE(0, 3);
-        if (buf.length < 9 + len) break;
-        const f: RawFrame = { type: buf[3]!, flags: buf[4]!, stream: buf.readUInt32BE(5) & 0x7fffffff, payload: buf.subarray(9, 9 + len) };
-        buf = buf.subarray(9 + len);
-        frames.push(f);
-        if (f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) === 0) sock.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
-        else if (f.type === FrameType.HEADERS) {
-          state.streams++;
-          void script(conn, f.stream);
-        }
-      }
-    });
+    sock.on(
+      'data',
+      clientFrameReader(
+        (f) => {
+          frames.push(f);
+          if (f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) === 0) sock.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
+          else if (f.type === FrameType.HEADERS) {
+            state.streams++;
+            void script(conn, f.stream);
+          }
+        },
+        () => sock.destroy(),
+      ),
+    );
   };
   let server: net.Server;
   if (opts.tls) {

@@ -3,23 +3,19 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { H2Origin } from '../../src/http2/session.js';
 import { Session } from '../../src/client/session.js';
 import { AbortError, LimitExceededError, NetworkError, ReadTimeout, ReqivoError } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
+import { useSessions } from '../helpers/sessions.js';
 import { type H2TestServer, h2cServer, h2Server } from '../helpers/h2-servers.js';
 import { httpsServer, sleep, type TestServer, waitFor } from '../helpers/servers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { cleanups, session: newSession } = useSessions();
 
 function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ tls: { ca: certs().caCert }, proxy: false, ...opts });
-  cleanups.push(() => s.close());
-  return s;
+  return newSession({ tls: { ca: certs().caCert }, ...opts });
 }
 
 async function server(handler: Parameters<typeof h2Server>[0], options?: http2.SecureServerOptions): Promise<H2TestServer> {

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isRedirect, nextHop } from '../../src/layers/redirect.js';
 import { Session } from '../../src/client/session.js';
 import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
+import { useSessions } from '../helpers/sessions.js';
 import { httpServer, httpsServer, type TestServer } from '../helpers/servers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { cleanups, session: newSession } = useSessions();
 
 function session(opts: ConstructorParameters<typeof Session>[0] = {}): Session {
-  const s = new Session({ proxy: false, tls: { ca: certs().caCert }, ...opts });
-  cleanups.push(() => s.close());
-  return s;
+  return newSession({ tls: { ca: certs().caCert }, ...opts });
 }
 
 interface Seen {

@@ -11,27 +11,18 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'node:test';
 import { type ServerOptions, type WebSocket as WsSocket, WebSocketServer } from 'ws';
 import { FrameParser } from '../../src/websocket/frame.js';
 import { acceptKey } from '../../src/websocket/handshake.js';
+import { useSessions } from '../helpers/sessions.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
+// The shared cleanup and leak check (test/helpers/sessions.ts), installed in every file that imports this one.
+const { cleanups } = useSessions();
 
 /** Register a cleanup run after the current test (last in, first out). */
 export function onCleanup(fn: () => Promise<void> | void): void {
   cleanups.push(fn);
 }
-
-afterEach(async () => {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch {
-      // best effort: a cleanup must not hide the test's own failure
-    }
-  }
-});
 
 export interface WsPeer {
   wss: WebSocketServer;

@@ -2,8 +2,8 @@
  * The canned bodies the bench server sends and the clients check: one
  * pseudo-random 64 KiB block, generated from a fixed seed on both sides, so a
  * client that drops, repeats or shifts bytes cannot pass the checks.
- * `/1k` is its first 1,024 bytes, `/64k` the whole block, `/64m` the block
- * repeated 1,024 times.
+ * `/1k` is its first 1,024 bytes, `/64k` the whole block, `/1m` the block
+ * repeated 16 times, `/64m` repeated 1,024 times.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -33,6 +33,7 @@ export const BLOCK: Buffer = makeBlock();
 export const BODIES: Readonly<Record<string, Buffer>> = {
   '/1k': BLOCK.subarray(0, 1024),
   '/64k': BLOCK,
+  '/1m': Buffer.concat(Array.from({ length: 16 }, () => BLOCK)),
 };
 
 /** Hex SHA-1 of some bytes. */

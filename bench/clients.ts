@@ -11,6 +11,7 @@ import http from 'node:http';
 import axios from 'axios';
 import got from 'got';
 import { Agent, Pool, fetch as undiciFetch } from 'undici';
+import { createFloor } from './floor.js';
 
 /** Connections per origin each client may open. */
 export const MAX_CONNECTIONS = 16;
@@ -47,7 +48,8 @@ export interface ClientSpec {
   name: string;
   /** What is measured, for the report. */
   description: string;
-  create(origin: string): Promise<Client>;
+  /** Make the client, allowed `connections` connections to the origin (default {@link MAX_CONNECTIONS}). */
+  create(origin: string, connections?: number): Promise<Client>;
 }
 
 function statusError(client: string, path: string, status: number): Error {
@@ -55,9 +57,9 @@ function statusError(client: string, path: string, status: number): Error {
 }
 
 /** undici `request` on a Pool: the baseline. */
-async function createUndiciRequest(origin: string): Promise<Client> {
+async function createUndiciRequest(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
   const pool = new Pool(origin, {
-    connections: MAX_CONNECTIONS,
+    connections,
     keepAliveTimeout: IDLE_MS,
     headersTimeout: REQUEST_TIMEOUT_MS,
     bodyTimeout: REQUEST_TIMEOUT_MS,
@@ -95,9 +97,9 @@ async function createUndiciRequest(origin: string): Promise<Client> {
 }
 
 /** undici's `fetch` (the package's, same version as `request`) on its own Agent. */
-async function createUndiciFetch(origin: string): Promise<Client> {
+async function createUndiciFetch(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
   const agent = new Agent({
-    connections: MAX_CONNECTIONS,
+    connections,
     keepAliveTimeout: IDLE_MS,
     headersTimeout: REQUEST_TIMEOUT_MS,
     bodyTimeout: REQUEST_TIMEOUT_MS,
@@ -133,8 +135,8 @@ async function createUndiciFetch(origin: string): Promise<Client> {
 }
 
 /** node:http with a keep-alive Agent, the body gathered from 'data' events. */
-async function createNodeHttp(origin: string): Promise<Client> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONNECTIONS, timeout: REQUEST_TIMEOUT_MS });
+async function createNodeHttp(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, timeout: REQUEST_TIMEOUT_MS });
   const { hostname, port } = new URL(origin);
   const send = (method: string, path: string, data: Buffer | null): Promise<{ res: http.IncomingMessage; body: Buffer }> =>
     new Promise((resolve, reject) => {
@@ -199,8 +201,8 @@ async function createNodeHttp(origin: string): Promise<Client> {
 }
 
 /** axios with its Node http adapter on a keep-alive Agent, bodies as Buffers. */
-async function createAxios(origin: string): Promise<Client> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONNECTIONS });
+async function createAxios(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const ax = axios.create({
     baseURL: origin,
     httpAgent: agent,
@@ -237,8 +239,8 @@ async function createAxios(origin: string): Promise<Client> {
 }
 
 /** got on a keep-alive Agent, retries off, bodies as Buffers. */
-async function createGot(origin: string): Promise<Client> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONNECTIONS });
+async function createGot(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const g = got.extend({
     agent: { http: agent },
     retry: { limit: 0 },
@@ -274,10 +276,10 @@ async function createGot(origin: string): Promise<Client> {
  * reqivo's Session, loaded lazily so the harness still runs (and reports it
  * unavailable) when the engine does not build or load.
  */
-async function createReqivo(origin: string): Promise<Client> {
+async function createReqivo(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
   const { Session } = await import('../src/index.js');
   const session = new Session({
-    pool: { maxConnectionsPerOrigin: MAX_CONNECTIONS, maxIdleMs: IDLE_MS },
+    pool: { maxConnectionsPerOrigin: connections, maxIdleMs: IDLE_MS },
     // Same bound as undici's headersTimeout/bodyTimeout: a gap between reads.
     timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
     proxy: false,
@@ -312,10 +314,10 @@ async function createReqivo(origin: string): Promise<Client> {
 }
 
 /** reqivo's WHATWG `fetch()` on a Session set up like {@link createReqivo}, used like {@link createUndiciFetch}. */
-async function createReqivoFetch(origin: string): Promise<Client> {
+async function createReqivoFetch(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
   const { Session } = await import('../src/index.js');
   const session = new Session({
-    pool: { maxConnectionsPerOrigin: MAX_CONNECTIONS, maxIdleMs: IDLE_MS },
+    pool: { maxConnectionsPerOrigin: connections, maxIdleMs: IDLE_MS },
     timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
     proxy: false,
   });
@@ -358,6 +360,7 @@ export const CLIENTS: readonly ClientSpec[] = [
   { name: 'got', description: 'got, buffer responses, keep-alive Agent, no retry', create: createGot },
   { name: 'reqivo', description: 'reqivo Session', create: createReqivo },
   { name: 'reqivo-fetch', description: "reqivo's fetch() on a Session", create: createReqivoFetch },
+  { name: 'floor', description: 'bare node:net sockets framing by Content-Length only (the floor)', create: (o, n) => createFloor(o, n ?? MAX_CONNECTIONS) },
 ];
 
 /** The client every ratio is taken against. */

@@ -148,7 +148,7 @@ export async function measureScenario(
   const warmupOps = scenario.warmup[quick ? 1 : 0];
   for (const e of entries) {
     try {
-      e.client = await within(e.spec.create(server.origin), 10_000, `${e.spec.name} setup`);
+      e.client = await within(e.spec.create(server.origin, scenario.connections), 10_000, `${e.spec.name} setup`);
       e.workload = workloadFor(scenario, e.client);
       opts.log(`  warming ${e.spec.name} (${warmupOps} ${stream ? 'downloads' : 'requests'})`);
       const s0 = await server.stats();

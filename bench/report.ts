@@ -55,6 +55,9 @@ function num(n: number | null, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** The client whose CPU per request is the floor (floor.ts). */
+const FLOOR = 'floor';
+
 function ratio(n: number | null, base: number | null): string {
   if (n === null || base === null || !(base > 0)) return '-';
   return `${(n / base).toFixed(2)}x`;
@@ -67,6 +70,7 @@ function pct(n: number | null): string {
 /** One scenario as a text table. */
 export function scenarioTable(s: ScenarioResult, baseline: string): string {
   const base = s.clients.find((c) => c.client === baseline) ?? null;
+  const floor = s.clients.find((c) => c.client === FLOOR) ?? null;
   const rows = s.clients.map((c) => {
     const cpuDigits = s.cpuUnit === 'µs/req' ? 1 : 0;
     const roundsCell = `${c.roundsUsed}/${c.rounds.length}${c.roundsDisturbed > 0 ? ` (${c.roundsDisturbed}!)` : ''}`;
@@ -76,6 +80,7 @@ export function scenarioTable(s: ScenarioResult, baseline: string): string {
       ratio(c.rate, base?.rate ?? null),
       num(c.cpu, cpuDigits),
       ratio(c.cpu, base?.cpu ?? null),
+      ratio(c.cpu, floor?.cpu ?? null),
       String(c.connections),
       roundsCell,
       pct(c.spread),
@@ -88,12 +93,13 @@ export function scenarioTable(s: ScenarioResult, baseline: string): string {
     `vs ${baseline}`,
     `CPU ${s.cpuUnit}`,
     `vs ${baseline}`,
+    `vs ${FLOOR}`,
     'conns',
     'rounds',
     'spread',
     'error',
   ];
-  if (rows.every((r) => r[8] === '')) {
+  if (rows.every((r) => r[9] === '')) {
     header.pop();
     for (const r of rows) r.pop();
   }

@@ -17,6 +17,8 @@ export interface Scenario {
   path: string;
   /** Requests in flight at once. */
   inFlight: number;
+  /** Connections each client may open, when not the default (clients.ts). */
+  connections?: number;
   /** Warm-up requests (downloads for 'stream') per client: [full, quick]. */
   warmup: readonly [number, number];
 }
@@ -25,6 +27,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'seq-1k', title: 'Sequential GET, 1 KiB body, one connection', kind: 'get', path: '/1k', inFlight: 1, warmup: [5000, 1500] },
   { id: 'par16-1k', title: 'GET 1 KiB, 16 in flight over 16 connections', kind: 'get', path: '/1k', inFlight: 16, warmup: [5000, 1500] },
   { id: 'par4-64k', title: 'GET 64 KiB, 4 in flight', kind: 'get', path: '/64k', inFlight: 4, warmup: [2000, 600] },
+  { id: 'par256-1k', title: 'GET 1 KiB, 256 in flight over 64 connections', kind: 'get', path: '/1k', inFlight: 256, connections: 64, warmup: [5000, 1500] },
+  { id: 'get-1m', title: 'GET 1 MiB, 2 in flight', kind: 'get', path: '/1m', inFlight: 2, warmup: [300, 100] },
   { id: 'post16-1k', title: 'POST 1 KiB, 16 in flight', kind: 'post', path: '/echo-len', inFlight: 16, warmup: [5000, 1500] },
   { id: 'stream-64m', title: 'Streaming download of 64 MiB', kind: 'stream', path: '/64m', inFlight: 1, warmup: [2, 1] },
 ];

@@ -33,11 +33,22 @@ export function useLeakCheck(cleanup: () => Promise<void>): void {
   });
 }
 
-/** Install the cleanup and leak check; returns the cleanup list and a session factory (proxy off by default). */
-export function useSessions(): {
+/** What {@link useSessions} hands back. */
+interface Sessions {
   cleanups: Cleanup[];
   session: (opts?: ConstructorParameters<typeof Session>[0]) => Session;
-} {
+}
+
+let installed: Sessions | null = null;
+
+/**
+ * Install the cleanup and leak check; returns the cleanup list and a session
+ * factory (proxy off by default). Installed once per test file (process):
+ * helpers that call it too (test/websocket/servers.ts) share the same list,
+ * so no second leak check runs before this list's cleanups.
+ */
+export function useSessions(): Sessions {
+  if (installed !== null) return installed;
   const cleanups: Cleanup[] = [];
   useLeakCheck(async () => {
     let first: unknown = null;
@@ -55,5 +66,6 @@ export function useSessions(): {
     cleanups.push(() => s.close());
     return s;
   };
-  return { cleanups, session };
+  installed = { cleanups, session };
+  return installed;
 }

@@ -63,7 +63,7 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
       w32 = slabWords;
       w = (buf.byteOffset + i) >>> 2;
     } else w32 = new Int32Array(ab, buf.byteOffset + i, words);
-    for (const last = w + words; w < last; w++) w32[w] ^= k;
+    for (const last = w + words; w < last; w++) w32[w] = w32[w]! ^ k;
     i += words << 2;
     // The aligned block is a multiple of 4, so the key phase is `lead` again.
     for (let j = lead; i < end; j++, i++) buf[i] = buf[i]! ^ key[keyOff + (j & 3)]!;

@@ -14,7 +14,8 @@
  * @module
  */
 import { AbortError, NetworkError } from '../errors.js';
-import { type ConnectOptions, Connection, type ConnectionOwner, connect } from './connection.js';
+import { type ConnectOptions, Connection, type ConnectionOwner } from './connection.js';
+import { connect } from './dial.js';
 
 /** Pool settings (API.md `pool`). */
 export interface PoolOptions {

@@ -12,13 +12,14 @@
 import { ConnectTimeout, ReadTimeout, timeoutAdvice, type TimeoutError } from '../errors.js';
 import { serializeRequestHead } from '../http1/request-head.js';
 import type { Connection } from '../transport/connection.js';
-import type { OriginPool } from '../transport/pool.js';
+import type { ConnectionTaker, OriginPool } from '../transport/pool.js';
 import type { Cancellable } from '../core/deadline.js';
 import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { requestCreate, requestObserved } from '../core/diagnostics.js';
 import { H1Conn } from '../http1/connection.js';
 import { H2Origin, H2Stream } from '../http2/session.js';
+import { replaySafe } from '../layers/stale.js';
 import { ResponseBuilder } from './response-builder.js';
 import type { Route } from './route.js';
 
@@ -29,7 +30,7 @@ export interface HopSettings {
 }
 
 /** One hop in flight on a connection; see the module doc. */
-export class HopExchange extends ResponseBuilder implements Cancellable {
+export class HopExchange extends ResponseBuilder implements Cancellable, ConnectionTaker {
   readonly #origin: OriginPool;
   readonly #route: Route;
   readonly #settings: HopSettings;
@@ -105,23 +106,38 @@ export class HopExchange extends ResponseBuilder implements Cancellable {
       return;
     }
     const req = this.req;
+    // A request the stale-connection layer can replay need not pay for the reuse probe (a syscall and an exception).
+    const probe = !replaySafe(req);
     const origin = this.#origin;
-    const conn = req.fresh ? null : origin.takeIdle();
+    const conn = req.fresh ? null : origin.takeIdle(probe);
     if (conn !== null) {
       this.#send(conn);
       return;
     }
     this.#connectStart = performance.now();
-    origin.acquire(d !== null ? d.signal : null, d !== null ? d.timeout.connect : Number.POSITIVE_INFINITY, req.fresh).then(
-      (c) => {
-        const failure = d !== null ? d.failure : null;
-        if (this.reject === null || failure !== null) {
-          origin.release(c, true);
-          if (failure !== null) this.settleError(failure);
-        } else this.#send(c);
-      },
-      (err: Error) => this.settleError(err),
-    );
+    origin.wait(this, d !== null ? d.signal : null, d !== null ? d.timeout.connect : Number.POSITIVE_INFINITY, req.fresh, probe);
+  }
+
+  // ---- ConnectionTaker (the pool calls these) ----
+
+  /** @internal */
+  onConnection(c: Connection): void {
+    const d = this.deadline;
+    const failure = d !== null ? d.failure : null;
+    if (this.reject === null || failure !== null) {
+      this.#origin.release(c, true);
+      if (failure !== null) this.settleError(failure);
+    } else this.#send(c);
+  }
+
+  /** @internal */
+  onConnectionError(err: Error): void {
+    this.settleError(err);
+  }
+
+  /** @internal */
+  isWaiting(): boolean {
+    return this.reject !== null;
   }
 
   #send(conn: Connection): void {

@@ -95,6 +95,9 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       signal?.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       socket.removeListener(opts.secure ? 'secureConnect' : 'connect', onConnect);
+      // A literal IP address emits no 'lookup': a listener left behind would keep this whole scope alive with the socket.
+      socket.removeListener('lookup', onLookup);
+      socket.removeListener('connect', onTcpConnect);
       if (err !== null) {
         socket.destroy();
         if (connectionError.hasSubscribers) connectionError.publish({ origin: originOf(opts, host, port), error: err });
@@ -119,6 +122,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       const where = opts.path ? `connecting to unix socket ${opts.path}` : `connecting to ${host}:${port}`;
       finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, opts.path ?? `${host}:${port}`));
     };
+    const onLookup = (): void => void (times.lookup = performance.now());
+    const onTcpConnect = (): void => void (times.connect = performance.now());
     const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
     const onConnect = (): void => {
       const now = performance.now();
@@ -136,8 +141,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     socket.on('error', onError);
     if (opts.socket) times.connect = times.start;
     else {
-      socket.once('lookup', () => void (times.lookup = performance.now()));
-      if (opts.secure) socket.once('connect', () => void (times.connect = performance.now()));
+      socket.once('lookup', onLookup);
+      if (opts.secure) socket.once('connect', onTcpConnect);
     }
     if (opts.secure) socket.once('secureConnect', onConnect);
     else if (opts.socket) queueMicrotask(onConnect);

@@ -136,7 +136,8 @@ async function createUndiciFetch(origin: string, connections = MAX_CONNECTIONS):
 
 /** node:http with a keep-alive Agent, the body gathered from 'data' events. */
 async function createNodeHttp(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, timeout: REQUEST_TIMEOUT_MS });
+  // maxFreeSockets: every connection may stay idle (the default, 256, would close the rest of the idle bench's 1,000).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, timeout: REQUEST_TIMEOUT_MS });
   const { hostname, port } = new URL(origin);
   const send = (method: string, path: string, data: Buffer | null): Promise<{ res: http.IncomingMessage; body: Buffer }> =>
     new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClassSize } from './classes-child.js';
 import { SERVER_BOUND } from './cpu-stat.js';
 import type { ScenarioResult } from './measure.js';
+import { IDLE_CONNECTIONS, type IdleRow } from './idle.js';
 import { KEPT_BODY_BYTES, type MemoryRow } from './memory.js';
 
 /** About the machine and the run. */
@@ -35,6 +36,8 @@ export interface Report {
   meta: RunMeta;
   scenarios: ScenarioResult[];
   memory: MemoryRow[] | null;
+  /** Idle keep-alive connections (`--only=idle`), or null when not run. */
+  idle: IdleRow[] | null;
   classes: ClassSize[] | null;
   classesError: string | null;
 }
@@ -109,6 +112,26 @@ export function scenarioTable(s: ScenarioResult, baseline: string): string {
       ? ''
       : `\n\nnote: the server used over ${SERVER_BOUND * 100}% of its core for ${bound.join(', ')}: that rate is bounded by the server, compare CPU instead`;
   return `## ${s.id}: ${s.title}\n\n${table(header, rows)}${note}`;
+}
+
+/** The idle-connection rows as a text table. */
+export function idleTable(rows: IdleRow[], baseline: string): string {
+  const base = rows.find((r) => r.client === baseline)?.bytesPerConnection ?? null;
+  const body = rows.map((r) => [
+    r.client,
+    num(r.bytesPerConnection),
+    ratio(r.bytesPerConnection, base),
+    num(r.result?.heapGrowth ?? null),
+    num(r.result?.arrayBuffersGrowth ?? null),
+    String(r.connections),
+    r.error ?? '',
+  ]);
+  const header = ['client', 'B/idle conn', `vs ${baseline}`, 'heap growth B', 'arrayBuffers growth B', 'conns', 'error'];
+  if (body.every((r) => r[6] === '')) {
+    header.pop();
+    for (const r of body) r.pop();
+  }
+  return `## idle: ${IDLE_CONNECTIONS.toLocaleString('en-US')} idle keep-alive connections per client, one process per client (heap + arrayBuffers growth after gc, per connection)\n\n${table(header, body)}`;
 }
 
 /** The memory rows as a text table. */
@@ -186,6 +209,7 @@ export function reportText(r: Report): string {
   const parts = [metaText(r.meta)];
   for (const s of r.scenarios) parts.push(scenarioTable(s, r.meta.baseline));
   if (r.memory !== null) parts.push(memoryTable(r.memory, r.meta.baseline));
+  if (r.idle !== null) parts.push(idleTable(r.idle, r.meta.baseline));
   if (r.classes !== null) parts.push(classesTable(r.classes));
   else if (r.classesError !== null) parts.push(`## reqivo hot classes\n\nnot measured: ${r.classesError}`);
   parts.push(`(${(r.meta.durationMs / 1000).toFixed(1)} s)`);

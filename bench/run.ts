@@ -14,6 +14,7 @@ import { runChild } from './child.js';
 import type { ClassSize } from './classes-child.js';
 import { BASELINE, CLIENTS, type ClientSpec, findClient } from './clients.js';
 import { measureScenario, type MeasureOptions, type ScenarioResult } from './measure.js';
+import { measureIdle, type IdleRow } from './idle.js';
 import { measureMemory, type MemoryRow } from './memory.js';
 import { CLIENT_CORE, SERVER_CORE, allowedCpus, pinSelf, tasksetAvailable } from './pinning.js';
 import { type Report, reportText, writeJson } from './report.js';
@@ -22,6 +23,8 @@ import { BenchServer } from './server-process.js';
 
 const MEMORY_RESPONSES = 5000;
 const CLASS_INSTANCES = 100_000;
+/** The idle-connection part compares reqivo with undici and node:http (their pools; the others sit on node:http's Agent). */
+const IDLE_CLIENTS = ['undici', 'node:http', 'reqivo'];
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -57,14 +60,15 @@ function selectClients(names: string[] | null): ClientSpec[] {
   return CLIENTS.filter((c) => picked.has(c));
 }
 
-function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; classes: boolean } {
-  if (only === null) return { scenarios: SCENARIOS, memory: true, classes: true };
+function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; idle: boolean; classes: boolean } {
+  if (only === null) return { scenarios: SCENARIOS, memory: true, idle: true, classes: true };
   for (const o of only) {
-    if (o !== 'memory' && o !== 'classes' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
+    if (o !== 'memory' && o !== 'idle' && o !== 'classes' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
   }
   return {
     scenarios: SCENARIOS.filter((s) => only.includes(s.id)),
     memory: only.includes('memory'),
+    idle: only.includes('idle'),
     classes: only.includes('classes'),
   };
 }
@@ -125,6 +129,7 @@ async function main(): Promise<number> {
   const unavailable: Record<string, string> = {};
   let scenarios: ScenarioResult[] = [];
   let memory: MemoryRow[] | null = null;
+  let idle: IdleRow[] | null = null;
   let classes: ClassSize[] | null = null;
   let classesError: string | null = null;
   try {
@@ -137,6 +142,10 @@ async function main(): Promise<number> {
     if (parts.memory) {
       log('memory');
       memory = await measureMemory(specs, server, MEMORY_RESPONSES, log);
+    }
+    if (parts.idle) {
+      log('idle');
+      idle = await measureIdle(specs.filter((s) => IDLE_CLIENTS.includes(s.name)), server, log);
     }
     if (parts.classes) {
       log('classes');
@@ -182,6 +191,7 @@ async function main(): Promise<number> {
     },
     scenarios,
     memory,
+    idle,
     classes,
     classesError,
   };

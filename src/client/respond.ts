@@ -14,7 +14,7 @@ import { Headers, type HeadersInit } from '../http/headers.js';
 import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
-import { ResponseBuilder } from './exchange.js';
+import { ResponseBuilder } from './response-builder.js';
 
 /** What a made-up response says. */
 export interface ResponseInit {

@@ -93,6 +93,9 @@ export class Session {
   #auth: AuthOptions | null;
   /** The last request URL string: a repeat request shares it instead of keeping its own copy per response. */
   #lastHref: string;
+  /** The last string URL input without query or socket path, and what it resolved to: a repeated input is not parsed again. */
+  #lastInput: string;
+  #lastUrl: URL | null;
   #closed: boolean;
   readonly #retry: RetryPolicy | null;
   readonly #decompress: boolean;
@@ -136,6 +139,8 @@ export class Session {
     this.#auth = options.auth ?? null;
     this.#closed = false;
     this.#lastHref = '';
+    this.#lastInput = '';
+    this.#lastUrl = null;
     this.#retry = options.retry !== undefined ? new RetryPolicy(options.retry) : null;
     this.#digest = new DigestAuthState();
     this.cookies = options.cookies === false ? null : new CookieJar();
@@ -316,8 +321,19 @@ export class Session {
       if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);
       if (this.#closed) throw new RequestError('the session is closed');
-      const unix = splitUnixUrl(input);
-      const url = resolveUrl(unix !== null ? unix.url : input, this.#baseUrl, opts.query);
+      let unix: ReturnType<typeof splitUnixUrl> = null;
+      let url: URL;
+      if (this.#lastUrl !== null && input === this.#lastInput && opts.query === undefined) {
+        // The URL object is never mutated once resolved (redirects, credentials stripping make new ones): share it.
+        url = this.#lastUrl;
+      } else {
+        unix = splitUnixUrl(input);
+        url = resolveUrl(unix !== null ? unix.url : input, this.#baseUrl, opts.query);
+        if (typeof input === 'string' && unix === null && opts.query === undefined) {
+          this.#lastInput = input;
+          this.#lastUrl = url;
+        }
+      }
       const headers = new Headers(this.#headers);
       if (opts.headers !== undefined) mergeInto(headers, opts.headers);
       let body = toRequestBody(opts);

@@ -25,6 +25,9 @@ export class Transport {
   readonly #dial: DialSettings;
   /** The bound {@link dispatch}, as the innermost Dispatch of the Session's chain. */
   readonly dispatch: (req: PreparedRequest) => Promise<AnyResponse>;
+  /** The last hop's URL object (shared by repeated requests to one URL) and its route: routes are immutable. */
+  #lastUrl: URL | null;
+  #lastRoute: Route | null;
 
   constructor(pool: Pool, proxy: ProxySetting, http2: Http2Mode, tls: TlsOptions | null, dial: DialSettings) {
     this.#pool = pool;
@@ -32,18 +35,29 @@ export class Transport {
     this.#proxy = proxy;
     this.#http2 = http2;
     this.#tls = tls;
+    this.#lastUrl = null;
+    this.#lastRoute = null;
     this.dispatch = (req) => this.#send(req);
   }
 
   #send(req: PreparedRequest): Promise<AnyResponse> {
     let route: Route;
-    try {
-      const url = req._url;
-      const socketPath = req.socketPath;
-      const proxy = socketPath === null ? this.#proxy.resolve(url, req.options.proxy) : null;
-      route = routeFor(url, proxy, this.#http2, this.#tls, this.#dial, socketPath);
-    } catch (err) {
-      return Promise.reject(err);
+    const url = req._url;
+    const socketPath = req.socketPath;
+    // The session's own proxy setting (no per-request override), no socket path: the route depends on the URL only.
+    const plain = socketPath === null && req.options.proxy === undefined;
+    if (plain && url === this.#lastUrl) route = this.#lastRoute!;
+    else {
+      try {
+        const proxy = socketPath === null ? this.#proxy.resolve(url, req.options.proxy) : null;
+        route = routeFor(url, proxy, this.#http2, this.#tls, this.#dial, socketPath);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (plain) {
+        this.#lastUrl = url;
+        this.#lastRoute = route;
+      }
     }
     const origin = this.#pool.origin(route.key, route.connect);
     const list = route.proxyAuthorization === null ? req.headers._list : withProxyAuthorization(req.headers._list, route.proxyAuthorization);

@@ -37,7 +37,10 @@
  * @module
  */
 import { InvalidResponseError, LimitExceededError } from '../errors.js';
-import { latin1, listElements, TCHAR } from '../http/syntax.js';
+import { latin1, TCHAR } from '../http/syntax.js';
+import { chunkSizeOf, contentLengthOf, fieldValue, Framing, isOws, keepAliveTimeoutOf, NO_PREV, reasonOf, reuse, sameList, statusCode, statusVersion, transferFraming } from './fields.js';
+
+export { Framing } from './fields.js';
 
 /** Size limits enforced while parsing. */
 export interface ParserLimits {
@@ -78,139 +81,63 @@ const enum S {
   Done,
 }
 
-/** Body framing of the current message. */
-export const enum Framing {
-  None = 0,
-  Length = 1,
-  Chunked = 2,
-  Close = 3,
-}
-
 const MAX_CHUNK_LINE = 4096;
-/** A chunk size above this cannot be counted exactly in a double. */
-const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
 const MAX_INTERIM = 32;
-
-const NO_PREV: string[] = [];
-
-function sameList(a: string[], b: string[]): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Bytes `[s, e)` as a latin1 string, returning `prev` itself when it holds the same characters. */
-function reuse(b: Buffer, s: number, e: number, prev: string | undefined): string {
-  const n = e - s;
-  if (n === 0) return '';
-  if (prev !== undefined && prev.length === n) {
-    let i = 0;
-    while (i < n && prev.charCodeAt(i) === b[s + i]) i++;
-    if (i === n) return prev;
-  }
-  return latin1(b, s, e);
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
-
-/**
- * The framing a Transfer-Encoding value (all fields joined with `, `) gives
- * a response with a body (RFC 9112 §6.1, §6.3 rules 3-4, §7).
- * @throws InvalidResponseError for a coding reqivo cannot undo.
- */
-function transferFraming(te: string): Framing.Chunked | Framing.Close {
-  if (te.length === 7 && te.toLowerCase() === 'chunked') return Framing.Chunked;
-  const codings = listElements(te);
-  if (codings.length === 0) throw new InvalidResponseError('Transfer-Encoding names no transfer coding');
-  let chunked = false;
-  for (const coding of codings) {
-    const c = coding.toLowerCase();
-    // §6.1: chunked is applied once and last.
-    if (chunked) throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: chunked must be the last coding, applied once`);
-    if (c === 'chunked') chunked = true;
-    else if (c === 'identity') continue; // RFC 2616's no-op coding: nothing to undo
-    else {
-      const why = /^chunked[ \t]*;/.test(c) ? 'chunked takes no parameters' : `unsupported transfer coding ${JSON.stringify(coding)}`;
-      throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: ${why}`);
-    }
-  }
-  return chunked ? Framing.Chunked : Framing.Close;
-}
 
 /** Incremental HTTP/1.1 response parser. One instance per connection, {@link reset} per response. */
 export class ResponseParser {
   /** Status code of the final response. */
-  status: number;
+  status!: number;
   /** Reason phrase (may be empty). */
   reason: string;
   /** `'1.1'` or `'1.0'`. */
-  version: string;
+  version!: string;
   /** Header fields as a flat `[name, value, …]` list, latin1-decoded. */
   headers: string[];
   /** Trailer fields of a chunked body, flat like `headers`. */
-  trailers: string[] | null;
+  trailers!: string[] | null;
   /** Whether the connection may carry another request after this response. */
-  keepAlive: boolean;
+  keepAlive!: boolean;
   /** The `Keep-Alive: timeout=` hint in milliseconds, or -1. */
-  keepAliveTimeoutMs: number;
+  keepAliveTimeoutMs!: number;
   /** Whether the response switched protocols (101) or opened a CONNECT tunnel: bytes after the head are not HTTP. */
-  upgraded: boolean;
+  upgraded!: boolean;
   /** The framing picked for the body. */
-  framing: Framing;
+  framing!: Framing;
   /** Declared Content-Length, or -1. */
-  contentLength: number;
+  contentLength!: number;
 
   #handler: ParserHandler;
   #limits: ParserLimits;
-  #state: S;
+  #state!: S;
   #noBody: boolean;
   #connect: boolean;
-  #pending: Buffer | null;
-  #headBytes: number;
-  #fieldCount: number;
+  #pending!: Buffer | null;
+  #headBytes!: number;
+  #fieldCount!: number;
   #interim: number;
-  #remaining: number;
-  #bodyBytes: number;
-  #te: string | null;
+  #remaining!: number;
+  #bodyBytes!: number;
+  #te!: string | null;
   /** Index in `headers` of the last framing field's value, read when no fold line can follow any more; -1 when none. */
-  #noteAt: number;
-  #connectionClose: boolean;
-  #connectionKeepAlive: boolean;
+  #noteAt!: number;
+  #connectionClose!: boolean;
+  #connectionKeepAlive!: boolean;
   /** The previous response's header list: equal names and values reuse its strings (less memory per kept response). */
   #prev: string[];
   #prevReason: string;
 
   constructor(handler: ParserHandler, limits: ParserLimits = DEFAULT_LIMITS) {
-    this.status = 0;
     this.reason = '';
-    this.version = '1.1';
-    this.headers = [];
-    this.trailers = null;
-    this.keepAlive = true;
-    this.keepAliveTimeoutMs = -1;
-    this.upgraded = false;
-    this.framing = Framing.None;
-    this.contentLength = -1;
+    this.headers = NO_PREV;
     this.#handler = handler;
     this.#limits = limits;
-    this.#state = S.Status;
     this.#noBody = false;
     this.#connect = false;
-    this.#pending = null;
-    this.#headBytes = 0;
-    this.#fieldCount = 0;
     this.#interim = 0;
-    this.#remaining = 0;
-    this.#bodyBytes = 0;
-    this.#te = null;
-    this.#noteAt = -1;
-    this.#connectionClose = false;
-    this.#connectionKeepAlive = false;
-    this.#prev = [];
+    this.#prev = NO_PREV;
     this.#prevReason = '';
+    this.#startHead();
   }
 
   /**
@@ -226,6 +153,7 @@ export class ResponseParser {
     this.#startHead();
   }
 
+  /** Every per-message field to its start value (the constructor's too: one list of them). */
   #startHead(): void {
     if (this.headers.length > 0) this.#prev = this.headers;
     if (this.reason !== '') this.#prevReason = this.reason;
@@ -416,33 +344,9 @@ export class ResponseParser {
   }
 
   #statusLine(b: Buffer, s: number, e: number): void {
-    // HTTP/1.x SP 3DIGIT [SP reason]; valid status codes are 100..599 (RFC 9110 §15)
-    if (
-      e - s < 12 ||
-      b[s] !== 0x48 || b[s + 1] !== 0x54 || b[s + 2] !== 0x54 || b[s + 3] !== 0x50 ||
-      b[s + 4] !== 0x2f || b[s + 5] !== 0x31 || b[s + 6] !== 0x2e
-    ) {
-      throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
-    }
-    // §2.3: a higher minor version of a major version we implement is processed as the highest we know (1.1).
-    const minor = b[s + 7]!;
-    if (minor === 0x30) this.version = '1.0';
-    else if (minor >= 0x31 && minor <= 0x39) this.version = '1.1';
-    else throw new InvalidResponseError(`unsupported HTTP version in status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
-    const d0 = b[s + 9]! - 48;
-    const d1 = b[s + 10]! - 48;
-    const d2 = b[s + 11]! - 48;
-    if (b[s + 8] !== 0x20 || d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (e > s + 12 && b[s + 12] !== 0x20)) {
-      throw new InvalidResponseError(`invalid status line ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
-    }
-    this.status = d0 * 100 + d1 * 10 + d2;
-    if (e > s + 13) {
-      for (let i = s + 13; i < e; i++) {
-        const c = b[i]!;
-        if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in reason phrase');
-      }
-      this.reason = reuse(b, s + 13, e, this.#prevReason);
-    }
+    this.version = statusVersion(b, s, e);
+    this.status = statusCode(b, s, e);
+    if (e > s + 13) this.reason = reasonOf(b, s + 13, e, this.#prevReason);
     this.#state = S.Header;
   }
 
@@ -451,7 +355,7 @@ export class ResponseParser {
     if (isOws(first)) {
       // obs-fold (§5.2): a user agent replaces it with SP.
       if (list.length === 0) throw new InvalidResponseError('whitespace before the first header field');
-      const value = this.#value(b, s, e);
+      const value = fieldValue(b, s, e);
       if (value.length > 0) {
         const prev = list[list.length - 1]!;
         list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
@@ -478,21 +382,11 @@ export class ResponseParser {
     const prev = list === this.headers ? this.#prev : NO_PREV;
     const k = list.length;
     const name = reuse(b, s, i, prev[k]);
-    list.push(name, this.#value(b, i + 1, e, prev[k + 1]));
+    list.push(name, fieldValue(b, i + 1, e, prev[k + 1]));
     // Trailer fields never affect framing or persistence (RFC 9110 §6.5.1).
     // Lengths of content-length, transfer-encoding, connection / keep-alive: most names skip #note.
     const n = name.length;
     if (list === this.headers && (n === 14 || n === 17 || n === 10)) this.#noteAt = k + 1;
-  }
-
-  #value(b: Buffer, s: number, e: number, prev?: string): string {
-    while (s < e && isOws(b[s]!)) s++;
-    while (e > s && isOws(b[e - 1]!)) e--;
-    for (let i = s; i < e; i++) {
-      const c = b[i]!;
-      if (c === 0 || c === 13) throw new InvalidResponseError(c === 0 ? 'NUL in header value' : 'bare CR in header value');
-    }
-    return reuse(b, s, e, prev);
   }
 
   /** Record the framing-relevant field at {@link #noteAt}, its value now whole (obs-fold joined). */
@@ -501,7 +395,7 @@ export class ResponseParser {
     this.#noteAt = -1;
     const lname = this.headers[vi - 1]!.toLowerCase();
     const value = this.headers[vi]!;
-    if (lname === 'content-length') this.#contentLength(value);
+    if (lname === 'content-length') this.contentLength = contentLengthOf(value, this.contentLength);
     else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
     else if (lname === 'connection') {
       for (const tok of value.split(',')) {
@@ -510,40 +404,9 @@ export class ResponseParser {
         else if (t === 'keep-alive') this.#connectionKeepAlive = true;
       }
     } else if (lname === 'keep-alive') {
-      const m = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
-      if (m) this.keepAliveTimeoutMs = Number(m[1]) * 1000;
+      const t = keepAliveTimeoutOf(value);
+      if (t !== -1) this.keepAliveTimeoutMs = t;
     }
-  }
-
-  #contentLength(value: string): void {
-    let v = -1;
-    // Fast path: one plain number (what nearly every server sends).
-    const n = value.length;
-    if (n > 0 && n <= 15) {
-      let x = 0;
-      let i = 0;
-      for (; i < n; i++) {
-        const d = value.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        x = x * 10 + d;
-      }
-      if (i === n) {
-        if (this.contentLength !== -1 && this.contentLength !== x) throw new InvalidResponseError('conflicting Content-Length headers');
-        this.contentLength = x;
-        return;
-      }
-    }
-    for (const part of value.split(',')) {
-      const m = /^[ \t]*(\d{1,15})[ \t]*$/.exec(part);
-      if (m === null) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
-      const n = Number(m[1]);
-      if (v !== -1 && n !== v) throw new InvalidResponseError(`conflicting Content-Length values ${JSON.stringify(value)}`);
-      v = n;
-    }
-    if (this.contentLength !== -1 && this.contentLength !== v) {
-      throw new InvalidResponseError('conflicting Content-Length headers');
-    }
-    this.contentLength = v;
   }
 
   #endOfHead(): void {
@@ -609,29 +472,7 @@ export class ResponseParser {
   }
 
   #chunkSize(b: Buffer, s: number, e: number): void {
-    let size = 0;
-    let i = s;
-    for (; i < e; i++) {
-      const c = b[i]!;
-      let d: number;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
-      else break;
-      // Bounded by value, not digits (leading zeros are free); exact while below 2^53.
-      if (size > (MAX_CHUNK_SIZE - d) / 16) throw new InvalidResponseError(`chunk size ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))} too large`);
-      size = size * 16 + d;
-    }
-    if (i === s) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);
-    // BWS then chunk extensions (ignored, but must not carry NUL or bare CR).
-    while (i < e && isOws(b[i]!)) i++;
-    if (i < e) {
-      if (b[i] !== 0x3b) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);
-      for (; i < e; i++) {
-        const c = b[i]!;
-        if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in chunk extension');
-      }
-    }
+    const size = chunkSizeOf(b, s, e);
     if (size === 0) {
       this.trailers = [];
       this.#fieldCount = 0;

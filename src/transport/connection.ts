@@ -1,19 +1,16 @@
 /**
  * One TCP or TLS socket to an origin. Moves bytes and reports socket events
  * to whoever currently owns the connection (its {@link ConnectionSink}); it
- * knows nothing of HTTP. Listeners are module-level functions that find the
- * Connection through a field on the socket, so a connection costs no closures.
+ * knows nothing of HTTP (dial.ts opens one). Listeners are module-level
+ * functions that find the Connection through a field on the socket, so a
+ * connection costs no closures.
  * @module
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConnectTimes } from '../core/timings.js';
-import { connectionClose, connectionError, connectionOpen } from '../core/diagnostics.js';
-import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, timeoutAdvice, TlsError } from '../errors.js';
-import { checkPins } from './pins.js';
-import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
-import { tlsFailure } from './tls-errors.js';
+import type { ConnectTimes } from '../core/timings.js';
+import { connectionClose, connectionError } from '../core/diagnostics.js';
 
 /** TLS options of a Session (API.md `tls`). */
 export interface TlsOptions {
@@ -78,16 +75,6 @@ export interface ConnectOptions {
 
 /** The `lookup` option of `net.connect`. */
 export type LookupFunction = NonNullable<net.TcpNetConnectOpts['lookup']>;
-
-/** The `net.connect` / `tls.connect` options that say where and how to dial. */
-function dialOptions(opts: ConnectOptions, host: string, port: number): net.TcpNetConnectOpts | net.IpcNetConnectOpts {
-  if (opts.path) return { path: opts.path };
-  const o: net.TcpNetConnectOpts = { host, port, autoSelectFamily: opts.autoSelectFamily ?? true };
-  if (opts.lookup) o.lookup = opts.lookup;
-  if (opts.family) o.family = opts.family;
-  if (opts.localAddress) o.localAddress = opts.localAddress;
-  return o;
-}
 
 /** Receives the socket's events while it owns the connection. */
 export interface ConnectionSink {
@@ -288,133 +275,4 @@ export class Connection {
     this.#flags |= CLOSED;
     if (!this.socket.destroyed) this.socket.destroy(err);
   }
-}
-
-function defaultPort(secure: boolean): number {
-  return secure ? 443 : 80;
-}
-
-/** `scheme://host:port` of what `opts` connects to. */
-function originOf(opts: ConnectOptions, host: string, port: number): string {
-  return `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/**
- * Open a connection: TCP, then TLS when `secure` (SNI, verification on,
- * TLS 1.2 minimum, optional pins and ALPN). Rejects with NetworkError,
- * TlsError, ConnectTimeout or AbortError; never leaves a socket behind.
- */
-export function connect(opts: ConnectOptions): Promise<Connection> {
-  return new Promise<Connection>((resolve, reject) => {
-    const signal = opts.signal ?? null;
-    if (signal?.aborted) {
-      reject(new AbortError('request aborted', { cause: signal.reason }));
-      return;
-    }
-    const port = opts.port || defaultPort(opts.secure);
-    const host = opts.host;
-    const t = opts.tls ?? {};
-    const times = new ConnectTimes(performance.now());
-    let socket: net.Socket;
-    let sessionKey = '';
-    if (opts.secure) {
-      const servername = t.servername ?? (net.isIP(host) ? undefined : host);
-      // Keyed by the trust settings too: a resumed session skips verification.
-      sessionKey = `${opts.path ?? ''}|${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}:${tlsIdentity(opts.tls)}`;
-      // A resumed session carries no certificate chain to check pins against: pinned connections always handshake in full.
-      const useCache = t.sessionCache !== false && !(t.pins && t.pins.length > 0);
-      const options: tls.ConnectionOptions = {
-        ...(opts.socket ? null : dialOptions(opts, host, port)),
-        servername,
-        ca: t.ca,
-        cert: t.cert,
-        key: t.key,
-        pfx: t.pfx,
-        passphrase: t.passphrase,
-        rejectUnauthorized: t.rejectUnauthorized !== false,
-        minVersion: t.minVersion ?? 'TLSv1.2',
-        ALPNProtocols: opts.alpn ?? undefined,
-        session: useCache ? getTlsSession(sessionKey) : undefined,
-        socket: opts.socket ?? undefined,
-      };
-      if (t.servername !== undefined && net.isIP(t.servername) === 0) {
-        const name = t.servername;
-        options.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
-      }
-      try {
-        socket = tls.connect(options);
-      } catch (err) {
-        // Bad CA, certificate, key, pfx or passphrase: createSecureContext throws before any I/O.
-        reject(new TlsError(`invalid TLS settings (tls.ca, tls.cert, tls.key, tls.pfx or tls.passphrase): ${(err as Error).message}`, { cause: err }));
-        return;
-      }
-      if (useCache) socket.on('session', (s: Buffer) => storeTlsSession(sessionKey, s));
-    } else {
-      socket = opts.socket ?? net.connect({ ...dialOptions(opts, host, port), noDelay: true });
-    }
-    let timer: NodeJS.Timeout | null = null;
-    let done = false;
-    const finish = (err: NetworkError | ConnectTimeout | AbortError | null): void => {
-      if (done) return;
-      done = true;
-      if (timer !== null) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      socket.removeListener(opts.secure ? 'secureConnect' : 'connect', onConnect);
-      if (err !== null) {
-        socket.destroy();
-        if (connectionError.hasSubscribers) connectionError.publish({ origin: originOf(opts, host, port), error: err });
-        reject(err);
-        return;
-      }
-      socket.setNoDelay(true);
-      const conn = new Connection(socket, times, originOf(opts, host, port));
-      if (connectionOpen.hasSubscribers) {
-        connectionOpen.publish({
-          origin: conn.origin,
-          protocol: conn.alpnProtocol ?? 'http/1.1',
-          localAddress: socket.localAddress ?? null,
-          localPort: socket.localPort ?? null,
-          remoteAddress: socket.remoteAddress ?? null,
-          remotePort: socket.remotePort ?? null,
-        });
-      }
-      resolve(conn);
-    };
-    const onError = (err: Error): void => {
-      const where = opts.path ? `connecting to unix socket ${opts.path}` : `connecting to ${host}:${port}`;
-      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, opts.path ?? `${host}:${port}`));
-    };
-    const onAbort = (): void => finish(new AbortError('request aborted while connecting', { cause: signal!.reason }));
-    const onConnect = (): void => {
-      const now = performance.now();
-      if (times.connect === null) times.connect = now;
-      if (opts.secure) times.secure = now;
-      if (opts.secure && t.pins && t.pins.length > 0) {
-        const pinErr = checkPins(socket as tls.TLSSocket, t.pins, host);
-        if (pinErr !== null) {
-          finish(pinErr);
-          return;
-        }
-      }
-      finish(null);
-    };
-    socket.on('error', onError);
-    if (opts.socket) times.connect = times.start;
-    else {
-      socket.once('lookup', () => void (times.lookup = performance.now()));
-      if (opts.secure) socket.once('connect', () => void (times.connect = performance.now()));
-    }
-    if (opts.secure) socket.once('secureConnect', onConnect);
-    else if (opts.socket) queueMicrotask(onConnect);
-    else socket.once('connect', onConnect);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const ms = opts.connectTimeoutMs ?? 0;
-    if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-      timer = setTimeout(
-        () => finish(new ConnectTimeout(`connect to ${opts.path ?? `${host}:${port}`} timed out after ${ms} ms${timeoutAdvice('connect', ms)}`, { timeoutMs: ms })),
-        ms,
-      );
-    }
-  });
 }

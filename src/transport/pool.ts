@@ -14,7 +14,8 @@
  * @module
  */
 import { AbortError, NetworkError } from '../errors.js';
-import { type ConnectOptions, Connection, type ConnectionOwner, connect } from './connection.js';
+import { type ConnectOptions, Connection, type ConnectionOwner } from './connection.js';
+import { connect } from './dial.js';
 
 /** Pool settings (API.md `pool`). */
 export interface PoolOptions {
@@ -30,15 +31,59 @@ export interface Multiplexed {
   close(): void;
 }
 
-interface Waiter {
-  resolve: (conn: Connection) => void;
-  reject: (err: Error) => void;
-  signal: AbortSignal | null;
+/**
+ * Something waiting for a connection without a promise (the HTTP/1.1 hop):
+ * told once, by a method call, when it has one or when none will come.
+ */
+export interface ConnectionTaker {
+  /** A connection for you: yours until released. @internal */
+  onConnection(conn: Connection): void;
+  /** No connection could be opened for you. @internal */
+  onConnectionError(err: Error): void;
+  /** Whether it still wants a connection (false once it gave up, e.g. its deadline expired). @internal */
+  isWaiting(): boolean;
+}
+
+/** One taker in the FIFO queue. */
+class Waiter {
+  readonly taker: ConnectionTaker;
+  readonly signal: AbortSignal | null;
   onAbort: (() => void) | null;
-  connectTimeoutMs: number;
+  readonly connectTimeoutMs: number;
   settled: boolean;
   /** Wants a new connection, never a reused one (the retry of a request a reused connection failed). */
-  fresh: boolean;
+  readonly fresh: boolean;
+  /** Probe a reused connection before handing it out (the request could not be replayed if it turned out closed). */
+  readonly probe: boolean;
+
+  constructor(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number, fresh: boolean, probe: boolean) {
+    this.taker = taker;
+    this.signal = signal;
+    this.onAbort = null;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.settled = false;
+    this.fresh = fresh;
+    this.probe = probe;
+  }
+}
+
+/** A {@link ConnectionTaker} that settles a promise ({@link OriginPool.acquire}). */
+class PromiseTaker implements ConnectionTaker {
+  readonly resolve: (conn: Connection) => void;
+  readonly reject: (err: Error) => void;
+  constructor(resolve: (conn: Connection) => void, reject: (err: Error) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+  onConnection(conn: Connection): void {
+    this.resolve(conn);
+  }
+  onConnectionError(err: Error): void {
+    this.reject(err);
+  }
+  isWaiting(): boolean {
+    return true;
+  }
 }
 
 /** Margin kept below a server's `Keep-Alive: timeout`, so we never reuse a socket it is about to close. */
@@ -60,6 +105,10 @@ export class OriginPool implements ConnectionOwner {
   #total: number;
   #waiters: Waiter[];
   #waitHead: number;
+  /** Released connections and the waiters they go to, `[waiter, connection, …]`, handed over in one microtask. */
+  readonly #handoffs: (Waiter | Connection)[];
+  #draining: boolean;
+  readonly #drain: () => void;
 
   constructor(pool: Pool, key: string, connectOptions: ConnectOptions) {
     this.key = key;
@@ -71,6 +120,32 @@ export class OriginPool implements ConnectionOwner {
     this.#total = 0;
     this.#waiters = [];
     this.#waitHead = 0;
+    this.#handoffs = [];
+    this.#draining = false;
+    this.#drain = () => this.#handOver();
+  }
+
+  #handOver(): void {
+    const list = this.#handoffs;
+    // Hand-offs queued while this runs (a taker that releases at once) are served in the same loop.
+    for (let i = 0; i < list.length; i += 2) {
+      const w = list[i] as Waiter;
+      const conn = list[i + 1] as Connection;
+      // A fresh waiter must not get a reused connection: swap this one for a new one.
+      try {
+        if (w.fresh || !conn.alive || this.#pool.closed || (w.probe && !conn.probe())) {
+          this.#drop(conn);
+          if (this.#pool.closed) w.taker.onConnectionError(new NetworkError('the session was closed while waiting for a connection'));
+          else this.#openFor(w.taker, w.signal, w.connectTimeoutMs);
+        } else w.taker.onConnection(conn);
+      } catch (err) {
+        // A taker that threw cannot use the connection: it must not stay half-used.
+        conn.destroy();
+        w.taker.onConnectionError(err as Error);
+      }
+    }
+    list.length = 0;
+    this.#draining = false;
   }
 
   /** Connections open or being opened. */
@@ -83,13 +158,19 @@ export class OriginPool implements ConnectionOwner {
     return this.#waiters.length - this.#waitHead;
   }
 
-  /** Pop the most recently used idle connection that is still usable, or null. */
-  takeIdle(): Connection | null {
+  /**
+   * Pop the most recently used idle connection that is still usable, or
+   * null. With `probe` (the default), a plain-TCP connection is probed
+   * first ({@link Connection.probe}); a request that can be replayed on a
+   * new connection may skip that (a peer's close is then met as a
+   * StaleConnectionError, and the request is sent again).
+   */
+  takeIdle(probe = true): Connection | null {
     const idle = this.idle;
     const now = performance.now();
     while (idle.length > 0) {
       const conn = idle.pop()!;
-      if (now - conn.idleSince < this.#idleLimit(conn) && conn.probe()) {
+      if (now - conn.idleSince < this.#idleLimit(conn) && (probe ? conn.probe() : conn.alive)) {
         conn.owner = null;
         conn.ref(true);
         return conn;
@@ -111,27 +192,53 @@ export class OriginPool implements ConnectionOwner {
    * the connection released for this waiter is closed and replaced.
    */
   acquire(signal: AbortSignal | null, connectTimeoutMs: number, fresh = false): Promise<Connection> {
-    if (this.#pool.closed) return Promise.reject(new NetworkError('the session is closed'));
-    const conn = fresh ? null : this.takeIdle();
-    if (conn !== null) return Promise.resolve(conn);
+    return new Promise<Connection>((resolve, reject) => this.wait(new PromiseTaker(resolve, reject), signal, connectTimeoutMs, fresh));
+  }
+
+  /**
+   * {@link acquire} without a promise: `taker` is told by a method call,
+   * synchronously when a connection is at hand. `probe: false` skips the
+   * reuse probe (see {@link takeIdle}).
+   */
+  wait(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number, fresh = false, probe = true): void {
+    if (this.#pool.closed) {
+      taker.onConnectionError(new NetworkError('the session is closed'));
+      return;
+    }
+    const conn = fresh ? null : this.takeIdle(probe);
+    if (conn !== null) {
+      taker.onConnection(conn);
+      return;
+    }
     if (fresh && this.#total >= this.#pool.options.maxConnectionsPerOrigin && this.idle.length > 0) {
       // Make room by closing the least recently used idle connection.
       this.#drop(this.idle.shift()!);
     }
-    if (this.#total < this.#pool.options.maxConnectionsPerOrigin) return this.#open(signal, connectTimeoutMs);
-    if (signal?.aborted) return Promise.reject(new AbortError('request aborted', { cause: signal.reason }));
-    return new Promise<Connection>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, signal, onAbort: null, connectTimeoutMs, settled: false, fresh };
-      if (signal !== null) {
-        w.onAbort = () => {
-          if (w.settled) return;
-          w.settled = true;
-          reject(new AbortError('request aborted while waiting for a connection', { cause: signal.reason }));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.#waiters.push(w);
-    });
+    if (this.#total < this.#pool.options.maxConnectionsPerOrigin) {
+      this.#openFor(taker, signal, connectTimeoutMs);
+      return;
+    }
+    if (signal?.aborted) {
+      taker.onConnectionError(new AbortError('request aborted', { cause: signal.reason }));
+      return;
+    }
+    const w = new Waiter(taker, signal, connectTimeoutMs, fresh, probe);
+    if (signal !== null) {
+      w.onAbort = () => {
+        if (w.settled) return;
+        w.settled = true;
+        taker.onConnectionError(new AbortError('request aborted while waiting for a connection', { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.#waiters.push(w);
+  }
+
+  #openFor(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number): void {
+    this.#open(signal, connectTimeoutMs).then(
+      (c) => taker.onConnection(c),
+      (err: Error) => taker.onConnectionError(err),
+    );
   }
 
   #open(signal: AbortSignal | null, connectTimeoutMs: number): Promise<Connection> {
@@ -163,7 +270,7 @@ export class OriginPool implements ConnectionOwner {
         ws.splice(0, this.#waitHead);
         this.#waitHead = 0;
       }
-      if (!w.settled) {
+      if (!w.settled && w.taker.isWaiting()) {
         w.settled = true;
         if (w.signal !== null && w.onAbort !== null) w.signal.removeEventListener('abort', w.onAbort);
         return w;
@@ -177,7 +284,7 @@ export class OriginPool implements ConnectionOwner {
     if (this.#total >= this.#pool.options.maxConnectionsPerOrigin) return;
     const w = this.#nextWaiter();
     if (w === null) return;
-    this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);
+    this.#openFor(w.taker, w.signal, w.connectTimeoutMs);
   }
 
   /**
@@ -194,14 +301,12 @@ export class OriginPool implements ConnectionOwner {
     }
     const w = this.#nextWaiter();
     if (w !== null) {
-      if (!conn.probe()) {
-        this.#drop(conn);
-        this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);
-      } else if (w.fresh) {
-        // This waiter must not get a reused connection: swap this one for a new one.
-        this.#drop(conn);
-        this.#open(w.signal, w.connectTimeoutMs).then(w.resolve, w.reject);
-      } else w.resolve(conn);
+      // Handed over after the current call stack: the releaser may still be inside its parser.
+      this.#handoffs.push(w, conn);
+      if (!this.#draining) {
+        this.#draining = true;
+        queueMicrotask(this.#drain);
+      }
       return;
     }
     conn.idleSince = performance.now();
@@ -245,7 +350,7 @@ export class OriginPool implements ConnectionOwner {
     this.multiplexed?.close();
     this.multiplexed = null;
     let w: Waiter | null;
-    while ((w = this.#nextWaiter()) !== null) w.reject(new NetworkError('the session was closed while waiting for a connection'));
+    while ((w = this.#nextWaiter()) !== null) w.taker.onConnectionError(new NetworkError('the session was closed while waiting for a connection'));
   }
 }
 

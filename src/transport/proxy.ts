@@ -25,7 +25,8 @@ import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, redactCaus
 export { ProxyError };
 import { type ParserHandler, ResponseParser } from '../http1/parser.js';
 import { isValidHeaderValue } from '../http/syntax.js';
-import { type ConnectOptions, type Connection, type ConnectionSink, connect, type TlsOptions } from './connection.js';
+import type { ConnectOptions, Connection, ConnectionSink, TlsOptions } from './connection.js';
+import { connect } from './dial.js';
 import { openSocksTunnel } from './socks.js';
 
 /** Environment variables as `process.env` holds them. */

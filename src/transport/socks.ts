@@ -11,7 +11,8 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyError, fromSocketError } from '../errors.js';
-import { type Connection, type ConnectionSink, connect, type LookupFunction } from './connection.js';
+import type { Connection, ConnectionSink, LookupFunction } from './connection.js';
+import { connect } from './dial.js';
 // A cycle (proxy.ts routes socks URLs here), but only functions called later cross it.
 import { proxyDisplay } from './proxy.js';
 

@@ -87,6 +87,19 @@ describe('server reloads (FIN right after a keep-alive response)', () => {
   });
 });
 
+describe('replay-safe requests skip the reuse probe', () => {
+  test('8 workers × 25 PUTs, every connection closed after its 3rd response: none fails, the stale ones are replayed', async () => {
+    const srv = await reloadingServer((_c, reqIndex) => reqIndex === 2);
+    const s = h.session({ baseUrl: srv.url, pool: { maxConnectionsPerOrigin: 8 } });
+    const failures = await postLoad(async (id) => (await s.request('PUT', '/', { body: id })).text(), 8, 25);
+    assert.deepEqual(failures.map(String), []);
+    // Every PUT was answered; a replayed one reached the server at most twice (PUT is idempotent).
+    assert.equal(srv.received.size, 200);
+    for (const [id, n] of srv.received) assert.ok(n <= 2, `${id} reached the server ${n} times`);
+    assert.ok(srv.accepted >= 200 / 3, `${srv.accepted} connections`);
+  });
+});
+
 describe('a response that says Connection: close', () => {
   test('its connection is not pooled, even when the server leaves it open (RFC 9112 §9.6)', async () => {
     const srv = h.server(

@@ -96,24 +96,30 @@ async function createUndiciRequest(origin: string, connections = MAX_CONNECTIONS
   };
 }
 
-/** undici's `fetch` (the package's, same version as `request`) on its own Agent. */
-async function createUndiciFetch(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
-  const agent = new Agent({
-    connections,
-    keepAliveTimeout: IDLE_MS,
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    bodyTimeout: REQUEST_TIMEOUT_MS,
-  });
+/** What {@link fetchClient} needs of a WHATWG `Response` (undici's and reqivo's alike). */
+interface FetchLikeResponse {
+  readonly status: number;
+  readonly body: (AsyncIterable<unknown> & { cancel(): Promise<void> }) | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** A {@link Client} over a WHATWG `fetch`: the two fetch() adapters differ only in the call and the close. */
+function fetchClient(
+  name: string,
+  doFetch: (url: string, init: { method: string; body?: Buffer }) => Promise<FetchLikeResponse>,
+  origin: string,
+  close: () => Promise<void>,
+): Client {
   const call = async (path: string, init: { method: string; body?: Buffer }) => {
-    const res = await undiciFetch(origin + path, { ...init, dispatcher: agent });
+    const res = await doFetch(origin + path, init);
     if (res.status !== 200) {
       await res.body?.cancel();
-      throw statusError('fetch', path, res.status);
+      throw statusError(name, path, res.status);
     }
     return res;
   };
   return {
-    name: 'fetch',
+    name,
     async get(path) {
       return (await call(path, { method: 'GET' })).arrayBuffer();
     },
@@ -130,8 +136,19 @@ async function createUndiciFetch(origin: string, connections = MAX_CONNECTIONS):
       const bytes = await response.arrayBuffer();
       return { kept: { response, body: bytes }, body: bytes };
     },
-    close: () => agent.close(),
+    close,
   };
+}
+
+/** undici's `fetch` (the package's, same version as `request`) on its own Agent. */
+async function createUndiciFetch(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
+  const agent = new Agent({
+    connections,
+    keepAliveTimeout: IDLE_MS,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+  return fetchClient('fetch', (url, init) => undiciFetch(url, { ...init, dispatcher: agent }), origin, () => agent.close());
 }
 
 /** node:http with a keep-alive Agent, the body gathered from 'data' events. */
@@ -322,34 +339,7 @@ async function createReqivoFetch(origin: string, connections = MAX_CONNECTIONS):
     timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
     proxy: false,
   });
-  const call = async (path: string, init: { method: string; body?: Buffer }) => {
-    const res = await session.fetch(origin + path, init);
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      throw statusError('reqivo-fetch', path, res.status);
-    }
-    return res;
-  };
-  return {
-    name: 'reqivo-fetch',
-    async get(path) {
-      return (await call(path, { method: 'GET' })).arrayBuffer();
-    },
-    async post(path, data) {
-      return (await call(path, { method: 'POST', body: data })).arrayBuffer();
-    },
-    async stream(path, onChunk) {
-      const res = await call(path, { method: 'GET' });
-      if (res.body === null) return;
-      for await (const chunk of res.body) onChunk(chunk);
-    },
-    async keep(path) {
-      const response = await call(path, { method: 'GET' });
-      const bytes = await response.arrayBuffer();
-      return { kept: { response, body: bytes }, body: bytes };
-    },
-    close: () => session.close(),
-  };
+  return fetchClient('reqivo-fetch', (url, init) => session.fetch(url, init), origin, () => session.close());
 }
 
 /** Every client, baseline first. */

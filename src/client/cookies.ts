@@ -6,9 +6,11 @@
  * No cookie is scoped to a public suffix (`co.il`, `github.io`): Domain
  * attributes are checked against the full Public Suffix List.
  *
- * Cookies live in a `Map` keyed by cookie domain; a request looks up its
- * host and each parent domain, so a lookup costs a handful of map reads no
- * matter how many sites the jar knows. Time comes from an injectable clock.
+ * This file is the jar's public API and its policy (what a response may
+ * store, what a request sends); Set-Cookie parsing is in set-cookie.ts,
+ * domain and path matching in cookie-domains.ts, the storage (a `Map` keyed
+ * by cookie domain, eviction) in cookie-store.ts, the plain-object form and
+ * its import checks in cookie-data.ts. Time comes from an injectable clock.
  *
  * SameSite is parsed and stored but not enforced: a client has no
  * "site for cookies" the way a browser tab has, so every matching cookie is
@@ -17,35 +19,13 @@
  */
 import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
 import type { Headers } from '../http/headers.js';
-import { canonicalDomain, defaultPath, domainMatch, isIpHost, normaliseDomainArg, pathMatch, urlHostname } from './cookie-domains.js';
+import { type CookieData, fromData, isValidCookieName, isValidCookieValue, StoredCookie } from './cookie-data.js';
+import { canonicalDomain, defaultPath, domainMatch, isIpHost, normaliseDomainArg } from './cookie-domains.js';
+import { CookieStore, MAX_COOKIES, MAX_COOKIES_PER_DOMAIN } from './cookie-store.js';
 import { isPublicSuffix } from './public-suffixes.js';
 import { cookieBytes, MAX_COOKIE_BYTES, parseCookieDate, parseSetCookie, type SameSite } from './set-cookie.js';
 
-export { MAX_COOKIE_BYTES, parseCookieDate, type SameSite };
-
-/** A cookie as a plain object: what {@link CookieJar.getCookies} and {@link CookieJar.toJSON} return and {@link CookieJar.load} accepts. */
-export interface CookieData {
-  /** Cookie name (may be empty for a nameless cookie, RFC 6265bis). */
-  name: string;
-  /** Cookie value, verbatim (quotes included if the server sent them). */
-  value: string;
-  /** Lower-case domain, without a leading dot. */
-  domain: string;
-  /** Path the cookie applies to, always starting with `/`. */
-  path: string;
-  /** Expiry in ms since the epoch, or `null` for a session cookie. */
-  expires: number | null;
-  /** Only sent over https / wss. */
-  secure: boolean;
-  /** Set with HttpOnly (still sent on every HTTP request). */
-  httpOnly: boolean;
-  /** The SameSite attribute, or `null` when absent or unrecognised. */
-  sameSite: SameSite | null;
-  /** Sent only to exactly `domain` (no Domain attribute), not to its subdomains. */
-  hostOnly: boolean;
-  /** Creation time in ms since the epoch (kept when the cookie is replaced). */
-  creation: number;
-}
+export { type CookieData, MAX_COOKIE_BYTES, MAX_COOKIES, MAX_COOKIES_PER_DOMAIN, parseCookieDate, type SameSite };
 
 /** Options of {@link CookieJar}'s constructor. */
 export interface CookieJarOptions {
@@ -88,72 +68,17 @@ export interface SetCookieOptions {
   maxAge?: number;
 }
 
-/** Largest number of cookies a jar keeps. */
-export const MAX_COOKIES = 3000;
-/** Largest number of cookies kept per domain. */
-export const MAX_COOKIES_PER_DOMAIN = 50;
 /** RFC 6265bis §5.5: server-set lifetimes are capped at 400 days. */
 const MAX_AGE_CAP_MS = 400 * 24 * 3600 * 1000;
 
-/** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). */
-class StoredCookie {
-  name: string;
-  value: string;
-  domain: string;
-  path: string;
-  expires: number | null;
-  secure: boolean;
-  httpOnly: boolean;
-  sameSite: SameSite | null;
-  hostOnly: boolean;
-  creation: number;
-  lastAccess: number;
-  /** Insertion counter: breaks creation-time ties so order is deterministic. */
-  seq: number;
-
-  constructor(name: string, value: string, domain: string, path: string, expires: number | null, secure: boolean, httpOnly: boolean, sameSite: SameSite | null, hostOnly: boolean, creation: number, seq: number) {
-    this.name = name;
-    this.value = value;
-    this.domain = domain;
-    this.path = path;
-    this.expires = expires;
-    this.secure = secure;
-    this.httpOnly = httpOnly;
-    this.sameSite = sameSite;
-    this.hostOnly = hostOnly;
-    this.creation = creation;
-    this.lastAccess = creation;
-    this.seq = seq;
-  }
-
-  toData(): CookieData {
-    return {
-      name: this.name,
-      value: this.value,
-      domain: this.domain,
-      path: this.path,
-      expires: this.expires,
-      secure: this.secure,
-      httpOnly: this.httpOnly,
-      sameSite: this.sameSite,
-      hostOnly: this.hostOnly,
-      creation: this.creation,
-    };
-  }
-}
-
 /** An RFC 6265 cookie store. Sessions keep one per session (`session.cookies`). */
 export class CookieJar {
-  #byDomain: Map<string, StoredCookie[]>;
-  #count: number;
-  #seq: number;
+  #store: CookieStore;
   #now: () => number;
 
   /** @param options `now`: the clock, for tests. */
   constructor(options?: CookieJarOptions) {
-    this.#byDomain = new Map();
-    this.#count = 0;
-    this.#seq = 0;
+    this.#store = new CookieStore();
     this.#now = options?.now ?? Date.now;
   }
 
@@ -170,8 +95,8 @@ export class CookieJar {
 
   /** Number of unexpired cookies stored. */
   get size(): number {
-    this.#purgeExpired(this.#now());
-    return this.#count;
+    this.#store.purgeExpired(this.#now());
+    return this.#store.count;
   }
 
   /**
@@ -222,10 +147,10 @@ export class CookieJar {
     if (lname.startsWith('__secure-') && !parsed.secure) return false;
     if (lname.startsWith('__host-') && (!parsed.secure || !hostOnly || parsed.domain !== null || path !== '/')) return false;
     // 6265bis "leave secure cookies alone": an insecure origin may not shadow a Secure cookie.
-    if (!parsed.secure && !secureOrigin && this.#shadowsSecure(parsed.name, domain, path)) return false;
+    if (!parsed.secure && !secureOrigin && this.#store.shadowsSecure(parsed.name, domain, path)) return false;
 
     const cookie = new StoredCookie(parsed.name, parsed.value, domain, path, expires, parsed.secure, parsed.httpOnly, parsed.sameSite, hostOnly, now, 0);
-    return this.#store(cookie, now);
+    return this.#store.store(cookie, now);
   }
 
   /**
@@ -270,13 +195,8 @@ export class CookieJar {
    */
   getCookies(url?: URL | string): CookieData[] {
     const now = this.#now();
-    if (url !== undefined) return this.#matching(toUrl(url), now).map((c) => c.toData());
-    this.#purgeExpired(now);
-    const all: StoredCookie[] = [];
-    for (const list of this.#byDomain.values()) for (const c of list) all.push(c);
-    // Oldest first, so that a load gives the cookies the same relative order (the send-order tie-break).
-    all.sort(creationOrder);
-    return all.map((c) => c.toData());
+    const list = url !== undefined ? this.#matching(toUrl(url), now) : this.#store.all(now);
+    return list.map((c) => c.toData());
   }
 
   /**
@@ -310,7 +230,7 @@ export class CookieJar {
     // toJSON must be able to write it (JSON has no Infinity); -Infinity is a deletion, never stored.
     if (expires !== null && expires !== -Infinity && !Number.isFinite(expires)) throw new InvalidRequestError(`cookie ${name}: invalid expiry`);
     const cookie = new StoredCookie(name, value, domain, path, expires, options.secure === true, options.httpOnly === true, options.sameSite ?? null, hostOnly, now, 0);
-    this.#store(cookie, now);
+    this.#store.store(cookie, now);
     return this;
   }
 
@@ -320,37 +240,12 @@ export class CookieJar {
    */
   delete(name: string, options?: { domain?: string; path?: string }): boolean {
     const domain = options?.domain !== undefined ? normaliseDomainArg(options.domain) : null;
-    const path = options?.path ?? null;
-    let removed = false;
-    const buckets = domain !== null ? [domain] : [...this.#byDomain.keys()];
-    for (const key of buckets) {
-      const list = this.#byDomain.get(key);
-      if (list === undefined) continue;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i]!;
-        if (c.name === name && (path === null || c.path === path)) {
-          this.#removeAt(key, list, i);
-          removed = true;
-        }
-      }
-    }
-    return removed;
+    return this.#store.delete(name, domain, options?.path ?? null);
   }
 
   /** Remove every cookie, or those whose domain is `domain` or one of its subdomains. */
   clear(domain?: string): void {
-    if (domain === undefined) {
-      this.#byDomain.clear();
-      this.#count = 0;
-      return;
-    }
-    const d = normaliseDomainArg(domain);
-    for (const [key, list] of this.#byDomain) {
-      if (key === d || (key.endsWith(`.${d}`) && !isIpHost(key))) {
-        this.#count -= list.length;
-        this.#byDomain.delete(key);
-      }
-    }
+    this.#store.clear(domain === undefined ? undefined : normaliseDomainArg(domain));
   }
 
   /** Every unexpired cookie as a plain object, oldest first, for `JSON.stringify` and {@link CookieJar.fromJSON}. */
@@ -377,172 +272,22 @@ export class CookieJar {
       if (typeof c !== 'string') {
         if (c.expires !== null && c.expires <= now) reason = 'expired';
         else if (cookieBytes(c.name, c.value) > MAX_COOKIE_BYTES) reason = `larger than ${MAX_COOKIE_BYTES} bytes`;
-        else this.#store(c, now, true);
+        else this.#store.store(c, now, true);
       }
       if (reason !== null && onSkip !== undefined) onSkip(reason, entry, i);
     }
     return this;
   }
 
-  // ── internals ──────────────────────────────────────────────────────────
-
   /** Cookies for a request, removing expired ones, in §5.4 order. */
   #matching(url: URL, now: number): StoredCookie[] {
-    const host = url.hostname.toLowerCase();
-    const out: StoredCookie[] = [];
-    if (host === '' || this.#count === 0) return out;
-    const secure = isSecureScheme(url.protocol);
-    const reqPath = url.pathname === '' ? '/' : url.pathname;
-    let key = host;
-    const ip = isIpHost(host);
-    for (;;) {
-      const list = this.#byDomain.get(key);
-      if (list !== undefined) {
-        for (let i = list.length - 1; i >= 0; i--) {
-          const c = list[i]!;
-          if (c.expires !== null && c.expires <= now) {
-            this.#removeAt(key, list, i);
-            continue;
-          }
-          if (c.hostOnly && key !== host) continue;
-          if (c.secure && !secure) continue;
-          if (!pathMatch(reqPath, c.path)) continue;
-          out.push(c);
-        }
-      }
-      if (ip) break;
-      const dot = key.indexOf('.');
-      if (dot === -1) break;
-      key = key.slice(dot + 1);
-    }
-    if (out.length > 1) out.sort(sendOrder);
-    return out;
+    return this.#store.matching(url.hostname.toLowerCase(), isSecureScheme(url.protocol), url.pathname === '' ? '/' : url.pathname, now);
   }
 
-  /** §5.3 steps 11–12 plus the memory bounds. */
-  #store(cookie: StoredCookie, now: number, keepTimes = false): boolean {
-    const name = cookie.name;
-    if (cookieBytes(name, cookie.value) > MAX_COOKIE_BYTES) return false;
-    let list = this.#byDomain.get(cookie.domain);
-    let old: StoredCookie | null = null;
-    if (list !== undefined) {
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i]!;
-        if (c.name === name && c.path === cookie.path) {
-          old = c;
-          this.#removeAt(cookie.domain, list, i);
-          break;
-        }
-      }
-    }
-    if (cookie.expires !== null && cookie.expires <= now) return false;
-    if (old !== null && !keepTimes) {
-      cookie.creation = old.creation;
-      cookie.seq = old.seq;
-    } else cookie.seq = ++this.#seq;
-    list = this.#byDomain.get(cookie.domain);
-    if (list === undefined) {
-      list = [];
-      this.#byDomain.set(cookie.domain, list);
-    } else if (list.length >= MAX_COOKIES_PER_DOMAIN) {
-      this.#purgeList(cookie.domain, list, now);
-      if (list.length >= MAX_COOKIES_PER_DOMAIN) this.#removeAt(cookie.domain, list, lruIndex(list));
-      if (list.length === 0) this.#byDomain.set(cookie.domain, list);
-    }
-    list.push(cookie);
-    this.#count++;
-    if (this.#count > MAX_COOKIES) {
-      this.#purgeExpired(now);
-      while (this.#count > MAX_COOKIES) this.#evictGlobalLru(cookie);
-    }
-    return true;
-  }
-
-  /** 6265bis §5.7 step 15: is there a Secure cookie of this name the new cookie would shadow? */
-  #shadowsSecure(name: string, domain: string, path: string): boolean {
-    for (const [key, list] of this.#byDomain) {
-      if (!domainMatch(domain, key) && !domainMatch(key, domain)) continue;
-      for (const c of list) if (c.secure && c.name === name && pathMatch(path, c.path)) return true;
-    }
-    return false;
-  }
-
-  #removeAt(key: string, list: StoredCookie[], i: number): void {
-    list.splice(i, 1);
-    this.#count--;
-    if (list.length === 0) this.#byDomain.delete(key);
-  }
-
-  #purgeList(key: string, list: StoredCookie[], now: number): void {
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i]!.expires;
-      if (e !== null && e <= now) this.#removeAt(key, list, i);
-    }
-  }
-
-  #purgeExpired(now: number): void {
-    for (const [key, list] of this.#byDomain) this.#purgeList(key, list, now);
-  }
-
-  /** Drop the least recently used cookie of the whole jar, never `keep` (the one just stored). */
-  #evictGlobalLru(keep: StoredCookie): void {
-    let bestKey = '';
-    let bestList: StoredCookie[] | null = null;
-    let bestIndex = -1;
-    for (const [key, list] of this.#byDomain) {
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i]!;
-        if (c === keep) continue;
-        const b = bestList === null ? null : bestList[bestIndex]!;
-        if (b === null || c.lastAccess < b.lastAccess || (c.lastAccess === b.lastAccess && c.seq < b.seq)) {
-          bestKey = key;
-          bestList = list;
-          bestIndex = i;
-        }
-      }
-    }
-    if (bestList === null) return;
-    this.#removeAt(bestKey, bestList, bestIndex);
-  }
-}
-
-/** §5.4 step 2: longer paths first, then earlier creation. */
-function sendOrder(a: StoredCookie, b: StoredCookie): number {
-  return b.path.length - a.path.length || creationOrder(a, b);
-}
-
-function creationOrder(a: StoredCookie, b: StoredCookie): number {
-  return a.creation - b.creation || a.seq - b.seq;
-}
-
-function lruIndex(list: StoredCookie[]): number {
-  let best = 0;
-  for (let i = 1; i < list.length; i++) {
-    const c = list[i]!;
-    const b = list[best]!;
-    if (c.lastAccess < b.lastAccess || (c.lastAccess === b.lastAccess && c.seq < b.seq)) best = i;
-  }
-  return best;
 }
 
 function isSecureScheme(protocol: string): boolean {
   return protocol === 'https:' || protocol === 'wss:';
-}
-
-function isValidCookieName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x3b || c === 0x3d || c === 0x2c) return false;
-  }
-  return true;
-}
-
-function isValidCookieValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x3b || c > 0xff) return false;
-  }
-  return true;
 }
 
 function toUrl(url: URL | string): URL {
@@ -556,43 +301,4 @@ function toUrl(url: URL | string): URL {
 
 function isStringArray(h: Headers | readonly string[]): h is readonly string[] {
   return Array.isArray(h);
-}
-
-/** A header-safe name, value or path: no CTL but HTAB, no `;` (what {@link parseSetCookie} lets through). */
-function isHeaderSafe(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c === 0x3b) return false;
-  }
-  return true;
-}
-
-function isOptionalBoolean(v: unknown): boolean {
-  return v === undefined || typeof v === 'boolean';
-}
-
-/** Validate an imported plain cookie: the cookie, or why it is skipped. */
-function fromData(entry: unknown): StoredCookie | string {
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not an object';
-  const d = entry as Partial<Record<keyof CookieData, unknown>>;
-  const { name, value, domain, path, expires, creation, sameSite, secure, httpOnly, hostOnly } = d;
-  if (typeof name !== 'string') return 'name is not a string';
-  if (typeof value !== 'string') return 'value is not a string';
-  if (typeof domain !== 'string') return 'domain is not a string';
-  if (typeof path !== 'string') return 'path is not a string';
-  if (!isHeaderSafe(name) || name.includes('=')) return 'invalid name';
-  if (!isHeaderSafe(value)) return 'invalid value';
-  if (name === '' && value === '') return 'empty name and value';
-  if (!path.startsWith('/') || !isHeaderSafe(path)) return 'invalid path';
-  if (expires != null && (typeof expires !== 'number' || !Number.isFinite(expires))) return 'invalid expires';
-  if (creation !== undefined && (typeof creation !== 'number' || !Number.isFinite(creation))) return 'invalid creation';
-  if (sameSite != null && sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') return 'invalid sameSite';
-  if (!isOptionalBoolean(secure) || !isOptionalBoolean(httpOnly) || !isOptionalBoolean(hostOnly)) return 'secure, httpOnly and hostOnly must be booleans';
-  const lower = (domain.startsWith('.') ? domain.slice(1) : domain).toLowerCase();
-  // A host-only cookie's domain is a URL hostname (which may end in a dot); a domain cookie's is a Domain attribute.
-  const dom = hostOnly === true ? urlHostname(lower) : canonicalDomain(lower);
-  if (dom === null || dom === '') return 'invalid domain';
-  const ip = isIpHost(dom);
-  if (hostOnly !== true && !ip && isPublicSuffix(dom)) return 'domain is a public suffix';
-  return new StoredCookie(name, value, dom, path, expires ?? null, secure === true, httpOnly === true, sameSite ?? null, hostOnly === true || ip, creation ?? 0, 0);
 }

@@ -107,8 +107,66 @@ export function raiseForStatus<T extends ResponseHead & { readonly method: strin
   return res;
 }
 
+/**
+ * What {@link Response} and `StreamResponse` share beyond their head
+ * fields: the status checks and the extras kept beside a response (retries,
+ * timings, cache status) rather than in a field. It has no fields of its
+ * own, so neither response gets a byte bigger (DESIGN.md, lean objects).
+ */
+export abstract class ResponseExtras implements ResponseHead {
+  /** Status code, e.g. 200. */
+  abstract readonly status: number;
+  /** Reason phrase, e.g. 'OK' (empty for HTTP/2). */
+  abstract readonly reason: string;
+  /** `'1.1'`, `'1.0'` or `'2'`. */
+  abstract readonly httpVersion: string;
+  /** Response headers. */
+  abstract readonly headers: Headers;
+  /** Final URL, after redirects. */
+  abstract readonly url: string;
+  /** Method of the request that produced this response. */
+  abstract readonly method: string;
+
+  /** Whether the status is 200–299. */
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** Attempts behind this response after the first (retries), 0 when none. */
+  get retries(): number {
+    return retriesOf(this);
+  }
+
+  /**
+   * When each phase of the last hop happened, with `.phases`; null unless
+   * `timings: true` was asked for (on a StreamResponse, `end` is set once the body ended).
+   */
+  get timings(): Timings | null {
+    return timingsOf(this);
+  }
+
+  /** @internal */
+  _setRetries(n: number): void {
+    setRetries(this, n);
+  }
+
+  /**
+   * `'hit'` (from the cache, origin not contacted), `'revalidated'` (stored
+   * body after a 304), `'stale'` (stale-while-revalidate / stale-if-error),
+   * `'miss'` (from the origin), or null when the session has no cache.
+   */
+  get cacheStatus(): CacheStatus | null {
+    return cacheStatusOf(this);
+  }
+
+  /** Throw {@link HttpStatusError} for a status of 400 or more; otherwise return this response. */
+  raiseForStatus(): this {
+    return raiseForStatus(this);
+  }
+}
+
 /** A complete, buffered HTTP response. */
-export class Response implements ResponseHead {
+export class Response extends ResponseExtras {
   /** Status code, e.g. 200. */
   readonly status: number;
   /** Reason phrase, e.g. 'OK'. */
@@ -138,6 +196,7 @@ export class Response implements ResponseHead {
     body: Uint8Array,
     method: string,
   ) {
+    super();
     this.status = status;
     this.reason = reason;
     this.httpVersion = httpVersion;
@@ -167,34 +226,6 @@ export class Response implements ResponseHead {
   _peekHeaders(): Headers {
     const h = this.#headers;
     return h instanceof Headers ? h : Headers._fromList(h);
-  }
-
-  /** Whether the status is 200–299. */
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
-  }
-
-  /** Attempts behind this response after the first (retries), 0 when none. */
-  get retries(): number {
-    return retriesOf(this);
-  }
-
-  /** When each phase of the last hop happened, with `.phases`; null unless `timings: true` was asked for. */
-  get timings(): Timings | null {
-    return timingsOf(this);
-  }
-  /** @internal */
-  _setRetries(n: number): void {
-    setRetries(this, n);
-  }
-
-  /**
-   * `'hit'` (from the cache, origin not contacted), `'revalidated'` (stored
-   * body after a 304), `'stale'` (stale-while-revalidate / stale-if-error),
-   * `'miss'` (from the origin), or null when the session has no cache.
-   */
-  get cacheStatus(): CacheStatus | null {
-    return cacheStatusOf(this);
   }
 
   /** The body decoded by the Content-Type charset (default UTF-8); cached. */
@@ -230,11 +261,6 @@ export class Response implements ResponseHead {
   /** The body bytes (same as {@link body}); for symmetry with StreamResponse. */
   bytes(): Uint8Array {
     return this.body;
-  }
-
-  /** Throw {@link HttpStatusError} for a status of 400 or more; otherwise return this response. */
-  raiseForStatus(): this {
-    return raiseForStatus(this);
   }
 
   /** Node's util.inspect shows a short summary. */

@@ -1,6 +1,7 @@
 /**
  * Set-Cookie parsing (RFC 6265 §5.2) and the cookie date algorithm
- * (§5.1.1), kept apart from the jar's storage rules in cookies.ts.
+ * (§5.1.1), kept apart from the jar's policy (cookies.ts) and storage
+ * (cookie-store.ts).
  * @module
  */
 

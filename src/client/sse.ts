@@ -6,10 +6,12 @@
  * rules say — UTF-8 decoded with one leading BOM dropped; lines ended by
  * CRLF, LF or CR (a CR at the end of one chunk and an LF at the start of the
  * next are one line end); `:` comments; `data` lines joined with LF; `id`
- * carried to later events unless it holds a NUL; `retry` only when all
- * ASCII digits; an event dispatched on a blank line, the incomplete one at
- * the end of the stream discarded. No socket, no timer: the reconnecting
- * client is in sse-client.ts.
+ * carried to later events unless it holds a NUL, and committed as the
+ * stream's last event ID only when its event is dispatched (so an `id` in an
+ * event cut off by the end of the stream is not sent on reconnection);
+ * `retry` only when all ASCII digits; an event dispatched on a blank line,
+ * the incomplete one at the end of the stream discarded. No socket, no
+ * timer: the reconnecting client is in event-source.ts.
  * @module
  */
 import { TextDecoder } from 'node:util';
@@ -41,10 +43,12 @@ const CR = 13;
 
 /** The event stream parser; see the module doc. */
 export class SseParser {
-  /** The last event ID buffer (WHATWG): carried across events; seed it with the ID of an earlier connection. */
-  lastEventId: string;
   /** The reconnection time the stream asked for (ms), or null when it never sent a valid `retry`. */
   retry: number | null;
+  /** The last event ID string (WHATWG): set when an event is dispatched. */
+  #lastId: string;
+  /** The last event ID buffer: set by `id` lines, committed to #lastId on dispatch. */
+  #idBuffer: string;
   readonly #maxLine: number;
   readonly #decoder: TextDecoder;
   /** The line read so far (no line end yet). */
@@ -57,7 +61,8 @@ export class SseParser {
   #eventRetry: number | null;
 
   constructor(options: SseParserOptions = {}) {
-    this.lastEventId = '';
+    this.#lastId = '';
+    this.#idBuffer = '';
     this.retry = null;
     this.#maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     // fatal: false: a bad sequence becomes U+FFFD, as the standard's "UTF-8 decode" does; one BOM is dropped.
@@ -70,6 +75,20 @@ export class SseParser {
     this.#eventRetry = null;
   }
 
+  /**
+   * The last event ID (WHATWG "last event ID string"): that of the last
+   * dispatched event, carried across events and connections; seed it with
+   * the ID of an earlier connection.
+   */
+  get lastEventId(): string {
+    return this.#lastId;
+  }
+
+  set lastEventId(id: string) {
+    this.#lastId = id;
+    this.#idBuffer = id;
+  }
+
   /** Feed the next body bytes; returns the events they complete (often none). */
   feed(chunk: Uint8Array): ServerSentEvent[] {
     return this.#text(this.#decoder.decode(chunk, { stream: true }));
@@ -78,6 +97,7 @@ export class SseParser {
   /** The body ended: the events still in the decoder; an event without its blank line is discarded. */
   end(): ServerSentEvent[] {
     const out = this.#text(this.#decoder.decode());
+    this.#idBuffer = this.#lastId;
     this.#line = '';
     this.#afterCR = false;
     this.#data = '';
@@ -147,7 +167,7 @@ export class SseParser {
         this.#event = value;
         break;
       case 'id':
-        if (!value.includes('\0')) this.lastEventId = value;
+        if (!value.includes('\0')) this.#idBuffer = value;
         break;
       case 'retry':
         if (/^[0-9]+$/.test(value)) {
@@ -164,12 +184,13 @@ export class SseParser {
   #dispatch(out: ServerSentEvent[]): void {
     const retry = this.#eventRetry;
     this.#eventRetry = null;
+    this.#lastId = this.#idBuffer;
     if (!this.#hasData) {
       // No data: nothing is dispatched, but the event type buffer is reset all the same.
       this.#event = '';
       return;
     }
-    out.push({ event: this.#event === '' ? 'message' : this.#event, data: this.#data, id: this.lastEventId, retry });
+    out.push({ event: this.#event === '' ? 'message' : this.#event, data: this.#data, id: this.#lastId, retry });
     this.#data = '';
     this.#hasData = false;
     this.#event = '';

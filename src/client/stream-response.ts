@@ -8,8 +8,7 @@ import { attachRequest, InvalidResponseError, LimitExceededError, NetworkError, 
 import type { Headers } from '../http/headers.js';
 import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
-import type { Timings } from '../core/timings.js';
-import { type CacheStatus, cacheStatusOf, charsetOf, decodeText, raiseForStatus, retriesOf, type ResponseHead, setRetries, timingsOf } from './response.js';
+import { charsetOf, decodeText, ResponseExtras } from './response.js';
 import { parseEvents, type ServerSentEvent, SseParser, type SseParserOptions } from './sse.js';
 
 export type { BodySink, FlowControl } from '../core/sink.js';
@@ -26,7 +25,7 @@ const LINE_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
 const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
 
 /** A response whose body is streamed: iterate it, or read it whole with `text()`, `json()`, `bytes()`. */
-export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uint8Array> {
+export class StreamResponse extends ResponseExtras implements BodySink, AsyncIterable<Uint8Array> {
   /** Status code. */
   readonly status: number;
   /** Reason phrase. */
@@ -56,6 +55,7 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
 
   /** @internal built by the Session. */
   constructor(status: number, reason: string, httpVersion: string, headers: Headers, url: string, method: string) {
+    super();
     this.status = status;
     this.reason = reason;
     this.httpVersion = httpVersion;
@@ -92,20 +92,6 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     }
   }
 
-  /** Attempts behind this response after the first (retries), 0 when none. */
-  get retries(): number {
-    return retriesOf(this);
-  }
-
-  /** When each phase of the last hop happened, with `.phases`; null unless `timings: true` was asked for (`end` is set once the body ended). */
-  get timings(): Timings | null {
-    return timingsOf(this);
-  }
-  /** @internal */
-  _setRetries(n: number): void {
-    setRetries(this, n);
-  }
-
   /** Same as {@link headers}; matches Response's internal read-only look. @internal */
   _peekHeaders(): Headers {
     return this.headers;
@@ -114,11 +100,6 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   /** @internal read through `flow` instead (a decoder between the socket and this response). */
   _setFlow(flow: FlowControl): void {
     this.#flow = flow;
-  }
-
-  /** Whether the status is 200–299. */
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
   }
 
   /** Whether the whole body has arrived (it may still be queued for reading). */
@@ -322,11 +303,6 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
     return parseEvents(this, new SseParser(options));
   }
 
-  /** Where the response came from when the session has a cache (see `Response.cacheStatus`), else null. */
-  get cacheStatus(): CacheStatus | null {
-    return cacheStatusOf(this);
-  }
-
   /**
    * Stop reading. If the body has fully arrived the connection already went
    * back to the pool; otherwise it is destroyed (never pooled half-read).
@@ -346,10 +322,5 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   /** Closes the response (`await using res = await session.stream(...)`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  /** Throw HttpStatusError for a status of 400 or more; otherwise return this response. */
-  raiseForStatus(): this {
-    return raiseForStatus(this);
   }
 }

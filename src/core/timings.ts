@@ -50,34 +50,30 @@ export interface TimingPhases {
 /** The timestamps of one hop; see the module doc. */
 export class Timings {
   /** The hop began. */
-  start: number;
+  declare start: number;
   /** A connection was assigned (reused: taken from the pool; new: began opening). */
-  socket: number | null;
+  declare socket: number | null;
   /** DNS lookup done; null on a reused connection or for an IP address. */
-  lookup: number | null;
+  declare lookup: number | null;
   /** TCP connected; null on a reused connection. */
-  connect: number | null;
+  declare connect: number | null;
   /** TLS handshake done; null on a reused or plain connection. */
-  secureConnect: number | null;
+  declare secureConnect: number | null;
   /** The request (head and body) was handed to the connection. */
-  upload: number | null;
+  declare upload: number | null;
   /** The response head arrived. */
-  response: number | null;
+  declare response: number | null;
   /** The response body ended. */
-  end: number | null;
+  declare end: number | null;
   /** Whether the connection (or HTTP/2 session) had carried a request before. */
-  reused: boolean;
+  declare reused: boolean;
 
+  /**
+   * Every field set by {@link Timings._begin}, in declaration order (the fields are
+   * `declare`d so that no class-field definition runs first: one shape, DESIGN.md).
+   */
   constructor() {
-    this.start = 0;
-    this.socket = null;
-    this.lookup = null;
-    this.connect = null;
-    this.secureConnect = null;
-    this.upload = null;
-    this.response = null;
-    this.end = null;
-    this.reused = false;
+    this._begin(0);
   }
 
   /** Begin a hop (a redirect or retry starts over). @internal */

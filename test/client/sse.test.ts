@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { SseParser, type ServerSentEvent } from '../../src/client/sse.js';
-import { HttpStatusError, InvalidResponseError, LimitExceededError } from '../../src/errors.js';
+import { LimitExceededError } from '../../src/errors.js';
 import { httpServer } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
@@ -44,6 +44,19 @@ describe('SseParser (WHATWG event stream rules)', () => {
 
   test('the id is carried to later events; an id with NUL is ignored; an empty id resets it', () => {
     assert.deepEqual(parseAll(['id: 1\ndata: a\n\ndata: b\n\nid: 2\0\ndata: c\n\nid\ndata: d\n\n']), [ev('a', 'message', '1'), ev('b', 'message', '1'), ev('c', 'message', '1'), ev('d', 'message', '')]);
+  });
+
+  test('an id is committed only when its event is dispatched: one in an event cut off by the end is rolled back; a blank line commits it', () => {
+    const p = new SseParser();
+    assert.deepEqual(p.feed(Buffer.from('id: 1\ndata: a\n\nid: 2\ndata: cut')), [ev('a', 'message', '1')]);
+    assert.equal(p.lastEventId, '1');
+    assert.deepEqual(p.end(), []);
+    assert.deepEqual(p.feed(Buffer.from('data: b\n\n')), [ev('b', 'message', '1')]);
+    // No data: nothing is dispatched, but the id is committed all the same (WHATWG dispatch, step 1).
+    assert.deepEqual(p.feed(Buffer.from('id: 3\n\n')), []);
+    assert.equal(p.lastEventId, '3');
+    p.lastEventId = 'seed';
+    assert.deepEqual(p.feed(Buffer.from('data: c\n\n')), [ev('c', 'message', 'seed')]);
   });
 
   test('retry only with ASCII digits; it is reported on its event and kept on the parser', () => {
@@ -98,7 +111,7 @@ async function sseServer(route: (req: http.IncomingMessage, res: http.ServerResp
   return { url: srv.url, seen };
 }
 
-describe('res.events() and session.events()', () => {
+describe('res.events()', () => {
   test('res.events() on a StreamResponse', async () => {
     const { url } = await sseServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -109,113 +122,5 @@ describe('res.events() and session.events()', () => {
     const got: ServerSentEvent[] = [];
     for await (const e of res.events()) got.push(e);
     assert.deepEqual(got, [ev('one'), ev('2', 'two')]);
-  });
-
-  test('session.events() reconnects after the stream ends, with Last-Event-ID and the server retry', async () => {
-    const { url, seen } = await sseServer((_req, res, n) => {
-      if (n >= 3) {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-      res.end(n === 1 ? 'retry: 50\nid: a1\ndata: first\n\ndata: cut off\n' : 'id: a2\ndata: second\n\n');
-    });
-    const got: ServerSentEvent[] = [];
-    const started = Date.now();
-    for await (const e of session().events(url, { maxReconnects: 5 })) got.push(e);
-    assert.deepEqual(got, [ev('first', 'message', 'a1', 50), ev('second', 'message', 'a2')]);
-    assert.equal(seen.length, 3, 'stopped after the 204');
-    assert.equal(seen[0]!['last-event-id'], undefined);
-    assert.equal(seen[0]!.accept, 'text/event-stream');
-    assert.equal(seen[1]!['last-event-id'], 'a1');
-    assert.equal(seen[2]!['last-event-id'], 'a2');
-    assert.ok(Date.now() - started < 2500, 'waited the server retry (50 ms), not the 3 s default');
-  });
-
-  test('reconnects after the connection drops mid-stream', async () => {
-    const { url, seen } = await sseServer((req, res, n) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      if (n === 1) {
-        res.write('retry: 10\nid: 5\ndata: x\n\n');
-        setTimeout(() => req.socket.destroy(), 20);
-      } else res.end('data: y\n\n');
-    });
-    const got: string[] = [];
-    for await (const e of session().events(url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
-    assert.deepEqual(got, ['x', 'y']);
-    assert.equal(seen[1]!['last-event-id'], '5');
-  });
-
-  test('no reconnection after a non-200 or a wrong content type: typed errors', async () => {
-    const a = await sseServer((_req, res) => {
-      res.writeHead(503, { 'content-type': 'text/event-stream' });
-      res.end();
-    });
-    await assert.rejects(async () => {
-      for await (const _ of session().events(a.url, { retryMs: 10 })) assert.fail('no event');
-    }, HttpStatusError);
-    assert.equal(a.seen.length, 1);
-    const b = await sseServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-    await assert.rejects(async () => {
-      for await (const _ of session().events(b.url, { retryMs: 10 })) assert.fail('no event');
-    }, InvalidResponseError);
-    assert.equal(b.seen.length, 1);
-  });
-
-  test('heartbeat comments keep a quiet stream alive past the read timeout; break closes the connection', async () => {
-    let closed = false;
-    const { url, seen } = await sseServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      let beats = 0;
-      const t = setInterval(() => {
-        beats++;
-        res.write(beats === 8 ? 'data: after quiet\n\n' : ': beat\n\n');
-      }, 50);
-      req.socket.on('close', () => {
-        closed = true;
-        clearInterval(t);
-      });
-    });
-    const s = session({ timeout: { read: 200 } });
-    for await (const e of s.events(url)) {
-      assert.equal(e.data, 'after quiet'); // 400 ms after the start, twice the read timeout
-      break;
-    }
-    assert.equal(seen.length, 1, 'never reconnected');
-    for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(closed, 'the break closed the connection');
-  });
-
-  test('a stream silent for longer than the read timeout is treated as dropped: reconnected with Last-Event-ID', async () => {
-    const { url, seen } = await sseServer((_req, res, n) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      if (n === 1) res.write('retry: 10\nid: 9\ndata: then silence\n\n'); // and nothing more, connection left open
-      else res.end('data: back\n\n');
-    });
-    const got: string[] = [];
-    for await (const e of session({ timeout: { read: 150 } }).events(url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
-    assert.deepEqual(got, ['then silence', 'back']);
-    assert.equal(seen[1]!['last-event-id'], '9');
-  });
-
-  test('an abort signal ends the iteration while waiting to reconnect', async () => {
-    const { url } = await sseServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end('retry: 10000\ndata: x\n\n');
-    });
-    const ac = new AbortController();
-    await assert.rejects(async () => {
-      for await (const _ of session().events(url, { signal: ac.signal })) setTimeout(() => ac.abort(), 20);
-    }, { name: 'AbortError' });
   });
 });

@@ -38,8 +38,8 @@ export interface SocksServer {
   close(): Promise<void>;
 }
 
-/** Read exactly what the handshake needs from a socket, chunk by chunk. */
-class Reader {
+/** Read exactly what a handshake needs from a socket, chunk by chunk (`take(n)` waits for n bytes). */
+export class Reader {
   buf = Buffer.alloc(0);
   waiting: (() => void) | null = null;
   constructor(socket: net.Socket) {

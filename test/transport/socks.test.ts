@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
+import type net from 'node:net';
 import { describe, test } from 'node:test';
 import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyError } from '../../src/errors.js';
-import { socksConnectRequest, socksReplyMessage } from '../../src/transport/socks.js';
+import { openSocksTunnel, socksConnectRequest, socksReplyMessage } from '../../src/transport/socks.js';
 import { WebSocket } from '../../src/websocket/index.js';
 import { certs } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
-import { httpServer, openSockets, waitFor } from '../helpers/servers.js';
+import { httpServer, openSockets, sleep, tcpServer, waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
-import { socksServer } from '../helpers/socks-server.js';
+import { Reader, socksServer } from '../helpers/socks-server.js';
 import { wsServer } from '../websocket/servers.js';
 
 const { cleanups, session } = useSessions();
@@ -189,5 +190,175 @@ describe('SOCKS5 proxies', () => {
     assert.equal(a.accepted, 1);
     assert.equal(b.accepted, 1);
     assert.equal(o.accepted, 3);
+  });
+});
+
+/** A hostile SOCKS5 "proxy" on a raw node:net server: `script` reads exactly what it asks for and writes exact bytes. */
+async function rawSocks(script: (read: (n: number) => Promise<Buffer>, socket: net.Socket, conn: number) => Promise<void> | void) {
+  const srv = await tcpServer((socket, conn) => {
+    const reader = new Reader(socket);
+    void Promise.resolve(script((n) => reader.take(n), socket, conn)).catch(() => socket.destroy());
+  });
+  cleanups.push(() => srv.close());
+  return { url: `socks5://127.0.0.1:${srv.port}`, port: srv.port, srv };
+}
+
+/** openSocksTunnel to 127.0.0.1:9 through `url`; the caller destroys the socket. */
+function tunnel(url: string): Promise<net.Socket> {
+  return openSocksTunnel(new URL(url), '127.0.0.1', 9, { connectTimeoutMs: 5000 });
+}
+
+/** Assert `p` rejects with a ProxyError whose message matches `re`; returns the message. */
+async function proxyError(p: Promise<unknown>, re: RegExp): Promise<string> {
+  let message = '';
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ProxyError, String(e));
+    assert.match(e.message, re);
+    message = e.message;
+    return true;
+  });
+  return message;
+}
+
+/** Read exactly `n` bytes from a tunnel socket (paused as handed over). */
+async function readN(sock: net.Socket, n: number): Promise<Buffer> {
+  let buf = Buffer.alloc(0);
+  sock.resume();
+  while (buf.length < n) {
+    const chunk = await new Promise<Buffer>((ok, fail) => {
+      sock.once('data', ok);
+      sock.once('error', fail);
+    });
+    buf = Buffer.concat([buf, chunk]);
+  }
+  sock.pause();
+  return buf;
+}
+
+const IPV4_REPLY = [5, 0, 0, 1, 127, 0, 0, 1, 0x1f, 0x90];
+const IPV6_REPLY = [5, 0, 0, 4, ...Array<number>(15).fill(0), 1, 0x1f, 0x90];
+const DOMAIN_REPLY = [5, 0, 0, 3, 11, ...Buffer.from('bnd.example'), 0x1f, 0x90];
+/** The CONNECT request openSocksTunnel sends for 127.0.0.1:9. */
+const REQUEST_TO_9 = [5, 1, 0, 1, 127, 0, 0, 1, 0, 9];
+
+describe('SOCKS5 against a hostile raw server (exact bytes)', () => {
+  test('the method selection: a bad version byte, 0xFF with and without credentials, 0x02 unasked, a method never offered', async () => {
+    const cases: Array<[number[], boolean, RegExp]> = [
+      [[4, 0], false, /sent an invalid answer \(version 4, not 5\)/],
+      [[5, 0xff], false, /requires authentication and the proxy URL has no credentials/],
+      [[5, 0xff], true, /accepts none of the offered authentication methods/],
+      [[5, 2], false, /requires authentication and the proxy URL has no credentials/],
+      [[5, 1], false, /chose an authentication method that was not offered \(0x1\)/],
+    ];
+    const greetings: number[][] = [];
+    const proxy = await rawSocks(async (read, socket, conn) => {
+      const [ver, n] = await read(2);
+      greetings.push([ver!, n!, ...(await read(n!))]);
+      socket.write(Buffer.from(cases[conn]![0]));
+    });
+    for (const [, creds, re] of cases) await proxyError(tunnel(creds ? `socks5://u:p@127.0.0.1:${proxy.port}` : proxy.url), re);
+    assert.deepEqual(greetings, [[5, 1, 0], [5, 1, 0], [5, 2, 0, 2], [5, 1, 0], [5, 1, 0]]);
+    await waitFor(() => proxy.srv.open.size === 0, 2000, 'every refused connection to close');
+  });
+
+  test('RFC 1929: the exact sub-negotiation bytes (UTF-8, percent-decoded); a failure status is a ProxyError that never shows the password', async () => {
+    let sub: number[] = [];
+    const proxy = await rawSocks(async (read, socket) => {
+      await read(4);
+      socket.write(Buffer.from([5, 2]));
+      const [ver, ulen] = await read(2);
+      const user = await read(ulen!);
+      const [plen] = await read(1);
+      sub = [ver!, ulen!, ...user, plen!, ...(await read(plen!))];
+      // The status arrives a byte at a time.
+      socket.write(Buffer.from([1]));
+      await sleep(5);
+      socket.write(Buffer.from([1]));
+    });
+    const message = await proxyError(tunnel(`socks5://us%C3%A9r:p%40ss@127.0.0.1:${proxy.port}`), /refused the credentials \(RFC 1929 status 1\)/);
+    assert.deepEqual(sub, [1, 5, ...Buffer.from('usér'), 4, ...Buffer.from('p@ss')]);
+    assert.ok(!message.includes('p@ss') && !message.includes('p%40ss'), message);
+    // A name the sub-negotiation cannot carry is refused before anything is sent.
+    await proxyError(tunnel(`socks5://${'u'.repeat(256)}:p@127.0.0.1:${proxy.port}`), /cannot take a user name or password over 255 bytes/);
+  });
+
+  test('every REP error code is a ProxyError naming it, unassigned ones too; an unknown address type is refused', async () => {
+    const codes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0xff];
+    const proxy = await rawSocks(async (read, socket, conn) => {
+      await read(3);
+      socket.write(Buffer.from([5, 0]));
+      await read(REQUEST_TO_9.length);
+      if (conn < codes.length) socket.end(Buffer.from([5, codes[conn]!, 0, 1, 0, 0, 0, 0, 0, 0]));
+      else socket.end(Buffer.from([5, 0, 0, 5, 0, 0, 0, 0, 0, 0]));
+    });
+    for (const code of codes) {
+      const hex = `0x${code.toString(16).padStart(2, '0')}`;
+      const message = await proxyError(tunnel(proxy.url), new RegExp(`refused to connect to 127\\.0\\.0\\.1:9: .+ \\(${hex}\\)`));
+      if (code <= 8) assert.ok(message.includes(socksReplyMessage(code)), message);
+      else assert.ok(message.includes(`unassigned reply code ${hex}`), message);
+    }
+    await proxyError(tunnel(proxy.url), /sent an invalid reply \(address type 5\)/);
+  });
+
+  test('the method selection and the reply split at every byte, for IPv4, IPv6 and domain replies: the tunnel opens and carries bytes both ways', async () => {
+    const replies = [IPV4_REPLY, IPV6_REPLY, DOMAIN_REPLY];
+    const plan: Array<{ bytes: number[]; split: number }> = [];
+    for (const r of replies) {
+      const bytes = [5, 0, ...r];
+      for (let split = 1; split < bytes.length; split++) plan.push({ bytes, split });
+      plan.push({ bytes, split: -1 }); // one byte per write
+    }
+    const requests: number[][] = [];
+    const proxy = await rawSocks(async (read, socket, conn) => {
+      const { bytes, split } = plan[conn]!;
+      await read(3);
+      // The reply goes out before the request is read: a client may get both answers in one chunk.
+      if (split === -1) {
+        for (const b of bytes) {
+          socket.write(Buffer.from([b]));
+          await sleep(1);
+        }
+      } else {
+        socket.write(Buffer.from(bytes.slice(0, split)));
+        await sleep(2);
+        socket.write(Buffer.from(bytes.slice(split)));
+      }
+      requests.push([...(await read(REQUEST_TO_9.length))]);
+      socket.write(await read(4)); // echo through the "tunnel"
+    });
+    for (let i = 0; i < plan.length; i++) {
+      const sock = await tunnel(proxy.url);
+      try {
+        sock.write('ping');
+        assert.equal((await readN(sock, 4)).toString(), 'ping', `plan ${i}`);
+      } finally {
+        sock.destroy();
+      }
+    }
+    assert.equal(requests.length, plan.length);
+    for (const r of requests) assert.deepEqual(r, REQUEST_TO_9);
+  });
+
+  test('bytes right behind the reply reach the tunnel; a reply then close fails the request as a NetworkError, not a ProxyError; a close mid-reply is a ProxyError', async () => {
+    const proxy = await rawSocks(async (read, socket, conn) => {
+      await read(3);
+      socket.write(Buffer.from([5, 0]));
+      await read(REQUEST_TO_9.length);
+      if (conn === 0) socket.write(Buffer.concat([Buffer.from(IPV4_REPLY), Buffer.from('early bytes')]));
+      else if (conn === 1) socket.end(Buffer.from(IPV4_REPLY));
+      else socket.end(Buffer.from(IPV4_REPLY.slice(0, 6)));
+    });
+    const sock = await tunnel(proxy.url);
+    try {
+      assert.equal((await readN(sock, 11)).toString(), 'early bytes');
+    } finally {
+      sock.destroy();
+    }
+    await assert.rejects(session({ proxy: proxy.url }).get('http://127.0.0.1:9/'), (e: unknown) => {
+      assert.ok(e instanceof NetworkError && !(e instanceof ProxyError), String(e));
+      return true;
+    });
+    await proxyError(tunnel(proxy.url), /closed the connection before the tunnel to 127\.0\.0\.1:9 was open/);
+    await waitFor(() => openSockets() === 0, 2000, 'client sockets to close');
   });
 });

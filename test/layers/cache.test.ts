@@ -10,37 +10,11 @@ import { describe, test } from 'node:test';
 import { MemoryCache, type CacheEntry, type CacheStore } from '../../src/layers/cache-store.js';
 import { MockAgent } from '../../src/testing/index.js';
 import type { Interceptor } from '../../src/core/dispatch.js';
-import { httpServer, openSockets, sleep, waitFor } from '../helpers/servers.js';
+import { origin, fixed } from '../helpers/cache-origin.js';
+import { openSockets, sleep, waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
-const { cleanups, session } = useSessions();
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** A server answering by `route`, recording each request. */
-async function origin(route: (req: Seen, res: http.ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const srv = await httpServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const s = { method: req.method!, url: req.url!, headers: req.headers };
-      seen.push(s);
-      route(s, res, seen.length);
-    });
-  });
-  cleanups.push(() => srv.close());
-  return { url: srv.url, seen };
-}
-
-/** Always answers `headers` and a body naming the request's number. */
-const fixed = (headers: http.OutgoingHttpHeaders, status = 200) => (_req: Seen, res: http.ServerResponse, n: number) => {
-  res.writeHead(status, headers);
-  res.end(`body ${n}`);
-};
+const { session } = useSessions();
 
 const HOUR_AGO = new Date(Date.now() - 3600_000).toUTCString();
 const LONG_AGO = new Date(Date.now() - 100 * 86_400_000).toUTCString();
@@ -154,6 +128,175 @@ describe('freshness', () => {
     assert.equal(h.cacheStatus, 'hit');
     assert.equal(h.body.length, 0);
     assert.deepEqual(o.seen.map((r) => r.method), ['OPTIONS', 'OPTIONS', 'HEAD']);
+  });
+});
+
+describe('request directives (§5.2.1)', () => {
+  /** An origin whose /<anything> answers `cc` (and `age` when given), with an ETag it answers 304 to. */
+  const validating = (cc: string, age?: string) =>
+    origin((req, res, n) => {
+      if (req.headers['if-none-match'] === '"v"') {
+        res.writeHead(304, { etag: '"v"' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'cache-control': cc, etag: '"v"', ...(age === undefined ? {} : { age }) });
+      res.end(`body ${n}`);
+    });
+
+  test('ccreq-magreaterage: a request max-age smaller than the stored age is not served; ccreq-ma1 as a larger one is', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', age: '1800' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=3000' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=1000' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('ccreq-max-stale / ccreq-max-stale-age: a stale response within max-stale is served as it is; past it, or with must-revalidate or no-cache, it is not', async () => {
+    const o = await origin((req, res) => {
+      const cc = req.url === '/mr' ? 'max-age=1500, must-revalidate' : req.url === '/nc' ? 'max-age=1500, no-cache' : 'max-age=1500';
+      res.writeHead(200, { 'cache-control': cc, age: '2000' });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/x');
+    const a = await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale=1000' } });
+    assert.equal(a.cacheStatus, 'stale');
+    assert.equal(a.text(), '/x');
+    assert.ok(Number(a.headers.get('age')) >= 2000, 'served with its age');
+    assert.equal((await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale' } })).cacheStatus, 'stale', 'max-stale without a value: any staleness');
+    assert.equal(o.seen.length, 1);
+    assert.equal((await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale=100' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+    for (const p of ['/mr', '/nc']) {
+      await s.get(o.url + p);
+      assert.equal((await s.get(o.url + p, { headers: { 'cache-control': 'max-stale' } })).cacheStatus, 'miss', p);
+    }
+    assert.equal(o.seen.length, 6);
+  });
+
+  test('max-stale with max-age: the request max-age still bounds the age', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=1500', age: '2000' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-stale, max-age=1000' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('ccreq-min-fresh / ccreq-min-fresh-age: a response not fresh for min-fresh more seconds is not served', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=1500', ...(req.url === '/aged' ? { age: '1000' } : {}) });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/new');
+    await s.get(o.url + '/aged');
+    assert.equal((await s.get(o.url + '/new', { headers: { 'cache-control': 'min-fresh=1000' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url + '/new', { headers: { 'cache-control': 'min-fresh=2000' } })).cacheStatus, 'miss');
+    assert.equal((await s.get(o.url + '/aged', { headers: { 'cache-control': 'min-fresh=1000' } })).cacheStatus, 'miss');
+    assert.equal((await s.get(o.url + '/aged', { headers: { 'cache-control': 'min-fresh=100' } })).cacheStatus, 'hit');
+    assert.deepEqual(o.seen.map((r) => r.url), ['/new', '/aged', '/new', '/aged']);
+  });
+
+  test('ccreq-no-cache-etag / -lm: a request no-cache revalidates a fresh response with its validators', async () => {
+    const lm = new Date(Date.now() - 3600_000).toUTCString();
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"v"' || req.headers['if-modified-since'] === lm) {
+        res.writeHead(304, {});
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=3600', ...(req.url === '/etag' ? { etag: '"v"' } : { 'last-modified': lm }) });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    for (const p of ['/etag', '/lm']) {
+      await s.get(o.url + p);
+      const r = await s.get(o.url + p, { headers: { 'cache-control': 'no-cache' } });
+      assert.equal(r.cacheStatus, 'revalidated', p);
+      assert.equal(r.text(), p);
+    }
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"v"');
+    assert.equal(o.seen[3]!.headers['if-modified-since'], lm);
+  });
+
+  test('pragma-request-extension: an unknown Pragma does not stop a hit', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { pragma: 'unrecognised-extension' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url, { headers: { pragma: 'no-cache', 'cache-control': 'max-age=3600' } })).cacheStatus, 'hit', 'Cache-Control wins over Pragma');
+    assert.equal(o.seen.length, 1);
+  });
+
+  test('ccreq-oic: only-if-cached answers 504 with nothing sent, not retried; a fresh (or max-stale) response is served', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': req.url === '/stale' ? 'max-age=10' : 'max-age=3600', ...(req.url === '/stale' ? { age: '100' } : {}) });
+      res.end(req.url);
+    });
+    let retries = 0;
+    const s = session({ cache: true, hooks: { beforeRetry: [() => void retries++] } });
+    const none = await s.get(o.url + '/none', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(none.status, 504);
+    assert.equal(none.body.length, 0);
+    assert.equal(none.cacheStatus, 'miss');
+    assert.equal(retries, 0, 'the generated 504 is not retried');
+    await s.get(o.url + '/fresh');
+    await s.get(o.url + '/stale');
+    const fresh = await s.get(o.url + '/fresh', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(fresh.cacheStatus, 'hit');
+    assert.equal(fresh.text(), '/fresh');
+    assert.equal((await s.get(o.url + '/stale', { headers: { 'cache-control': 'only-if-cached' } })).status, 504);
+    assert.equal((await s.get(o.url + '/stale', { headers: { 'cache-control': 'only-if-cached, max-stale' } })).cacheStatus, 'stale');
+    const st = await s.stream('GET', o.url + '/none', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(st.status, 504);
+    assert.equal((await st.bytes()).length, 0);
+    assert.deepEqual(o.seen.map((r) => r.url), ['/fresh', '/stale']);
+  });
+
+  test('cc-resp-immutable-fresh: not revalidated while fresh, even by a reload (max-age=0); a forced reload (no-cache) still is', async () => {
+    const o = await validating('max-age=3600, immutable');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=0' } })).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 1);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'no-cache' } })).cacheStatus, 'revalidated');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('cc-resp-immutable-stale: a stale immutable response is revalidated', async () => {
+    const o = await validating('max-age=10, immutable', '100');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"v"');
+  });
+
+  test('a max-age=0 reload revalidates a fresh response without immutable', async () => {
+    const o = await validating('max-age=3600');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=0' } })).cacheStatus, 'revalidated');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('status-200-must-understand / status-599-must-understand: must-understand overrides no-store only for a status understood here', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(req.url === '/599' ? 599 : 200, { 'cache-control': 'max-age=3600, no-store, must-understand' });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    for (const p of ['/200', '/200', '/599', '/599']) await s.get(o.url + p);
+    assert.deepEqual(o.seen.map((r) => r.url), ['/200', '/599', '/599']);
+  });
+
+  test('stale-while-revalidate is not used past a request max-age', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=10, stale-while-revalidate=3600', age: '100' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=50' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
   });
 });
 

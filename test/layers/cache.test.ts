@@ -378,6 +378,60 @@ describe('validation', () => {
   });
 });
 
+describe('ranges (206 is never stored)', () => {
+  /** An origin serving 10 bytes, honouring a `bytes=a-b` Range with a 206. */
+  const ranged = () =>
+    origin((req, res) => {
+      const body = Buffer.from('0123456789');
+      const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+      if (m) {
+        const [a, b] = [Number(m[1]), Number(m[2])];
+        res.writeHead(206, { 'cache-control': 'max-age=3600', 'content-range': `bytes ${a}-${b}/10`, 'content-length': b - a + 1 });
+        res.end(body.subarray(a, b + 1));
+        return;
+      }
+      res.writeHead(req.url === '/always206' ? 206 : 200, { 'cache-control': 'max-age=3600', ...(req.url === '/always206' ? { 'content-range': 'bytes 0-9/10' } : {}) });
+      res.end(body);
+    });
+
+  test('a Range request is passed through to the origin even with a fresh full response stored, and its 206 is not stored', async () => {
+    const o = await ranged();
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const part = await s.get(o.url, { headers: { range: 'bytes=2-4' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.text(), '234');
+    assert.equal(part.cacheStatus, 'miss');
+    const full = await s.get(o.url);
+    assert.equal(full.cacheStatus, 'hit');
+    assert.equal(full.status, 200);
+    assert.equal(full.text(), '0123456789');
+    assert.deepEqual(o.seen.map((r) => r.headers.range ?? null), [null, 'bytes=2-4']);
+  });
+
+  test('partial content first: a 206 (even to a request without Range) is never served from the cache', async () => {
+    const o = await ranged();
+    const s = session({ cache: true });
+    await s.get(o.url + '/p', { headers: { range: 'bytes=0-1' } });
+    const full = await s.get(o.url + '/p');
+    assert.equal(full.status, 200);
+    assert.equal(full.text(), '0123456789');
+    await s.get(o.url + '/always206');
+    assert.equal((await s.get(o.url + '/always206')).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 4);
+  });
+
+  test('If-Range, If-Match and If-Unmodified-Since requests pass by too', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', etag: '"e"' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    for (const h of [{ 'if-range': '"e"', range: 'bytes=0-0' }, { 'if-match': '"e"' }, { 'if-unmodified-since': HOUR_AGO }]) {
+      assert.equal((await s.get(o.url, { headers: h })).cacheStatus, 'miss');
+    }
+    assert.equal(o.seen.length, 4);
+  });
+});
+
 describe('Vary', () => {
   test('vary-match hits, vary-no-match misses (a request on the wire), and both variants are kept', async () => {
     const o = await origin((req, res) => {

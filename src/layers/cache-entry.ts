@@ -19,9 +19,22 @@ const NOT_UPDATED = new Set([...NOT_STORED, 'content-length', 'content-encoding'
 
 /** Store key of a request: method and URL without its fragment (§4: the target URI). */
 export function keyOf(method: string, url: string): string {
+  if (method === 'GET') {
+    // The same key string again for the same URL: a store's Map hashes a string once (a fresh concatenation every time costs a hit more than the rest of the lookup).
+    const memo = GET_KEYS.get(url);
+    if (memo !== undefined) return memo;
+  }
   const hash = url.indexOf('#');
-  return `${method} ${hash === -1 ? url : url.slice(0, hash)}`;
+  const key = `${method} ${hash === -1 ? url : url.slice(0, hash)}`;
+  if (method === 'GET') {
+    if (GET_KEYS.size >= MAX_MEMO_KEYS) GET_KEYS.clear();
+    GET_KEYS.set(url, key);
+  }
+  return key;
 }
+/** GET keys of recent URLs (bounded: cleared when full). */
+const GET_KEYS = new Map<string, string>();
+const MAX_MEMO_KEYS = 512;
 
 /** The values of `name` (lower-case) in a flat list, joined, or null. */
 export function headerOf(list: readonly string[], name: string): string | null {
@@ -58,6 +71,8 @@ export function select(entry: CacheEntry, h: Headers): StoredResponse | null {
 /** What a stored response's headers say, worked out once per stored object (a hit then parses nothing). */
 export interface Meta {
   cc: Directives;
+  /** Whether `cc` has no-cache (looked up on every hit). */
+  noCache: boolean;
   /** Freshness lifetime, s (§4.2.1). */
   lifetime: number;
   /** Age on arrival, s (§4.2.3 corrected_initial_age). */
@@ -83,6 +98,7 @@ export function metaOf(s: StoredResponse): Meta {
     for (let i = 0; i < s.headers.length && ageAt === -1; i += 2) if (s.headers[i]!.toLowerCase() === 'age') ageAt = i;
     m = {
       cc,
+      noCache: 'no-cache' in cc,
       lifetime: freshnessLifetime(s.status, h, cc, s.responseTime),
       initialAge: initialAge(h, s.requestTime, s.responseTime),
       coded: h.has('content-encoding'),

@@ -39,16 +39,50 @@ export function serve(req: PreparedRequest, stored: StoredResponse, age: number,
   if (!req.streaming && req.onDownloadProgress === null && !(req.decompress && meta.coded)) {
     // Nothing to decode or report: the buffered Response directly, on the shared list (a hit is then a fraction of a round trip; bench/cache.ts).
     const empty = req.method === 'HEAD' || stored.status === 204 || stored.status === 304;
-    const res = new Response(stored.status, stored.reason, stored.httpVersion, list, req._display, empty ? EMPTY : copyOf(stored.body), req.method);
-    setCacheStatus(res, status);
-    return res;
+    return new CachedResponse(stored.status, stored.reason, stored.httpVersion, list, req._display, empty ? EMPTY : copyOf(stored.body), req.method, status);
   }
   return createResponse(req, { status: stored.status, reason: stored.reason, httpVersion: stored.httpVersion, headers: Headers._fromList(list), body: stored.body }).then((res) => mark(res, status));
 }
 
-/** The caller's own copy of stored bytes (a change to `res.body` must not reach the store); small ones come from Node's buffer pool. */
+/** A buffered Response served from the store: its cache status is a field here rather than an entry in a WeakMap (an insertion there cost a hit as much as building the response). */
+class CachedResponse extends Response {
+  readonly #cacheStatus: CacheStatus;
+  constructor(status: number, reason: string, httpVersion: string, headers: string[], url: string, body: Uint8Array, method: string, cacheStatus: CacheStatus) {
+    super(status, reason, httpVersion, headers, url, body, method);
+    this.#cacheStatus = cacheStatus;
+  }
+
+  /** Where the response came from: the store. */
+  override get cacheStatus(): CacheStatus {
+    return this.#cacheStatus;
+  }
+}
+
+/** Bodies up to this size are copied into {@link slab}s; larger ones get their own buffer. */
+const SMALL_BODY = 4096;
+/** Size of a slab: several hits' bodies share one ArrayBuffer (Node's own pool is 8 KiB: a new one every few 1 KiB hits, and their allocation was a fifth of a hit). */
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * The caller's own copy of stored bytes (a change to `res.body` must not
+ * reach the store). Small ones are views into a shared slab, as Node's
+ * Buffer.allocUnsafe pool does (a kept small body keeps its slab alive).
+ */
 function copyOf(body: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(body.byteLength);
+  const n = body.byteLength;
+  let b: Buffer;
+  if (n > SMALL_BODY) b = Buffer.allocUnsafeSlow(n);
+  else {
+    if (slabUsed + n > SLAB_BYTES) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    b = slab.subarray(slabUsed, slabUsed + n);
+    // Eight-byte aligned, as Node's pool keeps its pieces.
+    slabUsed = (slabUsed + n + 7) & ~7;
+  }
   b.set(body);
   return b;
 }

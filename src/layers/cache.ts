@@ -125,10 +125,13 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     }
     if (stored === null) return 'only-if-cached' in reqCc ? gatewayTimeout(req) : fromOrigin(next, cache, req, key, reqCc);
 
-    const { cc, lifetime } = metaOf(stored);
+    const meta = metaOf(stored);
     const age = currentAge(stored, Date.now());
-    const remaining = lifetime - age;
-    const noCache = 'no-cache' in cc || 'no-cache' in reqCc;
+    const remaining = meta.lifetime - age;
+    // The common hit: fresh, and a request that asks nothing of the cache.
+    if (reqCc === NO_DIRECTIVES && remaining > 0 && !meta.noCache) return serve(req, stored, age, 'hit');
+    const cc = meta.cc;
+    const noCache = meta.noCache || 'no-cache' in reqCc;
     const maxAge = seconds(reqCc, 'max-age');
     const young = maxAge === null || age <= maxAge;
     // Fresh, young enough and fresh for min-fresh more seconds; RFC 8246: an immutable response is not revalidated while fresh, even by a reload's max-age=0 (a forced reload's no-cache still does).

@@ -62,7 +62,8 @@ class CachedResponse extends Response {
 const SMALL_BODY = 4096;
 /** Size of a slab: several hits' bodies share one ArrayBuffer (Node's own pool is 8 KiB: a new one every few 1 KiB hits, and their allocation was a fifth of a hit). */
 const SLAB_BYTES = 64 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+/** The slab being filled (made on the first small hit: a process without a cache never allocates one). */
+let slab: Buffer | null = null;
 let slabUsed = 0;
 
 /**
@@ -75,7 +76,7 @@ function copyOf(body: Uint8Array): Buffer {
   let b: Buffer;
   if (n > SMALL_BODY) b = Buffer.allocUnsafeSlow(n);
   else {
-    if (slabUsed + n > SLAB_BYTES) {
+    if (slab === null || slabUsed + n > SLAB_BYTES) {
       slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
       slabUsed = 0;
     }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { CacheEntry, CacheStore } from '../../src/layers/cache-store.js';
 import { origin } from '../helpers/cache-origin.js';
 import { useSessions } from '../helpers/sessions.js';
 
@@ -94,5 +95,43 @@ describe('HEAD and the stored GET', () => {
     assert.equal(g.text(), 'the body');
     assert.equal((await s.head(o.url)).cacheStatus, 'hit');
     assert.deepEqual(o.seen.map((r) => r.method), ['HEAD', 'GET']);
+  });
+});
+
+describe('HEAD and Vary', () => {
+  test('a HEAD invalidating one variant of a stored GET leaves the others', async () => {
+    const o = await origin((req, res) => {
+      const lang = String(req.headers['accept-language']);
+      const etag = req.method === 'HEAD' ? '"new"' : `"${lang}"`;
+      res.writeHead(200, { vary: 'Accept-Language', 'cache-control': req.method === 'HEAD' ? 'max-age=1000' : 'max-age=3600', etag });
+      res.end(req.method === 'HEAD' ? undefined : lang);
+    });
+    const s = session({ cache: true });
+    const en = { headers: { 'accept-language': 'en' } };
+    const fr = { headers: { 'accept-language': 'fr' } };
+    await s.get(o.url, en);
+    await s.get(o.url, fr);
+    // No stored HEAD and the stored GET is fresh: answered from it. A no-cache HEAD goes out, and its other ETag drops the fr variant.
+    await s.head(o.url, { headers: { ...fr.headers, 'cache-control': 'no-cache' } });
+    assert.equal((await s.get(o.url, fr)).cacheStatus, 'miss');
+    assert.equal((await s.get(o.url, en)).cacheStatus, 'hit');
+    assert.deepEqual(o.seen.map((r) => r.method), ['GET', 'GET', 'HEAD', 'GET']);
+  });
+
+  test('an async store answers a HEAD from its stored GET', async () => {
+    const map = new Map<string, CacheEntry>();
+    const store: CacheStore = {
+      get: (k) => Promise.resolve(map.get(k)),
+      set: (k, e) => Promise.resolve(void map.set(k, e)),
+      delete: (k) => Promise.resolve(void map.delete(k)),
+    };
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=3600' });
+      res.end('body');
+    });
+    const s = session({ cache: store });
+    await s.get(o.url);
+    assert.equal((await s.head(o.url)).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 1);
   });
 });

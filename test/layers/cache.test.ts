@@ -39,6 +39,21 @@ describe('freshness', () => {
     assert.equal(o.seen.length, 1);
   });
 
+  test('a hit with a large body gets its own copy of it', async () => {
+    const big = Buffer.alloc(100_000, 'z');
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=3600' });
+      res.end(big);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const a = await s.get(o.url);
+    assert.equal(a.cacheStatus, 'hit');
+    assert.deepEqual(Buffer.from(a.body), big);
+    a.body.fill(0);
+    assert.deepEqual(Buffer.from((await s.get(o.url)).body), big);
+  });
+
   test('no cache option: cacheStatus is null and every request goes out', async () => {
     const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
     const s = session();
@@ -368,13 +383,15 @@ describe('validation', () => {
 
   test("a caller's own conditional request passes through untouched", async () => {
     const o = await origin((_req, res) => {
-      res.writeHead(304, { etag: '"e"' });
+      res.writeHead(304, { etag: '"e"', 'cache-control': 'max-age=3600' });
       res.end();
     });
     const s = session({ cache: true });
     const r = await s.get(o.url, { headers: { 'if-none-match': '"e"' } });
     assert.equal(r.status, 304);
     assert.equal(r.cacheStatus, 'miss');
+    assert.equal((await s.get(o.url, { headers: { 'If-Modified-Since': HOUR_AGO } })).status, 304);
+    assert.equal(o.seen.length, 2);
   });
 });
 
@@ -476,6 +493,30 @@ describe('stale responses', () => {
     const c = await s.get(o.url);
     assert.equal(c.cacheStatus, 'hit');
     assert.equal(c.text(), 'body 2');
+  });
+
+  test('stale-while-revalidate: a 304 to the background revalidation freshens the stored response', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"w"') res.writeHead(304, { 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { 'cache-control': 'max-age=60, stale-while-revalidate=3600', age: '100', etag: '"w"' });
+      res.end(req.headers['if-none-match'] ? undefined : 'first');
+    });
+    let sets = 0;
+    const store = new (class extends MemoryCache {
+      override set(key: string, entry: CacheEntry): void {
+        sets++;
+        super.set(key, entry);
+      }
+    })();
+    const s = session({ cache: store });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'stale');
+    await waitFor(() => sets === 2, 5000, 'the background 304 to be merged into the store');
+    const c = await s.get(o.url);
+    assert.equal(c.cacheStatus, 'hit');
+    assert.equal(c.text(), 'first');
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"w"');
+    assert.equal(o.seen.length, 2);
   });
 
   test("a background revalidation carries the caller's Cookie header and the jar's cookies", async () => {

@@ -14,7 +14,7 @@ import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import type { ConnectTimes, Timings } from '../core/timings.js';
 import { type DiagnosticRequest, type DiagnosticResponse, requestEnd, requestError, requestHeaders } from '../core/diagnostics.js';
-import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
+import { type BodySink, bodyTaps, type Exchange, type FlowControl } from '../core/sink.js';
 import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
 import { Response, setTimings } from './response.js';
@@ -154,6 +154,10 @@ export class ResponseBuilder implements Exchange, BodySink {
       // A streamed body read through a decoder pauses the decoder, not just the socket.
       const stream = this.stream;
       if (stream !== null && sink !== stream && isFlowControl(sink)) stream._setFlow(sink);
+    }
+    if (req.streaming) {
+      const tap = bodyTaps.get(req);
+      if (tap !== undefined) sink = tap(status, reason, httpVersion, headers, sink);
     }
     return sink;
   }

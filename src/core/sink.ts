@@ -51,3 +51,13 @@ export interface Exchange {
    */
   onError(err: Error, stale: boolean): void;
 }
+
+/**
+ * A look at a streamed response's body as it comes off the wire, before
+ * decoding: given the head and the body's sink, the sink the body goes to
+ * instead (the HTTP cache stores a streamed miss through one). @internal
+ */
+export type BodyTap = (status: number, reason: string, httpVersion: string, headers: readonly string[], sink: BodySink) => BodySink;
+
+/** Taps by request, set by the layer that wants one around its call to the next (only streamed requests are looked up). @internal */
+export const bodyTaps = new WeakMap<object, BodyTap>();

@@ -58,13 +58,14 @@ export function httpDate(value: string | null): number | null {
 
 /** Statuses heuristically cacheable by default (RFC 9110 §15.1). */
 const HEURISTIC = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
-/** Statuses this cache understands well enough to store (§3: "the response status code is final"; no 206 ranges here). */
+/** Statuses this cache understands well enough to store (§3: "the response status code is final"; no 206: ranges pass by). Anything else — with must-understand too — is not stored. */
 const UNDERSTOOD = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501]);
 
 /** Whether a response to a GET/HEAD may be stored by a private cache (§3). */
 export function storable(status: number, headers: Headers, cc: Directives, reqCc: Directives): boolean {
   if (!UNDERSTOOD.has(status)) return false;
-  if ('no-store' in cc || 'no-store' in reqCc) return false;
+  // §5.2.2.3: must-understand (for a status understood here) overrides the response's no-store.
+  if (('no-store' in cc && !('must-understand' in cc)) || 'no-store' in reqCc) return false;
   const vary = headers.get('vary');
   if (vary !== null && vary.split(',').some((v) => v.trim() === '*')) return false;
   // §3: explicit freshness, a validator-worthy heuristic status, or `public`/`private` (a private cache may store those).

@@ -23,8 +23,14 @@
  * `stale-if-error` serves `'stale'` when revalidation fails or answers 5xx
  * (RFC 5861). A non-error response to an unsafe method invalidates the
  * target URI and its same-origin Location / Content-Location (§4.4).
- * Streamed misses are passed through and not stored (the body is the
- * caller's to read, not ours to buffer).
+ * Request directives (§5.2.1): `no-cache`, `no-store`, `max-age`,
+ * `max-stale`, `min-fresh`, `only-if-cached` (a 504 made here when nothing
+ * stored fits); response `immutable` (RFC 8246) is served while fresh
+ * even to a reload's `max-age=0`. A HEAD is answered from a stored GET,
+ * and a 200 to HEAD updates (or invalidates) the stored GET (§4.3.5). A
+ * caller's own conditional or Range request passes by (206 is never
+ * stored). A streamed miss is stored once its whole body came through
+ * (cache-tee.ts).
  * @module
  */
 import { Headers } from '../http/headers.js';
@@ -32,19 +38,20 @@ import type { Timeout } from '../core/deadline.js';
 import { Deadline } from '../core/deadline.js';
 import type { AnyResponse, Dispatch, Interceptor } from '../core/dispatch.js';
 import { PreparedRequest } from '../core/request.js';
+import { bodyTaps } from '../core/sink.js';
 import { createResponse } from '../client/respond.js';
-import { type CacheStatus, Response, setCacheStatus } from '../client/response.js';
-import { type Directives, freshnessLifetime, initialAge, parseCacheControl, seconds, storable } from './cache-control.js';
-import type { CacheEntry, CacheStore, StoredResponse } from './cache-store.js';
+import { Response } from '../client/response.js';
+import { type Directives, parseCacheControl, seconds, storable } from './cache-control.js';
+import { currentAge, freshen, headerOf, keyOf, lookup, metaOf, put, select, toStored, updateFromHead } from './cache-entry.js';
+import { gatewayTimeout, mark, serve } from './cache-serve.js';
+import { type CacheStore, MemoryCache, type StoredResponse } from './cache-store.js';
+import { storeStream } from './cache-tee.js';
 import { discard } from './discard.js';
 
-/** Most variants (Vary) kept per key. */
-const MAX_VARIANTS = 8;
+export { keyOf } from './cache-entry.js';
+
 /** Most background revalidations at once; more stale hits just serve stale. */
 const MAX_BACKGROUND = 8;
-/** Fields never stored (§3.1: hop-by-hop) nor updated by a 304 (§3.2 adds Content-Length). */
-const NOT_STORED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade']);
-const NOT_UPDATED = new Set([...NOT_STORED, 'content-length', 'content-encoding', 'content-range', 'set-cookie']);
 /** Methods that never invalidate (§4.4: unsafe ones do). */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
@@ -54,12 +61,15 @@ export class HttpCache {
   readonly store: CacheStore;
   /** Timeouts of background revalidations (the session's). */
   readonly timeout: Timeout;
+  /** Most wire bytes of a streamed body copied for the store: a MemoryCache's maxBytes (it keeps nothing larger). */
+  readonly maxEntryBytes: number;
   readonly #pending: Map<string, Promise<void>>;
   readonly #abort: AbortController;
 
   constructor(store: CacheStore, timeout: Timeout) {
     this.store = store;
     this.timeout = timeout;
+    this.maxEntryBytes = store instanceof MemoryCache ? store.maxBytes : Number.POSITIVE_INFINITY;
     this.#pending = new Map();
     this.#abort = new AbortController();
   }
@@ -89,42 +99,69 @@ export function cacheLayer(cache: HttpCache): Interceptor {
       if (!SAFE.has(method) && res.status >= 200 && res.status < 400) await invalidate(cache.store, req, res);
       return mark(res, 'miss');
     }
-    const h = req.headers;
-    // A caller's own conditional or range request is theirs to interpret: pass it by.
-    if (h.has('if-none-match') || h.has('if-modified-since') || h.has('range')) return mark(await next(req), 'miss');
-    const reqCc = requestDirectives(h);
+    const view = requestView(req.headers._list);
+    // A caller's own conditional or range request is theirs to interpret: pass it by (nothing served, nothing stored).
+    if (view === PASS) return mark(await next(req), 'miss');
+    const reqCc = view === null ? NO_DIRECTIVES : parseCacheControl(view);
+    const store = cache.store;
     const key = keyOf(method, req.url);
-    let entry = 'no-store' in reqCc ? null : lookup(cache.store, key);
-    if (entry instanceof Promise) entry = await entry;
-    const stored = entry === null ? null : select(entry, h);
-    if (stored === null) return fromOrigin(next, cache, req, key, entry, reqCc);
+    // Where `stored` came from: a HEAD may be answered from the stored GET.
+    let storedKey = key;
+    let stored: StoredResponse | null = null;
+    if (!('no-store' in reqCc)) {
+      let entry = lookup(store, key);
+      if (entry instanceof Promise) entry = await entry;
+      stored = entry === null ? null : select(entry, req.headers);
+      if (method === 'HEAD') {
+        const getKey = keyOf('GET', req.url);
+        let g = lookup(store, getKey);
+        if (g instanceof Promise) g = await g;
+        const got = g === null ? null : select(g, req.headers);
+        if (got !== null && (stored === null || got.responseTime >= stored.responseTime)) {
+          stored = got;
+          storedKey = getKey;
+        }
+      }
+    }
+    if (stored === null) return 'only-if-cached' in reqCc ? gatewayTimeout(req) : fromOrigin(next, cache, req, key, reqCc);
 
-    const { cc, lifetime } = metaOf(stored);
+    const meta = metaOf(stored);
     const age = currentAge(stored, Date.now());
-    const reqMaxAge = seconds(reqCc, 'max-age');
-    const mustCheck = 'no-cache' in cc || 'no-cache' in reqCc;
-    if (!mustCheck && age < lifetime && (reqMaxAge === null || age <= reqMaxAge)) return serve(req, stored, age, 'hit');
+    const remaining = meta.lifetime - age;
+    // The common hit: fresh, and a request that asks nothing of the cache.
+    if (reqCc === NO_DIRECTIVES && remaining > 0 && !meta.noCache) return serve(req, stored, age, 'hit');
+    const cc = meta.cc;
+    const noCache = meta.noCache || 'no-cache' in reqCc;
+    const maxAge = seconds(reqCc, 'max-age');
+    const young = maxAge === null || age <= maxAge;
+    // Fresh, young enough and fresh for min-fresh more seconds; RFC 8246: an immutable response is not revalidated while fresh, even by a reload's max-age=0 (a forced reload's no-cache still does).
+    if (!noCache && remaining > 0 && (young || 'immutable' in cc) && remaining > (seconds(reqCc, 'min-fresh') ?? 0)) return serve(req, stored, age, 'hit');
 
-    const staleness = age - lifetime;
-    const mayServeStale = !mustCheck && !('must-revalidate' in cc);
+    const staleness = -remaining;
+    const mayServeStale = !noCache && staleness >= 0 && !('must-revalidate' in cc);
+    // §5.2.1.2: max-stale (without a value: any staleness) takes a stale response as it is.
+    const maxStale = reqCc['max-stale'] === '' ? Number.POSITIVE_INFINITY : seconds(reqCc, 'max-stale');
+    if (mayServeStale && young && maxStale !== null && staleness <= maxStale) return serve(req, stored, age, 'stale');
+    const offline = 'only-if-cached' in reqCc;
     const swr = seconds(cc, 'stale-while-revalidate');
-    if (mayServeStale && swr !== null && staleness <= swr) {
-      cache.background(key, (signal) => revalidateInBackground(next, cache, req, key, stored, signal));
+    if (mayServeStale && young && swr !== null && staleness <= swr) {
+      if (!offline) cache.background(storedKey, (signal) => revalidateInBackground(next, cache, req, storedKey === key ? method : 'GET', storedKey, stored, signal));
       return serve(req, stored, age, 'stale');
     }
+    if (offline) return gatewayTimeout(req);
     const sie = seconds(cc, 'stale-if-error') ?? seconds(reqCc, 'stale-if-error');
     const onError = mayServeStale && sie !== null && staleness <= sie;
     let res: AnyResponse;
     try {
-      res = await withConditions(req, stored, () => fromOrigin(next, cache, req, key, entry, reqCc));
+      res = await withConditions(req, stored, () => fromOrigin(next, cache, req, key, reqCc));
     } catch (err) {
       if (onError && (req.deadline === null || req.deadline.failure === null)) return serve(req, stored, age, 'stale');
       throw err;
     }
     if (res.status === 304) {
       await discard(res);
-      const merged = freshen(stored, res.headers);
-      await put(cache.store, key, entry, merged);
+      const merged = freshen(stored, res._peekHeaders());
+      await put(store, storedKey, merged);
       return serve(req, merged, currentAge(merged, Date.now()), 'revalidated');
     }
     if (onError && res.status >= 500 && res.status <= 504) {
@@ -135,125 +172,51 @@ export function cacheLayer(cache: HttpCache): Interceptor {
   };
 }
 
-/** The entry under `key`; a store that answers synchronously (MemoryCache) costs no extra turn of the event loop. */
-function lookup(store: CacheStore, key: string): CacheEntry | null | Promise<CacheEntry | null> {
-  const got = store.get(key);
-  if (got === undefined || got === null) return null;
-  return typeof (got as Promise<CacheEntry>).then === 'function' ? (got as Promise<CacheEntry | null | undefined>).then((e) => e ?? null) : (got as CacheEntry);
-}
+/** {@link requestView}'s answer for a request the cache passes by. */
+const PASS = 1;
+const NO_CACHE_PRAGMA = /(^|,)\s*no-cache\s*(,|$)/i;
 
-/** The request's directives (§5.2.1), with `Pragma: no-cache` standing for `no-cache` when there are none (§5.4). */
-function requestDirectives(h: Headers): Directives {
-  const cc = h.get('cache-control');
-  if (cc === null && /(^|,)\s*no-cache\s*(,|$)/i.test(h.get('pragma') ?? '')) return parseCacheControl('no-cache');
-  return cc === null ? NO_DIRECTIVES : parseCacheControl(cc);
+/**
+ * What the request's own fields ask of the cache, in one pass over its
+ * list: {@link PASS} for a conditional or Range request of the caller's
+ * own, else its Cache-Control — `Pragma: no-cache` standing for
+ * `no-cache` when there is none (§5.4) — or null.
+ */
+function requestView(list: readonly string[]): string | null | typeof PASS {
+  let cc: string | null = null;
+  let pragma = false;
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i]!;
+    switch (n.length) {
+      case 5:
+        if (n.toLowerCase() === 'range') return PASS;
+        break;
+      case 6:
+        if (n.toLowerCase() === 'pragma' && NO_CACHE_PRAGMA.test(list[i + 1]!)) pragma = true;
+        break;
+      case 8: {
+        const l = n.toLowerCase();
+        if (l === 'if-range' || l === 'if-match') return PASS;
+        break;
+      }
+      case 13: {
+        const l = n.toLowerCase();
+        if (l === 'if-none-match') return PASS;
+        if (l === 'cache-control') cc = cc === null ? list[i + 1]! : `${cc}, ${list[i + 1]!}`;
+        break;
+      }
+      case 17:
+        if (n.toLowerCase() === 'if-modified-since') return PASS;
+        break;
+      case 19:
+        if (n.toLowerCase() === 'if-unmodified-since') return PASS;
+        break;
+      default:
+    }
+  }
+  return cc ?? (pragma ? 'no-cache' : null);
 }
 const NO_DIRECTIVES: Directives = Object.freeze(parseCacheControl(null));
-
-/** Store key of a request: method and URL without its fragment (§4: the target URI). */
-export function keyOf(method: string, url: string): string {
-  const hash = url.indexOf('#');
-  return `${method} ${hash === -1 ? url : url.slice(0, hash)}`;
-}
-
-/** The first of `list`'s values of `name`, or null. */
-function headerOf(list: readonly string[], name: string): string | null {
-  const all: string[] = [];
-  for (let i = 0; i < list.length; i += 2) if (list[i]!.toLowerCase() === name) all.push(list[i + 1]!);
-  return all.length === 0 ? null : all.join(', ');
-}
-
-/** A header value as Vary compares it (§4.1: whitespace normalised). */
-function normal(v: string | null): string | null {
-  return v === null ? null : v.trim().replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ');
-}
-
-/** The stored variant whose Vary'd request headers match `h` (§4.1), or null. */
-function select(entry: CacheEntry, h: Headers): StoredResponse | null {
-  outer: for (const v of entry.variants) {
-    const vary = v.vary;
-    for (let i = 0; i < vary.length; i += 2) if (normal(h.get(vary[i]!)) !== vary[i + 1]) continue outer;
-    return v;
-  }
-  return null;
-}
-
-/** What a stored response's headers say, worked out once per stored object (a hit then parses nothing). */
-interface Meta {
-  cc: Directives;
-  /** Freshness lifetime, s (§4.2.1). */
-  lifetime: number;
-  /** Age on arrival, s (§4.2.3 corrected_initial_age). */
-  initialAge: number;
-  /** Whether the body is content-coded. */
-  coded: boolean;
-  /** Index of the stored Age field's name in the header list, or -1. */
-  ageAt: number;
-  /** The header list last served, with its Age: hits within the same second share it (a Response copies it before handing out a mutable view). */
-  list: string[] | null;
-  /** The Age (s) in {@link list}. */
-  listAge: number;
-}
-const META = new WeakMap<StoredResponse, Meta>();
-
-function metaOf(s: StoredResponse): Meta {
-  let m = META.get(s);
-  if (m === undefined) {
-    const h = Headers._fromList(s.headers);
-    const cc = parseCacheControl(h.get('cache-control'));
-    let ageAt = -1;
-    for (let i = 0; i < s.headers.length && ageAt === -1; i += 2) if (s.headers[i]!.toLowerCase() === 'age') ageAt = i;
-    m = {
-      cc,
-      lifetime: freshnessLifetime(s.status, h, cc, s.responseTime),
-      initialAge: initialAge(h, s.requestTime, s.responseTime),
-      coded: h.has('content-encoding'),
-      ageAt,
-      list: null,
-      listAge: -1,
-    };
-    META.set(s, m);
-  }
-  return m;
-}
-
-/** Current age in seconds (§4.2.3). */
-function currentAge(s: StoredResponse, now: number): number {
-  return metaOf(s).initialAge + (now - s.responseTime) / 1000;
-}
-
-/** A response from `stored` for `req`, built as one off the wire, with its Age (§5.1). */
-function serve(req: PreparedRequest, stored: StoredResponse, age: number, status: CacheStatus): AnyResponse | Promise<AnyResponse> {
-  const meta = metaOf(stored);
-  const ageSeconds = Math.floor(age);
-  let list = meta.list;
-  if (list === null || meta.listAge !== ageSeconds) {
-    list = stored.headers.slice();
-    if (meta.ageAt === -1) list.push('age', String(ageSeconds));
-    else list[meta.ageAt + 1] = String(ageSeconds);
-    meta.list = list;
-    meta.listAge = ageSeconds;
-  }
-  if (!req.streaming && req.onDownloadProgress === null && !(req.decompress && meta.coded)) {
-    // Nothing to decode or report: the buffered Response directly (a hit is then a fraction of a round trip; bench/cache.ts).
-    const empty = req.method === 'HEAD' || stored.status === 204 || stored.status === 304;
-    return mark(new Response(stored.status, stored.reason, stored.httpVersion, list, req._display, empty ? EMPTY : copyOf(stored.body), req.method), status);
-  }
-  return createResponse(req, { status: stored.status, reason: stored.reason, httpVersion: stored.httpVersion, headers: Headers._fromList(list), body: stored.body }).then((res) => mark(res, status));
-}
-const EMPTY = Buffer.alloc(0);
-
-/** The caller's own copy of stored bytes (a change to `res.body` must not reach the store); small ones come from Node's buffer pool. */
-function copyOf(body: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(body.byteLength);
-  b.set(body);
-  return b;
-}
-
-function mark(res: AnyResponse, status: CacheStatus): AnyResponse {
-  setCacheStatus(res, status);
-  return res;
-}
 
 /** Run `send` with the validators of `stored` on `req` (§4.3.1), taking them off again after. */
 async function withConditions<T>(req: PreparedRequest, stored: StoredResponse, send: () => Promise<T>): Promise<T> {
@@ -270,12 +233,25 @@ async function withConditions<T>(req: PreparedRequest, stored: StoredResponse, s
 }
 
 /**
- * Send `req` on; a buffered response comes back with its body as on the
+ * Send `req` on. A buffered response comes back with its body as on the
  * wire (decoding off), is stored when it may be, and is then decoded for
- * the caller as any response would be.
+ * the caller as any response would be; a streamed one is stored through a
+ * tap as its body comes through (cache-tee.ts). A 200 to HEAD updates the
+ * stored GET (§4.3.5).
  */
-async function fromOrigin(next: Dispatch, cache: HttpCache, req: PreparedRequest, key: string, entry: CacheEntry | null, reqCc: Directives): Promise<AnyResponse> {
-  if (req.streaming) return mark(await next(req), 'miss');
+async function fromOrigin(next: Dispatch, cache: HttpCache, req: PreparedRequest, key: string, reqCc: Directives): Promise<AnyResponse> {
+  if (req.streaming) {
+    const tap = 'no-store' in reqCc ? null : storeStream(cache.store, key, req, reqCc, Math.min(cache.maxEntryBytes, req.limits.maxBodyBytes));
+    if (tap !== null) bodyTaps.set(req, tap);
+    let res: AnyResponse;
+    try {
+      res = await next(req);
+    } finally {
+      bodyTaps.delete(req);
+    }
+    if (req.method === 'HEAD' && res.status === 200) await updateFromHead(cache.store, req, res._peekHeaders());
+    return mark(res, 'miss');
+  }
   const decompress = req.decompress;
   const requestTime = Date.now();
   req.decompress = false;
@@ -287,8 +263,9 @@ async function fromOrigin(next: Dispatch, cache: HttpCache, req: PreparedRequest
   }
   if (raw.status === 304 || !(raw instanceof Response)) return raw;
   const headers = raw._peekHeaders();
+  if (req.method === 'HEAD' && raw.status === 200) await updateFromHead(cache.store, req, headers);
   if (storable(raw.status, headers, parseCacheControl(headers.get('cache-control')), reqCc)) {
-    await put(cache.store, key, entry, toStored(req, raw, requestTime));
+    await put(cache.store, key, toStored(req, raw.status, raw.reason, raw.httpVersion, headers._list, raw.body, requestTime));
   }
   if (!decompress || !headers.has('content-encoding')) return mark(raw, 'miss');
   const res = await createResponse(shadow(req), { status: raw.status, reason: raw.reason, httpVersion: raw.httpVersion, headers: Headers._fromList(headers._list.slice()), body: raw.body });
@@ -302,53 +279,6 @@ function shadow(req: PreparedRequest): PreparedRequest {
   copy._setUrl(req._url, req._display);
   copy.decompress = req.decompress;
   return copy;
-}
-
-function toStored(req: PreparedRequest, res: Response, requestTime: number): StoredResponse {
-  const list = res._peekHeaders()._list;
-  const headers: string[] = [];
-  for (let i = 0; i < list.length; i += 2) if (!NOT_STORED.has(list[i]!.toLowerCase())) headers.push(list[i]!, list[i + 1]!);
-  const vary: (string | null)[] = [];
-  const v = headerOf(list, 'vary');
-  if (v !== null) {
-    for (const name of v.split(',')) {
-      const n = name.trim().toLowerCase();
-      if (n !== '') vary.push(n, normal(req.headers.get(n)));
-    }
-  }
-  const responseTime = Date.now();
-  // RFC 9110 §6.6.1: a recipient with a clock caching a response without Date appends one.
-  if (headerOf(headers, 'date') === null) headers.push('date', new Date(responseTime).toUTCString());
-  return { vary, status: res.status, reason: res.reason, httpVersion: res.httpVersion, headers, body: res.body, requestTime, responseTime };
-}
-
-/** `stored` with the headers of a 304 merged in (§4.3.4, §3.2), its clock restarted. */
-function freshen(stored: StoredResponse, h: Headers): StoredResponse {
-  const merged = Headers._fromList(stored.headers.slice());
-  // The stored response is now as old as the 304 says (its own Age, if any, is merged below).
-  merged.delete('age');
-  const fresh = h._list;
-  const seen = new Set<string>();
-  for (let i = 0; i < fresh.length; i += 2) {
-    const name = fresh[i]!.toLowerCase();
-    if (NOT_UPDATED.has(name)) continue;
-    if (!seen.has(name)) {
-      seen.add(name);
-      merged.delete(name);
-    }
-    merged._list.push(fresh[i]!, fresh[i + 1]!);
-  }
-  const now = Date.now();
-  // A 304 without Date (§6.6.1 of RFC 9110 wants one): the stored Date would make it look as old as the first response.
-  if (h.get('date') === null) merged._set('date', new Date(now).toUTCString());
-  return { ...stored, headers: merged._list, requestTime: now, responseTime: now };
-}
-
-/** Keep `stored` under `key` as the first variant of `entry`, dropping the one it replaces (same Vary'd values). */
-async function put(store: CacheStore, key: string, entry: CacheEntry | null, stored: StoredResponse): Promise<void> {
-  const same = (v: StoredResponse): boolean => v.vary.length === stored.vary.length && v.vary.every((x, i) => x === stored.vary[i]);
-  const others = entry === null ? [] : entry.variants.filter((v) => !same(v));
-  await store.set(key, { variants: [stored, ...others].slice(0, MAX_VARIANTS) });
 }
 
 /** §4.4: forget the target URI and the same-origin Location / Content-Location of a non-error response to an unsafe method. */
@@ -371,19 +301,23 @@ async function invalidate(store: CacheStore, req: PreparedRequest, res: AnyRespo
   }
 }
 
-/** stale-while-revalidate: a conditional request of our own, its answer stored; the caller already has the stale response. */
-async function revalidateInBackground(next: Dispatch, cache: HttpCache, req: PreparedRequest, key: string, stored: StoredResponse, signal: AbortSignal): Promise<void> {
+/**
+ * stale-while-revalidate: a conditional request of our own (a GET when the
+ * stored response is a GET's that answered a HEAD), its answer stored; the
+ * caller already has the stale response.
+ */
+async function revalidateInBackground(next: Dispatch, cache: HttpCache, req: PreparedRequest, method: string, key: string, stored: StoredResponse, signal: AbortSignal): Promise<void> {
   const deadline = new Deadline(cache.timeout, signal);
-  const copy = new PreparedRequest(req.method, req._url, new Headers(req.headers), null, deadline, req.limits, { ...req.options, onDownloadProgress: undefined, signal: null }, false);
+  const copy = new PreparedRequest(method, req._url, new Headers(req.headers), null, deadline, req.limits, { ...req.options, onDownloadProgress: undefined, signal: null }, false);
   copy._setUrl(req._url, req._display);
   // The cookie layer adds the jar's cookies to the caller's own, as for the request being answered.
   copy.userCookie = req.userCookie;
   copy.hookCookie = req.hookCookie;
   try {
-    const res = await withConditions(copy, stored, async () => fromOrigin(next, cache, copy, key, (await cache.store.get(key)) ?? null, parseCacheControl(null)));
+    const res = await withConditions(copy, stored, () => fromOrigin(next, cache, copy, key, NO_DIRECTIVES));
     if (res.status === 304) {
       await discard(res);
-      await put(cache.store, key, (await cache.store.get(key)) ?? null, freshen(stored, res.headers));
+      await put(cache.store, key, freshen(stored, res._peekHeaders()));
     }
   } finally {
     deadline.finish();

@@ -15,6 +15,7 @@ import type { RetryOptions } from '../client/options.js';
 import { checkNames, RETRY_OPTIONS } from '../client/option-names.js';
 import type { AnyResponse, Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
+import { cacheGenerated } from './cache-generated.js';
 import { discard } from './discard.js';
 import { type Hooks, runHooks } from './hooks.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
@@ -165,7 +166,8 @@ export function retryLayer(session: RetryPolicy | null, hooks: Hooks): Intercept
         await pauseBefore(req, hooks, { attempt: retries, error: err as Error, response: null, delayMs: delay });
         continue;
       }
-      if (mayRetry(policy, req, retries)) {
+      // A 504 the cache made (only-if-cached) would only be made again.
+      if (mayRetry(policy, req, retries) && !cacheGenerated(res)) {
         const delay = policy.delayForStatus(res.status, res._peekHeaders(), retries + 1);
         // Never past the total timeout: when the wait would pass it, the response stands.
         if (delay >= 0 && (deadline === null || delay < deadline.remaining())) {

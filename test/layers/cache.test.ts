@@ -10,37 +10,11 @@ import { describe, test } from 'node:test';
 import { MemoryCache, type CacheEntry, type CacheStore } from '../../src/layers/cache-store.js';
 import { MockAgent } from '../../src/testing/index.js';
 import type { Interceptor } from '../../src/core/dispatch.js';
-import { httpServer, openSockets, sleep, waitFor } from '../helpers/servers.js';
+import { origin, fixed } from '../helpers/cache-origin.js';
+import { openSockets, sleep, waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
-const { cleanups, session } = useSessions();
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** A server answering by `route`, recording each request. */
-async function origin(route: (req: Seen, res: http.ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const srv = await httpServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const s = { method: req.method!, url: req.url!, headers: req.headers };
-      seen.push(s);
-      route(s, res, seen.length);
-    });
-  });
-  cleanups.push(() => srv.close());
-  return { url: srv.url, seen };
-}
-
-/** Always answers `headers` and a body naming the request's number. */
-const fixed = (headers: http.OutgoingHttpHeaders, status = 200) => (_req: Seen, res: http.ServerResponse, n: number) => {
-  res.writeHead(status, headers);
-  res.end(`body ${n}`);
-};
+const { session } = useSessions();
 
 const HOUR_AGO = new Date(Date.now() - 3600_000).toUTCString();
 const LONG_AGO = new Date(Date.now() - 100 * 86_400_000).toUTCString();
@@ -63,6 +37,21 @@ describe('freshness', () => {
     assert.equal(c.headers.get('x-mine'), null);
     assert.equal(c.text(), 'body 1');
     assert.equal(o.seen.length, 1);
+  });
+
+  test('a hit with a large body gets its own copy of it', async () => {
+    const big = Buffer.alloc(100_000, 'z');
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=3600' });
+      res.end(big);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const a = await s.get(o.url);
+    assert.equal(a.cacheStatus, 'hit');
+    assert.deepEqual(Buffer.from(a.body), big);
+    a.body.fill(0);
+    assert.deepEqual(Buffer.from((await s.get(o.url)).body), big);
   });
 
   test('no cache option: cacheStatus is null and every request goes out', async () => {
@@ -157,6 +146,175 @@ describe('freshness', () => {
   });
 });
 
+describe('request directives (§5.2.1)', () => {
+  /** An origin whose /<anything> answers `cc` (and `age` when given), with an ETag it answers 304 to. */
+  const validating = (cc: string, age?: string) =>
+    origin((req, res, n) => {
+      if (req.headers['if-none-match'] === '"v"') {
+        res.writeHead(304, { etag: '"v"' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'cache-control': cc, etag: '"v"', ...(age === undefined ? {} : { age }) });
+      res.end(`body ${n}`);
+    });
+
+  test('ccreq-magreaterage: a request max-age smaller than the stored age is not served; ccreq-ma1 as a larger one is', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', age: '1800' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=3000' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=1000' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('ccreq-max-stale / ccreq-max-stale-age: a stale response within max-stale is served as it is; past it, or with must-revalidate or no-cache, it is not', async () => {
+    const o = await origin((req, res) => {
+      const cc = req.url === '/mr' ? 'max-age=1500, must-revalidate' : req.url === '/nc' ? 'max-age=1500, no-cache' : 'max-age=1500';
+      res.writeHead(200, { 'cache-control': cc, age: '2000' });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/x');
+    const a = await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale=1000' } });
+    assert.equal(a.cacheStatus, 'stale');
+    assert.equal(a.text(), '/x');
+    assert.ok(Number(a.headers.get('age')) >= 2000, 'served with its age');
+    assert.equal((await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale' } })).cacheStatus, 'stale', 'max-stale without a value: any staleness');
+    assert.equal(o.seen.length, 1);
+    assert.equal((await s.get(o.url + '/x', { headers: { 'cache-control': 'max-stale=100' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+    for (const p of ['/mr', '/nc']) {
+      await s.get(o.url + p);
+      assert.equal((await s.get(o.url + p, { headers: { 'cache-control': 'max-stale' } })).cacheStatus, 'miss', p);
+    }
+    assert.equal(o.seen.length, 6);
+  });
+
+  test('max-stale with max-age: the request max-age still bounds the age', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=1500', age: '2000' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-stale, max-age=1000' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('ccreq-min-fresh / ccreq-min-fresh-age: a response not fresh for min-fresh more seconds is not served', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=1500', ...(req.url === '/aged' ? { age: '1000' } : {}) });
+      res.end('x');
+    });
+    const s = session({ cache: true });
+    await s.get(o.url + '/new');
+    await s.get(o.url + '/aged');
+    assert.equal((await s.get(o.url + '/new', { headers: { 'cache-control': 'min-fresh=1000' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url + '/new', { headers: { 'cache-control': 'min-fresh=2000' } })).cacheStatus, 'miss');
+    assert.equal((await s.get(o.url + '/aged', { headers: { 'cache-control': 'min-fresh=1000' } })).cacheStatus, 'miss');
+    assert.equal((await s.get(o.url + '/aged', { headers: { 'cache-control': 'min-fresh=100' } })).cacheStatus, 'hit');
+    assert.deepEqual(o.seen.map((r) => r.url), ['/new', '/aged', '/new', '/aged']);
+  });
+
+  test('ccreq-no-cache-etag / -lm: a request no-cache revalidates a fresh response with its validators', async () => {
+    const lm = new Date(Date.now() - 3600_000).toUTCString();
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"v"' || req.headers['if-modified-since'] === lm) {
+        res.writeHead(304, {});
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=3600', ...(req.url === '/etag' ? { etag: '"v"' } : { 'last-modified': lm }) });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    for (const p of ['/etag', '/lm']) {
+      await s.get(o.url + p);
+      const r = await s.get(o.url + p, { headers: { 'cache-control': 'no-cache' } });
+      assert.equal(r.cacheStatus, 'revalidated', p);
+      assert.equal(r.text(), p);
+    }
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"v"');
+    assert.equal(o.seen[3]!.headers['if-modified-since'], lm);
+  });
+
+  test('pragma-request-extension: an unknown Pragma does not stop a hit', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { pragma: 'unrecognised-extension' } })).cacheStatus, 'hit');
+    assert.equal((await s.get(o.url, { headers: { pragma: 'no-cache', 'cache-control': 'max-age=3600' } })).cacheStatus, 'hit', 'Cache-Control wins over Pragma');
+    assert.equal(o.seen.length, 1);
+  });
+
+  test('ccreq-oic: only-if-cached answers 504 with nothing sent, not retried; a fresh (or max-stale) response is served', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': req.url === '/stale' ? 'max-age=10' : 'max-age=3600', ...(req.url === '/stale' ? { age: '100' } : {}) });
+      res.end(req.url);
+    });
+    let retries = 0;
+    const s = session({ cache: true, hooks: { beforeRetry: [() => void retries++] } });
+    const none = await s.get(o.url + '/none', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(none.status, 504);
+    assert.equal(none.body.length, 0);
+    assert.equal(none.cacheStatus, 'miss');
+    assert.equal(retries, 0, 'the generated 504 is not retried');
+    await s.get(o.url + '/fresh');
+    await s.get(o.url + '/stale');
+    const fresh = await s.get(o.url + '/fresh', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(fresh.cacheStatus, 'hit');
+    assert.equal(fresh.text(), '/fresh');
+    assert.equal((await s.get(o.url + '/stale', { headers: { 'cache-control': 'only-if-cached' } })).status, 504);
+    assert.equal((await s.get(o.url + '/stale', { headers: { 'cache-control': 'only-if-cached, max-stale' } })).cacheStatus, 'stale');
+    const st = await s.stream('GET', o.url + '/none', { headers: { 'cache-control': 'only-if-cached' } });
+    assert.equal(st.status, 504);
+    assert.equal((await st.bytes()).length, 0);
+    assert.deepEqual(o.seen.map((r) => r.url), ['/fresh', '/stale']);
+  });
+
+  test('cc-resp-immutable-fresh: not revalidated while fresh, even by a reload (max-age=0); a forced reload (no-cache) still is', async () => {
+    const o = await validating('max-age=3600, immutable');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=0' } })).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 1);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'no-cache' } })).cacheStatus, 'revalidated');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('cc-resp-immutable-stale: a stale immutable response is revalidated', async () => {
+    const o = await validating('max-age=10, immutable', '100');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'revalidated');
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"v"');
+  });
+
+  test('a max-age=0 reload revalidates a fresh response without immutable', async () => {
+    const o = await validating('max-age=3600');
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=0' } })).cacheStatus, 'revalidated');
+    assert.equal(o.seen.length, 2);
+  });
+
+  test('status-200-must-understand / status-599-must-understand: must-understand overrides no-store only for a status understood here', async () => {
+    const o = await origin((req, res) => {
+      res.writeHead(req.url === '/599' ? 599 : 200, { 'cache-control': 'max-age=3600, no-store, must-understand' });
+      res.end(req.url);
+    });
+    const s = session({ cache: true });
+    for (const p of ['/200', '/200', '/599', '/599']) await s.get(o.url + p);
+    assert.deepEqual(o.seen.map((r) => r.url), ['/200', '/599', '/599']);
+  });
+
+  test('stale-while-revalidate is not used past a request max-age', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=10, stale-while-revalidate=3600', age: '100' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url, { headers: { 'cache-control': 'max-age=50' } })).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 2);
+  });
+});
+
 describe('validation', () => {
   test('conditional-etag: a stale response is revalidated with If-None-Match; the 304 headers are merged (§4.3.4)', async () => {
     const o = await origin((req, res, n) => {
@@ -225,13 +383,69 @@ describe('validation', () => {
 
   test("a caller's own conditional request passes through untouched", async () => {
     const o = await origin((_req, res) => {
-      res.writeHead(304, { etag: '"e"' });
+      res.writeHead(304, { etag: '"e"', 'cache-control': 'max-age=3600' });
       res.end();
     });
     const s = session({ cache: true });
     const r = await s.get(o.url, { headers: { 'if-none-match': '"e"' } });
     assert.equal(r.status, 304);
     assert.equal(r.cacheStatus, 'miss');
+    assert.equal((await s.get(o.url, { headers: { 'If-Modified-Since': HOUR_AGO } })).status, 304);
+    assert.equal(o.seen.length, 2);
+  });
+});
+
+describe('ranges (206 is never stored)', () => {
+  /** An origin serving 10 bytes, honouring a `bytes=a-b` Range with a 206. */
+  const ranged = () =>
+    origin((req, res) => {
+      const body = Buffer.from('0123456789');
+      const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+      if (m) {
+        const [a, b] = [Number(m[1]), Number(m[2])];
+        res.writeHead(206, { 'cache-control': 'max-age=3600', 'content-range': `bytes ${a}-${b}/10`, 'content-length': b - a + 1 });
+        res.end(body.subarray(a, b + 1));
+        return;
+      }
+      res.writeHead(req.url === '/always206' ? 206 : 200, { 'cache-control': 'max-age=3600', ...(req.url === '/always206' ? { 'content-range': 'bytes 0-9/10' } : {}) });
+      res.end(body);
+    });
+
+  test('a Range request is passed through to the origin even with a fresh full response stored, and its 206 is not stored', async () => {
+    const o = await ranged();
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const part = await s.get(o.url, { headers: { range: 'bytes=2-4' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.text(), '234');
+    assert.equal(part.cacheStatus, 'miss');
+    const full = await s.get(o.url);
+    assert.equal(full.cacheStatus, 'hit');
+    assert.equal(full.status, 200);
+    assert.equal(full.text(), '0123456789');
+    assert.deepEqual(o.seen.map((r) => r.headers.range ?? null), [null, 'bytes=2-4']);
+  });
+
+  test('partial content first: a 206 (even to a request without Range) is never served from the cache', async () => {
+    const o = await ranged();
+    const s = session({ cache: true });
+    await s.get(o.url + '/p', { headers: { range: 'bytes=0-1' } });
+    const full = await s.get(o.url + '/p');
+    assert.equal(full.status, 200);
+    assert.equal(full.text(), '0123456789');
+    await s.get(o.url + '/always206');
+    assert.equal((await s.get(o.url + '/always206')).cacheStatus, 'miss');
+    assert.equal(o.seen.length, 4);
+  });
+
+  test('If-Range, If-Match and If-Unmodified-Since requests pass by too', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', etag: '"e"' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    for (const h of [{ 'if-range': '"e"', range: 'bytes=0-0' }, { 'if-match': '"e"' }, { 'if-unmodified-since': HOUR_AGO }]) {
+      assert.equal((await s.get(o.url, { headers: h })).cacheStatus, 'miss');
+    }
+    assert.equal(o.seen.length, 4);
   });
 });
 
@@ -279,6 +493,30 @@ describe('stale responses', () => {
     const c = await s.get(o.url);
     assert.equal(c.cacheStatus, 'hit');
     assert.equal(c.text(), 'body 2');
+  });
+
+  test('stale-while-revalidate: a 304 to the background revalidation freshens the stored response', async () => {
+    const o = await origin((req, res) => {
+      if (req.headers['if-none-match'] === '"w"') res.writeHead(304, { 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { 'cache-control': 'max-age=60, stale-while-revalidate=3600', age: '100', etag: '"w"' });
+      res.end(req.headers['if-none-match'] ? undefined : 'first');
+    });
+    let sets = 0;
+    const store = new (class extends MemoryCache {
+      override set(key: string, entry: CacheEntry): void {
+        sets++;
+        super.set(key, entry);
+      }
+    })();
+    const s = session({ cache: store });
+    await s.get(o.url);
+    assert.equal((await s.get(o.url)).cacheStatus, 'stale');
+    await waitFor(() => sets === 2, 5000, 'the background 304 to be merged into the store');
+    const c = await s.get(o.url);
+    assert.equal(c.cacheStatus, 'hit');
+    assert.equal(c.text(), 'first');
+    assert.equal(o.seen[1]!.headers['if-none-match'], '"w"');
+    assert.equal(o.seen.length, 2);
   });
 
   test("a background revalidation carries the caller's Cookie header and the jar's cookies", async () => {

@@ -438,6 +438,13 @@ export class H2Origin implements Multiplexed {
       }
       return;
     }
+    if (!conn.alive) {
+      // The connection died between its connect and now (before any byte): a session over it would never
+      // settle its streams. The requests waiting for it fail, retries of unprocessed streams included.
+      this.origin.release(conn, false);
+      this.#failQueued(new NetworkError('the connection closed before the HTTP/2 session could start', { cause: conn.error ?? undefined }));
+      return;
+    }
     let sess: H2Session;
     try {
       sess = new H2Session(this, conn, this.#authority, this.#maxIdleMs, limits);

@@ -23,7 +23,7 @@ import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
 import { H1Conn } from '../http1/connection.js';
-import { H2Origin, H2Stream } from '../http2/session.js';
+import { H2Origin, H2Stream } from '../http2/origin.js';
 import { Response, setTimings } from './response.js';
 import type { Route } from './route.js';
 import { StreamResponse } from './stream-response.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { H2Origin } from '../../src/http2/session.js';
+import { H2Origin } from '../../src/http2/origin.js';
 import { Session } from '../../src/client/session.js';
 import { AbortError, LimitExceededError, NetworkError, ReadTimeout, ReqivoError } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';

@@ -48,8 +48,11 @@ export interface ClientSpec {
   name: string;
   /** What is measured, for the report. */
   description: string;
-  /** Make the client, allowed `connections` connections to the origin (default {@link MAX_CONNECTIONS}). */
-  create(origin: string, connections?: number): Promise<Client>;
+  /**
+   * Make the client, allowed `connections` connections to the origin (default {@link MAX_CONNECTIONS});
+   * `ca` is the CA certificate to trust (the HTTP/2 scenarios, over TLS).
+   */
+  create(origin: string, connections?: number, ca?: string): Promise<Client>;
 }
 
 function statusError(client: string, path: string, status: number): Error {

@@ -9,9 +9,10 @@
  * @module
  */
 import type { Client, ClientSpec } from './clients.js';
+import { H2_BASELINE } from './h2-clients.js';
 import { assess, type Disturbance, readCpuStat } from './cpu-stat.js';
 import { type Scenario, type Workload, workloadFor } from './scenarios.js';
-import type { BenchServer } from './server-process.js';
+import type { BenchServer, ServerStats } from './server-process.js';
 import { median } from './stats.js';
 
 /** Knobs of one run (see run.ts for the values of a full and a quick run). */
@@ -75,6 +76,8 @@ export interface ScenarioResult {
   /** 'µs/req' or 'µs/MiB'. */
   cpuUnit: string;
   inFlight: number;
+  /** The client the ratios are taken against, when not the run's baseline (the h2 scenarios'). */
+  baseline?: string;
   clients: ClientResult[];
 }
 
@@ -97,6 +100,23 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
   p.catch(() => {});
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * For an h2 scenario: throw unless, between `s0` and `s1`, every connection the client opened was an
+ * h2 session, none negotiated HTTP/1.1, and the server saw `ops` h2 streams (one per request). How
+ * many connections it opened is reported (`conns`: 1 for a client that kept to one session).
+ */
+function checkH2(name: string, s0: ServerStats, s1: ServerStats, ops: number): void {
+  const conns = s1.connections - s0.connections;
+  const sessions = (s1.sessions ?? 0) - (s0.sessions ?? 0);
+  const http1 = (s1.http1 ?? 0) - (s0.http1 ?? 0);
+  const streams = s1.requests - s0.requests;
+  if (http1 !== 0 || sessions !== conns || streams !== ops) {
+    throw new Error(
+      `${name} did not speak h2 throughout: the server saw ${conns} connections, ${sessions} h2 sessions, ${http1} non-h2 connections, ${streams} h2 streams for ${ops} requests`,
+    );
+  }
 }
 
 /** A client under test in one scenario. */
@@ -125,6 +145,7 @@ export async function measureScenario(
   opts: MeasureOptions,
 ): Promise<ScenarioResult> {
   const stream = scenario.kind === 'stream';
+  const h2 = scenario.protocol === 'h2';
   const entries: Entry[] = specs.map((spec) => ({
     spec,
     client: null,
@@ -148,7 +169,7 @@ export async function measureScenario(
   const warmupOps = scenario.warmup[quick ? 1 : 0];
   for (const e of entries) {
     try {
-      e.client = await within(e.spec.create(server.origin, scenario.connections), 10_000, `${e.spec.name} setup`);
+      e.client = await within(e.spec.create(server.origin, scenario.connections, server.ca ?? undefined), 10_000, `${e.spec.name} setup`);
       e.workload = workloadFor(scenario, e.client);
       opts.log(`  warming ${e.spec.name} (${warmupOps} ${stream ? 'downloads' : 'requests'})`);
       const s0 = await server.stats();
@@ -158,6 +179,7 @@ export async function measureScenario(
         `${e.spec.name} warm-up`,
       );
       const s1 = await server.stats();
+      if (h2) checkH2(e.spec.name, s0, s1, r.ops);
       e.result.warmupOps = r.ops;
       e.result.connections += s1.connections - s0.connections;
     } catch (err) {
@@ -184,6 +206,7 @@ export async function measureScenario(
         const used = process.cpuUsage(user0);
         const cpu1 = readCpuStat();
         const srv1 = await server.stats();
+        if (h2) checkH2(e.spec.name, srv0, srv1, r.ops);
         const cpuMicros = used.user + used.system;
         const connections = srv1.connections - srv0.connections;
         e.result.connections += connections;
@@ -219,6 +242,7 @@ export async function measureScenario(
     rateUnit: stream ? 'MiB/s' : 'req/s',
     cpuUnit: stream ? 'µs/MiB' : 'µs/req',
     inFlight: scenario.inFlight,
+    ...(h2 ? { baseline: H2_BASELINE } : {}),
     clients: entries.map((e) => e.result),
   };
 }

@@ -70,8 +70,23 @@ function pct(n: number | null): string {
   return n === null || !Number.isFinite(n) ? '-' : `${(n * 100).toFixed(0)}%`;
 }
 
+/** reqivo's and reqivo-fetch's rate and CPU as ratios to the peer with the best rate (issue 16's targets), or ''. */
+function bestPeerLine(s: ScenarioResult): string {
+  const ours = (n: string): boolean => n === 'reqivo' || n === 'reqivo-fetch' || n === FLOOR;
+  let best: ScenarioResult['clients'][number] | null = null;
+  for (const c of s.clients) if (!ours(c.client) && c.rate !== null && (best === null || c.rate > best.rate!)) best = c;
+  if (best === null) return '';
+  const lines: string[] = [];
+  for (const c of s.clients) {
+    if (c.client === FLOOR || !ours(c.client) || c.rate === null) continue;
+    lines.push(`${c.client} vs the best peer (${best.client}): rate ${ratio(c.rate, best.rate)}, CPU/req ${ratio(c.cpu, best.cpu)}`);
+  }
+  return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`;
+}
+
 /** One scenario as a text table. */
-export function scenarioTable(s: ScenarioResult, baseline: string): string {
+export function scenarioTable(s: ScenarioResult, runBaseline: string): string {
+  const baseline = s.baseline ?? runBaseline;
   const base = s.clients.find((c) => c.client === baseline) ?? null;
   const floor = s.clients.find((c) => c.client === FLOOR) ?? null;
   const rows = s.clients.map((c) => {
@@ -111,7 +126,7 @@ export function scenarioTable(s: ScenarioResult, baseline: string): string {
     bound.length === 0
       ? ''
       : `\n\nnote: the server used over ${SERVER_BOUND * 100}% of its core for ${bound.join(', ')}: that rate is bounded by the server, compare CPU instead`;
-  return `## ${s.id}: ${s.title}\n\n${table(header, rows)}${note}`;
+  return `## ${s.id}: ${s.title}\n\n${table(header, rows)}${note}${bestPeerLine(s)}`;
 }
 
 /** The idle-connection rows as a text table. */

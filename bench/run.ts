@@ -19,6 +19,8 @@ import { measureMemory, type MemoryRow } from './memory.js';
 import { CLIENT_CORE, SERVER_CORE, allowedCpus, pinSelf, tasksetAvailable } from './pinning.js';
 import { type Report, reportText, writeJson } from './report.js';
 import { SCENARIOS } from './scenarios.js';
+import { H2_BASELINE, H2_CLIENTS } from './h2-clients.js';
+import { certs } from '../test/helpers/certs.js';
 import { BenchServer } from './server-process.js';
 
 const MEMORY_RESPONSES = 5000;
@@ -48,12 +50,20 @@ function reqivoVersion(): string {
   }
 }
 
+/** The h2 clients asked for (by their names, or `reqivo` / `reqivo-fetch`), the h2 baseline always included. */
+function selectH2Clients(names: string[] | null): ClientSpec[] {
+  if (names === null) return [...H2_CLIENTS];
+  const wanted = new Set(names.map((n) => (n === 'http2' ? 'node:http2' : n)));
+  return H2_CLIENTS.filter((c) => c.name === H2_BASELINE || wanted.has(c.name));
+}
+
 /** The clients asked for, baseline first and always included. */
 function selectClients(names: string[] | null): ClientSpec[] {
   if (names === null) return [...CLIENTS];
   const picked = new Set<ClientSpec>([findClient(BASELINE)!]);
   for (const n of names) {
     const spec = findClient(n);
+    if (spec === undefined && H2_CLIENTS.some((c) => c.name === n || (n === 'http2' && c.name === 'node:http2'))) continue;
     if (spec === undefined) throw new Error(`unknown client ${n}\n\n${USAGE}`);
     picked.add(spec);
   }
@@ -74,11 +84,11 @@ function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memo
 }
 
 /** Drop the clients that cannot even be created (e.g. reqivo when its build is broken). */
-async function available(specs: ClientSpec[], origin: string, unavailable: Record<string, string>): Promise<ClientSpec[]> {
+async function available(specs: ClientSpec[], origin: string, unavailable: Record<string, string>, ca?: string): Promise<ClientSpec[]> {
   const ok: ClientSpec[] = [];
   for (const spec of specs) {
     try {
-      const c = await spec.create(origin);
+      const c = await spec.create(origin, undefined, ca);
       await c.close();
       ok.push(spec);
     } catch (err) {
@@ -136,8 +146,27 @@ async function main(): Promise<number> {
     specs = await available(specs, server.origin, unavailable);
     scenarios = [];
     for (const sc of parts.scenarios) {
+      if (sc.protocol === 'h2') continue;
       log(`${sc.id}: ${sc.title}`);
       scenarios.push(await measureScenario(sc, specs, server, quick, opts));
+    }
+    const h2Scenarios = parts.scenarios.filter((sc) => sc.protocol === 'h2');
+    if (h2Scenarios.length > 0) {
+      // The HTTP/2 server (TLS, the test certificate made now) in its own pinned process, like the HTTP/1.1 one.
+      const c = certs();
+      const h2 = await BenchServer.start({ serverKey: c.serverKey, serverCert: c.serverCert, caCert: c.caCert });
+      process.once('exit', () => h2.killNow());
+      try {
+        const h2Unavailable: Record<string, string> = {};
+        const h2Specs = await available(selectH2Clients(args.clients), h2.origin, h2Unavailable, c.caCert);
+        for (const [k, v] of Object.entries(h2Unavailable)) unavailable[`${k} (h2)`] = v;
+        for (const sc of h2Scenarios) {
+          log(`${sc.id}: ${sc.title}`);
+          scenarios.push(await measureScenario(sc, h2Specs, h2, quick, opts));
+        }
+      } finally {
+        await h2.stop();
+      }
     }
     if (parts.memory) {
       log('memory');
@@ -169,6 +198,7 @@ async function main(): Promise<number> {
     'node:http': process.versions.node,
     axios: versionOf('axios'),
     got: versionOf('got'),
+    'http2-wrapper': versionOf('http2-wrapper'),
     reqivo: reqivoVersion(),
   };
   const report: Report = {

@@ -19,6 +19,11 @@ export interface Scenario {
   inFlight: number;
   /** Connections each client may open, when not the default (clients.ts). */
   connections?: number;
+  /**
+   * `'h2'`: HTTP/2 over TLS against h2-server.ts with the h2 clients (h2-clients.ts); each client must
+   * carry every request over one h2 session (checked with the server's counters, measure.ts).
+   */
+  protocol?: 'h2';
   /** Warm-up requests (downloads for 'stream') per client: [full, quick]. */
   warmup: readonly [number, number];
 }
@@ -31,6 +36,9 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'get-1m', title: 'GET 1 MiB, 2 in flight', kind: 'get', path: '/1m', inFlight: 2, warmup: [300, 100] },
   { id: 'post16-1k', title: 'POST 1 KiB, 16 in flight', kind: 'post', path: '/echo-len', inFlight: 16, warmup: [5000, 1500] },
   { id: 'stream-64m', title: 'Streaming download of 64 MiB', kind: 'stream', path: '/64m', inFlight: 1, warmup: [2, 1] },
+  { id: 'h2-seq-1k', title: 'HTTP/2 over TLS: sequential GET, 1 KiB body, one session', kind: 'get', path: '/1k', inFlight: 1, protocol: 'h2', warmup: [5000, 1500] },
+  { id: 'h2-par64-1k', title: 'HTTP/2 over TLS: GET 1 KiB, 64 streams in flight on one session', kind: 'get', path: '/1k', inFlight: 64, protocol: 'h2', warmup: [5000, 1500] },
+  { id: 'h2-par16-64k', title: 'HTTP/2 over TLS: GET 64 KiB, 16 streams in flight on one session', kind: 'get', path: '/64k', inFlight: 16, protocol: 'h2', warmup: [2000, 600] },
 ];
 
 /** What one bounded run of a workload did. */

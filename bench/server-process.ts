@@ -8,11 +8,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SERVER_CORE, tasksetPrefix } from './pinning.js';
-import type { ServerStats } from './server.js';
+import type { H2ServerStats } from './h2-server.js';
+import type { ServerStats as H1ServerStats } from './server.js';
 
-export type { ServerStats };
+/** The counters of either server: the HTTP/2 one adds `sessions` and `http1` (h2-server.ts). */
+export type ServerStats = H1ServerStats & Partial<Pick<H2ServerStats, 'sessions' | 'http1'>>;
 
 const SERVER_JS = fileURLToPath(new URL('./server.js', import.meta.url));
+const H2_SERVER_JS = fileURLToPath(new URL('./h2-server.js', import.meta.url));
+
+/** What the HTTP/2 server needs: its key and certificate, and the CA the clients trust. */
+export interface H2ServerCerts {
+  serverKey: string;
+  serverCert: string;
+  caCert: string;
+}
 const START_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 5_000;
 
@@ -22,20 +32,27 @@ export class BenchServer {
   readonly origin: string;
   /** Whether the server process is pinned to its own core. */
   readonly pinned: boolean;
+  /** The CA certificate (PEM) clients must trust, for the HTTP/2 (TLS) server; null for the HTTP/1.1 one. */
+  readonly ca: string | null;
   readonly #child: ChildProcess;
 
-  private constructor(child: ChildProcess, port: number, pinned: boolean) {
+  private constructor(child: ChildProcess, port: number, pinned: boolean, ca: string | null) {
     this.#child = child;
     this.port = port;
-    this.origin = `http://127.0.0.1:${port}`;
+    this.origin = `${ca === null ? 'http' : 'https'}://127.0.0.1:${port}`;
     this.pinned = pinned;
+    this.ca = ca;
   }
 
-  /** Spawn the server (through `taskset -c 1` when available) and wait until it listens. */
-  static start(): Promise<BenchServer> {
+  /**
+   * Spawn the server (through `taskset -c 1` when available) and wait until it listens:
+   * the HTTP/1.1 server (server.ts), or with `h2` the HTTP/2 TLS server (h2-server.ts).
+   */
+  static start(h2: H2ServerCerts | null = null): Promise<BenchServer> {
     const prefix = tasksetPrefix(SERVER_CORE);
-    const argv = [...prefix, process.execPath, SERVER_JS];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const argv = [...prefix, process.execPath, h2 === null ? SERVER_JS : H2_SERVER_JS];
+    const env = h2 === null ? process.env : { ...process.env, BENCH_KEY: h2.serverKey, BENCH_CERT: h2.serverCert };
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -46,7 +63,7 @@ export class BenchServer {
         clearTimeout(timer);
         child.off('message', onMessage);
         child.off('exit', onExit);
-        resolve(new BenchServer(child, m.port!, prefix.length > 0));
+        resolve(new BenchServer(child, m.port!, prefix.length > 0, h2 === null ? null : h2.caCert));
       };
       const onExit = (code: number | null): void => {
         clearTimeout(timer);

@@ -18,7 +18,7 @@ import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 import { requestCreate, requestObserved } from '../core/diagnostics.js';
 import { H1Conn } from '../http1/connection.js';
-import { H2Origin, H2Stream } from '../http2/session.js';
+import { H2Origin, H2Stream } from '../http2/origin.js';
 import { replaySafe } from '../layers/stale.js';
 import { ResponseBuilder } from './response-builder.js';
 import type { Route } from './route.js';

@@ -4,89 +4,28 @@
  * body streamed with flow control, its response delivered to the request's
  * {@link Exchange} / {@link BodySink} exactly as HTTP/1.1 delivers one
  * (`httpVersion '2'`, empty reason, no pseudo-headers), limits and read
- * timeout, and the decision to retry it on another session. Sessions and
- * the per-origin queue are in h2.ts.
+ * timeout, and the decision to retry it on another session. Sessions are
+ * in session.ts, the per-origin queue in origin.ts; the node stream's
+ * listeners in events.ts, the request head and body pump in request-head.ts
+ * and request-body.ts, the error mapping in errors.ts.
  * @module
  */
 import http2 from 'node:http2';
-import { Duplex } from 'node:stream';
-import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
+import { InvalidResponseError, LimitExceededError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserLimits } from '../http1/parser.js';
-import { tlsFailure } from '../transport/tls-errors.js';
 import type { RequestBody } from '../core/body.js';
-import type { H2Origin, H2Session } from './session.js';
+import type { H2Origin } from './origin.js';
+import type { H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
-import { CONTENT_METHODS, IDEMPOTENT_METHODS } from '../http/methods.js';
+import { IDEMPOTENT_METHODS } from '../http/methods.js';
+import { mapError, truncated } from './errors.js';
+import { kStream, streamOnClose, streamOnData, streamOnEnd, streamOnError, streamOnResponse, streamOnTimeout, streamPush, type TaggedStream } from './events.js';
+import { pumpRequestBody } from './request-body.js';
+import { toH2Headers } from './request-head.js';
 
 const C = http2.constants;
-const CODE_NAMES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-];
-const PROTOCOL_CODES = new Set([C.NGHTTP2_PROTOCOL_ERROR, C.NGHTTP2_FLOW_CONTROL_ERROR, C.NGHTTP2_FRAME_SIZE_ERROR, C.NGHTTP2_COMPRESSION_ERROR]);
-/** nghttp2's NGHTTP2_ERR_TOO_MANY_CONTINUATIONS: a header block spread over more CONTINUATION frames than it accepts. */
-const ERR_TOO_MANY_CONTINUATIONS = -905;
-const readablePush = Duplex.prototype.push;
-
-/*
- * What node:http2 (v20) tells a client stream, and the protocol event behind
- * it — found with the frame-level peer in test/helpers/h2-raw.ts:
- *
- * | node:http2                         | protocol event                                                  |
- * | ---------------------------------- | --------------------------------------------------------------- |
- * | 'response'                         | the final response HEADERS (a process.nextTick after they were  |
- * |                                    | parsed: DATA of the same read can come first when the session   |
- * |                                    | reads through JavaScript, so DATA before the head is kept)      |
- * | 'data'                             | DATA payload                                                    |
- * | push(null) while !stream.closed    | END_STREAM (on DATA, on the response HEADERS, or on trailers)   |
- * | push(null) after stream.closed     | RST_STREAM NO_ERROR or CANCEL (either side), or the stream     |
- * |                                    | closed by our session: node then ends the readable side too     |
- * | 'end'                              | follows either push(null): END_STREAM *or* a reset — not an end |
- * |                                    | by itself, hence the push(null) hook ({@link streamPush})       |
- * | 'aborted'                          | a close while our request body was still being sent; never for  |
- * |                                    | a request without body — not used                               |
- * | 'error'                            | RST_STREAM with another code (ERR_HTTP2_STREAM_ERROR), or the    |
- * |                                    | session's error (GOAWAY with an error code, socket failure, a   |
- * |                                    | CONTINUATION flood: ERR_HTTP2_ERROR errno -905)                 |
- * | 'close' (stream.rstCode)           | the stream is gone, after 'end' or 'error'; rstCode is 0 for    |
- * |                                    | END_STREAM and RST_STREAM(NO_ERROR) alike                       |
- * | stream closed with ENHANCE_YOUR_   | before the head: either the server's RST_STREAM or node's own   |
- * | CALM, no 'response'                | reset of a head over our SETTINGS_MAX_HEADER_LIST_SIZE — node   |
- * |                                    | says nothing to tell them apart                                 |
- * | (nothing at all)                   | our session sent GOAWAY(COMPRESSION_ERROR) for a bad HPACK      |
- * |                                    | block: the stream waits for the read timeout or the socket      |
- *
- * A session destroyed with an error (GOAWAY with an error code in the same
- * read as END_STREAM) destroys its streams before their 'end', and a
- * destroyed stream's buffered DATA can no longer be read: so the body is
- * taken out of node's buffer at END_STREAM, and a stream whose END_STREAM
- * arrived is finished from 'close' (RFC 9113 §6.8: it was within the last
- * stream id and complete).
- */
-
-/** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'content-length']);
 /** Attempts of one request across sessions (GOAWAY, refused streams, dead sessions). */
 const MAX_ATTEMPTS = 3;
-
-/** Tag on a node:http2 stream: the request it carries. @internal */
-export const kStream: unique symbol = Symbol('reqivo.h2stream');
-/** Tag on a node:http2 stream or session: its {@link H2Session}. @internal */
-export const kSession: unique symbol = Symbol('reqivo.h2session');
-/** A node:http2 stream tagged with its request and session. @internal */
-export type TaggedStream = http2.ClientHttp2Stream & { [kStream]?: H2Stream | null; [kSession]?: H2Session };
 
 const enum State {
   Idle = 0,
@@ -94,115 +33,6 @@ const enum State {
   Active = 2,
   Body = 3,
   Done = 4,
-}
-
-function codeName(code: number): string {
-  return CODE_NAMES[code] ?? `error code ${code}`;
-}
-
-/** Map a stream or session failure to a reqivo error. @internal */
-export function mapError(err: Error | null, rstCode: number, what: string): Error {
-  if (err instanceof ReqivoError) return err;
-  if (err !== null) {
-    const tls = tlsFailure(err, what);
-    if (tls !== null) return tls;
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code === 'ERR_HTTP2_ERROR' && (err as NodeJS.ErrnoException).errno === ERR_TOO_MANY_CONTINUATIONS) {
-      return new LimitExceededError(`response header block spread over too many CONTINUATION frames ${what} (maxHeaderBytes)`, { limit: 'maxHeaderBytes', cause: err });
-    }
-    if (code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_INVALID_HEADER_VALUE') {
-      return new ProtocolError(`HTTP/2 protocol error ${what}: ${err.message}`, { cause: err });
-    }
-  }
-  if (rstCode !== 0 && rstCode !== C.NGHTTP2_CANCEL) {
-    // The reset may be the server's or our own session's (nghttp2 enforcing the protocol): name the code, not a sender.
-    const text = `HTTP/2 stream reset with ${codeName(rstCode)} ${what}`;
-    return PROTOCOL_CODES.has(rstCode) ? new ProtocolError(text, { cause: err ?? undefined }) : new NetworkError(text, { cause: err ?? undefined });
-  }
-  if (err !== null) return fromSocketError(err, what);
-  return new NetworkError(`HTTP/2 stream closed ${what}`);
-}
-
-/**
- * The error for a stream that closed after its head without END_STREAM:
- * truncated, whatever node's 'end' said (RFC 9110 §6.1). RST_STREAM(NO_ERROR)
- * is allowed only after a complete response (RFC 9113 §8.1).
- */
-function truncated(err: Error | null, rstCode: number): Error {
-  const what = 'before END_STREAM (the response body is incomplete)';
-  if (err !== null && (err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_STREAM_ERROR') return mapError(err, rstCode, what);
-  if (rstCode === C.NGHTTP2_NO_ERROR) {
-    return new ProtocolError(`HTTP/2 stream reset with NO_ERROR ${what}; RFC 9113 §8.1 allows NO_ERROR only after a complete response`);
-  }
-  if (rstCode === C.NGHTTP2_CANCEL) return new NetworkError(`HTTP/2 stream reset with CANCEL ${what}`);
-  return mapError(err, rstCode, what);
-}
-
-/** Readable#push of node's stream: push(null) while the stream is open is END_STREAM (see the table above). */
-function streamPush(this: TaggedStream, chunk: unknown, encoding?: BufferEncoding): boolean {
-  const s = this[kStream];
-  if (chunk !== null || this.closed || s == null || s.stream !== this) return readablePush.call(this, chunk, encoding);
-  s._endStream = true;
-  const ret = readablePush.call(this, null);
-  // The whole body is in node's buffer now (a paused reader leaves it there): hand it over at once, since a
-  // session error in the same read destroys the stream and a destroyed stream's buffer can no longer be read.
-  while (this.readableLength > 0 && this.read() !== null);
-  return ret;
-}
-
-function waitDrain(st: http2.ClientHttp2Stream): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      st.removeListener('drain', done);
-      st.removeListener('close', done);
-      resolve();
-    };
-    st.on('drain', done);
-    st.on('close', done);
-  });
-}
-
-// ---- stream listeners (module-level: no closures per stream) ----
-
-function streamOnResponse(this: TaggedStream, headers: http2.IncomingHttpHeaders, _flags: number, raw?: string[]): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._onResponse(Number(headers[':status']), raw ?? rawFromObject(headers));
-}
-
-function streamOnData(this: TaggedStream, chunk: Buffer): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._onData(chunk);
-}
-
-function streamOnEnd(this: TaggedStream): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._onEnd();
-}
-
-function streamOnError(this: TaggedStream, err: Error): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._error = err;
-}
-
-function streamOnTimeout(this: TaggedStream): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._onTimeout();
-}
-
-function streamOnClose(this: TaggedStream): void {
-  const s = this[kStream];
-  if (s != null && s.stream === this) s._onClose();
-  this[kSession]!._streamClosed(this);
-}
-
-function rawFromObject(headers: http2.IncomingHttpHeaders): string[] {
-  const out: string[] = [];
-  for (const name of Object.keys(headers)) {
-    const v = headers[name];
-    if (Array.isArray(v)) for (const x of v) out.push(name, x);
-    else if (v !== undefined) out.push(name, String(v));
-  }
-  return out;
 }
 
 /**
@@ -359,11 +189,17 @@ export class H2Stream implements FlowControl {
       this.#requestDone = true;
       exchange?.onRequestSent();
     } else {
-      this.#pump(st, body).catch((err: unknown) => {
-        if (this.stream === st && this.#state !== State.Done) {
+      pumpRequestBody(st, body, () => this.stream === st && this.#state !== State.Done).then(
+        (sent) => {
+          if (!sent) return;
+          this.#requestDone = true;
+          this.#exchange?.onRequestSent();
+        },
+        (err: unknown) => {
+          if (this.stream !== st || this.#state === State.Done) return;
           this.#fail(err instanceof RequestError ? err : new RequestError(`request body stream failed: ${(err as Error)?.message ?? err}`, { cause: err }));
-        }
-      });
+        },
+      );
     }
   }
 
@@ -375,26 +211,6 @@ export class H2Stream implements FlowControl {
   /** Whether the request carries a body (so its HEADERS frame must not end the stream). */
   get hasBody(): boolean {
     return this.#body !== null;
-  }
-
-  async #pump(st: http2.ClientHttp2Stream, body: RequestBody): Promise<void> {
-    const known = body.length >= 0;
-    let sent = 0;
-    for await (const piece of body.open()) {
-      if (this.stream !== st || this.#state === State.Done || st.destroyed) return;
-      const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-      if (buf.length === 0) continue;
-      sent += buf.length;
-      if (known && sent > body.length) throw new RequestError(`request body is longer than its Content-Length (${body.length})`);
-      if (!st.write(buf)) await waitDrain(st);
-    }
-    if (this.stream !== st || this.#state === State.Done || st.destroyed) return;
-    if (known && sent !== body.length) {
-      throw new RequestError(`request body is shorter (${sent} bytes) than its Content-Length (${body.length})`);
-    }
-    st.end();
-    this.#requestDone = true;
-    this.#exchange?.onRequestSent();
   }
 
   /** @internal the final response head. */
@@ -595,29 +411,4 @@ export class H2Stream implements FlowControl {
     if (this.#state === State.Queued) this.#origin.forget(this);
     this.#fail(reason);
   }
-}
-
-function toH2Headers(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
-  const h: http2.OutgoingHttpHeaders = Object.create(null) as http2.OutgoingHttpHeaders;
-  h[':method'] = method;
-  h[':scheme'] = scheme;
-  h[':authority'] = authority;
-  h[':path'] = path;
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!.toLowerCase();
-    const value = list[i + 1]!;
-    if (CONNECTION_SPECIFIC.has(name)) {
-      if (name === 'host') h[':authority'] = value;
-      else if (name === 'te' && value.trim().toLowerCase() === 'trailers') h.te = 'trailers';
-      continue;
-    }
-    const prev = h[name];
-    if (prev === undefined) h[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else h[name] = [String(prev), value];
-  }
-  if (body !== null) {
-    if (body.length >= 0) h['content-length'] = String(body.length);
-  } else if (CONTENT_METHODS.has(method)) h['content-length'] = '0';
-  return h;
 }

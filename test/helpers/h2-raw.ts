@@ -178,7 +178,12 @@ const MAX_LIFE_MS = 60_000;
  */
 export async function rawH2Server(
   script: RawScript,
-  opts: { tls?: boolean; settings?: ReadonlyArray<readonly [number, number]> } = {},
+  opts: {
+    tls?: boolean;
+    settings?: ReadonlyArray<readonly [number, number]>;
+    /** Destroy connection number `index` (0 for the first) as soon as it is accepted (after the TLS handshake), before any frame. */
+    refuse?: (index: number) => boolean;
+  } = {},
 ): Promise<RawH2Server> {
   const sockets = new Set<net.Socket>();
   const state: RawH2Server = {
@@ -194,8 +199,13 @@ export async function rawH2Server(
       }),
   };
   const onSocket = (sock: net.Socket): void => {
-    state.connections++;
+    const index = state.connections++;
     sockets.add(sock);
+    if (opts.refuse?.(index)) {
+      sock.on('error', () => {});
+      sock.destroy();
+      return;
+    }
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
     const frames: RawFrame[] = [];

@@ -4,13 +4,14 @@ import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { H2Origin } from '../../src/http2/session.js';
+import { H2Origin } from '../../src/http2/origin.js';
 import { Session } from '../../src/client/session.js';
 import { AbortError, LimitExceededError, NetworkError, ReadTimeout, ReqivoError } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
 import { useSessions } from '../helpers/sessions.js';
 import { type H2TestServer, h2cServer, h2Server } from '../helpers/h2-servers.js';
 import { httpsServer, sleep, type TestServer, waitFor } from '../helpers/servers.js';
+import { dataFrame, goawayFrame, rawH2Server, responseHead } from '../helpers/h2-raw.js';
 
 const { cleanups, session: newSession } = useSessions();
 
@@ -134,6 +135,50 @@ describe('HTTP/2 over TLS (ALPN)', () => {
     assert.equal(new Set(served).size, n + 1, 'every request was processed exactly once');
     assert.equal(served.length, n + 1);
   });
+
+  for (const secure of [true, false]) {
+    for (const refuse of [false, true]) {
+      const what = refuse ? 'the new connection is closed before any byte: stream 3 rejects' : 'stream 3 is answered on a new connection';
+      test(`GOAWAY(last 1) and stream 1's whole response in one write while stream 3 is in flight (${secure ? 'TLS' : 'h2c'}): 1 is answered, ${what}`, async () => {
+        let held = false;
+        const srv = await rawH2Server(
+          (c, id) => {
+            if (c === srv.conns[0]) {
+              // Hold stream 1 until stream 3 is open too, then answer 1 and announce that 3 was not processed.
+              if (id === 3) void c.write(goawayFrame(1, 0), responseHead(1, 200, [['content-length', '3']]), dataFrame(1, 'one', true));
+              else held = true;
+            } else void c.write(responseHead(id, 200), dataFrame(id, `again ${id}`, true));
+          },
+          { tls: secure, refuse: (i) => refuse && i > 0 },
+        );
+        cleanups.push(() => srv.close());
+        const s = secure ? session() : newSession({ http2: 'prior-knowledge' });
+        const settle = (p: Promise<string>): Promise<{ ok: string } | { err: unknown }> =>
+          p.then(
+            (ok) => ({ ok }),
+            (err: unknown) => ({ err }),
+          );
+        const p1 = settle(s.get(`${srv.url}/1`).then((r) => r.text()));
+        const p3 = settle(s.get(`${srv.url}/3`).then((r) => r.text()));
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('a request never settled')), 5000);
+        });
+        try {
+          const [a, b] = await Promise.race([Promise.all([p1, p3]), bound]);
+          assert.ok(held, 'stream 1 was opened first');
+          assert.deepEqual(a, { ok: 'one' });
+          if (refuse) {
+            assert.ok('err' in b && b.err instanceof NetworkError, `stream 3 fails with a NetworkError: ${JSON.stringify(b)}`);
+            assert.equal(srv.connections, 2, 'one reconnect, no retry loop');
+          } else assert.deepEqual(b, { ok: 'again 1' });
+        } finally {
+          clearTimeout(timer);
+        }
+        assert.equal(srv.conns[0]!.frames.filter((f) => f.type === 1).length, 2, 'both streams went out on the first connection');
+      });
+    }
+  }
 
   test('GOAWAY and REFUSED_STREAM retry a POST the server never processed (body replayed)', async () => {
     let goneAway = false;

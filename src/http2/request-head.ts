@@ -1,0 +1,42 @@
+/**
+ * The HTTP/2 request head for node:http2: pseudo-header fields first, field
+ * names lower-cased, connection-specific fields dropped (RFC 9113 §8.2.2),
+ * `Host` as `:authority`, and content-length from the body.
+ * @module
+ */
+import type http2 from 'node:http2';
+import type { RequestBody } from '../core/body.js';
+import { CONTENT_METHODS } from '../http/methods.js';
+
+/** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'content-length']);
+
+/**
+ * The h2 request head (built once per request, reused by its retries).
+ * @param list flat `[name, value, …]` list
+ * @internal
+ */
+export function toH2Headers(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
+  const h: http2.OutgoingHttpHeaders = Object.create(null) as http2.OutgoingHttpHeaders;
+  h[':method'] = method;
+  h[':scheme'] = scheme;
+  h[':authority'] = authority;
+  h[':path'] = path;
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!.toLowerCase();
+    const value = list[i + 1]!;
+    if (CONNECTION_SPECIFIC.has(name)) {
+      if (name === 'host') h[':authority'] = value;
+      else if (name === 'te' && value.trim().toLowerCase() === 'trailers') h.te = 'trailers';
+      continue;
+    }
+    const prev = h[name];
+    if (prev === undefined) h[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else h[name] = [String(prev), value];
+  }
+  if (body !== null) {
+    if (body.length >= 0) h['content-length'] = String(body.length);
+  } else if (CONTENT_METHODS.has(method)) h['content-length'] = '0';
+  return h;
+}

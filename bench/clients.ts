@@ -297,8 +297,8 @@ async function createGot(origin: string, connections = MAX_CONNECTIONS): Promise
  * reqivo's Session, loaded lazily so the harness still runs (and reports it
  * unavailable) when the engine does not build or load.
  */
-async function createReqivo(origin: string, connections = MAX_CONNECTIONS): Promise<Client> {
-  const { Session } = await import('../src/index.js');
+async function createReqivo(origin: string, connections = MAX_CONNECTIONS, name = 'reqivo', from: string | null = null): Promise<Client> {
+  const { Session } = from === null ? await import('../src/index.js') : ((await import(from)) as typeof import('../src/index.js'));
   const session = new Session({
     pool: { maxConnectionsPerOrigin: connections, maxIdleMs: IDLE_MS },
     // Same bound as undici's headersTimeout/bodyTimeout: a gap between reads.
@@ -306,28 +306,28 @@ async function createReqivo(origin: string, connections = MAX_CONNECTIONS): Prom
     proxy: false,
   });
   return {
-    name: 'reqivo',
+    name,
     async get(path) {
       const res = await session.get(origin + path);
-      if (res.status !== 200) throw statusError('reqivo', path, res.status);
+      if (res.status !== 200) throw statusError(name, path, res.status);
       return res.body;
     },
     async post(path, data) {
       const res = await session.post(origin + path, { body: data });
-      if (res.status !== 200) throw statusError('reqivo', path, res.status);
+      if (res.status !== 200) throw statusError(name, path, res.status);
       return res.body;
     },
     async stream(path, onChunk) {
       const s = await session.stream('GET', origin + path);
       if (s.status !== 200) {
         await s.close();
-        throw statusError('reqivo', path, s.status);
+        throw statusError(name, path, s.status);
       }
       for await (const chunk of s) onChunk(chunk);
     },
     async keep(path) {
       const res = await session.get(origin + path);
-      if (res.status !== 200) throw statusError('reqivo', path, res.status);
+      if (res.status !== 200) throw statusError(name, path, res.status);
       return { kept: res, body: res.body };
     },
     close: () => session.close(),
@@ -354,6 +354,8 @@ export const CLIENTS: readonly ClientSpec[] = [
   { name: 'got', description: 'got, buffer responses, keep-alive Agent, no retry', create: createGot },
   { name: 'reqivo', description: 'reqivo Session', create: createReqivo },
   { name: 'reqivo-fetch', description: "reqivo's fetch() on a Session", create: createReqivoFetch },
+  // `REQIVO_BASELINE=/path/to/old/dist/index.js`: an earlier build of reqivo in the same run (issue 10's before/after).
+  ...(process.env.REQIVO_BASELINE ? [{ name: 'reqivo-before', description: `reqivo Session from ${process.env.REQIVO_BASELINE}`, create: (o: string, n?: number) => createReqivo(o, n, 'reqivo-before', process.env.REQIVO_BASELINE ?? null) }] : []),
   { name: 'floor', description: 'bare node:net sockets framing by Content-Length only (the floor)', create: (o, n) => createFloor(o, n ?? MAX_CONNECTIONS) },
 ];
 

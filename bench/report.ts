@@ -72,7 +72,7 @@ function pct(n: number | null): string {
 
 /** reqivo's and reqivo-fetch's rate and CPU as ratios to the peer with the best rate (issue 16's targets), or ''. */
 function bestPeerLine(s: ScenarioResult): string {
-  const ours = (n: string): boolean => n === 'reqivo' || n === 'reqivo-fetch' || n === FLOOR;
+  const ours = (n: string): boolean => n === 'reqivo' || n === 'reqivo-fetch' || n === 'reqivo-before' || n === FLOOR;
   let best: ScenarioResult['clients'][number] | null = null;
   for (const c of s.clients) if (!ours(c.client) && c.rate !== null && (best === null || c.rate > best.rate!)) best = c;
   if (best === null) return '';

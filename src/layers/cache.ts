@@ -134,11 +134,11 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     const remaining = meta.lifetime - age;
     // The common hit: fresh, and a request that asks nothing of the cache.
     if (reqCc === NO_DIRECTIVES && remaining > 0 && !meta.noCache) return serve(req, stored, age, 'hit');
+    if (usable(stored, age, reqCc)) return serve(req, stored, age, 'hit');
     const cc = meta.cc;
     const noCache = meta.noCache || 'no-cache' in reqCc;
     const maxAge = seconds(reqCc, 'max-age');
     const young = maxAge === null || age <= maxAge;
-    if (usable(stored, age, reqCc)) return serve(req, stored, age, 'hit');
 
     const staleness = -remaining;
     const mayServeStale = !noCache && staleness >= 0 && !('must-revalidate' in cc);

@@ -13,9 +13,10 @@
  *
  * What it does: only GET and HEAD are looked up and stored (keys: method +
  * URL without fragment; Vary picks a variant, §4.1). A fresh response is a
- * `'hit'` built by {@link createResponse} from the stored, still
- * content-coded bytes (so decoding and limits apply as for the network, for
- * `session.stream()` too) with an Age header (§5.1). A stale one is
+ * `'hit'` with an Age header (§5.1), built straight from the stored entry
+ * when there is nothing to decode or stream, else by createResponse from
+ * the stored, still content-coded bytes (so decoding and limits apply as
+ * for the network, for `session.stream()` too) — cache-serve.ts. A stale one is
  * revalidated with If-None-Match / If-Modified-Since (§4.3.1); a 304 merges
  * its headers into the stored response (§4.3.4, §3.2) → `'revalidated'`.
  * `stale-while-revalidate` serves `'stale'` and revalidates in the
@@ -27,10 +28,11 @@
  * `max-stale`, `min-fresh`, `only-if-cached` (a 504 made here when nothing
  * stored fits); response `immutable` (RFC 8246) is served while fresh
  * even to a reload's `max-age=0`. A HEAD is answered from a stored GET,
- * and a 200 to HEAD updates (or invalidates) the stored GET (§4.3.5). A
- * caller's own conditional or Range request passes by (206 is never
- * stored). A streamed miss is stored once its whole body came through
- * (cache-tee.ts).
+ * and a 200 to HEAD updates (or invalidates) the stored GET (§4.3.5). One
+ * byte range is cut from a fresh stored complete response (cache-range.ts);
+ * other Range requests and a caller's own conditional requests pass by (a
+ * 206 is never stored). A streamed miss is stored once its whole body came
+ * through (cache-tee.ts).
  * @module
  */
 import { Headers } from '../http/headers.js';
@@ -43,6 +45,7 @@ import { createResponse } from '../client/respond.js';
 import { Response } from '../client/response.js';
 import { type Directives, parseCacheControl, seconds, storable } from './cache-control.js';
 import { currentAge, freshen, headerOf, keyOf, lookup, metaOf, put, select, toStored, updateFromHead } from './cache-entry.js';
+import { byteRange, rangeable, serveRange } from './cache-range.js';
 import { gatewayTimeout, mark, serve } from './cache-serve.js';
 import { type CacheStore, MemoryCache, type StoredResponse } from './cache-store.js';
 import { storeStream } from './cache-tee.js';
@@ -100,8 +103,9 @@ export function cacheLayer(cache: HttpCache): Interceptor {
       return mark(res, 'miss');
     }
     const view = requestView(req.headers._list);
-    // A caller's own conditional or range request is theirs to interpret: pass it by (nothing served, nothing stored).
+    // A caller's own conditional request is theirs to interpret: pass it by (nothing served, nothing stored).
     if (view === PASS) return mark(await next(req), 'miss');
+    if (view instanceof RangeView) return ranged(next, cache, req, view);
     const reqCc = view === null ? NO_DIRECTIVES : parseCacheControl(view);
     const store = cache.store;
     const key = keyOf(method, req.url);
@@ -130,12 +134,11 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     const remaining = meta.lifetime - age;
     // The common hit: fresh, and a request that asks nothing of the cache.
     if (reqCc === NO_DIRECTIVES && remaining > 0 && !meta.noCache) return serve(req, stored, age, 'hit');
+    if (usable(stored, age, reqCc)) return serve(req, stored, age, 'hit');
     const cc = meta.cc;
     const noCache = meta.noCache || 'no-cache' in reqCc;
     const maxAge = seconds(reqCc, 'max-age');
     const young = maxAge === null || age <= maxAge;
-    // Fresh, young enough and fresh for min-fresh more seconds; RFC 8246: an immutable response is not revalidated while fresh, even by a reload's max-age=0 (a forced reload's no-cache still does).
-    if (!noCache && remaining > 0 && (young || 'immutable' in cc) && remaining > (seconds(reqCc, 'min-fresh') ?? 0)) return serve(req, stored, age, 'hit');
 
     const staleness = -remaining;
     const mayServeStale = !noCache && staleness >= 0 && !('must-revalidate' in cc);
@@ -172,8 +175,51 @@ export function cacheLayer(cache: HttpCache): Interceptor {
   };
 }
 
+/**
+ * Whether `stored`, `age` s old, may be served as it is to a request with
+ * `reqCc`: fresh, young enough for its max-age and fresh for min-fresh
+ * more seconds. RFC 8246: an immutable response is not revalidated while
+ * fresh, even by a reload's max-age=0 (a forced reload's no-cache is).
+ */
+function usable(stored: StoredResponse, age: number, reqCc: Directives): boolean {
+  const meta = metaOf(stored);
+  const remaining = meta.lifetime - age;
+  if (meta.noCache || 'no-cache' in reqCc || remaining <= 0) return false;
+  const maxAge = seconds(reqCc, 'max-age');
+  return (maxAge === null || age <= maxAge || 'immutable' in meta.cc) && remaining > (seconds(reqCc, 'min-fresh') ?? 0);
+}
+
+/**
+ * A Range request: one byte range of a fresh stored complete GET response
+ * is cut from it (cache-range.ts); anything else goes to the origin and is
+ * not stored.
+ */
+async function ranged(next: Dispatch, cache: HttpCache, req: PreparedRequest, view: RangeView): Promise<AnyResponse> {
+  const reqCc = view.cc === null ? NO_DIRECTIVES : parseCacheControl(view.cc);
+  if (req.method === 'GET' && !('no-store' in reqCc)) {
+    let entry = lookup(cache.store, keyOf('GET', req.url));
+    if (entry instanceof Promise) entry = await entry;
+    const stored = entry === null ? null : select(entry, req.headers);
+    if (stored !== null && rangeable(stored)) {
+      const age = currentAge(stored, Date.now());
+      const range = byteRange(view.range, stored.body.byteLength);
+      if (range !== null && usable(stored, age, reqCc)) return serveRange(req, stored, age, range);
+    }
+  }
+  return mark(await next(req), 'miss');
+}
+
 /** {@link requestView}'s answer for a request the cache passes by. */
 const PASS = 1;
+/** {@link requestView}'s answer for a Range request (without If-Range or other conditionals). */
+class RangeView {
+  readonly range: string;
+  readonly cc: string | null;
+  constructor(range: string, cc: string | null) {
+    this.range = range;
+    this.cc = cc;
+  }
+}
 const NO_CACHE_PRAGMA = /(^|,)\s*no-cache\s*(,|$)/i;
 
 /**
@@ -182,14 +228,15 @@ const NO_CACHE_PRAGMA = /(^|,)\s*no-cache\s*(,|$)/i;
  * own, else its Cache-Control — `Pragma: no-cache` standing for
  * `no-cache` when there is none (§5.4) — or null.
  */
-function requestView(list: readonly string[]): string | null | typeof PASS {
+function requestView(list: readonly string[]): string | null | typeof PASS | RangeView {
   let cc: string | null = null;
   let pragma = false;
+  let range: string | null = null;
   for (let i = 0; i < list.length; i += 2) {
     const n = list[i]!;
     switch (n.length) {
       case 5:
-        if (n.toLowerCase() === 'range') return PASS;
+        if (n.toLowerCase() === 'range') range = range === null ? list[i + 1]! : `${range},${list[i + 1]!}`;
         break;
       case 6:
         if (n.toLowerCase() === 'pragma' && NO_CACHE_PRAGMA.test(list[i + 1]!)) pragma = true;
@@ -214,7 +261,8 @@ function requestView(list: readonly string[]): string | null | typeof PASS {
       default:
     }
   }
-  return cc ?? (pragma ? 'no-cache' : null);
+  const directives = cc ?? (pragma ? 'no-cache' : null);
+  return range === null ? directives : new RangeView(range, directives);
 }
 const NO_DIRECTIVES: Directives = Object.freeze(parseCacheControl(null));
 

@@ -395,14 +395,14 @@ describe('validation', () => {
   });
 });
 
-describe('ranges (206 is never stored)', () => {
+describe('ranges (a 206 is never stored)', () => {
   /** An origin serving 10 bytes, honouring a `bytes=a-b` Range with a 206. */
   const ranged = () =>
     origin((req, res) => {
       const body = Buffer.from('0123456789');
       const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
-      if (m) {
-        const [a, b] = [Number(m[1]), Number(m[2])];
+      const [a, b] = m ? [Number(m[1]), Number(m[2])] : [0, -1];
+      if (a <= b && b < 10) {
         res.writeHead(206, { 'cache-control': 'max-age=3600', 'content-range': `bytes ${a}-${b}/10`, 'content-length': b - a + 1 });
         res.end(body.subarray(a, b + 1));
         return;
@@ -411,19 +411,51 @@ describe('ranges (206 is never stored)', () => {
       res.end(body);
     });
 
-  test('a Range request is passed through to the origin even with a fresh full response stored, and its 206 is not stored', async () => {
+  test('partial-store-complete-reuse-partial (-no-last, -suffix): a range is cut from a fresh stored complete response, nothing sent', async () => {
     const o = await ranged();
     const s = session({ cache: true });
     await s.get(o.url);
-    const part = await s.get(o.url, { headers: { range: 'bytes=2-4' } });
-    assert.equal(part.status, 206);
-    assert.equal(part.text(), '234');
-    assert.equal(part.cacheStatus, 'miss');
+    for (const [range, body, contentRange] of [
+      ['bytes=2-4', '234', 'bytes 2-4/10'],
+      ['bytes=5-', '56789', 'bytes 5-9/10'],
+      ['bytes=-3', '789', 'bytes 7-9/10'],
+      ['bytes=8-100', '89', 'bytes 8-9/10'],
+    ] as const) {
+      const part = await s.get(o.url, { headers: { range } });
+      assert.equal(part.status, 206, range);
+      assert.equal(part.cacheStatus, 'hit');
+      assert.equal(part.text(), body);
+      assert.equal(part.headers.get('content-range'), contentRange);
+      assert.equal(part.headers.get('content-length'), String(body.length));
+    }
+    const st = await s.stream('GET', o.url, { headers: { range: 'bytes=0-1' } });
+    assert.equal(st.status, 206);
+    assert.equal(await st.text(), '01');
     const full = await s.get(o.url);
-    assert.equal(full.cacheStatus, 'hit');
     assert.equal(full.status, 200);
     assert.equal(full.text(), '0123456789');
-    assert.deepEqual(o.seen.map((r) => r.headers.range ?? null), [null, 'bytes=2-4']);
+    assert.equal(o.seen.length, 1);
+  });
+
+  test('a range the cache does not cut goes to the origin, its answer not stored: several ranges, unsatisfiable, If-Range, a stale or coded response', async () => {
+    const o = await ranged();
+    const s = session({ cache: true });
+    await s.get(o.url);
+    for (const headers of [{ range: 'bytes=0-1,4-5' }, { range: 'bytes=20-30' }, { range: 'bytes=5-2' }, { range: 'items=0-1' }, { range: 'bytes=0-1', 'if-range': '"x"' }, { range: 'bytes=0-1', 'cache-control': 'no-cache' }]) {
+      assert.equal((await s.get(o.url, { headers })).cacheStatus, 'miss', JSON.stringify(headers));
+    }
+    assert.equal(o.seen.length, 7);
+    const part = await s.get(o.url, { headers: { range: 'bytes=2-4' } });
+    assert.equal(part.cacheStatus, 'hit', 'the answers to those were not stored over the full response');
+    const stale = await origin((req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=10', age: req.url === '/stale' ? '100' : '0', ...(req.url === '/gz' ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(req.url === '/gz' ? gzipSync('0123456789') : '0123456789');
+    });
+    for (const p of ['/stale', '/gz']) {
+      await s.get(stale.url + p);
+      assert.equal((await s.get(stale.url + p, { headers: { range: 'bytes=0-1' } })).cacheStatus, 'miss', p);
+    }
+    assert.equal(stale.seen.length, 4);
   });
 
   test('partial content first: a 206 (even to a request without Range) is never served from the cache', async () => {

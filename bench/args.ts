@@ -7,7 +7,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only=a,b] [--clients=
 
   --quick          fewer, shorter rounds (the whole run in well under a minute)
   --only=a,b       run only these parts: scenario ids (seq-1k, par16-1k, par4-64k,
-                   par256-1k, get-1m, post16-1k, stream-64m), memory, classes
+                   par256-1k, get-1m, post16-1k, stream-64m), memory, classes,
+                   ws (WebSocket vs the ws client: ping-pong, bursts, codec, idle memory)
   --clients=a,b    only these clients: undici, fetch, node:http (or http), axios, got, reqivo,
                    reqivo-fetch, floor (bare sockets: the CPU floor)
                    (undici, the baseline of the ratios, is always measured)

@@ -10,6 +10,7 @@ import type { ClassSize } from './classes-child.js';
 import { SERVER_BOUND } from './cpu-stat.js';
 import type { ScenarioResult } from './measure.js';
 import { KEPT_BODY_BYTES, type MemoryRow } from './memory.js';
+import { type WsBenchResult, wsReportText } from './ws-report.js';
 
 /** About the machine and the run. */
 export interface RunMeta {
@@ -37,6 +38,9 @@ export interface Report {
   memory: MemoryRow[] | null;
   classes: ClassSize[] | null;
   classesError: string | null;
+  /** The WebSocket part (ws-bench.ts), or null when not run or failed. */
+  ws: WsBenchResult | null;
+  wsError: string | null;
 }
 
 /** Left-align the first column, right-align the rest. */
@@ -188,6 +192,8 @@ export function reportText(r: Report): string {
   if (r.memory !== null) parts.push(memoryTable(r.memory, r.meta.baseline));
   if (r.classes !== null) parts.push(classesTable(r.classes));
   else if (r.classesError !== null) parts.push(`## reqivo hot classes\n\nnot measured: ${r.classesError}`);
+  if (r.ws !== null) parts.push(wsReportText(r.ws));
+  else if (r.wsError !== null) parts.push(`## ws\n\nnot measured: ${r.wsError}`);
   parts.push(`(${(r.meta.durationMs / 1000).toFixed(1)} s)`);
   return parts.join('\n\n');
 }

@@ -18,6 +18,7 @@ import { measureMemory, type MemoryRow } from './memory.js';
 import { CLIENT_CORE, SERVER_CORE, allowedCpus, pinSelf, tasksetAvailable } from './pinning.js';
 import { type Report, reportText, writeJson } from './report.js';
 import { SCENARIOS } from './scenarios.js';
+import type { WsBenchResult } from './ws-report.js';
 import { BenchServer } from './server-process.js';
 
 const MEMORY_RESPONSES = 5000;
@@ -57,15 +58,16 @@ function selectClients(names: string[] | null): ClientSpec[] {
   return CLIENTS.filter((c) => picked.has(c));
 }
 
-function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; classes: boolean } {
-  if (only === null) return { scenarios: SCENARIOS, memory: true, classes: true };
+function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; classes: boolean; ws: boolean } {
+  if (only === null) return { scenarios: SCENARIOS, memory: true, classes: true, ws: true };
   for (const o of only) {
-    if (o !== 'memory' && o !== 'classes' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
+    if (o !== 'memory' && o !== 'classes' && o !== 'ws' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
   }
   return {
     scenarios: SCENARIOS.filter((s) => only.includes(s.id)),
     memory: only.includes('memory'),
     classes: only.includes('classes'),
+    ws: only.includes('ws'),
   };
 }
 
@@ -127,6 +129,8 @@ async function main(): Promise<number> {
   let memory: MemoryRow[] | null = null;
   let classes: ClassSize[] | null = null;
   let classesError: string | null = null;
+  let ws: WsBenchResult | null = null;
+  let wsError: string | null = null;
   try {
     specs = await available(specs, server.origin, unavailable);
     scenarios = [];
@@ -153,6 +157,17 @@ async function main(): Promise<number> {
     }
   } finally {
     await server.stop();
+  }
+  if (parts.ws) {
+    // Its own echo server (a `ws` server on the server core) and its own child processes.
+    log('ws');
+    const wsArgs = [...(quick ? ['--quick'] : []), ...(args.rounds !== null ? [`--rounds=${args.rounds}`] : []), ...(args.roundMs !== null ? [`--round-ms=${args.roundMs}`] : [])];
+    try {
+      ws = await runChild<WsBenchResult>('./ws-bench.js', ['--expose-gc'], wsArgs, 900_000);
+    } catch (err) {
+      wsError = err instanceof Error ? err.message : String(err);
+      log(`ws failed: ${wsError}`);
+    }
   }
 
   const clientVersions: Record<string, string> = {
@@ -184,6 +199,8 @@ async function main(): Promise<number> {
     memory,
     classes,
     classesError,
+    ws,
+    wsError,
   };
   console.log(reportText(report));
   const file = writeJson(report);

@@ -294,9 +294,19 @@ function defaultPort(secure: boolean): number {
   return secure ? 443 : 80;
 }
 
+/** Origin strings already made: every connection to one origin shares one string (bounded). */
+const origins = new Map<string, string>();
+const MAX_ORIGINS = 256;
+
 /** `scheme://host:port` of what `opts` connects to. */
 function originOf(opts: ConnectOptions, host: string, port: number): string {
-  return `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const made = `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const known = origins.get(made);
+  if (known !== undefined) return known;
+  // Flattened once, so the kept string is one sequential string rather than a tree of concatenations.
+  const flat = made.length > 0 ? `${made.slice(0, 1)}${made.slice(1)}` : made;
+  if (origins.size < MAX_ORIGINS) origins.set(flat, flat);
+  return flat;
 }
 
 /**
@@ -361,6 +371,10 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       signal?.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       socket.removeListener(opts.secure ? 'secureConnect' : 'connect', onConnect);
+      // A host given as an IP address never emits 'lookup' (nor a failed dial 'connect'): a listener
+      // left behind would keep this whole closure (and the caller's signal) alive for the socket's life.
+      if (onLookup !== null) socket.removeListener('lookup', onLookup);
+      if (onTcpConnect !== null) socket.removeListener('connect', onTcpConnect);
       if (err !== null) {
         socket.destroy();
         if (connectionError.hasSubscribers) connectionError.publish({ origin: originOf(opts, host, port), error: err });
@@ -400,10 +414,16 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       finish(null);
     };
     socket.on('error', onError);
+    let onLookup: (() => void) | null = null;
+    let onTcpConnect: (() => void) | null = null;
     if (opts.socket) times.connect = times.start;
     else {
-      socket.once('lookup', () => void (times.lookup = performance.now()));
-      if (opts.secure) socket.once('connect', () => void (times.connect = performance.now()));
+      onLookup = () => void (times.lookup = performance.now());
+      socket.once('lookup', onLookup);
+      if (opts.secure) {
+        onTcpConnect = () => void (times.connect = performance.now());
+        socket.once('connect', onTcpConnect);
+      }
     }
     if (opts.secure) socket.once('secureConnect', onConnect);
     else if (opts.socket) queueMicrotask(onConnect);

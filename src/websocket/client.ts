@@ -86,10 +86,9 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   closeCode: number | null;
   /** The close reason that came with {@link closeCode}. */
   closeReason: string;
-  /** Fields of the last handshake response (101), or null before the first connection. */
-  responseHeaders: Headers | null;
 
-  readonly #url: URL;
+  /** The URL with its credentials, if any (they go in the handshake's Authorization). */
+  readonly #href: string;
   readonly #s: Settings;
   readonly #driver: Driver;
   readonly #inbox: Inbox;
@@ -102,12 +101,9 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   #closeResolve: (() => void) | null;
   #userClosed: boolean;
   #onAbort: (() => void) | null;
-
-  /**
-   * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
-   * @param options see {@link WebSocketOptions}
-   * @throws WebSocketError for an invalid URL or option.
-   */
+  /** Fields of the last 101, flat, as the parser gave them; {@link responseHeaders} wraps them on first read. */
+  #responseFields: string[] | null;
+  #responseHeaders: Headers | null;
 
   /** Listeners first, then diagnostics subscribers (`reqivo:websocket:*`), when there are any. @internal */
   protected override emit<K extends EventName>(event: K, ...args: WebSocketEventMap[K]): void {
@@ -118,12 +114,19 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
       if (websocketClose.hasSubscribers) websocketClose.publish({ url: this.url, code: args[0], reason: args[1] });
     } else if (event === 'error' && websocketError.hasSubscribers) websocketError.publish({ url: this.url, error: args[0] });
   }
+  /**
+   * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
+   * @param options see {@link WebSocketOptions}
+   * @throws WebSocketError for an invalid URL or option.
+   */
   constructor(url: string | URL, options: WebSocketOptions = {}) {
     super();
-    this.#url = websocketUrl(url);
-    this.url = redactUrl(this.#url.href);
+    const parsed = websocketUrl(url);
+    // Only the string is kept (the URL object is made again for each handshake); one string when it holds no credentials.
+    this.#href = typeof url === 'string' && url === parsed.href ? url : parsed.href;
+    this.url = redactUrl(this.#href);
     try {
-      this.#s = new Settings(this.#url, options);
+      this.#s = Settings.of(parsed, options);
     } catch (err) {
       throw attachRequest(err as WebSocketError, 'GET', this.url);
     }
@@ -132,9 +135,10 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     this.extensions = '';
     this.closeCode = null;
     this.closeReason = '';
-    this.responseHeaders = null;
+    this.#responseFields = null;
+    this.#responseHeaders = null;
     this.#driver = new Driver(this, this.#s);
-    this.#inbox = new Inbox(this.#s.highWaterMark, (full) => this.#driver.setQueueFull(full));
+    this.#inbox = new Inbox(this.#s.highWaterMark, this.#driver);
     this.#started = false;
     this.#connecting = null;
     this.#opening = null;
@@ -148,6 +152,13 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
       this.#onAbort = () => this.#aborted();
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+  }
+
+  /** Fields of the last handshake response (101), or null before the first connection. */
+  get responseHeaders(): Headers | null {
+    const fields = this.#responseFields;
+    if (fields === null) return null;
+    return (this.#responseHeaders ??= Headers._fromList(fields.slice()));
   }
 
   /** Bytes written but not yet flushed to the network. */
@@ -222,7 +233,7 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     this.#opening = ctrl;
     let opened: Opened;
     try {
-      opened = await openWithSettings(this.#url, this.url, this.#s, ctrl.signal);
+      opened = await openWithSettings(new URL(this.#href), this.url, this.#s, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
       if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);
@@ -240,7 +251,8 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
   #attach(o: Opened): void {
     this.protocol = o.protocol;
     this.extensions = o.extensions;
-    this.responseHeaders = Headers._fromList(o.headers.slice());
+    this.#responseFields = o.headers;
+    this.#responseHeaders = null;
     this.closeCode = null;
     this.closeReason = '';
     this.readyState = OPEN;

@@ -11,7 +11,7 @@ import type { Connection, ConnectionSink, TlsOptions } from '../transport/connec
 import { connectVia } from '../transport/proxy.js';
 import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
 import { Headers } from '../http/headers.js';
-import { buildUpgradeRequest, checkUpgradeResponse, createKey, prepareHeaders, type UpgradeRequest } from './handshake.js';
+import { buildUpgradeRequest, checkUpgradeResponse, createKey, internFields, prepareHeaders, type UpgradeRequest } from './handshake.js';
 import type { Settings } from './options.js';
 
 /** What {@link openWebSocket} needs. */
@@ -122,7 +122,7 @@ class Upgrade implements ParserHandler, ConnectionSink {
       protocol: result.protocol,
       extensions: result.extensions,
       deflate: result.deflate,
-      headers: p.headers,
+      headers: internFields(p.headers),
     });
   }
 

@@ -89,8 +89,44 @@ function positive(name: string, v: unknown, dflt: number): number {
   return n;
 }
 
+/** Options whose values are functions or objects given by the user: a Settings holding one is never shared. */
+const OWN_VALUED = ['headers', 'tls', 'signal', 'onReconnect', 'onResponse'] as const;
+/** Shared Settings by their fields (at most {@link MAX_SHARED} kinds). */
+const shared = new Map<string, Settings>();
+const MAX_SHARED = 64;
+
 /** The checked options of one WebSocket. */
 export class Settings {
+  /**
+   * The Settings for `o` on `url`: WebSockets created with the same plain
+   * options (numbers, booleans, strings, no function or object of the user's)
+   * share one frozen instance instead of holding a copy each.
+   * @throws WebSocketError for an invalid option.
+   */
+  static of(url: URL, o: WebSocketOptions): Settings {
+    const s = new Settings(url, o);
+    for (const k of OWN_VALUED) if (o[k] !== undefined) return s;
+    const key = JSON.stringify([
+      s.protocols,
+      s.timeoutMs,
+      s.maxMessageBytes,
+      s.maxFrameBytes,
+      s.deflate,
+      s.autoReconnect,
+      s.maxReconnectAttempts,
+      s.reconnectDelayMs,
+      s.maxReconnectDelayMs,
+      s.pingIntervalMs,
+      s.highWaterMark,
+      s.maxHeaderBytes,
+      s.proxy?.href ?? null,
+    ]);
+    const found = shared.get(key);
+    if (found !== undefined) return found;
+    if (shared.size < MAX_SHARED) shared.set(key, Object.freeze(s));
+    return s;
+  }
+
   readonly protocols: readonly string[];
   readonly headers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | null;
   readonly timeoutMs: number;

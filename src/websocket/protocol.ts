@@ -69,7 +69,8 @@ export class Protocol implements FrameHandler {
   closeReason: string;
   readonly #events: ProtocolEvents;
   readonly #parser: FrameParser;
-  readonly #utf8: Utf8Validator;
+  /** Validates a fragmented text message; created by the first one. */
+  #utf8: Utf8Validator | null;
   #reading: boolean;
   #frags: Buffer[] | null;
   #fragBytes: number;
@@ -90,7 +91,7 @@ export class Protocol implements FrameHandler {
     this.closeReason = '';
     this.#events = events;
     this.#parser = new FrameParser(this, { maxFrameBytes, maxMessageBytes });
-    this.#utf8 = new Utf8Validator();
+    this.#utf8 = null;
     this.#reading = false;
     this.#frags = null;
     this.#fragBytes = 0;
@@ -107,7 +108,7 @@ export class Protocol implements FrameHandler {
     this.closeReason = '';
     this.#parser.reset();
     this.#parser.rsv1Allowed = compressed;
-    this.#utf8.reset();
+    this.#utf8?.reset();
     this.#reading = true;
     this.#frags = null;
     this.#fragBytes = 0;
@@ -183,7 +184,7 @@ export class Protocol implements FrameHandler {
   }
 
   #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !this.#utf8.push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
     if (chunk.length > 0) {
       (this.#frags ??= []).push(chunk);
       this.#fragBytes += chunk.length;
@@ -196,7 +197,7 @@ export class Protocol implements FrameHandler {
     this.#frags = null;
     this.#fragBytes = 0;
     this.#fragmenting = false;
-    if (opcode === 1 && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
+    if (opcode === 1 && this.#utf8 !== null && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
     const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
     this.#events.onMessage(opcode === 1 ? buf.toString('utf8') : ownBytes(buf));
   }
@@ -260,7 +261,7 @@ export class Protocol implements FrameHandler {
   stop(): void {
     this.#stopReading();
     this.#fragmenting = false;
-    this.#utf8.reset();
+    this.#utf8?.reset();
   }
 
   #stopReading(): void {

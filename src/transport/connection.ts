@@ -74,6 +74,8 @@ export interface ConnectOptions {
   localAddress?: string | null;
   /** Happy eyeballs (RFC 8305): try IPv6 and IPv4 addresses in turn (default true). */
   autoSelectFamily?: boolean;
+  /** Keep the connect times on the Connection for request timings (default true; a WebSocket has no use for them). */
+  keepTimes?: boolean;
 }
 
 /** The `lookup` option of `net.connect`. */
@@ -382,7 +384,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         return;
       }
       socket.setNoDelay(true);
-      const conn = new Connection(socket, times, originOf(opts, host, port));
+      const conn = new Connection(socket, opts.keepTimes === false ? null : times, originOf(opts, host, port));
       if (connectionOpen.hasSubscribers) {
         connectionOpen.publish({
           origin: conn.origin,

@@ -57,8 +57,6 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   #deflate: PerMessageDeflate | null;
   #pause: number;
   #closeTimer: NodeJS.Timeout | null;
-  /** Ticked by the shared keep-alive timer of its interval (keepalive.ts). */
-  #keepAlive: boolean;
   /** Something came from the peer since the last keep-alive ping. */
   #alive: boolean;
 
@@ -72,7 +70,6 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     this.#deflate = null;
     this.#pause = 0;
     this.#closeTimer = null;
-    this.#keepAlive = false;
     this.#alive = true;
   }
 
@@ -113,7 +110,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     conn.sink = this;
     const ms = this.#s.pingIntervalMs;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-      this.#keepAlive = true;
+      // Ticked by the shared keep-alive timer of its interval (keepalive.ts).
       joinKeepAlive(this, ms);
     }
   }
@@ -310,10 +307,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
       clearTimeout(this.#closeTimer);
       this.#closeTimer = null;
     }
-    if (this.#keepAlive) {
-      this.#keepAlive = false;
-      leaveKeepAlive(this, this.#s.pingIntervalMs);
-    }
+    leaveKeepAlive(this, this.#s.pingIntervalMs);
     this.#proto.stop();
     this.#pause = 0;
     const gone = this.#owner.wsError(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);

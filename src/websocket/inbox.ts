@@ -43,8 +43,8 @@ export class Inbox {
   #bytes: number;
   /** Created by the first reader that waits. */
   #waiters: Waiter[] | null;
-  #ended: boolean;
   #endClean: boolean;
+  /** Set once by {@link end}: ended iff non-null. */
   #endError: Error | null;
 
   /**
@@ -59,7 +59,6 @@ export class Inbox {
     this.#head = 0;
     this.#bytes = 0;
     this.#waiters = null;
-    this.#ended = false;
     this.#endClean = false;
     this.#endError = null;
   }
@@ -71,7 +70,7 @@ export class Inbox {
 
   /** Whether no message will come any more. */
   get ended(): boolean {
-    return this.#ended;
+    return this.#endError !== null;
   }
 
   /** Whether the end was a normal one (iterators finish quietly). */
@@ -134,7 +133,7 @@ export class Inbox {
   /** The next message (see `WebSocket.receive`); `notReady` rejects when nothing is queued and the connection was never started. */
   receive(notReady: Error | null): Promise<WebSocketMessage> {
     if (this.size > 0) return Promise.resolve(this.#take());
-    if (this.#ended) return Promise.reject(this.#endError);
+    if (this.#endError !== null) return Promise.reject(this.#endError);
     if (notReady !== null) return Promise.reject(notReady);
     return new Promise<WebSocketMessage>((resolve, reject) => {
       (this.#waiters ??= []).push({ resolve: resolve as (v: unknown) => void, reject, iter: false });
@@ -144,7 +143,7 @@ export class Inbox {
   /** The next iteration result: done after a clean end, rejected after another. */
   next(notReady: Error | null): Promise<IteratorResult<WebSocketMessage>> {
     if (this.size > 0) return Promise.resolve({ done: false, value: this.#take() });
-    if (this.#ended) return this.#endClean ? Promise.resolve(DONE) : Promise.reject(this.#endError);
+    if (this.#endError !== null) return this.#endClean ? Promise.resolve(DONE) : Promise.reject(this.#endError);
     if (notReady !== null) return Promise.reject(notReady);
     return new Promise<IteratorResult<WebSocketMessage>>((resolve, reject) => {
       (this.#waiters ??= []).push({ resolve: resolve as (v: unknown) => void, reject, iter: true });
@@ -153,8 +152,7 @@ export class Inbox {
 
   /** No more messages will come: settle every waiting reader (queued messages stay readable). */
   end(clean: boolean, err: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.#endError !== null) return;
     this.#endClean = clean;
     this.#endError = err;
     const waiters = this.#waiters;

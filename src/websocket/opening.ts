@@ -163,6 +163,7 @@ export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
     connectTimeoutMs: ms,
     signal: opts.signal,
     proxy: opts.proxy,
+    keepTimes: false,
   });
   const req: UpgradeRequest = {
     url,

@@ -233,7 +233,8 @@ export class WebSocket extends Emitter implements DriverOwner, ReconnectOwner {
     this.#opening = ctrl;
     let opened: Opened;
     try {
-      opened = await openWithSettings(new URL(this.#href), this.url, this.#s, ctrl.signal);
+      const s = this.#s;
+      opened = await (s.opener ?? openWithSettings)(new URL(this.#href), this.url, s, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
       if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);

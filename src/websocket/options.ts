@@ -77,6 +77,19 @@ export interface WebSocketOptions {
 
 const MiB = 2 ** 20;
 
+/**
+ * How a WebSocket opens each connection (TCP/TLS, proxy, Upgrade exchange):
+ * by default on its own (`openWithSettings`); `Reqivo.websocket()` gives one
+ * that sends the Upgrade through its Session's dispatch chain. @internal
+ */
+export type Opener = (url: URL, href: string, s: Settings, signal: AbortSignal) => Promise<import('./opening.js').Opened>;
+
+/** The options key that carries an {@link Opener} (a symbol: not an option a user can name). @internal */
+export const kOpener: unique symbol = Symbol('reqivo.websocket.opener');
+
+/** Options plus an internal {@link Opener}. @internal */
+export type OptionsWithOpener = WebSocketOptions & { [kOpener]?: Opener };
+
 function nonNegative(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new WebSocketError(`option ${name} must be a number ≥ 0, got ${String(v)}`);
@@ -103,8 +116,9 @@ export class Settings {
    * share one frozen instance instead of holding a copy each.
    * @throws WebSocketError for an invalid option.
    */
-  static of(url: URL, o: WebSocketOptions): Settings {
+  static of(url: URL, o: OptionsWithOpener): Settings {
     const s = new Settings(url, o);
+    if (s.opener !== null) return s;
     for (const k of OWN_VALUED) if (o[k] !== undefined) return s;
     const key = JSON.stringify([
       s.protocols,
@@ -146,9 +160,11 @@ export class Settings {
   readonly signal: AbortSignal | null;
   readonly onReconnect: ((attempt: number) => void | Promise<void>) | null;
   readonly onResponse: ((res: HandshakeResponse) => void) | null;
+  /** Opens the connections; null: the WebSocket's own (`openWithSettings`). */
+  readonly opener: Opener | null;
 
   /** @throws WebSocketError for an invalid option. */
-  constructor(url: URL, o: WebSocketOptions) {
+  constructor(url: URL, o: OptionsWithOpener) {
     const protocols = o.protocols === undefined ? [] : typeof o.protocols === 'string' ? [o.protocols] : [...o.protocols];
     checkProtocols(protocols);
     this.protocols = protocols;
@@ -181,5 +197,6 @@ export class Settings {
     this.signal = o.signal ?? null;
     this.onReconnect = o.onReconnect ?? null;
     this.onResponse = o.onResponse ?? null;
+    this.opener = o[kOpener] ?? null;
   }
 }

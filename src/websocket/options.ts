@@ -80,14 +80,15 @@ const MiB = 2 ** 20;
 /**
  * How a WebSocket opens each connection (TCP/TLS, proxy, Upgrade exchange):
  * by default on its own (`openWithSettings`); `Reqivo.websocket()` gives one
- * that sends the Upgrade through its Session's dispatch chain. @internal
+ * that sends the Upgrade through its Session's dispatch chain. Not for
+ * users: reqivo's own seam.
  */
 export type Opener = (url: URL, href: string, s: Settings, signal: AbortSignal) => Promise<import('./opening.js').Opened>;
 
-/** The options key that carries an {@link Opener} (a symbol: not an option a user can name). @internal */
+/** The options key that carries an {@link Opener} (a symbol: not an option a user can name). */
 export const kOpener: unique symbol = Symbol('reqivo.websocket.opener');
 
-/** Options plus an internal {@link Opener}. @internal */
+/** Options plus reqivo's own {@link Opener}. */
 export type OptionsWithOpener = WebSocketOptions & { [kOpener]?: Opener };
 
 function nonNegative(name: string, v: unknown, dflt: number): number {

@@ -8,7 +8,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only=a,b] [--clients=
   --quick          fewer, shorter rounds (the whole run in well under a minute)
   --only=a,b       run only these parts: scenario ids (seq-1k, par16-1k, par4-64k,
                    par256-1k, get-1m, post16-1k, stream-64m, h2-seq-1k, h2-par64-1k,
-                   h2-par16-64k), memory, idle, classes
+                   h2-par16-64k), memory, idle, classes,
+                   ws (WebSocket vs the ws client: ping-pong, bursts, codec, idle memory)
   --clients=a,b    only these clients: undici, fetch, node:http (or http), axios, got, reqivo,
                    reqivo-fetch, floor (bare sockets: the CPU floor); for the h2 scenarios
                    node:http2 (or http2, their baseline, always measured), undici-h2, fetch-h2,

@@ -20,7 +20,8 @@ let available: boolean | null = null;
 export function tasksetAvailable(): boolean {
   if (available === null) {
     available = false;
-    if (os.availableParallelism() >= 2) {
+    // os.cpus(), not availableParallelism(): a child already pinned to one core (runChild) may still pin its own children elsewhere.
+    if (os.cpus().length >= 2) {
       try {
         execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore', timeout: 5_000 });
         available = true;

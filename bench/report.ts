@@ -11,6 +11,7 @@ import { SERVER_BOUND } from './cpu-stat.js';
 import type { ScenarioResult } from './measure.js';
 import { IDLE_CONNECTIONS, type IdleRow } from './idle.js';
 import { KEPT_BODY_BYTES, type MemoryRow } from './memory.js';
+import { type WsBenchResult, wsReportText } from './ws-report.js';
 
 /** About the machine and the run. */
 export interface RunMeta {
@@ -40,6 +41,9 @@ export interface Report {
   idle: IdleRow[] | null;
   classes: ClassSize[] | null;
   classesError: string | null;
+  /** The WebSocket part (ws-bench.ts), or null when not run or failed. */
+  ws: WsBenchResult | null;
+  wsError: string | null;
 }
 
 /** Left-align the first column, right-align the rest. */
@@ -227,6 +231,8 @@ export function reportText(r: Report): string {
   if (r.idle !== null) parts.push(idleTable(r.idle, r.meta.baseline));
   if (r.classes !== null) parts.push(classesTable(r.classes));
   else if (r.classesError !== null) parts.push(`## reqivo hot classes\n\nnot measured: ${r.classesError}`);
+  if (r.ws !== null) parts.push(wsReportText(r.ws));
+  else if (r.wsError !== null) parts.push(`## ws\n\nnot measured: ${r.wsError}`);
   parts.push(`(${(r.meta.durationMs / 1000).toFixed(1)} s)`);
   return parts.join('\n\n');
 }

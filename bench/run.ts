@@ -21,6 +21,7 @@ import { type Report, reportText, writeJson } from './report.js';
 import { SCENARIOS } from './scenarios.js';
 import { H2_BASELINE, H2_CLIENTS } from './h2-clients.js';
 import { certs } from '../test/helpers/certs.js';
+import type { WsBenchResult } from './ws-report.js';
 import { BenchServer } from './server-process.js';
 
 const MEMORY_RESPONSES = 5000;
@@ -70,16 +71,17 @@ function selectClients(names: string[] | null): ClientSpec[] {
   return CLIENTS.filter((c) => picked.has(c));
 }
 
-function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; idle: boolean; classes: boolean } {
-  if (only === null) return { scenarios: SCENARIOS, memory: true, idle: true, classes: true };
+function selectParts(only: string[] | null): { scenarios: typeof SCENARIOS; memory: boolean; idle: boolean; classes: boolean; ws: boolean } {
+  if (only === null) return { scenarios: SCENARIOS, memory: true, idle: true, classes: true, ws: true };
   for (const o of only) {
-    if (o !== 'memory' && o !== 'idle' && o !== 'classes' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
+    if (o !== 'memory' && o !== 'idle' && o !== 'classes' && o !== 'ws' && !SCENARIOS.some((s) => s.id === o)) throw new Error(`unknown part ${o}\n\n${USAGE}`);
   }
   return {
     scenarios: SCENARIOS.filter((s) => only.includes(s.id)),
     memory: only.includes('memory'),
     idle: only.includes('idle'),
     classes: only.includes('classes'),
+    ws: only.includes('ws'),
   };
 }
 
@@ -142,6 +144,8 @@ async function main(): Promise<number> {
   let idle: IdleRow[] | null = null;
   let classes: ClassSize[] | null = null;
   let classesError: string | null = null;
+  let ws: WsBenchResult | null = null;
+  let wsError: string | null = null;
   try {
     specs = await available(specs, server.origin, unavailable);
     scenarios = [];
@@ -192,6 +196,17 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
   }
+  if (parts.ws) {
+    // Its own echo server (a `ws` server on the server core) and its own child processes.
+    log('ws');
+    const wsArgs = [...(quick ? ['--quick'] : []), ...(args.rounds !== null ? [`--rounds=${args.rounds}`] : []), ...(args.roundMs !== null ? [`--round-ms=${args.roundMs}`] : [])];
+    try {
+      ws = await runChild<WsBenchResult>('./ws-bench.js', ['--expose-gc'], wsArgs, 900_000);
+    } catch (err) {
+      wsError = err instanceof Error ? err.message : String(err);
+      log(`ws failed: ${wsError}`);
+    }
+  }
 
   const clientVersions: Record<string, string> = {
     undici: versionOf('undici'),
@@ -224,6 +239,8 @@ async function main(): Promise<number> {
     idle,
     classes,
     classesError,
+    ws,
+    wsError,
   };
   console.log(reportText(report));
   const file = writeJson(report);

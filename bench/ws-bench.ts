@@ -14,6 +14,15 @@
  *                UTF-8 check and decode a user needs) and building masked
  *                64 B / 16 KiB frames, against ws's own Receiver and
  *                Sender.frame (operations per second)
+ * - memory       bytes per idle open WebSocket: `--idle=N` (default 2,000)
+ *                connections per client, each client in its own
+ *                `--expose-gc` process (ws-memory-child.ts), heap +
+ *                arrayBuffers growth after gc()
+ *
+ * The echo server runs pinned to the server core and the clients to the
+ * client core (pinning.ts) when `taskset` works. Also a part of
+ * `npm run bench` (`--only=ws`), which runs this file as a child and gets
+ * the result over IPC.
  *
  * Rounds run in back-to-back pairs (one per client, order alternating);
  * each client's score is the median of its rounds and the ratio is the
@@ -27,11 +36,11 @@
  * or 2-CPU machine, `taskset -c 0 node build/bench/ws-bench.js` (client and
  * server on one core) gives steadier numbers.
  *
- * Run: `npx tsc -p tsconfig.test.json && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--only=a,b]`
+ * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b]`
  * A benchmark, not a test: it never fails on a time.
  * @module
  */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient, WebSocketServer } from 'ws';
 import * as wsModule from 'ws';
@@ -39,6 +48,10 @@ import { buildFrame, buildTextFrame } from '../src/websocket/build.js';
 import { FrameParser } from '../src/websocket/frame.js';
 import { WebSocket } from '../src/websocket/index.js';
 import { isValidUtf8 } from '../src/websocket/utf8.js';
+import { reply, runChild } from './child.js';
+import { SERVER_CORE, pinSelf, CLIENT_CORE, tasksetPrefix } from './pinning.js';
+import type { WsMemoryResult } from './ws-memory-child.js';
+import { type WsBenchResult, type WsRow, wsReportText } from './ws-report.js';
 
 /** Child process: echo every message with its type until told to stop. */
 function runServer(): void {
@@ -64,10 +77,12 @@ interface Args {
   rounds: number;
   roundMs: number;
   only: string[] | null;
+  /** Idle connections per client in the memory part. */
+  idle: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null };
+  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null, idle: 2000 };
   for (const arg of argv) {
     const [k, v = ''] = arg.split('=');
     if (k === '--quick') a.quick = true;
@@ -75,7 +90,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === '--round-ms') a.roundMs = Number(v);
     else if (k === '--only') a.only = v.split(',').filter(Boolean);
     else if (k === '--server') continue;
-    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec]`);
+    else if (k === '--idle') a.idle = Number(v);
+    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec,memory]`);
   }
   if (!a.rounds) a.rounds = a.quick ? 5 : 15;
   if (!a.roundMs) a.roundMs = a.quick ? 150 : 300;
@@ -283,8 +299,8 @@ function opsPerSecond(op: () => void, ms: number): number {
   return (n / elapsed) * 1000;
 }
 
-function runCodec(args: Args): Array<{ id: string; ratio: number }> {
-  const out: Array<{ id: string; ratio: number }> = [];
+function runCodec(args: Args): WsRow[] {
+  const out: WsRow[] = [];
   for (const c of codecCases()) {
     const r = c.reqivo();
     const w = c.ws();
@@ -300,9 +316,8 @@ function runCodec(args: Args): Array<{ id: string; ratio: number }> {
       ws.push(b);
       ratios.push(a / b);
     }
-    const ratio = median(ratios);
-    out.push({ id: `codec: ${c.title}`, ratio });
-    console.log(`${`codec: ${c.title}`.padEnd(38)} reqivo ${fmt(median(rs))} op/s    ws ${fmt(median(ws))} op/s    ratio ${ratio.toFixed(2)}×`);
+    out.push({ id: 'codec', title: `codec: ${c.title}`, unit: 'op/s', reqivo: median(rs), ws: median(ws), ratio: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length });
+    log(`  ${out[out.length - 1]!.title}`);
   }
   return out;
 }
@@ -313,21 +328,42 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US').padStart(10);
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const child = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  const url = `ws://127.0.0.1:${port}/`;
-  console.log(`reqivo WebSocket vs ws ${(await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version} — ${args.rounds} rounds × ${args.roundMs} ms, server in pid ${child.pid}, Node ${process.version}\n`);
+/** The echo server in its own process, pinned to the server core when taskset works. */
+async function startServer(): Promise<{ port: number; pid: number; pinned: boolean; stop(): void }> {
+  const prefix = tasksetPrefix(SERVER_CORE);
+  const argv = [...prefix, process.execPath, fileURLToPath(import.meta.url), '--server'];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`the echo server exited (${code})`)));
+  });
+  const kill = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  return {
+    port,
+    pid: child.pid ?? 0,
+    pinned: prefix.length > 0,
+    stop: () => {
+      child.send({ cmd: 'stop' });
+      setTimeout(kill, 2_000).unref();
+    },
+  };
+}
+
+async function runNetwork(args: Args, url: string): Promise<WsRow[]> {
   const network = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
-  const drivers = network.length > 0 ? [await reqivoDriver(url), await wsDriver(url)] : [];
-  const rows: Array<{ s: Scenario; reqivo: number; ws: number; ratio: number }> = [];
+  if (network.length === 0) return [];
+  const drivers = [await reqivoDriver(url), await wsDriver(url)];
+  const rows: WsRow[] = [];
   try {
     for (const s of network) {
+      log(`  ${s.id}: ${s.title}`);
       // Warm-up: let both clients' code (and the server's) get optimised.
       for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs));
       const scores: Record<string, number[]> = { reqivo: [], ws: [] };
@@ -342,25 +378,85 @@ async function main(): Promise<void> {
         scores.ws!.push(got.ws!);
         ratios.push(got.reqivo! / got.ws!);
       }
-      const row = { s, reqivo: median(scores.reqivo!), ws: median(scores.ws!), ratio: median(ratios) };
-      rows.push(row);
-      console.log(
-        `${s.title.padEnd(38)} reqivo ${fmt(row.reqivo)} msg/s   ws ${fmt(row.ws)} msg/s   ratio ${row.ratio.toFixed(2)}× (median of ${ratios.length} paired rounds, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
-      );
+      rows.push({
+        id: s.id,
+        title: s.title,
+        unit: 'msg/s',
+        reqivo: median(scores.reqivo!),
+        ws: median(scores.ws!),
+        ratio: median(ratios),
+        min: Math.min(...ratios),
+        max: Math.max(...ratios),
+        rounds: ratios.length,
+      });
     }
   } finally {
     for (const d of drivers) await d.close();
-    child.send({ cmd: 'stop' });
   }
-  let codec: Array<{ id: string; ratio: number }> = [];
-  if (!args.only || args.only.includes('codec')) {
-    console.log('');
-    codec = runCodec(args);
-    if (sink < 0) console.log(sink);
-  }
-  const below = [...rows.filter((r) => r.ratio < 1).map((r) => r.s.id), ...codec.filter((c) => c.ratio < 1).map((c) => c.id)];
-  console.log(below.length === 0 ? '\nreqivo ≥ 1.0× ws in every scenario.' : `\nbelow 1.0×: ${below.join(', ')}`);
+  return rows;
 }
 
+/** Each client in its own process (pinned to the client core), one after the other. */
+async function runMemory(args: Args, url: string): Promise<{ reqivo: WsMemoryResult | null; ws: WsMemoryResult | null; error: string | null }> {
+  const out: { reqivo: WsMemoryResult | null; ws: WsMemoryResult | null; error: string | null } = { reqivo: null, ws: null, error: null };
+  for (const name of ['reqivo', 'ws'] as const) {
+    log(`  memory: ${args.idle} idle connections, ${name}`);
+    try {
+      out[name] = await runChild<WsMemoryResult>('./ws-memory-child.js', ['--expose-gc'], [name, url, String(args.idle)], 120_000);
+    } catch (err) {
+      out.error = `${out.error ?? ''}${name}: ${err instanceof Error ? err.message : String(err)} `;
+      log(`  memory: ${name} failed: ${String(err)}`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const viaIpc = typeof process.send === 'function';
+  // Standalone: pin this process to the client core like `npm run bench` does (its child runner pins it there already).
+  const clientPinned = viaIpc ? tasksetPrefix(CLIENT_CORE).length > 0 : pinSelf(CLIENT_CORE);
+  const server = await startServer();
+  const url = `ws://127.0.0.1:${server.port}/`;
+  const wsVersion = (await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version;
+  log(`reqivo WebSocket vs ws ${wsVersion}: ${args.rounds} rounds × ${args.roundMs} ms, echo server in pid ${server.pid}`);
+  const result: WsBenchResult = {
+    wsVersion,
+    node: process.version,
+    rounds: args.rounds,
+    roundMs: args.roundMs,
+    pinned: clientPinned && server.pinned,
+    rows: [],
+    memory: null,
+    durationMs: 0,
+  };
+  try {
+    result.rows = await runNetwork(args, url);
+    if (!args.only || args.only.includes('codec')) {
+      result.rows.push(...runCodec(args));
+      if (sink < 0) log(String(sink));
+    }
+    if (!args.only || args.only.includes('memory')) result.memory = await runMemory(args, url);
+  } finally {
+    server.stop();
+  }
+  result.durationMs = performance.now() - started;
+  if (viaIpc) reply({ type: 'result', result });
+  else {
+    console.log(wsReportText(result));
+    // Bounded: the echo server is told to stop; do not wait on a stray handle.
+    setTimeout(() => process.exit(0), 500).unref();
+  }
+}
+
+
 if (process.argv.includes('--server')) runServer();
-else await main();
+else
+  await main().catch((err: unknown) => {
+    if (typeof process.send === 'function') reply({ type: 'error', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    else {
+      log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exitCode = 1;
+    }
+  });

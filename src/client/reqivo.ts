@@ -4,10 +4,9 @@
  */
 import { Session } from './session.js';
 import { WebSocket } from '../websocket/client.js';
-import type { HandshakeResponse, WebSocketOptions } from '../websocket/options.js';
-import { Headers } from '../http/headers.js';
+import { kOpener, type OptionsWithOpener, type WebSocketOptions } from '../websocket/options.js';
 import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
-import { staticAuthorization } from '../layers/auth.js';
+import { sessionOpener } from './upgrade.js';
 import { resolveSameOrigin } from './url.js';
 
 /** Fluent client: `new Reqivo({ baseUrl }).bearerToken(t).onRequest(fn)`, then every Session method. */
@@ -36,11 +35,13 @@ export class Reqivo extends Session {
   }
 
   /**
-   * A WebSocket that carries this session's identity: its default headers,
-   * the cookie jar's cookies for the URL (and Set-Cookie of the handshake
-   * stored back), Basic or Bearer auth, and its TLS options. A relative URL
-   * resolves against `baseUrl` with http(s) turned into ws(s). Call
-   * `connect()` on the result.
+   * A WebSocket that carries this session's identity: its Upgrade request
+   * (each connection attempt, reconnects included) goes through the
+   * session's dispatch chain — hooks, cookies (the jar's sent, Set-Cookie of
+   * the 101 stored), interceptors — with its default headers, Basic or
+   * Bearer auth, proxy (CONNECT) and TLS options. Redirects, retries and the
+   * cache do not apply. A relative URL resolves against `baseUrl` with
+   * http(s) turned into ws(s). Call `connect()` on the result.
    */
   websocket(url: string | URL, options: WebSocketOptions = {}): WebSocket {
     let target: URL;
@@ -51,30 +52,7 @@ export class Reqivo extends Session {
     } catch (err) {
       throw new InvalidRequestError(`invalid WebSocket URL ${JSON.stringify(redactUrl(String(url)))}`, { cause: redactCause(err) });
     }
-    // Cookies match on the http(s) form of the URL (RFC 6455 §4.1: ws is http, wss is https).
-    const cookieUrl = new URL(target.href.replace(/^ws/, 'http'));
-    const userHeaders = options.headers;
-    const headers = async (): Promise<Headers> => {
-      const h = new Headers(this.headers);
-      h.delete('accept-encoding');
-      const extra = typeof userHeaders === 'function' ? await userHeaders() : userHeaders;
-      if (extra !== undefined) for (const [name, value] of new Headers(extra)) h.set(name, value);
-      const auth = this.auth;
-      const value = !h.has('authorization') && auth !== null ? staticAuthorization(auth) : null;
-      if (value !== null) h.set('authorization', value);
-      const cookie = this.cookies?.getCookieHeader(cookieUrl) ?? '';
-      if (cookie !== '' && !h.has('cookie')) h.set('cookie', cookie);
-      return h;
-    };
-    const onResponse = options.onResponse;
-    return new WebSocket(target, {
-      ...options,
-      headers,
-      tls: options.tls ?? this.tls ?? undefined,
-      onResponse: (res: HandshakeResponse) => {
-        this.cookies?.setCookiesFromResponse(res.headers, cookieUrl);
-        onResponse?.(res);
-      },
-    });
+    const withOpener: OptionsWithOpener = { ...options, [kOpener]: sessionOpener(this, options.proxy) };
+    return new WebSocket(target, withOpener);
   }
 }

@@ -65,6 +65,8 @@ import { Transport } from './transport.js';
 import { type FetchInit, type FetchInput, fetchWith } from './fetch.js';
 import { displayUrl, resolveUrl, splitUnixUrl } from './url.js';
 import { VERSION } from '../version.js';
+import type { Opened } from '../websocket/opening.js';
+import { openedBy, upgradeChain, type UpgradeHop } from './upgrade.js';
 
 export type { RequestHook, ResponseHook } from '../layers/hooks.js';
 
@@ -73,6 +75,8 @@ const HOOKS = 1;
 const REDIRECTS = 2;
 const RETRIES = 4;
 const DIGEST = 8;
+/** The chain of a WebSocket Upgrade (its own: no redirects, retries, cache or stale retry). */
+const UPGRADE = 16;
 
 /** An HTTP client session: connection pool, defaults, cookies, auth, hooks, interceptors. */
 export class Session {
@@ -385,6 +389,23 @@ export class Session {
     if (jar !== null) layers.push(cookieLayer(jar));
     layers.push(staleLayer, ...this.#interceptors, installedLayer);
     return compose(layers, this.#transport.dispatch);
+  }
+
+  /** @internal The WebSocket Upgrade to `url` (its http(s) form) through hooks → cookies → interceptors → transport (no redirects, retries or cache). */
+  async _upgrade(url: URL, headers: Headers, proxy: string | false | 'env' | undefined, up: UpgradeHop): Promise<Opened> {
+    const req = this.#prepare('GET', url, proxy === undefined ? { headers } : { headers, proxy }, true, false);
+    req.upgrade = up;
+    const hooks = this.hooks.request.length > 0 || this.hooks.response.length > 0 ? this.hooks : null;
+    const chain = (this.#chains[UPGRADE | (hooks !== null ? HOOKS : 0)] ??= upgradeChain(hooks, this.cookies, this.#interceptors, this.#transport.dispatch));
+    try {
+      return openedBy(await chain(req), up);
+    } catch (err) {
+      up.opened?.conn.destroy(); // a layer failed after the 101: the socket goes with it
+      const e = wrap(err, req);
+      throw this.hooks.error.length > 0 ? await runErrorHooks(this.hooks.error, e) : e;
+    } finally {
+      req.deadline!.finish();
+    }
   }
 
   #sharedHref(href: string): string {

@@ -15,6 +15,7 @@ import type { PreparedRequest } from '../core/request.js';
 import { HopExchange } from './exchange.js';
 import { type DialSettings, type Http2Mode, type ProxySetting, type Route, routeFor, withProxyAuthorization } from './route.js';
 import { StreamResponse } from './stream-response.js';
+import { type UpgradeHop, upgradeHop } from './upgrade.js';
 
 /** Sends hops over a Session's pool. */
 export class Transport {
@@ -41,6 +42,7 @@ export class Transport {
   }
 
   #send(req: PreparedRequest): Promise<AnyResponse> {
+    if (req.upgrade !== null) return this.#upgrade(req, req.upgrade);
     let route: Route;
     const url = req._url;
     const socketPath = req.socketPath;
@@ -66,6 +68,17 @@ export class Transport {
       new HopExchange(req, origin, route, list, settings, resolve, reject).start();
     });
     return route.forward === null ? p : p.then((res) => refuse407(res, route));
+  }
+
+  /** A WebSocket Upgrade: its own connection (never pooled), through a proxy with CONNECT (plain ws:// too). */
+  #upgrade(req: PreparedRequest, up: UpgradeHop): Promise<AnyResponse> {
+    let proxy: URL | null;
+    try {
+      proxy = req.socketPath === null ? this.#proxy.resolve(req._url, req.options.proxy) : null;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return upgradeHop(req, up, proxy, this.#tls, this.#dial);
   }
 }
 

@@ -13,6 +13,7 @@ import { DEFAULT_RESPONSE_LIMITS, type Progress, type RequestOptions, type Respo
 import { type BodyInit, RequestBody, toRequestBody } from './body.js';
 import type { Deadline } from './deadline.js';
 import type { Timings } from './timings.js';
+import type { UpgradeHop } from '../client/upgrade.js';
 
 const EMPTY_OPTIONS: RequestOptions = Object.freeze({});
 
@@ -46,6 +47,8 @@ export class PreparedRequest {
   timings: Timings | null;
   /** Unix domain socket every hop connects to (`socketPath`, or an `http+unix:` URL), or null for TCP. @internal */
   socketPath: string | null;
+  /** A WebSocket Upgrade (`Reqivo.websocket()`): the transport then performs the head exchange and hands the socket over. @internal */
+  upgrade: UpgradeHop | null;
   #url: URL;
   #href: string;
   #display: string | null;
@@ -82,6 +85,7 @@ export class PreparedRequest {
     this.authOrigin = null;
     this.timings = null;
     this.socketPath = null;
+    this.upgrade = null;
     this.#url = typeof url === 'string' ? parseAbsolute(url) : url;
     this.#href = this.#url.href;
     this.#display = null;

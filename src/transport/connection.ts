@@ -71,6 +71,8 @@ export interface ConnectOptions {
   localAddress?: string | null;
   /** Happy eyeballs (RFC 8305): try IPv6 and IPv4 addresses in turn (default true). */
   autoSelectFamily?: boolean;
+  /** Keep the connect times on the Connection for request timings (default true; a WebSocket has no use for them). */
+  keepTimes?: boolean;
 }
 
 /** The `lookup` option of `net.connect`. */

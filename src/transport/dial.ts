@@ -28,9 +28,19 @@ function defaultPort(secure: boolean): number {
   return secure ? 443 : 80;
 }
 
+/** Origin strings already made: every connection to one origin shares one string (bounded). */
+const origins = new Map<string, string>();
+const MAX_ORIGINS = 256;
+
 /** `scheme://host:port` of what `opts` connects to. */
 function originOf(opts: ConnectOptions, host: string, port: number): string {
-  return `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const made = `${opts.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const known = origins.get(made);
+  if (known !== undefined) return known;
+  // Flattened once, so the kept string is one sequential string rather than a tree of concatenations.
+  const flat = made.length > 0 ? `${made.slice(0, 1)}${made.slice(1)}` : made;
+  if (origins.size < MAX_ORIGINS) origins.set(flat, flat);
+  return flat;
 }
 
 /**
@@ -105,7 +115,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         return;
       }
       socket.setNoDelay(true);
-      const conn = new Connection(socket, times, originOf(opts, host, port));
+      const conn = new Connection(socket, opts.keepTimes === false ? null : times, originOf(opts, host, port));
       if (connectionOpen.hasSubscribers) {
         connectionOpen.publish({
           origin: conn.origin,

@@ -14,6 +14,7 @@ import { PerMessageDeflate } from './deflate.js';
 import type { WebSocketMessage } from './events.js';
 import type { Opened } from './opening.js';
 import type { Settings } from './options.js';
+import { joinKeepAlive, type KeepAliveMember, leaveKeepAlive } from './keepalive.js';
 import { Pings } from './pings.js';
 import { Protocol, type ProtocolEvents } from './protocol.js';
 import { Sender, type SenderOwner } from './sender.js';
@@ -45,7 +46,7 @@ const PAUSE_INFLATE = 2;
 const EMPTY = Buffer.alloc(0);
 
 /** Drives one connection at a time for its WebSocket. */
-export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
+export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, KeepAliveMember {
   readonly #owner: DriverOwner;
   readonly #s: Settings;
   readonly #proto: Protocol;
@@ -56,7 +57,6 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
   #deflate: PerMessageDeflate | null;
   #pause: number;
   #closeTimer: NodeJS.Timeout | null;
-  #keepAlive: NodeJS.Timeout | null;
   /** Something came from the peer since the last keep-alive ping. */
   #alive: boolean;
 
@@ -70,7 +70,6 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
     this.#deflate = null;
     this.#pause = 0;
     this.#closeTimer = null;
-    this.#keepAlive = null;
     this.#alive = true;
   }
 
@@ -111,8 +110,8 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
     conn.sink = this;
     const ms = this.#s.pingIntervalMs;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-      this.#keepAlive = setInterval(keepAliveTick, ms, this, conn);
-      this.#keepAlive.unref();
+      // Ticked by the shared keep-alive timer of its interval (keepalive.ts).
+      joinKeepAlive(this, ms);
     }
   }
 
@@ -284,9 +283,10 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
     conn.destroy();
   }
 
-  /** @internal One keep-alive interval passed on `conn`. */
-  _keepAliveTick(conn: Connection): void {
-    if (this.#conn !== conn || this.#proto.closeSent) return;
+  /** @internal One keep-alive interval passed. */
+  keepAliveTick(): void {
+    const conn = this.#conn;
+    if (conn === null || this.#proto.closeSent) return;
     if (!this.#alive) {
       // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
       // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
@@ -307,10 +307,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
       clearTimeout(this.#closeTimer);
       this.#closeTimer = null;
     }
-    if (this.#keepAlive !== null) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = null;
-    }
+    leaveKeepAlive(this, this.#s.pingIntervalMs);
     this.#proto.stop();
     this.#pause = 0;
     const gone = this.#owner.wsError(`the WebSocket connection closed${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
@@ -327,9 +324,4 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner {
 /** setTimeout callback of the close timer (no closure per connection). */
 function closeTimedOut(d: Driver, conn: Connection): void {
   d._closeTimedOut(conn);
-}
-
-/** setInterval callback of the keep-alive (no closure per connection). */
-function keepAliveTick(d: Driver, conn: Connection): void {
-  d._keepAliveTick(conn);
 }

@@ -94,7 +94,8 @@ export class FrameParser {
   paused: boolean;
   readonly #expectMasked: boolean;
   readonly #handler: FrameHandler;
-  readonly #head: Buffer;
+  /** A header split across chunks is gathered here; allocated the first time one is. */
+  #head: Buffer | null;
   #headLen: number;
   #inPayload: boolean;
   #fin: boolean;
@@ -114,7 +115,7 @@ export class FrameParser {
     this.paused = false;
     this.#expectMasked = options.expectMasked === true;
     this.#handler = handler;
-    this.#head = Buffer.alloc(14);
+    this.#head = null;
     this.#headLen = 0;
     this.#inPayload = false;
     this.#fin = false;
@@ -175,7 +176,7 @@ export class FrameParser {
         }
       }
       // Slow path: gather the header in #head across chunks.
-      const head = this.#head;
+      const head = (this.#head ??= Buffer.alloc(14));
       if (this.#headLen < 2) {
         head[this.#headLen++] = buf[pos++]!;
         if (this.#headLen < 2) continue;
@@ -248,7 +249,8 @@ export class FrameParser {
     }
     if (masked) {
       // Keep the key at the end of #head (bytes 10..13): never overwritten by a header copy in flight.
-      if (b !== this.#head || p !== 10) b.copy(this.#head, 10, p, p + 4);
+      const head = (this.#head ??= Buffer.alloc(14));
+      if (b !== head || p !== 10) b.copy(head, 10, p, p + 4);
     }
     this.#fin = fin;
     this.#opcode = opcode;
@@ -285,7 +287,7 @@ export class FrameParser {
     if (this.#masked && payload.length > 0) {
       // Unmasking writes into the payload: copy a view so the caller's bytes stay untouched.
       if (!own) payload = Buffer.from(payload);
-      maskInPlace(payload, 0, payload.length, this.#head, 10);
+      maskInPlace(payload, 0, payload.length, this.#head!, 10);
     }
     const opcode = this.#opcode;
     if (opcode >= 8) {

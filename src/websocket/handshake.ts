@@ -56,6 +56,20 @@ export function websocketUrl(input: string | URL): URL {
   return url;
 }
 
+/** Field names and values every 101 carries: kept as these shared strings rather than one copy per connection. */
+const COMMON_FIELDS = new Map<string, string>(
+  ['Upgrade', 'upgrade', 'websocket', 'WebSocket', 'Connection', 'connection', 'Sec-WebSocket-Accept', 'sec-websocket-accept', 'Sec-WebSocket-Extensions', 'sec-websocket-extensions', 'Sec-WebSocket-Protocol', 'sec-websocket-protocol', 'permessage-deflate', 'Server', 'Date'].map((s) => [s, s]),
+);
+
+/** `fields` (a flat name, value list) with its common names and values replaced by shared strings, in place. */
+export function internFields(fields: string[]): string[] {
+  for (let i = 0; i < fields.length; i++) {
+    const shared = COMMON_FIELDS.get(fields[i]!);
+    if (shared !== undefined) fields[i] = shared;
+  }
+  return fields;
+}
+
 /**
  * Check subprotocol names (tokens, no duplicates, RFC 6455 §4.1 point 10).
  * @throws WebSocketError

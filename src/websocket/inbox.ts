@@ -25,45 +25,52 @@ function messageSize(m: WebSocketMessage): number {
   return (typeof m === 'string' ? m.length : m.byteLength) + QUEUE_OVERHEAD;
 }
 
+/** Told when reading should pause (the queue crossed its high-water mark) or resume. */
+export interface PressureTarget {
+  /** `true`: pause reading; `false`: resume. */
+  setQueueFull(full: boolean): void;
+}
+
 /** The message queue and the readers waiting on it; one per WebSocket. */
 export class Inbox {
   /** Whether reading should pause (the queue is over its high-water mark). */
   full: boolean;
   readonly #highWaterMark: number;
-  readonly #onPressure: (full: boolean) => void;
-  #queue: Array<WebSocketMessage | undefined>;
+  readonly #pressure: PressureTarget;
+  /** Created by the first message queued (an idle connection holds none). */
+  #queue: Array<WebSocketMessage | undefined> | null;
   #head: number;
   #bytes: number;
-  #waiters: Waiter[];
-  #ended: boolean;
+  /** Created by the first reader that waits. */
+  #waiters: Waiter[] | null;
   #endClean: boolean;
+  /** Set once by {@link end}: ended iff non-null. */
   #endError: Error | null;
 
   /**
-   * @param highWaterMark queued bytes past which `onPressure(true)` is called
-   * @param onPressure told when reading should pause (true) or resume (false)
+   * @param highWaterMark queued bytes past which `pressure.setQueueFull(true)` is called
+   * @param pressure told when reading should pause (true) or resume (false)
    */
-  constructor(highWaterMark: number, onPressure: (full: boolean) => void) {
+  constructor(highWaterMark: number, pressure: PressureTarget) {
     this.full = false;
     this.#highWaterMark = highWaterMark;
-    this.#onPressure = onPressure;
-    this.#queue = [];
+    this.#pressure = pressure;
+    this.#queue = null;
     this.#head = 0;
     this.#bytes = 0;
-    this.#waiters = [];
-    this.#ended = false;
+    this.#waiters = null;
     this.#endClean = false;
     this.#endError = null;
   }
 
   /** Messages queued. */
   get size(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue === null ? 0 : this.#queue.length - this.#head;
   }
 
   /** Whether no message will come any more. */
   get ended(): boolean {
-    return this.#ended;
+    return this.#endError !== null;
   }
 
   /** Whether the end was a normal one (iterators finish quietly). */
@@ -78,13 +85,13 @@ export class Inbox {
 
   /** Whether a reader is waiting. */
   get hasWaiter(): boolean {
-    return this.#waiters.length > 0;
+    return this.#waiters !== null && this.#waiters.length > 0;
   }
 
   /** Hand `msg` to the first waiting reader; false when none waits. */
   handToWaiter(msg: WebSocketMessage): boolean {
     const w = this.#waiters;
-    if (w.length === 0) return false;
+    if (w === null || w.length === 0) return false;
     const waiter = w.shift()!;
     waiter.resolve(waiter.iter ? { done: false, value: msg } : msg);
     return true;
@@ -93,16 +100,17 @@ export class Inbox {
   /** A message arrived: to a waiting reader, else into the queue. */
   push(msg: WebSocketMessage): void {
     if (this.handToWaiter(msg)) return;
-    this.#queue.push(msg);
+    (this.#queue ??= []).push(msg);
     this.#bytes += messageSize(msg);
     if (!this.full && this.#bytes > this.#highWaterMark) {
       this.full = true;
-      this.#onPressure(true);
+      this.#pressure.setQueueFull(true);
     }
   }
 
+  /** Only called when a message is queued. */
   #take(): WebSocketMessage {
-    const q = this.#queue;
+    const q = this.#queue!;
     const i = this.#head;
     const msg = q[i]!;
     q[i] = undefined;
@@ -117,42 +125,42 @@ export class Inbox {
     this.#bytes -= messageSize(msg);
     if (this.full && this.#bytes <= this.#highWaterMark / 2) {
       this.full = false;
-      this.#onPressure(false);
+      this.#pressure.setQueueFull(false);
     }
     return msg;
   }
 
   /** The next message (see `WebSocket.receive`); `notReady` rejects when nothing is queued and the connection was never started. */
   receive(notReady: Error | null): Promise<WebSocketMessage> {
-    if (this.#head < this.#queue.length) return Promise.resolve(this.#take());
-    if (this.#ended) return Promise.reject(this.#endError);
+    if (this.size > 0) return Promise.resolve(this.#take());
+    if (this.#endError !== null) return Promise.reject(this.#endError);
     if (notReady !== null) return Promise.reject(notReady);
     return new Promise<WebSocketMessage>((resolve, reject) => {
-      this.#waiters.push({ resolve: resolve as (v: unknown) => void, reject, iter: false });
+      (this.#waiters ??= []).push({ resolve: resolve as (v: unknown) => void, reject, iter: false });
     });
   }
 
   /** The next iteration result: done after a clean end, rejected after another. */
   next(notReady: Error | null): Promise<IteratorResult<WebSocketMessage>> {
-    if (this.#head < this.#queue.length) return Promise.resolve({ done: false, value: this.#take() });
-    if (this.#ended) return this.#endClean ? Promise.resolve(DONE) : Promise.reject(this.#endError);
+    if (this.size > 0) return Promise.resolve({ done: false, value: this.#take() });
+    if (this.#endError !== null) return this.#endClean ? Promise.resolve(DONE) : Promise.reject(this.#endError);
     if (notReady !== null) return Promise.reject(notReady);
     return new Promise<IteratorResult<WebSocketMessage>>((resolve, reject) => {
-      this.#waiters.push({ resolve: resolve as (v: unknown) => void, reject, iter: true });
+      (this.#waiters ??= []).push({ resolve: resolve as (v: unknown) => void, reject, iter: true });
     });
   }
 
   /** No more messages will come: settle every waiting reader (queued messages stay readable). */
   end(clean: boolean, err: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.#endError !== null) return;
     this.#endClean = clean;
     this.#endError = err;
     const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) {
-      if (w.iter && clean) w.resolve(DONE);
-      else w.reject(err);
-    }
+    this.#waiters = null;
+    if (waiters !== null)
+      for (const w of waiters) {
+        if (w.iter && clean) w.resolve(DONE);
+        else w.reject(err);
+      }
   }
 }

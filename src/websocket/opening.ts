@@ -11,7 +11,7 @@ import type { Connection, ConnectionSink, TlsOptions } from '../transport/connec
 import { connectVia } from '../transport/proxy.js';
 import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
 import { Headers } from '../http/headers.js';
-import { buildUpgradeRequest, checkUpgradeResponse, createKey, prepareHeaders, type UpgradeRequest } from './handshake.js';
+import { buildUpgradeRequest, checkUpgradeResponse, createKey, internFields, prepareHeaders, type UpgradeRequest } from './handshake.js';
 import type { Settings } from './options.js';
 
 /** What {@link openWebSocket} needs. */
@@ -51,7 +51,7 @@ export interface Opened {
 class Upgrade implements ParserHandler, ConnectionSink {
   readonly parser: ResponseParser;
   readonly req: UpgradeRequest;
-  readonly opts: OpeningOptions;
+  readonly opts: UpgradeExchangeOptions;
   done: boolean;
   headSeen: boolean;
   timer: NodeJS.Timeout | null;
@@ -59,7 +59,7 @@ class Upgrade implements ParserHandler, ConnectionSink {
   readonly resolve: (o: Opened) => void;
   readonly reject: (err: Error) => void;
 
-  constructor(req: UpgradeRequest, opts: OpeningOptions, resolve: (o: Opened) => void, reject: (err: Error) => void) {
+  constructor(req: UpgradeRequest, opts: UpgradeExchangeOptions, resolve: (o: Opened) => void, reject: (err: Error) => void) {
     this.parser = new ResponseParser(this, { maxHeaderBytes: opts.maxHeaderBytes, maxHeaderCount: 100, maxBodyBytes: Number.POSITIVE_INFINITY });
     this.parser.reset('GET');
     this.req = req;
@@ -122,7 +122,7 @@ class Upgrade implements ParserHandler, ConnectionSink {
       protocol: result.protocol,
       extensions: result.extensions,
       deflate: result.deflate,
-      headers: p.headers,
+      headers: internFields(p.headers),
     });
   }
 
@@ -140,40 +140,33 @@ function timedOut(ms: number): ConnectTimeout {
   return new ConnectTimeout(`WebSocket opening handshake did not complete within ${ms} ms`, { timeoutMs: ms });
 }
 
+/** What {@link upgradeOver} needs besides the connection and the request. */
+export interface UpgradeExchangeOptions {
+  /** permessage-deflate offer, or null. */
+  deflate: Required<PerMessageDeflateOptions> | null;
+  /** Bound on the exchange (ms; 0 or Infinity for none), counted from `started`. */
+  timeoutMs: number;
+  /** `performance.now()` when the attempt began (the connect counts against the timeout too). */
+  started: number;
+  signal: AbortSignal | null;
+  /** Largest response head accepted. */
+  maxHeaderBytes: number;
+  /** Told about the handshake response (whatever its status) before it is checked. */
+  onResponse: ((status: number, headers: string[]) => void) | null;
+}
+
 /**
- * Connect and upgrade. Rejects with ConnectTimeout (the whole handshake is
- * bounded by `timeoutMs`), AbortError, NetworkError/TlsError from the
- * transport, or WebSocketError for a refused or invalid upgrade. Never leaves
- * a socket behind.
+ * The Upgrade head exchange on an open connection: write the request head,
+ * read the response head, check it, and hand back the connection (paused)
+ * with the bytes after the head. Rejects with ConnectTimeout, AbortError or
+ * WebSocketError; on failure the connection is destroyed.
  */
-export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
-  const started = performance.now();
-  const url = opts.url;
-  const secure = url.protocol === 'wss:';
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port !== '' ? Number(url.port) : secure ? 443 : 80;
-  const ms = opts.timeoutMs;
+export function upgradeOver(conn: Connection, req: UpgradeRequest, o: UpgradeExchangeOptions): Promise<Opened> {
+  const ms = o.timeoutMs;
   const bounded = ms > 0 && ms !== Number.POSITIVE_INFINITY;
-  const conn = await connectVia({
-    secure,
-    host,
-    port,
-    tls: opts.tls,
-    alpn: secure ? ['http/1.1'] : null,
-    connectTimeoutMs: ms,
-    signal: opts.signal,
-    proxy: opts.proxy,
-  });
-  const req: UpgradeRequest = {
-    url,
-    key: createKey(),
-    protocols: opts.protocols,
-    extensions: opts.extensionsOffer,
-    headers: opts.headers,
-  };
   return new Promise<Opened>((resolve, reject) => {
-    const up = new Upgrade(req, opts, resolve, reject);
-    const signal = opts.signal;
+    const up = new Upgrade(req, o, resolve, reject);
+    const signal = o.signal;
     if (signal !== null) {
       if (signal.aborted) {
         up.fail(conn, new AbortError('WebSocket connect aborted', { cause: signal.reason }));
@@ -183,7 +176,7 @@ export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
       signal.addEventListener('abort', up.onAbort, { once: true });
     }
     if (bounded) {
-      const left = Math.max(1, ms - (performance.now() - started));
+      const left = Math.max(1, ms - (performance.now() - o.started));
       up.timer = setTimeout(() => up.fail(conn, timedOut(ms)), left);
     }
     if (conn.closed) {
@@ -194,6 +187,51 @@ export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
     // A plain socket out of a proxy tunnel comes paused (openTunnel's contract).
     conn.socket.resume();
     conn.socket.write(buildUpgradeRequest(req), 'latin1');
+  });
+}
+
+/** Host and port of a ws:/wss: URL. */
+export function hostPort(url: URL): { secure: boolean; host: string; port: number } {
+  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { secure, host, port: url.port !== '' ? Number(url.port) : secure ? 443 : 80 };
+}
+
+/**
+ * Connect and upgrade. Rejects with ConnectTimeout (the whole handshake is
+ * bounded by `timeoutMs`), AbortError, NetworkError/TlsError from the
+ * transport, or WebSocketError for a refused or invalid upgrade. Never leaves
+ * a socket behind.
+ */
+export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
+  const started = performance.now();
+  const url = opts.url;
+  const { secure, host, port } = hostPort(url);
+  const conn = await connectVia({
+    secure,
+    host,
+    port,
+    tls: opts.tls,
+    alpn: secure ? ['http/1.1'] : null,
+    connectTimeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    proxy: opts.proxy,
+    keepTimes: false,
+  });
+  const req: UpgradeRequest = {
+    url,
+    key: createKey(),
+    protocols: opts.protocols,
+    extensions: opts.extensionsOffer,
+    headers: opts.headers,
+  };
+  return upgradeOver(conn, req, {
+    deflate: opts.deflate,
+    timeoutMs: opts.timeoutMs,
+    started,
+    signal: opts.signal,
+    maxHeaderBytes: opts.maxHeaderBytes,
+    onResponse: opts.onResponse,
   });
 }
 

@@ -77,6 +77,20 @@ export interface WebSocketOptions {
 
 const MiB = 2 ** 20;
 
+/**
+ * How a WebSocket opens each connection (TCP/TLS, proxy, Upgrade exchange):
+ * by default on its own (`openWithSettings`); `Reqivo.websocket()` gives one
+ * that sends the Upgrade through its Session's dispatch chain. Not for
+ * users: reqivo's own seam.
+ */
+export type Opener = (url: URL, href: string, s: Settings, signal: AbortSignal) => Promise<import('./opening.js').Opened>;
+
+/** The options key that carries an {@link Opener} (a symbol: not an option a user can name). */
+export const kOpener: unique symbol = Symbol('reqivo.websocket.opener');
+
+/** Options plus reqivo's own {@link Opener}. */
+export type OptionsWithOpener = WebSocketOptions & { [kOpener]?: Opener };
+
 function nonNegative(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new WebSocketError(`option ${name} must be a number ≥ 0, got ${String(v)}`);
@@ -89,8 +103,45 @@ function positive(name: string, v: unknown, dflt: number): number {
   return n;
 }
 
+/** Options whose values are functions or objects given by the user: a Settings holding one is never shared. */
+const OWN_VALUED = ['headers', 'tls', 'signal', 'onReconnect', 'onResponse'] as const;
+/** Shared Settings by their fields (at most {@link MAX_SHARED} kinds). */
+const shared = new Map<string, Settings>();
+const MAX_SHARED = 64;
+
 /** The checked options of one WebSocket. */
 export class Settings {
+  /**
+   * The Settings for `o` on `url`: WebSockets created with the same plain
+   * options (numbers, booleans, strings, no function or object of the user's)
+   * share one frozen instance instead of holding a copy each.
+   * @throws WebSocketError for an invalid option.
+   */
+  static of(url: URL, o: OptionsWithOpener): Settings {
+    const s = new Settings(url, o);
+    if (s.opener !== null) return s;
+    for (const k of OWN_VALUED) if (o[k] !== undefined) return s;
+    const key = JSON.stringify([
+      s.protocols,
+      s.timeoutMs,
+      s.maxMessageBytes,
+      s.maxFrameBytes,
+      s.deflate,
+      s.autoReconnect,
+      s.maxReconnectAttempts,
+      s.reconnectDelayMs,
+      s.maxReconnectDelayMs,
+      s.pingIntervalMs,
+      s.highWaterMark,
+      s.maxHeaderBytes,
+      s.proxy?.href ?? null,
+    ]);
+    const found = shared.get(key);
+    if (found !== undefined) return found;
+    if (shared.size < MAX_SHARED) shared.set(key, Object.freeze(s));
+    return s;
+  }
+
   readonly protocols: readonly string[];
   readonly headers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | null;
   readonly timeoutMs: number;
@@ -110,9 +161,11 @@ export class Settings {
   readonly signal: AbortSignal | null;
   readonly onReconnect: ((attempt: number) => void | Promise<void>) | null;
   readonly onResponse: ((res: HandshakeResponse) => void) | null;
+  /** Opens the connections; null: the WebSocket's own (`openWithSettings`). */
+  readonly opener: Opener | null;
 
   /** @throws WebSocketError for an invalid option. */
-  constructor(url: URL, o: WebSocketOptions) {
+  constructor(url: URL, o: OptionsWithOpener) {
     const protocols = o.protocols === undefined ? [] : typeof o.protocols === 'string' ? [o.protocols] : [...o.protocols];
     checkProtocols(protocols);
     this.protocols = protocols;
@@ -145,5 +198,6 @@ export class Settings {
     this.signal = o.signal ?? null;
     this.onReconnect = o.onReconnect ?? null;
     this.onResponse = o.onResponse ?? null;
+    this.opener = o[kOpener] ?? null;
   }
 }

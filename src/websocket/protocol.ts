@@ -55,25 +55,26 @@ function failReason(code: number): string {
   return code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
 }
 
+const CLOSE_SENT = 1;
+const CLOSE_RECEIVED = 2;
+const FAILED = 4;
+const READING = 8;
+const FRAGMENTING = 16;
+
 /** The protocol state of one WebSocket connection (a client's view). */
 export class Protocol implements FrameHandler {
-  /** Our close frame was sent: no data frame may follow (§5.5.1). */
-  closeSent: boolean;
-  /** The peer's close frame was received. */
-  closeReceived: boolean;
-  /** The connection was failed (by us). */
-  failed: boolean;
   /** The close code received, or sent when failing; null before. */
   closeCode: number | null;
   /** The close reason that came with {@link closeCode}. */
   closeReason: string;
   readonly #events: ProtocolEvents;
   readonly #parser: FrameParser;
-  readonly #utf8: Utf8Validator;
-  #reading: boolean;
+  /** Validates a fragmented text message; created by the first one. */
+  #utf8: Utf8Validator | null;
+  /** CLOSE_SENT | CLOSE_RECEIVED | FAILED | READING | FRAGMENTING: five booleans in one field. */
+  #flags: number;
   #frags: Buffer[] | null;
   #fragBytes: number;
-  #fragmenting: boolean;
   /** Bytes received while parsing waited for an inflate. */
   #pending: Buffer | null;
 
@@ -83,35 +84,50 @@ export class Protocol implements FrameHandler {
    * @param maxMessageBytes largest uncompressed message (the inflated size is the inflater's limit)
    */
   constructor(events: ProtocolEvents, maxFrameBytes: number, maxMessageBytes: number) {
-    this.closeSent = false;
-    this.closeReceived = false;
-    this.failed = false;
+    this.#flags = 0;
     this.closeCode = null;
     this.closeReason = '';
     this.#events = events;
     this.#parser = new FrameParser(this, { maxFrameBytes, maxMessageBytes });
-    this.#utf8 = new Utf8Validator();
-    this.#reading = false;
+    this.#utf8 = null;
     this.#frags = null;
     this.#fragBytes = 0;
-    this.#fragmenting = false;
     this.#pending = null;
+  }
+
+  /** Our close frame was sent: no data frame may follow (§5.5.1). */
+  get closeSent(): boolean {
+    return (this.#flags & CLOSE_SENT) !== 0;
+  }
+
+  /** The peer's close frame was received. */
+  get closeReceived(): boolean {
+    return (this.#flags & CLOSE_RECEIVED) !== 0;
+  }
+
+  /** The connection was failed (by us). */
+  get failed(): boolean {
+    return (this.#flags & FAILED) !== 0;
+  }
+
+  get #reading(): boolean {
+    return (this.#flags & READING) !== 0;
+  }
+
+  get #fragmenting(): boolean {
+    return (this.#flags & FRAGMENTING) !== 0;
   }
 
   /** Start a new connection (also after a reconnect); `compressed` when permessage-deflate was agreed. */
   open(compressed: boolean): void {
-    this.closeSent = false;
-    this.closeReceived = false;
-    this.failed = false;
+    this.#flags = READING;
     this.closeCode = null;
     this.closeReason = '';
     this.#parser.reset();
     this.#parser.rsv1Allowed = compressed;
-    this.#utf8.reset();
-    this.#reading = true;
+    this.#utf8?.reset();
     this.#frags = null;
     this.#fragBytes = 0;
-    this.#fragmenting = false;
     this.#pending = null;
   }
 
@@ -165,7 +181,7 @@ export class Protocol implements FrameHandler {
     if (compressed) {
       // Wait for zlib: messages stay in order and memory stays bounded.
       this.#parser.paused = true;
-      this.#fragmenting = true;
+      this.#flags |= FRAGMENTING;
       this.#events.onCompressed(opcode, fin, payload);
       return;
     }
@@ -177,13 +193,13 @@ export class Protocol implements FrameHandler {
       } else this.#events.onMessage(ownBytes(payload));
       return;
     }
-    this.#fragmenting = true;
+    this.#flags |= FRAGMENTING;
     this.#piece(opcode, payload);
     if (fin) this.#completeMessage(opcode);
   }
 
   #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !this.#utf8.push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
     if (chunk.length > 0) {
       (this.#frags ??= []).push(chunk);
       this.#fragBytes += chunk.length;
@@ -195,8 +211,8 @@ export class Protocol implements FrameHandler {
     const n = this.#fragBytes;
     this.#frags = null;
     this.#fragBytes = 0;
-    this.#fragmenting = false;
-    if (opcode === 1 && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
+    this.#flags &= ~FRAGMENTING;
+    if (opcode === 1 && this.#utf8 !== null && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
     const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
     this.#events.onMessage(opcode === 1 ? buf.toString('utf8') : ownBytes(buf));
   }
@@ -217,13 +233,13 @@ export class Protocol implements FrameHandler {
 
   #onCloseFrame(payload: Buffer): void {
     const { code, reason } = decodeClosePayload(payload, isValidUtf8);
-    this.closeReceived = true;
+    this.#flags |= CLOSE_RECEIVED;
     this.#stopReading();
     this.closeCode = code;
     this.closeReason = reason;
     if (!this.closeSent) {
       // §5.5.1: echo the status code.
-      this.closeSent = true;
+      this.#flags |= CLOSE_SENT;
       this.#events.onSend(buildFrame(8, code === 1005 ? EMPTY : encodeClosePayload(code, '')));
     }
     this.#events.onCloseFrame(code, reason);
@@ -235,7 +251,7 @@ export class Protocol implements FrameHandler {
    */
   sendClose(payload: Buffer): boolean {
     if (this.closeSent) return false;
-    this.closeSent = true;
+    this.#flags |= CLOSE_SENT;
     this.#events.onSend(buildFrame(8, payload));
     return true;
   }
@@ -245,12 +261,12 @@ export class Protocol implements FrameHandler {
     if (this.failed || !this.#reading) return;
     const err = e instanceof WebSocketError ? e : new WebSocketError(`WebSocket failure: ${(e as Error)?.message ?? String(e)}`, { code: 1011, cause: e });
     const code = err.code ?? 1002;
-    this.failed = true;
+    this.#flags |= FAILED;
     this.#stopReading();
     this.closeCode = code;
     this.closeReason = '';
     if (!this.closeSent) {
-      this.closeSent = true;
+      this.#flags |= CLOSE_SENT;
       this.#events.onSend(buildFrame(8, encodeClosePayload(code, failReason(code))));
     }
     this.#events.onFail(err);
@@ -259,12 +275,12 @@ export class Protocol implements FrameHandler {
   /** The transport is gone: read nothing more. */
   stop(): void {
     this.#stopReading();
-    this.#fragmenting = false;
-    this.#utf8.reset();
+    this.#flags &= ~FRAGMENTING;
+    this.#utf8?.reset();
   }
 
   #stopReading(): void {
-    this.#reading = false;
+    this.#flags &= ~READING;
     this.#parser.paused = true;
     this.#pending = null;
     this.#frags = null;

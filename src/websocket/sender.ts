@@ -36,9 +36,12 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 function noop(): void {}
 
-/** Sends the data messages of one WebSocket, whichever connection it currently has. */
-export class Sender {
-  readonly writer: FrameWriter;
+/**
+ * Sends the data messages of one WebSocket, whichever connection it
+ * currently has. It is its {@link FrameWriter} (a subclass, not a field: one
+ * object per connection instead of two).
+ */
+export class Sender extends FrameWriter {
   readonly #owner: SenderOwner;
   #socket: Socket | null;
   #deflate: PerMessageDeflate | null;
@@ -48,7 +51,7 @@ export class Sender {
   #inFlight: Queued | null;
 
   constructor(owner: SenderOwner) {
-    this.writer = new FrameWriter();
+    super();
     this.#owner = owner;
     this.#socket = null;
     this.#deflate = null;
@@ -69,7 +72,7 @@ export class Sender {
     this.#deflate = null;
     const inFlight = this.#inFlight;
     this.#inFlight = null;
-    this.writer.abandon(err);
+    this.abandon(err);
     const q = this.#queue;
     this.#queue = null;
     if (inFlight !== null) inFlight.reject(err);
@@ -82,7 +85,7 @@ export class Sender {
 
   /** Write a control frame now (pings do not wait behind data: RFC 6455 §5.4 lets them interleave). */
   writeControl(frame: Buffer): void {
-    if (this.#socket !== null) this.writer.write(this.#socket, frame);
+    if (this.#socket !== null) this.write(this.#socket, frame);
   }
 
   /** Send a text message. Call only while the connection is open. */
@@ -101,8 +104,8 @@ export class Sender {
 
   #write(frame: Buffer): Promise<void> {
     const socket = this.#socket!;
-    if (this.writer.write(socket, frame)) return RESOLVED;
-    return this.writer.waitDrain(socket);
+    if (this.write(socket, frame)) return RESOLVED;
+    return this.waitDrain(socket);
   }
 
   #send(opcode: number, data: Buffer): Promise<void> {

@@ -42,12 +42,13 @@ function isValidPrefix(b: Uint8Array, n: number): boolean {
 
 /** Incremental UTF-8 validator: {@link push} each fragment, then {@link end}. */
 export class Utf8Validator {
-  readonly #carry: Uint8Array;
+  /** The bytes of a sequence cut at a fragment's end; allocated the first time one is. */
+  #carry: Uint8Array | null;
   #carryLen: number;
   #need: number;
 
   constructor() {
-    this.#carry = new Uint8Array(4);
+    this.#carry = null;
     this.#carryLen = 0;
     this.#need = 0;
   }
@@ -62,8 +63,8 @@ export class Utf8Validator {
   push(chunk: Uint8Array): boolean {
     let start = 0;
     const len = chunk.length;
-    const carry = this.#carry;
-    if (this.#carryLen > 0) {
+    let carry = this.#carry;
+    if (carry !== null && this.#carryLen > 0) {
       const take = Math.min(this.#need - this.#carryLen, len);
       for (let i = 0; i < take; i++) carry[this.#carryLen++] = chunk[i]!;
       if (this.#carryLen < this.#need) return isValidPrefix(carry, this.#carryLen);
@@ -83,6 +84,7 @@ export class Utf8Validator {
         if (sl === 0) return false;
         if (len - i < sl) {
           const n = len - i;
+          carry ??= this.#carry = new Uint8Array(4);
           for (let j = 0; j < n; j++) carry[j] = chunk[i + j]!;
           if (!isValidPrefix(carry, n)) return false;
           this.#carryLen = n;

@@ -17,39 +17,48 @@ interface Deferred {
   reject(e: Error): void;
 }
 
+/** The shared empty list (never pushed to: the first waiter replaces it). */
+const NO_WAITERS: Deferred[] = [];
+
 /** Writes frames for one WebSocket (whichever socket it currently has). */
 export class FrameWriter {
   #corked: Socket | null;
   #inBurst: boolean;
   #drainSocket: Socket | null;
   #drainWaiters: Deferred[];
-  readonly #endBurst: () => void;
-  readonly #onDrain: () => void;
+  /** Bound once, by the first write (an idle connection that never sends holds none). */
+  #endBurst: (() => void) | null;
+  /** Bound once, by the first wait for `drain`. */
+  #onDrain: (() => void) | null;
 
   constructor() {
     this.#corked = null;
     this.#inBurst = false;
     this.#drainSocket = null;
-    this.#drainWaiters = [];
-    this.#endBurst = () => {
-      this.#inBurst = false;
-      const socket = this.#corked;
-      this.#corked = null;
-      if (socket !== null) socket.uncork();
-    };
-    this.#onDrain = () => {
-      const w = this.#drainWaiters;
-      this.#drainWaiters = [];
-      this.#drainSocket = null;
-      for (const d of w) d.resolve();
-    };
+    this.#drainWaiters = NO_WAITERS;
+    this.#endBurst = null;
+    this.#onDrain = null;
+  }
+
+  #burstEnded(): void {
+    this.#inBurst = false;
+    const socket = this.#corked;
+    this.#corked = null;
+    if (socket !== null) socket.uncork();
+  }
+
+  #drained(): void {
+    const w = this.#drainWaiters;
+    this.#drainWaiters = NO_WAITERS;
+    this.#drainSocket = null;
+    for (const d of w) d.resolve();
   }
 
   /** Write `frame`; false when the socket's buffer is over its high-water mark (wait for {@link waitDrain}). */
   write(socket: Socket, frame: Buffer): boolean {
     if (!this.#inBurst) {
       this.#inBurst = true;
-      queueMicrotask(this.#endBurst);
+      queueMicrotask((this.#endBurst ??= () => this.#burstEnded()));
     } else if (this.#corked === null) {
       this.#corked = socket;
       socket.cork();
@@ -68,8 +77,9 @@ export class FrameWriter {
   waitDrain(socket: Socket): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.#drainWaiters.length === 0) {
+        this.#drainWaiters = [];
         this.#drainSocket = socket;
-        socket.once('drain', this.#onDrain);
+        socket.once('drain', (this.#onDrain ??= () => this.#drained()));
       }
       this.#drainWaiters.push({ resolve, reject });
     });
@@ -79,10 +89,10 @@ export class FrameWriter {
   abandon(err: Error): void {
     const socket = this.#drainSocket;
     this.#drainSocket = null;
-    if (socket !== null) socket.removeListener('drain', this.#onDrain);
+    if (socket !== null && this.#onDrain !== null) socket.removeListener('drain', this.#onDrain);
     const w = this.#drainWaiters;
     if (w.length === 0) return;
-    this.#drainWaiters = [];
+    this.#drainWaiters = NO_WAITERS;
     for (const d of w) d.reject(err);
   }
 }

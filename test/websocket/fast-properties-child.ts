@@ -63,7 +63,7 @@ const pmd = new PerMessageDeflate({ serverNoContextTakeover: false, clientNoCont
 const out = await new Promise<Buffer>((resolve) => pmd.compress(Buffer.alloc(5000), (_e, o) => resolve(o)));
 await new Promise<void>((resolve) => pmd.decompress(out, true, () => resolve()));
 report.PerMessageDeflate = hasFast(pmd);
-const inbox = new Inbox(100, () => {});
+const inbox = new Inbox(100, { setQueueFull() {} });
 for (let i = 0; i < 10; i++) inbox.push(`m${i}`);
 for (let i = 0; i < 10; i++) await inbox.receive(null);
 inbox.end(true, new Error('closed'));

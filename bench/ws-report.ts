@@ -1,0 +1,73 @@
+/**
+ * The WebSocket part's result (ws-bench.ts) and its text table, shared by
+ * the standalone `node build/bench/ws-bench.js` and `npm run bench -- --only=ws`.
+ * @module
+ */
+import type { WsMemoryResult } from './ws-memory-child.js';
+
+/** One scenario: each client's median score and the median of the paired ratios. */
+export interface WsRow {
+  id: string;
+  title: string;
+  unit: 'msg/s' | 'op/s';
+  reqivo: number;
+  ws: number;
+  /** Median of the paired reqivo / ws ratios (higher is better for reqivo). */
+  ratio: number;
+  min: number;
+  max: number;
+  rounds: number;
+}
+
+/** Everything the WebSocket part measured. */
+export interface WsBenchResult {
+  wsVersion: string;
+  node: string;
+  rounds: number;
+  roundMs: number;
+  pinned: boolean;
+  rows: WsRow[];
+  memory: { reqivo: WsMemoryResult | null; ws: WsMemoryResult | null; error: string | null } | null;
+  durationMs: number;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function pad(cells: string[][]): string {
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** The WebSocket tables. */
+export function wsReportText(r: WsBenchResult): string {
+  const head = `## ws: reqivo WebSocket vs ws ${r.wsVersion} (${r.rounds} paired rounds × ${r.roundMs} ms, ${r.pinned ? 'client and echo server pinned to separate cores' : 'NOT pinned'})`;
+  const parts = [head];
+  if (r.rows.length > 0) {
+    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs']];
+    for (const x of r.rows) rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`]);
+    parts.push(pad(rows));
+  }
+  const m = r.memory;
+  if (m !== null) {
+    const rows = [['idle WebSocket', 'connections', 'B/conn', 'heap B', 'arrayBuffers B', 'vs ws']];
+    const base = m.ws?.bytesPerConnection ?? null;
+    for (const x of [m.reqivo, m.ws]) {
+      if (x === null) continue;
+      rows.push([
+        x.client,
+        fmt(x.count),
+        fmt(x.bytesPerConnection),
+        fmt(x.heapPerConnection),
+        fmt(x.arrayBuffersPerConnection),
+        base !== null && base > 0 ? `${(x.bytesPerConnection / base).toFixed(2)}x` : '-',
+      ]);
+    }
+    parts.push(pad(rows));
+    if (m.error !== null) parts.push(`memory errors: ${m.error}`);
+  }
+  const below = r.rows.filter((x) => x.ratio < 1).map((x) => x.title);
+  parts.push(below.length === 0 ? 'reqivo ≥ 1.0x ws in every scenario.' : `below 1.0x: ${below.join(', ')}`);
+  return parts.join('\n\n');
+}

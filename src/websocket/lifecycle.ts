@@ -1,0 +1,461 @@
+/**
+ * The life of a {@link WebSocket} (client.ts): its state and the
+ * transitions between connecting, open, closing and closed — opening each
+ * connection (through its opener), the events of the driver, reconnecting,
+ * the end of the reader queue and the closing handshake. The reading and
+ * sending API is the subclass's.
+ * @module
+ */
+import { AbortError, attachRequest, ReqivoError, redactUrl, WebSocketError } from '../errors.js';
+import { Headers } from '../http/headers.js';
+import { encodeClosePayload } from './close.js';
+import { Driver, type DriverOwner } from './driver.js';
+import { type EventName, Emitter, type WebSocketEventMap, type WebSocketMessage } from './events.js';
+import { websocketClose, websocketError, websocketOpen } from '../core/diagnostics.js';
+import { websocketUrl } from './handshake.js';
+import { Inbox } from './inbox.js';
+import { type Opened, openWithSettings } from './opening.js';
+import { Settings, type WebSocketOptions } from './options.js';
+import { reconnectable, type ReconnectOwner, Reconnector } from './reconnect.js';
+
+/** `readyState` values. */
+export const CONNECTING = 0;
+/** `readyState`: open. */
+export const OPEN = 1;
+/** `readyState`: closing. */
+export const CLOSING = 2;
+/** `readyState`: closed. */
+export const CLOSED = 3;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** A closed-before-open marker passed as the internal abort reason. */
+const CLOSED_BEFORE_OPEN = Symbol('closed before open');
+
+/** Close codes that end an iteration quietly. */
+function normalClose(code: number): boolean {
+  return code === 1000 || code === 1001 || code === 1005;
+}
+
+/** The state and lifecycle of a WebSocket; see {@link WebSocket}. */
+export abstract class WebSocketBase extends Emitter implements DriverOwner, ReconnectOwner {
+
+
+  /** The WebSocket URL (ws: or wss:), without credentials (they go in the handshake's Authorization). */
+  readonly url: string;
+  /** 0 connecting (also before `connect()` and while reconnecting), 1 open, 2 closing, 3 closed. */
+  readyState: number;
+  /** The subprotocol the server selected, or `''`. */
+  protocol: string;
+  /** The extensions the server accepted (`Sec-WebSocket-Extensions`), or `''`. */
+  extensions: string;
+  /** The close code: received in the peer's close frame, sent when reqivo failed the connection, 1006 for a drop; null while open. */
+  closeCode: number | null;
+  /** The close reason that came with {@link closeCode}. */
+  closeReason: string;
+
+  /** The URL with its credentials, if any (they go in the handshake's Authorization). */
+  readonly #href: string;
+  readonly #s: Settings;
+  readonly #driver: Driver;
+  readonly #inbox: Inbox;
+  #started: boolean;
+  #connecting: Promise<this> | null;
+  #opening: AbortController | null;
+  /** Created when first needed (a wait for a connection, a drop). */
+  #reconnector: Reconnector | null;
+  #closePromise: Promise<void> | null;
+  #closeResolve: (() => void) | null;
+  #userClosed: boolean;
+  #onAbort: (() => void) | null;
+  /** Fields of the last 101, flat, as the parser gave them; {@link responseHeaders} wraps them on first read. */
+  #responseFields: string[] | null;
+  #responseHeaders: Headers | null;
+
+  /** Listeners first, then diagnostics subscribers (`reqivo:websocket:*`), when there are any. @internal */
+  protected override emit<K extends EventName>(event: K, ...args: WebSocketEventMap[K]): void {
+    super.emit(event, ...args);
+    if (event === 'open') {
+      if (websocketOpen.hasSubscribers) websocketOpen.publish({ url: this.url, protocol: this.protocol, extensions: this.extensions });
+    } else if (event === 'close') {
+      if (websocketClose.hasSubscribers) websocketClose.publish({ url: this.url, code: args[0], reason: args[1] });
+    } else if (event === 'error' && websocketError.hasSubscribers) websocketError.publish({ url: this.url, error: args[0] });
+  }
+  /**
+   * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
+   * @param options see {@link WebSocketOptions}
+   * @throws WebSocketError for an invalid URL or option.
+   */
+  constructor(url: string | URL, options: WebSocketOptions = {}) {
+    super();
+    const parsed = websocketUrl(url);
+    // Only the string is kept (the URL object is made again for each handshake); one string when it holds no credentials.
+    this.#href = typeof url === 'string' && url === parsed.href ? url : parsed.href;
+    this.url = redactUrl(this.#href);
+    try {
+      this.#s = Settings.of(parsed, options);
+    } catch (err) {
+      throw attachRequest(err as WebSocketError, 'GET', this.url);
+    }
+    this.readyState = CONNECTING;
+    this.protocol = '';
+    this.extensions = '';
+    this.closeCode = null;
+    this.closeReason = '';
+    this.#responseFields = null;
+    this.#responseHeaders = null;
+    this.#driver = new Driver(this, this.#s);
+    this.#inbox = new Inbox(this.#s.highWaterMark, this.#driver);
+    this.#started = false;
+    this.#connecting = null;
+    this.#opening = null;
+    this.#reconnector = null;
+    this.#closePromise = null;
+    this.#closeResolve = null;
+    this.#userClosed = false;
+    this.#onAbort = null;
+    const signal = this.#s.signal;
+    if (signal !== null && !signal.aborted) {
+      this.#onAbort = () => this.#aborted();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** Fields of the last handshake response (101), or null before the first connection. */
+  get responseHeaders(): Headers | null {
+    const fields = this.#responseFields;
+    if (fields === null) return null;
+    return (this.#responseHeaders ??= Headers._fromList(fields.slice()));
+  }
+
+
+
+  #error(message: string, code?: number, cause?: unknown): WebSocketError {
+    return new WebSocketError(message, { code, cause, method: 'GET', url: this.url });
+  }
+
+  /** @internal */
+  wsError(message: string, code?: number, cause?: unknown): WebSocketError {
+    return this.#error(message, code, cause);
+  }
+
+  /** @internal the driver of the current connection */
+  protected get _driver(): Driver {
+    return this.#driver;
+  }
+
+  /** @internal the reader queue */
+  protected get _inbox(): Inbox {
+    return this.#inbox;
+  }
+
+  /** @internal whether `connect()` was called */
+  protected get _started(): boolean {
+    return this.#started;
+  }
+
+  /** @internal whether `close()` was called */
+  protected get _userClosed(): boolean {
+    return this.#userClosed;
+  }
+
+  /** @internal resolves when the (re)connection in progress is open */
+  protected _waitOpen(): Promise<void> {
+    return this.#reconnect().waitOpen();
+  }
+
+  // -------------------------------------------------------------------------
+  // Opening
+
+  /**
+   * Open the connection: TCP, TLS for wss://, the Upgrade handshake. Resolves
+   * with this WebSocket. Rejects with ConnectTimeout (handshake longer than
+   * `timeout`), NetworkError / TlsError, AbortError, or WebSocketError (the
+   * server refused or answered wrongly; a redirect is not followed).
+   */
+  connect(): Promise<this> {
+    if (this.readyState === OPEN) return Promise.resolve(this);
+    if (this.#connecting !== null) return this.#connecting;
+    if (this.#userClosed || this.#inbox.ended || this.readyState === CLOSED) {
+      return Promise.reject(this.#error('the WebSocket is closed; create a new one to connect again'));
+    }
+    if (this.#s.signal?.aborted) {
+      const err = attachRequest(new AbortError('WebSocket connect aborted', { cause: this.#s.signal.reason }), 'GET', this.url);
+      this.#started = true;
+      this.#end(false, err);
+      this.#finalize();
+      return Promise.reject(err);
+    }
+    if (this.#started) {
+      // Reconnecting (or closing before a reconnect): resolve with the new connection.
+      return this.#reconnect().waitOpen().then(() => this);
+    }
+    this.#started = true;
+    const p = this.#open().then(
+      () => {
+        this.#connecting = null;
+        this.#reconnector?.release(null);
+        return this;
+      },
+      (err: Error) => {
+        this.#connecting = null;
+        if (!this.#inbox.ended) {
+          this.closeCode = 1006;
+          this.#end(false, err);
+          this.emit('error', err);
+        }
+        this.#finalize();
+        throw err;
+      },
+    );
+    this.#connecting = p;
+    return p;
+  }
+
+  async #open(): Promise<void> {
+    const ctrl = new AbortController();
+    this.#opening = ctrl;
+    let opened: Opened;
+    try {
+      const s = this.#s;
+      opened = await (s.opener ?? openWithSettings)(new URL(this.#href), this.url, s, ctrl.signal);
+    } catch (err) {
+      if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
+      if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);
+      throw this.#error(`could not open the WebSocket: ${(err as Error)?.message ?? String(err)}`, undefined, err);
+    } finally {
+      if (this.#opening === ctrl) this.#opening = null;
+    }
+    if (this.#userClosed || this.#inbox.ended) {
+      opened.conn.destroy();
+      throw this.#error('the WebSocket was closed before the connection opened', 1006);
+    }
+    this.#attach(opened);
+  }
+
+  #attach(o: Opened): void {
+    this.protocol = o.protocol;
+    this.extensions = o.extensions;
+    this.#responseFields = o.headers;
+    this.#responseHeaders = null;
+    this.closeCode = null;
+    this.closeReason = '';
+    this.readyState = OPEN;
+    this.#driver.start(o, this.#inbox.full);
+    this.emit('open');
+    this.#driver.begin(o);
+  }
+
+  // -------------------------------------------------------------------------
+  // Driver events (DriverOwner)
+
+  /** @internal */
+  driverMessage(msg: WebSocketMessage): void {
+    this.#deliver(msg);
+  }
+
+  /** @internal */
+  driverControl(kind: 'ping' | 'pong', payload: Buffer): void {
+    if (this.hasListeners(kind)) this.emit(kind, Buffer.from(payload));
+  }
+
+  /** @internal */
+  driverPeerClosed(code: number, reason: string): void {
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.readyState = CLOSING;
+    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
+  }
+
+  /** @internal */
+  driverFailed(err: WebSocketError): void {
+    this.closeCode = err.code ?? 1002;
+    this.closeReason = '';
+    this.readyState = CLOSING;
+    this.#end(false, err);
+    this.emit('error', err);
+  }
+
+  /** @internal */
+  driverClosing(): void {
+    this.readyState = CLOSING;
+  }
+
+  #willReconnect(code: number): boolean {
+    return this.#s.autoReconnect && !this.#userClosed && !this.#inbox.ended && reconnectable(code);
+  }
+
+  #closedError(code: number, reason: string): WebSocketError {
+    return this.#error(`the WebSocket connection is closed (${code}${reason !== '' ? ` ${reason}` : ''})`, code);
+  }
+
+  /** @internal The TCP connection is gone: decide between done, failed and reconnecting. */
+  driverGone(err: Error | null): void {
+    const failed = this.#driver.failed;
+    if (!this.#driver.closeReceived && !failed) {
+      this.closeCode = 1006;
+      this.closeReason = '';
+    }
+    if (this.#userClosed || failed || this.#inbox.ended) {
+      this.#end(true, this.#closedError(this.closeCode ?? 1006, this.closeReason));
+      this.#finalize();
+      return;
+    }
+    const code = this.closeCode ?? 1006;
+    const cause = this.#driver.closeReceived
+      ? this.#closedError(code, this.closeReason)
+      : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
+    if (this.#willReconnect(code)) {
+      this.readyState = CONNECTING;
+      this.#reconnect().schedule(cause);
+      return;
+    }
+    this.#end(false, cause);
+    this.emit('error', cause);
+    this.#finalize();
+  }
+
+  /** No more messages will come: settle every reader. */
+  #end(clean: boolean, err: Error): void {
+    this.#inbox.end(clean, err);
+  }
+
+  /** Closed for good. */
+  #finalize(): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    if (this.closeCode === null) this.closeCode = 1006;
+    this.#reconnector?.cancel();
+    if (this.#onAbort !== null) {
+      this.#s.signal?.removeEventListener('abort', this.#onAbort);
+      this.#onAbort = null;
+    }
+    const err = this.#inbox.endError ?? this.#closedError(this.closeCode, this.closeReason);
+    this.#reconnector?.release(err);
+    this.emit('close', this.closeCode, this.closeReason);
+    const resolve = this.#closeResolve;
+    this.#closeResolve = null;
+    if (resolve !== null) resolve();
+  }
+
+  // -------------------------------------------------------------------------
+  // Reconnecting
+
+  #reconnect(): Reconnector {
+    return (this.#reconnector ??= new Reconnector(this, this.#s));
+  }
+
+  /** @internal */
+  reconnectStopped(): boolean {
+    return this.#userClosed || this.#inbox.ended;
+  }
+
+  /** @internal */
+  reopen(): Promise<void> {
+    return this.#open();
+  }
+
+  /** @internal */
+  reconnecting(attempt: number, delayMs: number, cause: Error): void {
+    this.emit('reconnecting', attempt, delayMs, cause);
+  }
+
+  /** @internal */
+  reconnected(attempt: number): void {
+    this.emit('reconnect', attempt);
+  }
+
+  /** @internal */
+  reconnectHookFailed(err: Error): void {
+    this.emit('error', err);
+  }
+
+  /** @internal */
+  reconnectGaveUp(err: Error): void {
+    this.closeCode = 1006;
+    this.#end(false, err);
+    this.emit('error', err);
+    this.#finalize();
+  }
+
+  /** @internal */
+  reconnectAborted(err: Error): void {
+    this.#end(false, err);
+    this.#finalize();
+  }
+
+  // -------------------------------------------------------------------------
+  // Receiving
+
+  #deliver(msg: WebSocketMessage): void {
+    if (this.hasListeners('message')) {
+      // Listeners get every message; a reader already waiting gets it too, nothing is queued.
+      this.#inbox.handToWaiter(msg);
+      this.emit('message', msg);
+      return;
+    }
+    this.#inbox.push(msg);
+  }
+
+  /** @internal */
+  sendStateError(): Error {
+    return this.#sendStateError();
+  }
+
+  #sendStateError(): Error {
+    if (this.#inbox.endError !== null && !(this.#inbox.endError instanceof WebSocketError && this.#inbox.endedClean)) return this.#inbox.endError;
+    return this.#error(`cannot send: the WebSocket is ${this.readyState === CLOSED ? 'closed' : 'closing'}`, this.closeCode ?? undefined);
+  }
+
+  // -------------------------------------------------------------------------
+  // Closing
+
+  /**
+   * Close: send a close frame with `code` and `reason`, wait for the peer's
+   * close frame (at most `timeout`), then close TCP. Resolves when the
+   * connection is closed; also stops reconnecting. Messages already queued
+   * can still be read.
+   * @param code 1000 (default), 1001–1003, 1007–1014 or 3000–4999
+   * @param reason at most 123 bytes of UTF-8
+   */
+  close(code = 1000, reason = ''): Promise<void> {
+    let payload: Buffer;
+    try {
+      payload = encodeClosePayload(code, reason);
+    } catch (err) {
+      return Promise.reject(attachRequest(err as WebSocketError, 'GET', this.url));
+    }
+    if (this.#closePromise !== null) return this.#closePromise;
+    if (this.readyState === CLOSED) return RESOLVED;
+    this.#closePromise = new Promise<void>((resolve) => {
+      this.#closeResolve = resolve;
+    });
+    this.#userClosed = true;
+    this.#reconnector?.cancel();
+    this.#opening?.abort(CLOSED_BEFORE_OPEN);
+    if (!this.#driver.connected) {
+      // Not connected (never, or between reconnect attempts).
+      if (this.closeCode === null) this.closeCode = this.#started ? 1006 : code;
+      this.#end(true, this.#closedError(this.closeCode, this.closeReason));
+      this.#finalize();
+      return this.#closePromise;
+    }
+    if (this.#driver.closeSent) return this.#closePromise; // already closing: wait for it
+    // Messages queued before the close go out before the close frame.
+    this.#driver.close(payload);
+    return this.#closePromise;
+  }
+
+  #aborted(): void {
+    this.#onAbort = null;
+    const signal = this.#s.signal!;
+    const err = attachRequest(new AbortError('WebSocket aborted', { cause: signal.reason }), 'GET', this.url);
+    this.#opening?.abort(signal.reason);
+    this.#end(false, err);
+    this.close(1001).catch(() => {});
+  }
+
+  /** `await using ws = …`: closes with 1000. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -33,7 +33,7 @@ export interface CookieData {
   creation: number;
 }
 
-/** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). @internal */
+/** One stored cookie. Every field set in the constructor, in one order (docs/architecture.md, lean objects). @internal */
 export class StoredCookie {
   /** Cookie name. */
   name: string;

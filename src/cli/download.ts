@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { StreamResponse } from '../index.js';
 
 /** A bar redrawn in place with `\r`: bytes, total, rate and ETA. */
-export class ProgressBar {
+class ProgressBar {
   readonly #out: NodeJS.WriteStream | null;
   readonly #total: number | null;
   readonly #start: number;
@@ -96,7 +96,7 @@ export function resumeFrom(path: string): number {
 }
 
 /** Write the body to `path` (appending when the server answered 206 to our Range); returns the bytes written. */
-export async function saveBody(res: StreamResponse, path: string, resumeAt: number, bar: NodeJS.WriteStream | null): Promise<number> {
+async function saveBody(res: StreamResponse, path: string, resumeAt: number, bar: NodeJS.WriteStream | null): Promise<number> {
   const append = resumeAt > 0 && res.status === 206;
   const length = res.headers.get('content-length');
   const total = length !== null && /^\d+$/.test(length) ? Number(length) + (append ? resumeAt : 0) : null;

@@ -14,7 +14,7 @@ import { buildRequest, DEFAULT_SOURCES, type ItemSources, readStdin } from './it
 import { binaryNote, formatBody, headerLines, isBinary, isJsonType, jsonText, note, requestLine, statusLine, styleFor, type Style } from './output.js';
 import { keptHeaders, loadSession, saveSession, sessionPath, type SessionData } from './session-file.js';
 
-/** Phases as `res.timings.phases` gives them (API.md "Observability"). */
+/** Phases as `res.timings.phases` gives them (docs/observability.md). */
 
 // Thrown by the --offline hook: the request is complete and printed, nothing may be sent.
 const OFFLINE = Symbol('offline');

@@ -33,27 +33,18 @@ export interface CookieData {
   creation: number;
 }
 
-/** One stored cookie. Every field set in the constructor, in one order (DESIGN.md, lean objects). @internal */
-export class StoredCookie {
-  /** Cookie name. */
+/** One stored cookie: the fields of {@link CookieData} and two more. Every field set in the constructor, in one order (docs/architecture.md, lean objects). @internal */
+export class StoredCookie implements CookieData {
   name: string;
-  /** Cookie value. */
   value: string;
-  /** Cookie domain (the jar's map key). */
   domain: string;
-  /** Cookie path. */
   path: string;
-  /** Expiry in ms since the epoch, `null` for a session cookie, `-Infinity` for a deletion. */
+  /** As in {@link CookieData}, or `-Infinity` for a deletion (never stored). */
   expires: number | null;
-  /** Secure attribute. */
   secure: boolean;
-  /** HttpOnly attribute. */
   httpOnly: boolean;
-  /** SameSite attribute. */
   sameSite: SameSite | null;
-  /** Host-only (no Domain attribute). */
   hostOnly: boolean;
-  /** Creation time in ms since the epoch. */
   creation: number;
   /** Last time the cookie was sent, for LRU eviction. */
   lastAccess: number;

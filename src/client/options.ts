@@ -1,5 +1,5 @@
 /**
- * Session and request options (API.md), and their normalised forms.
+ * Session and request options (docs/api.md), and their normalised forms.
  * @module
  */
 import { InvalidRequestError } from '../errors.js';
@@ -26,7 +26,7 @@ export interface TimeoutOptions {
   total?: number | null;
 }
 
-/** Size limits of a response (API.md `limits`). */
+/** Size limits of a response (docs/api.md, "Limits"). */
 export interface LimitOptions {
   /** Bytes of status line and headers (default 16384). */
   maxHeaderBytes?: number;
@@ -53,7 +53,7 @@ export interface ResponseLimits extends ParserLimits {
 }
 
 /** Default `limits.maxDecodedBytes`: 32 MiB, half of what a 64 KiB gzip bomb inflates to. */
-export const DEFAULT_MAX_DECODED_BYTES = 32 * 2 ** 20;
+const DEFAULT_MAX_DECODED_BYTES = 32 * 2 ** 20;
 
 /** Default limits of a Session: the parser's defaults plus `DEFAULT_MAX_DECODED_BYTES`. */
 export const DEFAULT_RESPONSE_LIMITS: Readonly<ResponseLimits> = Object.freeze({ ...DEFAULT_LIMITS, maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
@@ -92,7 +92,7 @@ export interface Progress {
   total: number | null;
 }
 
-/** Options of one request (API.md). */
+/** Options of one request (docs/api.md). */
 export interface RequestOptions {
   /** Headers merged over the session's defaults. */
   headers?: HeadersInit;
@@ -140,7 +140,7 @@ export type AuthOptions =
   | { type: 'bearer'; token: string }
   | { type: 'digest'; username: string; password: string };
 
-/** Options of a Session (API.md). */
+/** Options of a Session (docs/api.md). */
 export interface SessionOptions {
   /** Relative request URLs resolve against it. */
   baseUrl?: string | URL;

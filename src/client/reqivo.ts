@@ -1,5 +1,5 @@
 /**
- * {@link Reqivo}: the fluent facade over a {@link Session} (API.md).
+ * {@link Reqivo}: the fluent facade over a {@link Session} (docs/api.md).
  * @module
  */
 import { Session } from './session.js';

@@ -2,7 +2,7 @@
  * The buffered {@link Response}: head fields plus the decoded body in memory,
  * with `text()` and `json()` decoded on first call and cached (the Python
  * Response's `_text` / `_json` slots). Lean on purpose: every field is set in
- * the constructor, in one order (DESIGN.md).
+ * the constructor, in one order (docs/architecture.md, lean objects).
  * @module
  */
 import { HttpStatusError, InvalidResponseError } from '../errors.js';
@@ -23,7 +23,7 @@ const EMPTY_REDIRECTS: readonly string[] = Object.freeze([]);
 /**
  * Retry counts of the few responses that were retried: kept beside them
  * rather than in a field, so that every other kept response stays a word
- * smaller (DESIGN.md, lean objects).
+ * smaller (docs/architecture.md, lean objects).
  */
 const RETRIES = new WeakMap<object, number>();
 
@@ -31,7 +31,7 @@ const RETRIES = new WeakMap<object, number>();
 const TIMINGS = new WeakMap<object, Timings>();
 
 /** @internal */
-export function timingsOf(res: object): Timings | null {
+function timingsOf(res: object): Timings | null {
   return TIMINGS.get(res) ?? null;
 }
 /** @internal */
@@ -40,11 +40,11 @@ export function setTimings(res: object, t: Timings): void {
 }
 
 /** @internal attempts behind `res` after the first. */
-export function retriesOf(res: object): number {
+function retriesOf(res: object): number {
   return RETRIES.get(res) ?? 0;
 }
 /** @internal */
-export function setRetries(res: object, n: number): void {
+function setRetries(res: object, n: number): void {
   RETRIES.set(res, n);
 }
 
@@ -55,7 +55,7 @@ export type CacheStatus = 'hit' | 'revalidated' | 'stale' | 'miss';
 const CACHE_STATUS = new WeakMap<object, CacheStatus>();
 
 /** @internal what the cache layer said of `res`, or null (no cache). */
-export function cacheStatusOf(res: object): CacheStatus | null {
+function cacheStatusOf(res: object): CacheStatus | null {
   return CACHE_STATUS.get(res) ?? null;
 }
 /** @internal */
@@ -111,7 +111,7 @@ export function raiseForStatus<T extends ResponseHead & { readonly method: strin
  * What {@link Response} and `StreamResponse` share beyond their head
  * fields: the status checks and the extras kept beside a response (retries,
  * timings, cache status) rather than in a field. It has no fields of its
- * own, so neither response gets a byte bigger (DESIGN.md, lean objects).
+ * own, so neither response gets a byte bigger (docs/architecture.md, lean objects).
  */
 export abstract class ResponseExtras implements ResponseHead {
   /** Status code, e.g. 200. */

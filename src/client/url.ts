@@ -105,7 +105,7 @@ export function resolveSameOrigin(input: string, base: URL): URL {
 }
 
 /** Append query parameters (arrays repeat the key; null/undefined are skipped). */
-export function appendQuery(url: URL, query: QueryInit): void {
+function appendQuery(url: URL, query: QueryInit): void {
   const sp = url.searchParams;
   if (query instanceof URLSearchParams) {
     for (const [k, v] of query) sp.append(k, v);

@@ -6,7 +6,7 @@
 import { InvalidRequestError } from '../errors.js';
 import { encodeMultipart, multipartChunks } from '../http/multipart.js';
 
-/** Every body type API.md accepts. */
+/** Every body type a request accepts (docs/api.md). */
 export type BodyInit =
   | string
   | Uint8Array

@@ -69,8 +69,8 @@ export class Timings {
   declare reused: boolean;
 
   /**
-   * Every field set by {@link Timings._begin}, in declaration order (the fields are
-   * `declare`d so that no class-field definition runs first: one shape, DESIGN.md).
+   * Every field set by `_begin(0)`, in declaration order (the fields are
+   * `declare`d so that no class-field definition runs first: one shape, docs/architecture.md).
    */
   constructor() {
     this._begin(0);

@@ -16,7 +16,7 @@ import { InvalidResponseError, LimitExceededError } from '../errors.js';
 export type ContentCoding = 'gzip' | 'deflate' | 'br';
 
 /** Most codings in one Content-Encoding chain; more is hostile, not real. */
-export const MAX_CODINGS = 5;
+const MAX_CODINGS = 5;
 
 /** The `Accept-Encoding` value a Session sends by default. */
 export const ACCEPT_ENCODING = 'gzip, deflate, br';

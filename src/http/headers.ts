@@ -1,6 +1,6 @@
 /**
  * Case-insensitive, order-keeping, multi-valued header collection stored as a
- * flat array `[name, value, name, value, …]` (DESIGN.md, lean objects): 40
+ * flat array `[name, value, name, value, …]` (docs/architecture.md, lean objects): 40
  * bytes for the array instead of ~300 for a Map, and a linear scan beats
  * hashing for the 5–30 headers real messages carry.
  * @module

@@ -109,7 +109,7 @@ function sameNonce(a: DigestChallenge, b: DigestChallenge): boolean {
 }
 
 /** The auth a request runs with: its own `auth` option, else the session's. */
-export function authFor(req: PreparedRequest, session: AuthOptions | null): AuthOptions | null {
+function authFor(req: PreparedRequest, session: AuthOptions | null): AuthOptions | null {
   const a = req.options.auth;
   return a === undefined ? session : a;
 }

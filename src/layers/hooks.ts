@@ -98,7 +98,7 @@ function listOf<T>(v: T | readonly T[] | undefined): T[] {
  * HttpStatusError from `raiseForStatus()`); anything else becomes a
  * RequestError with the hook's error as `cause`.
  */
-export function hookError(kind: string, index: number, err: unknown): ReqivoError {
+function hookError(kind: string, index: number, err: unknown): ReqivoError {
   if (err instanceof ReqivoError) return err;
   return new RequestError(`${kind} hook #${index + 1} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

@@ -74,7 +74,7 @@ export function nextHop(from: URL, method: string, status: number, location: str
 }
 
 /** Remove what must not follow the request to its next hop. */
-export function stripForRedirect(headers: Headers, step: RedirectStep): void {
+function stripForRedirect(headers: Headers, step: RedirectStep): void {
   if (step.crossOrigin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
   if (step.dropBody) for (const h of BODY_HEADERS) headers.delete(h);
 }

@@ -21,11 +21,11 @@ import { type Hooks, runHooks } from './hooks.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
 
 /** Methods retried by default: the idempotent ones (RFC 9110 §9.2.2). */
-export const DEFAULT_RETRY_METHODS: readonly string[] = Object.freeze([...IDEMPOTENT_METHODS]);
+const DEFAULT_RETRY_METHODS: readonly string[] = Object.freeze([...IDEMPOTENT_METHODS]);
 /** Statuses retried by default. */
-export const DEFAULT_RETRY_STATUSES: readonly number[] = Object.freeze([408, 413, 429, 500, 502, 503, 504]);
+const DEFAULT_RETRY_STATUSES: readonly number[] = Object.freeze([408, 413, 429, 500, 502, 503, 504]);
 /** Longest `Retry-After` honoured by default (ms); a longer one gives up with the response. */
-export const DEFAULT_MAX_RETRY_AFTER = 60_000;
+const DEFAULT_MAX_RETRY_AFTER = 60_000;
 
 /** A normalised {@link RetryOptions}. */
 export class RetryPolicy {
@@ -141,7 +141,7 @@ export function isRetryableError(err: unknown): boolean {
 }
 
 /** The policy a request runs under: its own `retry` option, else the session's; null for none. */
-export function policyFor(req: PreparedRequest, session: RetryPolicy | null): RetryPolicy | null {
+function policyFor(req: PreparedRequest, session: RetryPolicy | null): RetryPolicy | null {
   const r = req.options.retry;
   if (r === undefined) return session;
   return r === false ? null : new RetryPolicy(r);

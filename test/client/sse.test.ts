@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { SseParser, type ServerSentEvent } from '../../src/client/sse.js';
 import { LimitExceededError } from '../../src/errors.js';
@@ -100,25 +99,15 @@ describe('SseParser (WHATWG event stream rules)', () => {
   });
 });
 
-/** A server whose `route` writes the response; it records each request. */
-async function sseServer(route: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void): Promise<{ url: string; seen: http.IncomingHttpHeaders[] }> {
-  const seen: http.IncomingHttpHeaders[] = [];
-  const srv = await httpServer((req, res) => {
-    seen.push(req.headers);
-    route(req, res, seen.length);
-  });
-  cleanups.push(() => srv.close());
-  return { url: srv.url, seen };
-}
-
 describe('res.events()', () => {
   test('res.events() on a StreamResponse', async () => {
-    const { url } = await sseServer((_req, res) => {
+    const srv = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
       setTimeout(() => res.end('event: two\ndata: 2\n\n'), 20);
     });
-    const res = await session().stream('GET', url);
+    cleanups.push(() => srv.close());
+    const res = await session().stream('GET', srv.url);
     const got: ServerSentEvent[] = [];
     for await (const e of res.events()) got.push(e);
     assert.deepEqual(got, [ev('one'), ev('2', 'two')]);

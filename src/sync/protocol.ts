@@ -4,7 +4,7 @@
  *
  * Caller → worker: a request whose message is plain JSON data (the usual
  * case: method, URL, headers, a string body) is written as JSON into the
- * request slot, {@link REQ_SEQ} bumped and notified; the worker waits on that
+ * request slot, {@link SLOT} set to full and notified; the worker waits on that
  * word with `Atomics.waitAsync` and, right after answering, spins on it for a
  * few µs (the next call of a sequential script comes at once). Any other
  * request (bytes, Blob, FormData, a slot not yet copied out) goes by
@@ -34,12 +34,21 @@ export const ID = 3;
 export const USED = 4;
 /** Bytes of the death note (the fatal error's stack), when there is one. */
 export const NOTE_LEN = 5;
-/** Request slot: bumped by the caller when it has written a request into the slot. */
-export const REQ_SEQ = 6;
+/** Request slot state: {@link SLOT_EMPTY}, {@link SLOT_FULL} or {@link SLOT_TAKING}; the worker waits on it. */
+export const SLOT = 6;
 /** Request slot: bytes of the request written there. */
 export const REQ_LEN = 7;
-/** Request slot: the last {@link REQ_SEQ} the worker has copied out (the slot is free again). */
-export const REQ_ACK = 8;
+/** {@link SLOT}: free for the caller to write. */
+export const SLOT_EMPTY = 0;
+/**
+ * {@link SLOT}: holds a request. The worker claims it by compare-exchange to
+ * {@link SLOT_TAKING}; a caller giving up on it takes it back by
+ * compare-exchange to {@link SLOT_EMPTY}, so a request is either run or
+ * never seen by the worker.
+ */
+export const SLOT_FULL = 1;
+/** {@link SLOT}: the worker is copying the request out. */
+export const SLOT_TAKING = 2;
 /**
  * 1 when the caller's last call came quickly after the previous answer, so
  * the worker spins for the next one after answering (see {@link SPIN_US}).
@@ -74,7 +83,7 @@ export const HEAD_TEXT = 6;
 export const RECORD_HEADER = 8;
 
 /**
- * How long the worker spins on {@link REQ_SEQ} after answering, when the
+ * How long the worker spins on {@link SLOT} after answering, when the
  * caller's calls come back to back: a request caught by the spin skips the
  * wake-up of a sleeping thread (an event-loop turn, and on a loaded machine
  * a wait for a CPU). Calls further apart than this never make it spin.

@@ -1,9 +1,9 @@
 /**
  * {@link SyncSession}: reqivo's Session behind a blocking API. Each
  * SyncSession owns one worker thread running a real Session, so connections,
- * cookies and TLS sessions persist across calls; each call posts the request
- * and blocks in `Atomics.wait` until the response has crossed the shared
- * window (see protocol.ts).
+ * cookies and TLS sessions persist across calls; each call hands the request
+ * over (shared slot, or postMessage) and blocks in `Atomics.wait` until the
+ * response has crossed the shared window (see protocol.ts).
  * @module
  */
 import { Worker } from 'node:worker_threads';
@@ -26,11 +26,12 @@ import {
   ID,
   plainJson,
   RECORD_HEADER,
-  REQ_ACK,
   REQ_BYTES,
   REQ_LEN,
-  REQ_SEQ,
   type RequestMessage,
+  SLOT,
+  SLOT_EMPTY,
+  SLOT_FULL,
   SPIN_HINT,
   SPIN_US,
   STATE,
@@ -131,6 +132,8 @@ export class SyncSession {
   readonly #baseUrl: string | null;
   #nextId: number;
   #closed: boolean;
+  /** Id of the last request sent through the slot. */
+  #slotId: number;
   /** When the last call returned (for the worker's spin hint). */
   #answeredAt: number;
   /** Why the worker is gone, once it is. */
@@ -150,6 +153,7 @@ export class SyncSession {
     this.#baseUrl = options.baseUrl !== undefined ? String(options.baseUrl) : null;
     this.#nextId = 1;
     this.#answeredAt = Number.NEGATIVE_INFINITY;
+    this.#slotId = 0;
     this.#closed = false;
     this.#failure = null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
@@ -261,16 +265,16 @@ export class SyncSession {
    */
   #sendInSlot(msg: RequestMessage): boolean {
     const { ctl, req } = this.#channel;
-    const seq = Atomics.load(ctl, REQ_SEQ);
-    if (Atomics.load(ctl, REQ_ACK) !== seq || !plainJson(msg)) return false;
+    if (Atomics.load(ctl, SLOT) !== SLOT_EMPTY || !plainJson(msg)) return false;
     const text = JSON.stringify(msg);
     if (text.length > REQ_BYTES) return false;
     const { read, written } = UTF8.encodeInto(text, req);
     if (read < text.length) return false;
     Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < SPIN_US / 1000 ? 1 : 0);
     Atomics.store(ctl, REQ_LEN, written);
-    Atomics.store(ctl, REQ_SEQ, (seq + 1) | 0);
-    Atomics.notify(ctl, REQ_SEQ);
+    Atomics.store(ctl, SLOT, SLOT_FULL);
+    Atomics.notify(ctl, SLOT);
+    this.#slotId = msg.id;
     return true;
   }
 
@@ -318,7 +322,9 @@ export class SyncSession {
       const now = performance.now();
       if (now >= deadline) {
         if (id === 0) throw this.#workerError(`the reqivo/sync worker did not start within ${total} ms`, method, url());
-        this.#worker.postMessage({ t: 'cancel', id });
+        // Still in the slot, unseen: taken back, the worker never sends it. Else the worker has it: cancel.
+        const retracted = this.#slotId === id && Atomics.compareExchange(ctl, SLOT, SLOT_FULL, SLOT_EMPTY) === SLOT_FULL;
+        if (!retracted) this.#worker.postMessage({ t: 'cancel', id });
         throw new TimeoutError(`no response from the reqivo/sync worker within the total timeout of ${total} ms`, { method, url: url(), timeoutMs: total });
       }
       const b = Atomics.load(ctl, BEAT);

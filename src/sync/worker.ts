@@ -1,7 +1,8 @@
 /**
  * The reqivo/sync worker thread: one real {@link Session} (its pool, cookies
- * and TLS sessions live as long as the thread), fed requests by postMessage,
- * answering through the shared window of {@link Channel}. Requests run one at
+ * and TLS sessions live as long as the thread), fed requests through the
+ * shared slot (or by postMessage), answering through the shared window of
+ * {@link Channel}. Requests run one at
  * a time, in order: the caller is blocked on each anyway.
  * @module
  */
@@ -26,10 +27,12 @@ import {
   ID,
   READY,
   RECORD_HEADER,
-  REQ_ACK,
   REQ_LEN,
-  REQ_SEQ,
   type RequestMessage,
+  SLOT,
+  SLOT_EMPTY,
+  SLOT_FULL,
+  SLOT_TAKING,
   SPIN_HINT,
   SPIN_US,
   STATE,
@@ -99,20 +102,24 @@ class Outbox {
     if (id !== this.#id && this.#used > 0) await this.flush();
     this.#id = id;
     let off = 0;
-    do {
+    for (;;) {
       // A fresh window is ours only once the caller has copied the last one out.
       if (this.#used === 0) await windowEmpty();
       const room = channel.window.byteLength - this.#used - RECORD_HEADER;
-      if (room <= 0 || (room < bytes.byteLength - off && room < 4096)) {
+      const left = bytes.byteLength - off;
+      // No room even for the record header, or only a sliver of a partly filled window: hand it over first.
+      if (room < 0 || (this.#used > 0 && room < left && room < 4096)) {
         await this.flush();
         continue;
       }
-      const n = Math.min(room, bytes.byteLength - off);
+      const n = Math.min(room, left);
       this.#header(kind, n);
       channel.window.set(bytes.subarray(off, off + n), this.#used + RECORD_HEADER);
       this.#used += RECORD_HEADER + n;
       off += n;
-    } while (off < bytes.byteLength);
+      // A zero-length record (END) is written once too.
+      if (off >= bytes.byteLength) return;
+    }
   }
 
   /** Hand the window to the caller. */
@@ -268,19 +275,12 @@ async function run(m: RequestMessage): Promise<void> {
   if (flushed !== null) await flushed;
 }
 
-/** The last {@link REQ_SEQ} taken out of the request slot. */
-let slotSeen = Atomics.load(ctl, REQ_SEQ);
-/** Ids the caller gave up on before the worker saw them (a slot request read late); bounded. */
-const cancelled = new Set<number>();
-
-/** Queue the request in the slot, if there is a new one; frees the slot for the caller. */
+/** Queue the request in the slot, if there is one (claimed first: the caller may be taking it back); frees the slot. */
 function takeSlot(): boolean {
-  const seq = Atomics.load(ctl, REQ_SEQ);
-  if (seq === slotSeen) return false;
-  slotSeen = seq;
+  if (Atomics.compareExchange(ctl, SLOT, SLOT_FULL, SLOT_TAKING) !== SLOT_FULL) return false;
   const m = JSON.parse(channel.req.toString('utf8', 0, Atomics.load(ctl, REQ_LEN))) as RequestMessage;
-  Atomics.store(ctl, REQ_ACK, seq);
-  if (!cancelled.delete(m.id)) queue.push(m);
+  Atomics.store(ctl, SLOT, SLOT_EMPTY);
+  queue.push(m);
   return true;
 }
 
@@ -288,7 +288,7 @@ function takeSlot(): boolean {
 function spinForNext(): boolean {
   if (Atomics.load(ctl, SPIN_HINT) !== 1) return false;
   const until = performance.now() + SPIN_US / 1000;
-  do if (takeSlot()) return queue.length > 0;
+  do if (takeSlot()) return true;
   while (performance.now() < until);
   return false;
 }
@@ -305,7 +305,7 @@ async function pump(): Promise<void> {
 /** Wait (asynchronously: the event loop stays free) for requests in the slot. */
 async function watchSlot(): Promise<void> {
   for (;;) {
-    const r = waitAsync(ctl, REQ_SEQ, slotSeen);
+    const r = waitAsync(ctl, SLOT, SLOT_EMPTY);
     if (r.async) await r.value;
     if (takeSlot() && !pumping) void pump();
   }
@@ -317,15 +317,8 @@ parentPort!.on('message', (m: ToWorker) => {
     if (!pumping) void pump();
   } else if (m.t === 'cancel') {
     if (current?.id === m.id) current.abort.abort();
-    else {
-      const i = queue.findIndex((q) => q.id === m.id);
-      if (i >= 0) queue.splice(i, 1);
-      else {
-        // Not seen yet: it may still sit in the slot.
-        if (cancelled.size >= 64) cancelled.clear();
-        cancelled.add(m.id);
-      }
-    }
+    const i = queue.findIndex((q) => q.id === m.id);
+    if (i >= 0) queue.splice(i, 1);
   } else {
     void session?.close();
     process.exit(0);

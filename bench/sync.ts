@@ -5,7 +5,12 @@
  * `sync-fetch` (a child process per call). Rounds are interleaved and their
  * order rotated; the table gives the median µs per request over the rounds.
  *
- * `node build/bench/sync.js [--rounds=N] [--n=N]` (after `npm run build:test`).
+ * CPU time (`process.cpuUsage()`, every thread of this process, so the
+ * worker's too) per request is given beside the wall time: on a loaded machine
+ * it moves far less than the latency.
+ *
+ * `node build/bench/sync.js [--rounds=N] [--n=N] [--no-process]` (after
+ * `npm run build:test`; `--no-process` leaves sync-fetch out).
  * @module
  */
 import { createRequire } from 'node:module';
@@ -19,6 +24,8 @@ const flag = (name: string, fallback: number): number => {
   return a ? Number(a.slice(name.length + 3)) : fallback;
 };
 const ROUNDS = flag('rounds', 7);
+/** `--no-process`: leave sync-fetch out (quick runs while tuning). */
+const WITH_PROCESS = !process.argv.includes('--no-process');
 const N = flag('n', 2000);
 /** sync-fetch spawns a process per call: a few calls per round are enough to time it. */
 const N_PROCESS = Math.max(3, Math.round(N / 200));
@@ -84,27 +91,43 @@ async function main(): Promise<void> {
       close: () => {},
     },
   ];
+  if (!WITH_PROCESS) clients.pop();
   try {
     for (const c of clients) await c.run(Math.max(2, Math.round(c.n / 4)));
     const perRequest = new Map<string, number[]>(clients.map((c) => [c.name, []]));
+    const cpuPerRequest = new Map<string, number[]>(clients.map((c) => [c.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < clients.length; k++) {
         const c = clients[(round + k) % clients.length]!;
-        perRequest.get(c.name)!.push(((await c.run(c.n)) / c.n) * 1000);
+        const cpu0 = process.cpuUsage();
+        const ms = await c.run(c.n);
+        const cpu = process.cpuUsage(cpu0);
+        perRequest.get(c.name)!.push((ms / c.n) * 1000);
+        cpuPerRequest.get(c.name)!.push((cpu.user + cpu.system) / c.n);
       }
       process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
     }
     const base = median(perRequest.get(clients[0]!.name)!);
-    const rows = clients.map((c) => {
+    const cpuBase = median(cpuPerRequest.get(clients[0]!.name)!);
+    const rows = clients.map((c, i) => {
       const us = median(perRequest.get(c.name)!);
-      return { client: c.name, requests: c.n * ROUNDS, medianUs: Math.round(us), vsAsync: Number((us / base).toFixed(2)) };
+      const cpu = median(cpuPerRequest.get(c.name)!);
+      return {
+        client: c.name,
+        requests: c.n * ROUNDS,
+        medianUs: Math.round(us),
+        vsAsync: Number((us / base).toFixed(2)),
+        // A child process's CPU is not this process's: only the in-process clients have a figure.
+        cpuUs: i < 2 ? Math.round(cpu) : null,
+        cpuVsAsync: i < 2 ? Number((cpu / cpuBase).toFixed(2)) : null,
+      };
     });
     const syncUs = rows[1]!.medianUs;
     console.log(`sequential GET /1k, keep-alive, median of ${ROUNDS} rounds (server ${server.pinned ? 'pinned to its own core' : 'not pinned'})\n`);
-    console.log('| client | requests | µs / request | × async Session |');
-    console.log('| --- | ---: | ---: | ---: |');
-    for (const r of rows) console.log(`| ${r.client} | ${r.requests} | ${r.medianUs} | ${r.vsAsync} |`);
-    console.log(`\nSyncSession is ${(rows[2]!.medianUs / syncUs).toFixed(0)}× faster than a process per call.`);
+    console.log('| client | requests | µs / request | × async Session | CPU µs / request (all threads) | CPU × async |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows) console.log(`| ${r.client} | ${r.requests} | ${r.medianUs} | ${r.vsAsync} | ${r.cpuUs ?? '–'} | ${r.cpuVsAsync ?? '–'} |`);
+    if (rows[2] !== undefined) console.log(`\nSyncSession is ${(rows[2].medianUs / syncUs).toFixed(0)}× faster than a process per call.`);
     console.log(JSON.stringify({ bench: 'sync', rounds: ROUNDS, rows }));
   } finally {
     for (const c of clients) await c.close();

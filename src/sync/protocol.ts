@@ -2,9 +2,14 @@
  * The channel between a blocked caller and its reqivo/sync worker: the
  * layout of the `SharedArrayBuffer` and the messages each side sends.
  *
- * Caller → worker: `postMessage` (structured clone), which a thread may send
- * just before it blocks in `Atomics.wait`. Worker → caller: records written
- * into a shared window, handed over with one state word:
+ * Caller → worker: a request whose message is plain JSON data (the usual
+ * case: method, URL, headers, a string body) is written as JSON into the
+ * request slot, {@link SLOT} set to full and notified; the worker waits on that
+ * word with `Atomics.waitAsync` and, right after answering, spins on it for a
+ * few µs (the next call of a sequential script comes at once). Any other
+ * request (bytes, Blob, FormData, a slot not yet copied out) goes by
+ * `postMessage` (structured clone). Worker → caller: records written into a
+ * shared window, handed over with one state word:
  *
  * ```
  * worker: wait STATE == EMPTY → write records, ID, USED → STATE = FULL, notify
@@ -29,7 +34,27 @@ export const ID = 3;
 export const USED = 4;
 /** Bytes of the death note (the fatal error's stack), when there is one. */
 export const NOTE_LEN = 5;
-const CTL_WORDS = 8;
+/** Request slot state: {@link SLOT_EMPTY}, {@link SLOT_FULL} or {@link SLOT_TAKING}; the worker waits on it. */
+export const SLOT = 6;
+/** Request slot: bytes of the request written there. */
+export const REQ_LEN = 7;
+/** {@link SLOT}: free for the caller to write. */
+export const SLOT_EMPTY = 0;
+/**
+ * {@link SLOT}: holds a request. The worker claims it by compare-exchange to
+ * {@link SLOT_TAKING}; a caller giving up on it takes it back by
+ * compare-exchange to {@link SLOT_EMPTY}, so a request is either run or
+ * never seen by the worker.
+ */
+export const SLOT_FULL = 1;
+/** {@link SLOT}: the worker is copying the request out. */
+export const SLOT_TAKING = 2;
+/**
+ * 1 when the caller's last call came quickly after the previous answer, so
+ * the worker spins for the next one after answering (see {@link SPIN_US}).
+ */
+export const SPIN_HINT = 9;
+const CTL_WORDS = 12;
 
 /** {@link STATE}: the window is the worker's to fill. */
 export const EMPTY = 0;
@@ -46,16 +71,34 @@ export const BODY = 3;
 export const ERROR = 4;
 /** Record: the exchange is complete. */
 export const END = 5;
+/**
+ * Record: the whole response head as latin1 text, fields joined by NUL:
+ * status, reason, httpVersion, url, method, length, redirect count, the
+ * redirects, then header names and values (see {@link encodeHead}). Sent when
+ * it fits the window and no field holds a NUL or a character above U+00FF
+ * (a parsed head never does); otherwise the head goes as JSON in {@link HEAD}.
+ */
+export const HEAD_TEXT = 6;
 /** Bytes of a record header: kind and length. */
 export const RECORD_HEADER = 8;
 
+/**
+ * How long the worker spins on {@link SLOT} after answering, when the
+ * caller's calls come back to back: a request caught by the spin skips the
+ * wake-up of a sleeping thread (an event-loop turn, and on a loaded machine
+ * a wait for a CPU). Calls further apart than this never make it spin.
+ */
+export const SPIN_US = 40;
 /** How often a busy worker bumps {@link BEAT}. */
 export const BEAT_MS = 100;
 /** Default shared window: 1 MiB. */
 export const DEFAULT_WINDOW_BYTES = 1 << 20;
 const NOTE_BYTES = 4096;
 const NOTE_OFFSET = CTL_WORDS * 4;
-const WINDOW_OFFSET = NOTE_OFFSET + NOTE_BYTES;
+/** Bytes of the request slot: a request message as JSON (UTF-8); bigger ones go by postMessage. */
+export const REQ_BYTES = 16 * 1024;
+const REQ_OFFSET = NOTE_OFFSET + NOTE_BYTES;
+const WINDOW_OFFSET = REQ_OFFSET + REQ_BYTES;
 
 /** Views over one channel's shared memory, the same layout on both sides. */
 export class Channel {
@@ -67,6 +110,10 @@ export class Channel {
   readonly window: Uint8Array;
   /** The same window, for record headers. */
   readonly view: DataView;
+  /** The same window as a Buffer, for latin1 text. */
+  readonly buf: Buffer;
+  /** The request slot. */
+  readonly req: Buffer;
 
   constructor(sabOrWindowBytes: SharedArrayBuffer | number) {
     const sab = typeof sabOrWindowBytes === 'number' ? new SharedArrayBuffer(WINDOW_OFFSET + sabOrWindowBytes) : sabOrWindowBytes;
@@ -74,6 +121,8 @@ export class Channel {
     this.ctl = new Int32Array(sab, 0, CTL_WORDS);
     this.window = new Uint8Array(sab, WINDOW_OFFSET);
     this.view = new DataView(sab, WINDOW_OFFSET);
+    this.buf = Buffer.from(sab, WINDOW_OFFSET);
+    this.req = Buffer.from(sab, REQ_OFFSET, REQ_BYTES);
   }
 
   /** Leave the fatal error's text for the caller (worker side, from a dying thread). */
@@ -137,4 +186,46 @@ export interface WireHead {
   redirects: string[];
   /** Exact body length when the worker knows it (Content-Length, nothing decoded), else -1. */
   length: number;
+}
+
+const NUL_OR_WIDE = /[\0\u0100-\uffff]/;
+
+/** The head as {@link HEAD_TEXT} text, or null when a field cannot travel that way (then it goes as JSON). */
+export function encodeHead(h: WireHead): string | null {
+  const fields = [String(h.status), h.reason, h.httpVersion, h.url, h.method, String(h.length), String(h.redirects.length), ...h.redirects, ...h.headers];
+  return NUL_OR_WIDE.test(fields.join('')) ? null : fields.join('\0');
+}
+
+/** Inverse of {@link encodeHead}; null when the text is not a well-formed head. */
+export function decodeHead(text: string): WireHead | null {
+  const f = text.split('\0');
+  if (f.length < 7) return null;
+  const nRedirects = Number(f[6]);
+  const start = 7 + nRedirects;
+  if (!Number.isInteger(nRedirects) || nRedirects < 0 || start > f.length || (f.length - start) % 2 !== 0) return null;
+  return {
+    status: Number(f[0]),
+    reason: f[1]!,
+    httpVersion: f[2]!,
+    url: f[3]!,
+    method: f[4]!,
+    length: Number(f[5]),
+    redirects: f.slice(7, start),
+    headers: f.slice(start),
+  };
+}
+
+/** Whether `v` is JSON data that survives JSON.stringify/parse unchanged (no undefined, NaN, holes, class instances). */
+export function plainJson(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (typeof v !== 'object' || depth > 16) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key of Object.keys(v)) if (!plainJson((v as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
 }

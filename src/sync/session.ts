@@ -1,9 +1,9 @@
 /**
  * {@link SyncSession}: reqivo's Session behind a blocking API. Each
  * SyncSession owns one worker thread running a real Session, so connections,
- * cookies and TLS sessions persist across calls; each call posts the request
- * and blocks in `Atomics.wait` until the response has crossed the shared
- * window (see protocol.ts).
+ * cookies and TLS sessions persist across calls; each call hands the request
+ * over (shared slot, or postMessage) and blocks in `Atomics.wait` until the
+ * response has crossed the shared window (see protocol.ts).
  * @module
  */
 import { Worker } from 'node:worker_threads';
@@ -20,9 +20,20 @@ import {
   ERROR,
   EMPTY,
   FULL,
+  decodeHead,
   HEAD,
+  HEAD_TEXT,
   ID,
+  plainJson,
   RECORD_HEADER,
+  REQ_BYTES,
+  REQ_LEN,
+  type RequestMessage,
+  SLOT,
+  SLOT_EMPTY,
+  SLOT_FULL,
+  SPIN_HINT,
+  SPIN_US,
   STATE,
   USED,
   type WireHead,
@@ -31,6 +42,7 @@ import {
 import { DEFAULT_TOTAL_MS, requestToWire, sessionOptionsToWire, type SyncRequestOptions, type SyncSessionOptions, totalOf } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+const UTF8 = new TextEncoder();
 /** Longest wait for a worker to start (load reqivo, build its Session). */
 const STARTUP_MS = 15_000;
 /** A busy worker whose heartbeat stood still this long is taken for hung or dead. */
@@ -120,6 +132,10 @@ export class SyncSession {
   readonly #baseUrl: string | null;
   #nextId: number;
   #closed: boolean;
+  /** Id of the last request sent through the slot. */
+  #slotId: number;
+  /** When the last call returned (for the worker's spin hint). */
+  #answeredAt: number;
   /** Why the worker is gone, once it is. */
   #failure: SyncWorkerError | null;
 
@@ -136,6 +152,8 @@ export class SyncSession {
     this.#livenessMs = internal.livenessMs ?? DEFAULT_LIVENESS_MS;
     this.#baseUrl = options.baseUrl !== undefined ? String(options.baseUrl) : null;
     this.#nextId = 1;
+    this.#answeredAt = Number.NEGATIVE_INFINITY;
+    this.#slotId = 0;
     this.#closed = false;
     this.#failure = null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
@@ -149,7 +167,7 @@ export class SyncSession {
     this.#worker.on('error', (err) => this.#closed || this.#fail(`the reqivo/sync worker failed: ${err.message}`, err));
     this.#worker.on('exit', (code) => this.#closed || this.#fail(`the reqivo/sync worker exited (code ${code})`, null));
     try {
-      this.#receive(0, performance.now() + STARTUP_MS, 'START', 'reqivo/sync worker', STARTUP_MS);
+      this.#receive(0, performance.now() + STARTUP_MS, 'START', () => 'reqivo/sync worker', STARTUP_MS);
     } catch (err) {
       this.close();
       throw err;
@@ -163,28 +181,31 @@ export class SyncSession {
 
   /** Send a request and block until the whole response is in; throws reqivo's errors. */
   request(method: string, url: string | URL, opts: SyncRequestOptions = {}): Response {
-    const shown = this.#display(url);
+    // Only an error names the request: the resolved URL is worked out then.
+    const shown = (): string => this.#display(url);
     const m = typeof method === 'string' ? method.toUpperCase() : String(method);
     if (this.#failure !== null) {
-      throw new SyncWorkerError('the session is closed: its worker failed earlier', { cause: this.#failure, method: m, url: shown });
+      throw new SyncWorkerError('the session is closed: its worker failed earlier', { cause: this.#failure, method: m, url: shown() });
     }
-    if (this.#closed) throw new RequestError('the session is closed', { method: m, url: shown });
-    if (opts === null || typeof opts !== 'object') throw new InvalidRequestError('request options must be an object', { method: m, url: shown });
+    if (this.#closed) throw new RequestError('the session is closed', { method: m, url: shown() });
+    if (opts === null || typeof opts !== 'object') throw new InvalidRequestError('request options must be an object', { method: m, url: shown() });
     const id = this.#nextId;
     this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
     const transfer: ArrayBuffer[] = [];
     try {
-      this.#worker.postMessage(requestToWire(id, m, String(url), opts, transfer), transfer);
+      const msg = requestToWire(id, m, String(url), opts, transfer);
+      if (transfer.length > 0 || !this.#sendInSlot(msg)) this.#worker.postMessage(msg, transfer);
     } catch (err) {
-      if (err instanceof ReqivoError) throw attachRequest(err, m, shown);
+      if (err instanceof ReqivoError) throw attachRequest(err, m, shown());
       throw new InvalidRequestError(`request options cannot be sent to the reqivo/sync worker: ${(err as Error).message}`, {
         cause: err,
         method: m,
-        url: shown,
+        url: shown(),
       });
     }
     const total = totalOf(opts.timeout, this.#total);
     const ex = this.#receive(id, performance.now() + total + margin(total), m, shown, total);
+    this.#answeredAt = performance.now();
     const h = ex.head!;
     const res = new Response(h.status, h.reason, h.httpVersion, h.headers, h.url, ex.body?.finish() ?? Buffer.alloc(0), h.method);
     if (h.redirects.length > 0) res.redirects = h.redirects;
@@ -237,6 +258,26 @@ export class SyncSession {
     this.close();
   }
 
+  /**
+   * Write `msg` into the request slot and wake the worker; false when it
+   * cannot go that way (not plain JSON, too big, the slot's last request not
+   * yet copied out by a busy worker): then it goes by postMessage.
+   */
+  #sendInSlot(msg: RequestMessage): boolean {
+    const { ctl, req } = this.#channel;
+    if (Atomics.load(ctl, SLOT) !== SLOT_EMPTY || !plainJson(msg)) return false;
+    const text = JSON.stringify(msg);
+    if (text.length > REQ_BYTES) return false;
+    const { read, written } = UTF8.encodeInto(text, req);
+    if (read < text.length) return false;
+    Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < SPIN_US / 1000 ? 1 : 0);
+    Atomics.store(ctl, REQ_LEN, written);
+    Atomics.store(ctl, SLOT, SLOT_FULL);
+    Atomics.notify(ctl, SLOT);
+    this.#slotId = msg.id;
+    return true;
+  }
+
   #display(url: string | URL): string {
     try {
       return new URL(String(url), this.#baseUrl ?? undefined).href;
@@ -260,34 +301,38 @@ export class SyncSession {
    * Block until exchange `id` is complete, skipping what the window holds for
    * requests given up on; throws the error the worker sent.
    */
-  #receive(id: number, deadline: number, method: string, url: string, total: number): Exchange {
+  #receive(id: number, deadline: number, method: string, url: () => string, total: number): Exchange {
     const { ctl } = this.#channel;
     const ex = new Exchange();
     let beat = Atomics.load(ctl, BEAT);
     let beatAt = performance.now();
     for (;;) {
       if (Atomics.load(ctl, STATE) === FULL) {
-        if (Atomics.load(ctl, ID) === id) this.#take(ex);
-        Atomics.store(ctl, STATE, EMPTY);
-        Atomics.notify(ctl, STATE);
+        try {
+          if (Atomics.load(ctl, ID) === id) this.#take(ex);
+        } finally {
+          Atomics.store(ctl, STATE, EMPTY);
+          Atomics.notify(ctl, STATE);
+        }
         if (!ex.done) continue;
         if (ex.error.length > 0) throw rebuildError(joinJson<WireError>(ex.error));
         return ex;
-        continue;
       }
-      if (Atomics.load(ctl, DEAD) === 1 || this.#failure !== null) throw this.#workerError(`the reqivo/sync worker exited`, method, url);
+      if (Atomics.load(ctl, DEAD) === 1 || this.#failure !== null) throw this.#workerError(`the reqivo/sync worker exited`, method, url());
       const now = performance.now();
       if (now >= deadline) {
-        if (id === 0) throw this.#workerError(`the reqivo/sync worker did not start within ${total} ms`, method, url);
-        this.#worker.postMessage({ t: 'cancel', id });
-        throw new TimeoutError(`no response from the reqivo/sync worker within the total timeout of ${total} ms`, { method, url, timeoutMs: total });
+        if (id === 0) throw this.#workerError(`the reqivo/sync worker did not start within ${total} ms`, method, url());
+        // Still in the slot, unseen: taken back, the worker never sends it. Else the worker has it: cancel.
+        const retracted = this.#slotId === id && Atomics.compareExchange(ctl, SLOT, SLOT_FULL, SLOT_EMPTY) === SLOT_FULL;
+        if (!retracted) this.#worker.postMessage({ t: 'cancel', id });
+        throw new TimeoutError(`no response from the reqivo/sync worker within the total timeout of ${total} ms`, { method, url: url(), timeoutMs: total });
       }
       const b = Atomics.load(ctl, BEAT);
       if (b !== beat) {
         beat = b;
         beatAt = now;
       } else if (now - beatAt > this.#livenessMs && id !== 0) {
-        throw this.#workerError(`the reqivo/sync worker stopped responding (no heartbeat for ${this.#livenessMs} ms)`, method, url);
+        throw this.#workerError(`the reqivo/sync worker stopped responding (no heartbeat for ${this.#livenessMs} ms)`, method, url());
       }
       Atomics.wait(ctl, STATE, EMPTY, Math.min(SLICE_MS, deadline - now));
     }
@@ -301,7 +346,7 @@ export class SyncSession {
 
   /** Copy the window's records into `ex`. */
   #take(ex: Exchange): void {
-    const { window, view, ctl } = this.#channel;
+    const { window, view, ctl, buf } = this.#channel;
     const used = Atomics.load(ctl, USED);
     let off = 0;
     while (off < used) {
@@ -313,6 +358,9 @@ export class SyncSession {
       if (kind === BODY) {
         ex.body ??= new BodyBuilder(ex.head?.length ?? -1);
         ex.body.add(bytes);
+      } else if (kind === HEAD_TEXT) {
+        ex.head = decodeHead(buf.toString('latin1', off - len, off));
+        if (ex.head === null) throw new ReqivoError('reqivo/sync: the worker sent a malformed response head');
       } else if (kind === HEAD) ex.headParts.push(bytes.slice());
       else if (kind === ERROR) ex.error.push(bytes.slice());
       else if (kind === END) ex.done = true;

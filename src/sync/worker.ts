@@ -1,7 +1,8 @@
 /**
  * The reqivo/sync worker thread: one real {@link Session} (its pool, cookies
- * and TLS sessions live as long as the thread), fed requests by postMessage,
- * answering through the shared window of {@link Channel}. Requests run one at
+ * and TLS sessions live as long as the thread), fed requests through the
+ * shared slot (or by postMessage), answering through the shared window of
+ * {@link Channel}. Requests run one at
  * a time, in order: the caller is blocked on each anyway.
  * @module
  */
@@ -20,11 +21,20 @@ import {
   END,
   ERROR,
   FULL,
+  encodeHead,
   HEAD,
+  HEAD_TEXT,
   ID,
   READY,
   RECORD_HEADER,
+  REQ_LEN,
   type RequestMessage,
+  SLOT,
+  SLOT_EMPTY,
+  SLOT_FULL,
+  SLOT_TAKING,
+  SPIN_HINT,
+  SPIN_US,
   STATE,
   type ToWorker,
   USED,
@@ -47,36 +57,85 @@ process.on('exit', () => {
   Atomics.notify(ctl, DEAD);
 });
 
-/** Writes records into the window, waiting for the caller to empty it when full. */
+/**
+ * Writes records into the window, waiting for the caller to empty it when
+ * full. A record that fits a window the worker holds is written at once (no
+ * promise, no microtask: the common case of a small response); only a full
+ * window makes the writer wait.
+ */
 class Outbox {
   #used = 0;
   #id = 0;
 
-  /** Append a record (split over several windows when it does not fit). */
-  async put(id: number, kind: number, bytes: Uint8Array): Promise<void> {
+  /** Whether `bytes` more bytes of record `id` can be written now. */
+  #fits(id: number, bytes: number): boolean {
+    if (this.#used > 0 ? id !== this.#id : Atomics.load(ctl, STATE) !== EMPTY) return false;
+    return this.#used + RECORD_HEADER + bytes <= channel.window.byteLength;
+  }
+
+  #header(kind: number, n: number): void {
+    channel.view.setUint32(this.#used, kind, true);
+    channel.view.setUint32(this.#used + 4, n, true);
+  }
+
+  /** Append a record: at once (null) when it fits, else split over several windows (a promise). */
+  put(id: number, kind: number, bytes: Uint8Array): Promise<void> | null {
+    if (!this.#fits(id, bytes.byteLength)) return this.#putSlow(id, kind, bytes);
+    this.#id = id;
+    this.#header(kind, bytes.byteLength);
+    channel.window.set(bytes, this.#used + RECORD_HEADER);
+    this.#used += RECORD_HEADER + bytes.byteLength;
+    return null;
+  }
+
+  /** Append latin1 text as one record (the caller reads it in one piece), or null when it does not fit now. */
+  putText(id: number, kind: number, text: string): boolean {
+    if (!this.#fits(id, text.length)) return false;
+    this.#id = id;
+    const n = channel.buf.write(text, this.#used + RECORD_HEADER, 'latin1');
+    this.#header(kind, n);
+    this.#used += RECORD_HEADER + n;
+    return true;
+  }
+
+  async #putSlow(id: number, kind: number, bytes: Uint8Array): Promise<void> {
     if (id !== this.#id && this.#used > 0) await this.flush();
     this.#id = id;
     let off = 0;
-    do {
+    for (;;) {
       // A fresh window is ours only once the caller has copied the last one out.
       if (this.#used === 0) await windowEmpty();
       const room = channel.window.byteLength - this.#used - RECORD_HEADER;
-      if (room <= 0 || (room < bytes.byteLength - off && room < 4096)) {
+      const left = bytes.byteLength - off;
+      // No room even for the record header, or only a sliver of a partly filled window: hand it over first.
+      if (room < 0 || (this.#used > 0 && room < left && room < 4096)) {
         await this.flush();
         continue;
       }
-      const n = Math.min(room, bytes.byteLength - off);
-      channel.view.setUint32(this.#used, kind, true);
-      channel.view.setUint32(this.#used + 4, n, true);
+      const n = Math.min(room, left);
+      this.#header(kind, n);
       channel.window.set(bytes.subarray(off, off + n), this.#used + RECORD_HEADER);
       this.#used += RECORD_HEADER + n;
       off += n;
-    } while (off < bytes.byteLength);
+      // A zero-length record (END) is written once too.
+      if (off >= bytes.byteLength) return;
+    }
   }
 
   /** Hand the window to the caller. */
   async flush(): Promise<void> {
     if (this.#used === 0) await windowEmpty();
+    this.#hand();
+  }
+
+  /** Hand the window over now when it holds records (null), else wait for it first. */
+  flushNow(): Promise<void> | null {
+    if (this.#used === 0) return this.flush();
+    this.#hand();
+    return null;
+  }
+
+  #hand(): void {
     Atomics.store(ctl, ID, this.#id);
     Atomics.store(ctl, USED, this.#used);
     Atomics.store(ctl, STATE, FULL);
@@ -167,33 +226,89 @@ function headOf(res: Awaited<ReturnType<Session['stream']>>, decompress: boolean
   };
 }
 
+/**
+ * The abort controller of the request in flight. One serves request after
+ * request (each exchange removes its listener when it ends); a cancelled
+ * request's is replaced.
+ */
+let abort = new AbortController();
+
+/** The head as one text record when it fits, else as JSON (split if it must be). */
+function putHead(id: number, head: WireHead): Promise<void> | null {
+  const text = encodeHead(head);
+  if (text !== null && out.putText(id, HEAD_TEXT, text)) return null;
+  return out.put(id, HEAD, utf8(JSON.stringify(head)));
+}
+
+/**
+ * Test switch (not part of the API): called with each request as the worker
+ * starts it, by test workers that import this module to fail on purpose.
+ * @internal
+ */
+export const testing: { onRequest: ((m: RequestMessage) => void) | null } = { onRequest: null };
+
 async function run(m: RequestMessage): Promise<void> {
-  const abort = new AbortController();
-  current = { id: m.id, abort };
+  testing.onRequest?.(m);
+  if (abort.signal.aborted) abort = new AbortController();
+  const mine = abort;
+  current = { id: m.id, abort: mine };
   try {
     if (session === null) throw new Error('the reqivo/sync worker has no session');
-    const opts = await optionsOf(m, abort.signal);
+    const opts = await optionsOf(m, mine.signal);
     const res = await session.stream(m.method, m.url, opts);
-    await out.put(m.id, HEAD, utf8(JSON.stringify(headOf(res, opts.decompress ?? (init.options.decompress !== false)))));
-    for await (const chunk of res) await out.put(m.id, BODY, chunk);
+    const head = putHead(m.id, headOf(res, opts.decompress ?? (init.options.decompress !== false)));
+    if (head !== null) await head;
+    for await (const chunk of res) {
+      const p = out.put(m.id, BODY, chunk);
+      if (p !== null) await p;
+    }
   } catch (err) {
     // A request the caller gave up on answers nothing: the caller skips its id anyway.
-    if (abort.signal.aborted) return;
+    if (mine.signal.aborted) return;
     await out.put(m.id, ERROR, utf8(JSON.stringify(serializeError(err))));
   } finally {
     current = null;
   }
-  await out.put(m.id, END, NOTHING);
-  await out.flush();
+  const end = out.put(m.id, END, NOTHING);
+  if (end !== null) await end;
+  const flushed = out.flushNow();
+  if (flushed !== null) await flushed;
+}
+
+/** Queue the request in the slot, if there is one (claimed first: the caller may be taking it back); frees the slot. */
+function takeSlot(): boolean {
+  if (Atomics.compareExchange(ctl, SLOT, SLOT_FULL, SLOT_TAKING) !== SLOT_FULL) return false;
+  const m = JSON.parse(channel.req.toString('utf8', 0, Atomics.load(ctl, REQ_LEN))) as RequestMessage;
+  Atomics.store(ctl, SLOT, SLOT_EMPTY);
+  queue.push(m);
+  return true;
+}
+
+/** After an answer, when the caller's calls come back to back: spin briefly for the next one instead of going to sleep. */
+function spinForNext(): boolean {
+  if (Atomics.load(ctl, SPIN_HINT) !== 1) return false;
+  const until = performance.now() + SPIN_US / 1000;
+  do if (takeSlot()) return true;
+  while (performance.now() < until);
+  return false;
 }
 
 /** Run queued requests in order; the heartbeat ticks only while there is work, so an idle worker never wakes. */
 async function pump(): Promise<void> {
   pumping = true;
   const beat = setInterval(() => Atomics.add(ctl, BEAT, 1), BEAT_MS);
-  while (queue.length > 0) await run(queue.shift()!);
+  while (queue.length > 0 || spinForNext()) await run(queue.shift()!);
   clearInterval(beat);
   pumping = false;
+}
+
+/** Wait (asynchronously: the event loop stays free) for requests in the slot. */
+async function watchSlot(): Promise<void> {
+  for (;;) {
+    const r = waitAsync(ctl, SLOT, SLOT_EMPTY);
+    if (r.async) await r.value;
+    if (takeSlot() && !pumping) void pump();
+  }
 }
 
 parentPort!.on('message', (m: ToWorker) => {
@@ -216,5 +331,8 @@ try {
 } catch (err) {
   await out.put(0, ERROR, utf8(JSON.stringify(serializeError(err))));
 }
+// Watching before the caller can send anything: the first request wakes a pending wait (a task, so
+// whatever imported this module has run by then).
+void watchSlot();
 await out.put(0, END, NOTHING);
 await out.flush();

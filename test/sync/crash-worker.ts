@@ -1,13 +1,12 @@
 /**
  * The reqivo/sync worker with failure switches for tests, chosen by the
  * request URL: `/__exit` exits the thread, `/__throw` throws an uncaught
- * error, `/__busy?ms=N` blocks its event loop for N ms (a hung worker).
+ * error, `/__busy?ms=N` blocks its event loop for N ms (a hung worker); each
+ * as the worker starts the request, whichever way it came (slot or message).
  */
-import { parentPort } from 'node:worker_threads';
-import '../../src/sync/worker.js';
+import { testing } from '../../src/sync/worker.js';
 
-parentPort!.on('message', (m: { t: string; url?: string }) => {
-  if (m.t !== 'req' || m.url === undefined) return;
+testing.onRequest = (m) => {
   const u = new URL(m.url, 'http://x');
   if (u.pathname === '/__exit') process.exit(3);
   if (u.pathname === '/__throw') {
@@ -19,4 +18,4 @@ parentPort!.on('message', (m: { t: string; url?: string }) => {
     const end = performance.now() + Number(u.searchParams.get('ms'));
     while (performance.now() < end);
   }
-});
+};

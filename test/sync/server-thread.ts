@@ -6,7 +6,9 @@
  * number and whether its TLS session was resumed), `/set-cookie`, `/big?n=N`
  * (N bytes, byte i = i % 251; `&chunked=1` without Content-Length),
  * `/gzip`, `/status/NNN`, `/redirect` (302 → /echo), `/slow?ms=N`,
- * `/drip?ms=N` (head now, a byte every N ms), `/hang`, `/reset`; beside it
+ * `/drip?ms=N` (head now, a byte every N ms), `/hang`, `/reset`,
+ * `/big-head?n=N` (an `x-big` header of N bytes), `/seen` (JSON list of the
+ * request targets served so far); beside it
  * two raw TCP ports, one silent and one that answers with garbage.
  */
 import http from 'node:http';
@@ -55,6 +57,7 @@ function serve(): void {
   const open = new Set<Socket>();
   const ids = new WeakMap<Socket, number>();
   let conns = 0;
+  const seen: string[] = [];
   const handler: http.RequestListener = (req, res) => {
     const sock = req.socket;
     if (!ids.has(sock)) ids.set(sock, ++conns);
@@ -64,7 +67,13 @@ function serve(): void {
       const u = new URL(req.url!, 'http://x');
       const p = u.pathname;
       const num = (k: string): number => Number(u.searchParams.get(k) ?? 0);
-      if (p === '/big') {
+      seen.push(req.url!);
+      if (p === '/seen') {
+        res.end(JSON.stringify(seen));
+      } else if (p === '/big-head') {
+        res.setHeader('x-big', 'h'.repeat(num('n')));
+        res.end('ok');
+      } else if (p === '/big') {
         const body = pattern(num('n'));
         if (u.searchParams.get('chunked') !== '1') res.setHeader('content-length', body.length);
         res.end(body);

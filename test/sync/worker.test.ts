@@ -80,3 +80,12 @@ test('blocking inside the reqivo/sync worker thread is refused with a clear erro
     delete g[key];
   }
 });
+
+test('a request given up on while still in the slot (worker busy) is taken back, never sent', () => {
+  const s = session();
+  assert.throws(() => s.get('/__busy?ms=3500', { timeout: { total: 100 } }), TimeoutError);
+  assert.throws(() => s.get('/echo?late=1', { timeout: { total: 100 } }), TimeoutError);
+  const seen = s.get('/seen').json<string[]>();
+  assert.ok(!seen.includes('/echo?late=1'), JSON.stringify(seen));
+  assert.equal(s.get('/echo?after=1').json<{ url: string }>().url, '/echo?after=1');
+});

@@ -4,8 +4,7 @@
  * chunk: {@link BodyTap} is what the response hands chunks to, and
  * {@link BodyCollector} is the tap behind `bytes()` (and so `text()`,
  * `json()`, fetch's `arrayBuffer()`), which gathers the whole body with one
- * promise in all and, when the length is declared, copies each chunk into one
- * buffer as it arrives (no list of chunks to join at the end).
+ * promise in all; {@link BodyIterator} is the async iterator.
  * @module
  */
 
@@ -25,72 +24,51 @@ export interface BodyTap {
   closed(): void;
 }
 
-/** Bodies declared longer than this are joined at the end rather than allocated up front. */
-const PREALLOC_LIMIT = 256 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
  * The `bytes()` tap: gathers the body and settles one promise. A body that
- * arrives in one chunk is returned as that chunk (no copy). From the second
- * chunk on, when the declared length (`hint`, -1 when unknown) covers what
- * arrived, the chunks are copied into one buffer of that length, allocated
- * on its own (byteOffset 0), as they come; a body that turns out longer than
- * declared falls back to joining, one shorter is returned as a view. The
- * hint only picks the strategy: the bytes are always exactly the ones taken.
+ * arrives in one chunk is returned as that chunk (no copy); more chunks are
+ * joined once, at the end. (Copying each chunk into a buffer of the declared
+ * length as it arrives was measured slower on a 64 MiB body: more page-fault
+ * time in the kernel, BENCHMARKS.md.)
  * @internal
  */
 export class BodyCollector implements BodyTap {
-  readonly #hint: number;
   readonly #resolve: (body: Buffer) => void;
   readonly #reject: (err: Error) => void;
   readonly #closedError: () => Error;
   /** The only chunk so far. */
   #first: Buffer | null;
-  /** The buffer chunks are copied into (hint bytes). */
-  #buf: Buffer | null;
-  /** Chunks to join at the end (no usable hint). */
+  /** Every chunk, once there is more than one. */
   #parts: Buffer[] | null;
   #size: number;
 
-  constructor(hint: number, resolve: (body: Buffer) => void, reject: (err: Error) => void, closedError: () => Error) {
-    this.#hint = hint >= 0 && hint <= PREALLOC_LIMIT ? hint : -1;
+  constructor(resolve: (body: Buffer) => void, reject: (err: Error) => void, closedError: () => Error) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#closedError = closedError;
     this.#first = null;
-    this.#buf = null;
     this.#parts = null;
     this.#size = 0;
   }
 
   chunk(c: Buffer): boolean {
-    const at = this.#size;
-    const size = at + c.length;
-    this.#size = size;
-    const buf = this.#buf;
-    if (buf !== null) {
-      if (size <= buf.length) buf.set(c, at);
-      else {
-        this.#buf = null;
-        this.#parts = [buf.subarray(0, at), c];
-      }
-    } else if (this.#parts !== null) this.#parts.push(c);
+    this.#size += c.length;
+    if (this.#parts !== null) this.#parts.push(c);
     else if (this.#first === null) this.#first = c;
     else {
-      const first = this.#first;
+      this.#parts = [this.#first, c];
       this.#first = null;
-      if (size <= this.#hint) {
-        const b = Buffer.allocUnsafeSlow(this.#hint);
-        b.set(first, 0);
-        b.set(c, first.length);
-        this.#buf = b;
-      } else this.#parts = [first, c];
     }
     return true;
   }
 
   end(): void {
-    this.#resolve(this.#result());
+    const parts = this.#parts;
+    const out = parts !== null ? Buffer.concat(parts, this.#size) : (this.#first ?? EMPTY);
+    this.#release();
+    this.#resolve(out);
   }
 
   error(err: Error): void {
@@ -102,19 +80,8 @@ export class BodyCollector implements BodyTap {
     this.error(this.#closedError());
   }
 
-  #result(): Buffer {
-    const size = this.#size;
-    let out: Buffer;
-    if (this.#buf !== null) out = size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size);
-    else if (this.#parts !== null) out = Buffer.concat(this.#parts, size);
-    else out = this.#first ?? EMPTY;
-    this.#release();
-    return out;
-  }
-
   #release(): void {
     this.#first = null;
-    this.#buf = null;
     this.#parts = null;
   }
 }

@@ -249,19 +249,8 @@ export class StreamResponse implements ResponseHead, BodySink, AsyncIterable<Uin
   bytes(): Promise<Uint8Array> {
     return new Promise<Buffer>((resolve, reject) => {
       const closed = (): Error => new NetworkError('response closed before the body was read', { method: this.method, url: this.url });
-      this._tap(new BodyCollector(this.#declaredLength(), resolve, reject, closed));
+      this._tap(new BodyCollector(resolve, reject, closed));
     });
-  }
-
-  /** The body's length as declared by Content-Length when it is what arrives (no content coding), else -1. */
-  #declaredLength(): number {
-    const h = this.headers;
-    const coding = h.get('content-encoding');
-    if (coding !== null && coding.toLowerCase() !== 'identity') return -1;
-    const cl = h.get('content-length');
-    if (cl === null || this.method === 'HEAD') return -1;
-    const n = Number(cl);
-    return Number.isSafeInteger(n) && n >= 0 ? n : -1;
   }
 
   /** The whole body decoded by its charset (default UTF-8). */

@@ -218,7 +218,7 @@ describe('StreamResponse', () => {
     assert.equal(srv.accepted, 1, 'each fully read stream went back to the pool');
   });
 
-  test('bytes() of a 10 MiB body in many chunks: every byte, in one buffer of its own; the connection goes back to the pool', async () => {
+  test('bytes() of a 10 MiB body in many chunks: every byte in order, in one buffer of its own; the connection goes back to the pool', async () => {
     const body = Buffer.alloc(TEN_MIB);
     for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
     const srv = await server((req, res) => {

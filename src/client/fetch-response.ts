@@ -12,6 +12,7 @@
  */
 import * as nodeStream from 'node:stream';
 import type { StreamResponse } from './stream-response.js';
+import type { BodyTap } from './body-tap.js';
 
 const UTF8 = new TextDecoder();
 const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -214,49 +215,70 @@ class FetchResponse extends NativeResponse {
   }
 }
 
+/** Bytes the body stream queues before it pauses the socket (StreamResponse's own high-water mark). */
+const STREAM_HIGH_WATER_MARK = 256 * 1024;
+const STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: STREAM_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength };
+
 /**
- * The body as a ReadableStream that pulls the next chunk when its queue has
- * room (the socket is paused meanwhile); errors as {@link bodyError}.
+ * The body as a ReadableStream fed straight from the StreamResponse: each
+ * chunk is enqueued as it arrives (a waiting read gets it at once), the
+ * socket is paused while the stream's queue holds its high-water mark and
+ * resumed when the stream pulls; errors as {@link bodyError}.
  */
 function bodyStream(res: StreamResponse, signal: AbortSignal | null): ReadableStream<Uint8Array> {
-  const it = res[Symbol.asyncIterator]();
   let onAbort: (() => void) | null = null;
   const stop = (): void => {
     if (onAbort !== null) signal!.removeEventListener('abort', onAbort);
     onAbort = null;
   };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (signal === null) return;
-      if (signal.aborted) {
-        controller.error(signal.reason);
-        void it.return?.(undefined);
-        return;
-      }
-      onAbort = () => {
-        onAbort = null;
-        controller.error(signal.reason);
-        void it.return?.(undefined);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    },
-    async pull(controller) {
-      try {
-        const r = await it.next();
-        if (r.done === true) {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (signal !== null) {
+          if (signal.aborted) {
+            controller.error(signal.reason);
+            void res.close();
+            return;
+          }
+          onAbort = () => {
+            onAbort = null;
+            controller.error(signal.reason);
+            void res.close();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+        const tap: BodyTap = {
+          chunk(chunk) {
+            controller.enqueue(chunk);
+            if (controller.desiredSize! <= 0) res._setPaused(true);
+            return true;
+          },
+          end() {
+            stop();
+            controller.close();
+          },
+          error(err) {
+            stop();
+            controller.error(bodyError(err, signal));
+          },
+          // Closed by cancel() or the abort listener, which settled the stream.
+          closed() {},
+        };
+        try {
+          res._tap(tap);
+        } catch (err) {
           stop();
-          controller.close();
-        } else controller.enqueue(r.value);
-      } catch (err) {
-        // Errored already by the abort listener.
-        if (onAbort === null && signal !== null && signal.aborted) return;
+          controller.error(bodyError(err, signal));
+        }
+      },
+      pull() {
+        res._setPaused(false);
+      },
+      cancel() {
         stop();
-        controller.error(bodyError(err, signal));
-      }
+        return res.close();
+      },
     },
-    cancel() {
-      stop();
-      return it.return?.(undefined).then(() => undefined);
-    },
-  });
+    STRATEGY,
+  );
 }

@@ -2,6 +2,13 @@
  * {@link StreamResponse}: a response whose body is read as it arrives.
  * Chunks queue up to a high-water mark, then the socket is paused until the
  * reader catches up, so a 64 MiB download never sits in memory.
+ *
+ * The read path costs little per chunk: a reader waiting for the next chunk
+ * is a {@link BodyTap} the chunk is handed to straight from the socket's data
+ * event (it only queues when nobody waits); the async iterator is a plain
+ * object, not a generator, so a chunk costs one promise; `bytes()` collects
+ * the whole body with one promise (body-tap.ts), and fetch's body stream
+ * enqueues chunks as they come (fetch-response.ts).
  * @module
  */
 import { attachRequest, InvalidResponseError, LimitExceededError, NetworkError, ReqivoError } from '../errors.js';
@@ -10,6 +17,7 @@ import type { Cancellable, Deadline } from '../core/deadline.js';
 import type { BodySink, FlowControl } from '../core/sink.js';
 import { charsetOf, decodeText, ResponseExtras } from './response.js';
 import { parseEvents, type ServerSentEvent, SseParser, type SseParserOptions } from './sse.js';
+import { BodyCollector, BodyIterator, type BodyTap } from './body-tap.js';
 
 export type { BodySink, FlowControl } from '../core/sink.js';
 
@@ -46,7 +54,8 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
   #ended: boolean;
   #error: Error | null;
   #paused: boolean;
-  #wake: (() => void) | null;
+  /** Who takes chunks as they arrive: a waiting iterator, `bytes()`, fetch's body stream. */
+  #tap: BodyTap | null;
   #consumed: boolean;
   /** The exchange's deadline while the body is read: released (or finished, for the final response) when it settles. */
   #deadline: Deadline | null;
@@ -69,7 +78,7 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
     this.#ended = false;
     this.#error = null;
     this.#paused = false;
-    this.#wake = null;
+    this.#tap = null;
     this.#consumed = false;
     this.#deadline = null;
     this.#hop = null;
@@ -110,30 +119,84 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
   /** @internal */
   onChunk(chunk: Buffer): void {
     if (this.#ended || chunk.length === 0) return;
+    const tap = this.#tap;
+    if (tap !== null && this.#queue.length === 0 && tap.chunk(chunk)) return;
     this.#queue.push(chunk);
     this.#queued += chunk.length;
-    if (this.#queued >= HIGH_WATER_MARK && !this.#paused && this.#flow !== null) {
-      this.#paused = true;
-      this.#flow.pause();
-    }
-    this.#notify();
+    if (this.#queued >= HIGH_WATER_MARK) this._setPaused(true);
   }
 
   /** @internal */
   onEnd(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#notify();
     this.#settled();
+    const tap = this.#tap;
+    this.#tap = null;
+    tap?.end();
   }
 
   /** @internal */
   onError(err: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#error = err instanceof ReqivoError ? attachRequest(err, this.method, this.url) : err;
-    this.#notify();
+    const e = err instanceof ReqivoError ? attachRequest(err, this.method, this.url) : err;
+    this.#error = e;
     this.#settled();
+    const tap = this.#tap;
+    this.#tap = null;
+    tap?.error(e);
+  }
+
+  /** @internal stop (true) or restart (false) the producer; a no-op once the body settled. */
+  _setPaused(paused: boolean): void {
+    const flow = this.#flow;
+    if (paused === this.#paused || flow === null) return;
+    this.#paused = paused;
+    if (paused) flow.pause();
+    else flow.resume();
+  }
+
+  /**
+   * @internal Claim the body for `tap`: the chunks queued so far are offered
+   * to it in order (it may leave them queued), then each chunk as it arrives
+   * while nothing is queued, then the end or the error. Throws when the body
+   * was already consumed.
+   */
+  _tap(tap: BodyTap): void {
+    this.#claim();
+    // Restart the producer first (its data comes on a later tick), so a tap that is full after the queued chunks can pause it again.
+    this._setPaused(false);
+    const queue = this.#queue;
+    let taken = 0;
+    while (taken < queue.length && tap.chunk(queue[taken]!)) this.#queued -= queue[taken++]!.length;
+    if (taken > 0) queue.splice(0, taken);
+    if (queue.length > 0) {
+      if (this.#queued >= HIGH_WATER_MARK) this._setPaused(true);
+      this.#tap = tap;
+    } else if (this.#error !== null) tap.error(this.#error);
+    else if (this.#ended) tap.end();
+    else this.#tap = tap;
+  }
+
+  /** @internal `tap` stops taking chunks. */
+  _untap(tap: BodyTap): void {
+    if (this.#tap === tap) this.#tap = null;
+  }
+
+  /** @internal The next queued chunk, null at the end, undefined when none arrived yet; throws the body's error. */
+  _read(): Buffer | null | undefined {
+    if (this.#queue.length > 0) return this.#take();
+    if (this.#error !== null) throw this.#error;
+    return this.#ended ? null : undefined;
+  }
+
+  /** The first queued chunk, taken off the queue; the producer restarts once the queue is half empty. */
+  #take(): Buffer {
+    const chunk = this.#queue.shift()!;
+    this.#queued -= chunk.length;
+    if (this.#paused && this.#queued < HIGH_WATER_MARK / 2) this._setPaused(false);
+    return chunk;
   }
 
   #settled(): void {
@@ -149,69 +212,26 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
     if (this.#finishDeadline) d.finish();
   }
 
-  #notify(): void {
-    const w = this.#wake;
-    if (w !== null) {
-      this.#wake = null;
-      w();
-    }
-  }
-
-  /** The next chunk, or null at the end. Rejects with the body's error. */
-  async #next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.#queue.length > 0) {
-        const chunk = this.#queue.shift()!;
-        this.#queued -= chunk.length;
-        if (this.#paused && this.#queued < HIGH_WATER_MARK / 2) {
-          this.#paused = false;
-          this.#flow?.resume();
-        }
-        return chunk;
-      }
-      if (this.#error !== null) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-  }
-
   #claim(): void {
     if (this.#consumed) throw new NetworkError('the response body was already consumed', { method: this.method, url: this.url });
     this.#consumed = true;
   }
 
-  /** Iterate the body as Uint8Array chunks. Breaking out of the loop closes the response. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    this.#claim();
-    let done = false;
-    try {
-      for (;;) {
-        const chunk = await this.#next();
-        if (chunk === null) {
-          done = true;
-          return;
-        }
-        yield chunk;
-      }
-    } finally {
-      if (!done) void this.close();
-    }
+  /**
+   * Iterate the body as Uint8Array chunks. Breaking out of the loop closes
+   * the response; so does a failed body (the loop throws its error). The
+   * body is claimed on the first `next()`, as by a generator.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return new BodyIterator(this);
   }
 
   /** The whole body as bytes. */
-  async bytes(): Promise<Uint8Array> {
-    this.#claim();
-    const parts: Buffer[] = [];
-    let n = 0;
-    for (;;) {
-      const chunk = await this.#next();
-      if (chunk === null) break;
-      parts.push(chunk);
-      n += chunk.length;
-    }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  bytes(): Promise<Uint8Array> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const closed = (): Error => new NetworkError('response closed before the body was read', { method: this.method, url: this.url });
+      this._tap(new BodyCollector(resolve, reject, closed));
+    });
   }
 
   /** The whole body decoded by its charset (default UTF-8). */
@@ -315,7 +335,9 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
     }
     this.#queue.length = 0;
     this.#queued = 0;
-    this.#notify();
+    const tap = this.#tap;
+    this.#tap = null;
+    tap?.closed();
     return Promise.resolve();
   }
 

@@ -218,6 +218,53 @@ describe('StreamResponse', () => {
     assert.equal(srv.accepted, 1, 'each fully read stream went back to the pool');
   });
 
+  test('bytes() of a 10 MiB body in many chunks: every byte in order, in one buffer of its own; the connection goes back to the pool', async () => {
+    const body = Buffer.alloc(TEN_MIB);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+    const srv = await server((req, res) => {
+      if (req.url !== '/counted') return false;
+      res.writeHead(200, { 'content-length': String(body.length) });
+      let at = 0;
+      const pump = (): void => {
+        while (at < body.length && !res.destroyed) {
+          const piece = body.subarray(at, at + 100_000);
+          at += piece.length;
+          if (!res.write(piece)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        if (at >= body.length) res.end();
+      };
+      pump();
+      return true;
+    });
+    const s = h.session({ baseUrl: srv.url });
+    const got = await (await s.stream('GET', '/counted')).bytes();
+    assert.equal(got.length, body.length);
+    assert.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(body), 'the same bytes in the same order');
+    assert.equal(got.byteOffset, 0);
+    assert.equal(got.buffer.byteLength, body.length, 'one buffer holding just the body');
+    await s.get('/next');
+    assert.equal(srv.accepted, 1);
+  });
+
+  test('close() while bytes() waits for the rest: bytes() rejects (never a body cut short), the connection is destroyed', async () => {
+    const srv = await server((req, res) => {
+      if (req.url !== '/half') return false;
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('x'.repeat(500));
+      return true;
+    });
+    const s = h.session({ baseUrl: srv.url });
+    const res = await s.stream('GET', '/half');
+    const whole = res.bytes();
+    await sleep(50);
+    await res.close();
+    await assert.rejects(whole, (e: unknown) => e instanceof ReqivoError && /closed before the body was read/.test((e as Error).message));
+    await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
+  });
+
   test('reading a body twice throws', async () => {
     const srv = await server();
     const s = h.session({ baseUrl: srv.url });

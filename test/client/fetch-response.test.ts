@@ -285,6 +285,43 @@ describe('fetch: reading the body', () => {
     await reader.cancel();
   });
 
+  test('a body stream made but not read holds a bounded queue: the server stalls, then every byte arrives in order', async () => {
+    const TOTAL = 32 * 1024 * 1024;
+    let written = 0;
+    let stalled = false;
+    const srv = h.server(
+      await httpServer((_req, res) => {
+        res.writeHead(200, { 'content-length': String(TOTAL) });
+        const pump = (): void => {
+          while (written < TOTAL) {
+            const piece = Buffer.alloc(64 * 1024);
+            piece.writeUInt32LE(written / piece.length, 0);
+            written += piece.length;
+            if (!res.write(piece)) {
+              stalled = true;
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+      }),
+    );
+    const s = h.session();
+    const res = await s.fetch(`${srv.url}/`);
+    const body = res.body!;
+    await waitFor(() => stalled, 3000, 'the server to see backpressure');
+    await sleep(100);
+    assert.ok(written < 16 * 1024 * 1024, `wrote ${written} bytes while the stream was not read`);
+    const all: Buffer[] = [];
+    for await (const chunk of body) all.push(Buffer.from(chunk));
+    const got = Buffer.concat(all);
+    assert.equal(got.length, TOTAL);
+    for (let i = 0; i < TOTAL; i += 64 * 1024) assert.equal(got.readUInt32LE(i), i / (64 * 1024), `block at ${i}`);
+    assert.equal(res.bodyUsed, true);
+  });
+
   test('cancelling the body stream closes the connection instead of pooling it', async () => {
     const srv = h.server(
       await httpServer((_req, res) => {

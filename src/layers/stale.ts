@@ -15,7 +15,7 @@ import type { Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 
 /** Whether `req` may be replayed after its connection was found stale. */
-function replaySafe(req: PreparedRequest): boolean {
+export function replaySafe(req: PreparedRequest): boolean {
   const idempotent = IDEMPOTENT_METHODS.has(req.method) || hasIdempotencyKey(req);
   return idempotent && req.canResend() && (req.deadline === null || req.deadline.failure === null);
 }

@@ -12,6 +12,7 @@
 import { reply } from './child.js';
 import { GetCheck } from './checks.js';
 import { findClient } from './clients.js';
+import { gcHard, settle } from './heap.js';
 
 /** What the child measured. */
 export interface IdleResult {
@@ -26,18 +27,6 @@ export interface IdleResult {
 
 const WARMUP = 300;
 
-function gcHard(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-}
-
-async function settle(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
-}
-
 async function main(): Promise<void> {
   const [name, origin, countArg] = process.argv.slice(2);
   const spec = findClient(name ?? '');
@@ -48,18 +37,18 @@ async function main(): Promise<void> {
     const get = new GetCheck('/1k');
     // Warm up on one connection: code loaded and optimised, the client's own caches filled.
     for (let i = 0; i < WARMUP; i++) get.check(await client.get('/1k'));
-    await settle();
+    await settle(50);
     gcHard();
-    await settle();
+    await settle(50);
     gcHard();
     const m0 = process.memoryUsage();
     // All at once: every request but the first needs a connection of its own.
     const bodies = await Promise.all(Array.from({ length: count }, () => client.get('/1k')));
     for (const b of bodies) get.check(b);
     bodies.length = 0;
-    await settle();
+    await settle(50);
     gcHard();
-    await settle();
+    await settle(50);
     gcHard();
     const m1 = process.memoryUsage();
     const result: IdleResult = {

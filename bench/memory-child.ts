@@ -11,6 +11,7 @@
 import { reply } from './child.js';
 import { GetCheck, StreamCheck } from './checks.js';
 import { findClient } from './clients.js';
+import { gcHard, settle, used } from './heap.js';
 
 /** What the child measured. */
 export interface MemoryResult {
@@ -27,24 +28,6 @@ export interface MemoryResult {
 const IN_FLIGHT = 16;
 const WARMUP = 500;
 
-function gcHard(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-}
-
-async function settle(): Promise<void> {
-  // Let pending callbacks and finalizers run before measuring.
-  await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 20));
-}
-
-function used(): { heap: number; ab: number } {
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, ab: m.arrayBuffers };
-}
-
 async function main(): Promise<void> {
   const [name, origin, countArg] = process.argv.slice(2);
   const spec = findClient(name ?? '');
@@ -55,7 +38,7 @@ async function main(): Promise<void> {
     // 1. Streaming, first, while the process is fresh.
     for (let i = 0; i < 2; i++) await client.stream('/64k', () => {});
     gcHard();
-    await settle();
+    await settle(20);
     const rss0 = process.memoryUsage.rss();
     let peak = rss0;
     const check = new StreamCheck(false);
@@ -78,7 +61,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: IN_FLIGHT }, warm));
     const kept: unknown[] = new Array(count).fill(null);
     gcHard();
-    await settle();
+    await settle(20);
     gcHard();
     const before = used();
     next = 0;
@@ -91,7 +74,7 @@ async function main(): Promise<void> {
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, fill));
-    await settle();
+    await settle(20);
     gcHard();
     const after = used();
     if (kept.some((k) => k === null)) throw new Error('a response was not kept');

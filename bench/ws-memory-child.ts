@@ -12,6 +12,7 @@
 import { WebSocket as WsClient } from 'ws';
 import { WebSocket } from '../src/websocket/index.js';
 import { reply } from './child.js';
+import { gcHard, settle, used } from './heap.js';
 
 /** What the child measured. */
 export interface WsMemoryResult {
@@ -25,23 +26,6 @@ export interface WsMemoryResult {
 
 const IN_FLIGHT = 50;
 const WARMUP = 100;
-
-function gcHard(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-}
-
-async function settle(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
-}
-
-function used(): { heap: number; ab: number } {
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, ab: m.arrayBuffers };
-}
 
 interface Opener {
   open(): Promise<unknown>;
@@ -96,15 +80,15 @@ async function main(): Promise<void> {
   await Promise.all(warm.map((c) => o.close(c)));
   warm.length = 0;
   const kept: unknown[] = new Array(count).fill(null);
-  await settle();
+  await settle(50);
   gcHard();
-  await settle();
+  await settle(50);
   gcHard();
   const before = used();
   await openMany(o, count, kept);
-  await settle();
+  await settle(50);
   gcHard();
-  await settle();
+  await settle(50);
   gcHard();
   const after = used();
   const open = kept.filter((c) => c !== null && o.isOpen(c)).length;

@@ -4,26 +4,15 @@
  * the shared slot or postMessage.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { decodeHead, encodeHead, plainJson, type WireHead } from '../../src/sync/protocol.js';
 import { SyncSession } from '../../src/sync/index.js';
-import { type ServerThread, startServerThread } from './server-thread.js';
+import { useServerThread } from './use-server.js';
 
-let server: ServerThread;
-const open: SyncSession[] = [];
-
-before(async () => {
-  server = await startServerThread();
-});
-after(() => server.close());
-afterEach(() => {
-  while (open.length > 0) open.pop()!.close();
-});
+const { server: serverThread, track } = useServerThread();
 
 function session(windowBytes?: number): SyncSession {
-  const s = new SyncSession({ baseUrl: server.url, proxy: false }, windowBytes ? { windowBytes } : {});
-  open.push(s);
-  return s;
+  return track(new SyncSession({ baseUrl: serverThread().url, proxy: false }, windowBytes ? { windowBytes } : {}));
 }
 
 const head: WireHead = {

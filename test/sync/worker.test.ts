@@ -4,27 +4,16 @@
  * refuses later calls. Also the refusal to block inside the worker itself.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ReqivoError, TimeoutError } from '../../src/index.js';
 import { SyncSession, SyncWorkerError } from '../../src/sync/index.js';
-import { type ServerThread, startServerThread } from './server-thread.js';
+import { useServerThread } from './use-server.js';
 
 const CRASH_WORKER = new URL('./crash-worker.js', import.meta.url);
-let server: ServerThread;
-const open: SyncSession[] = [];
-
-before(async () => {
-  server = await startServerThread();
-});
-after(() => server.close());
-afterEach(() => {
-  while (open.length > 0) open.pop()!.close();
-});
+const { server: serverThread, track } = useServerThread();
 
 function session(livenessMs?: number): SyncSession {
-  const s = new SyncSession({ baseUrl: server.url, proxy: false }, { workerUrl: CRASH_WORKER, ...(livenessMs ? { livenessMs } : {}) });
-  open.push(s);
-  return s;
+  return track(new SyncSession({ baseUrl: serverThread().url, proxy: false }, { workerUrl: CRASH_WORKER, ...(livenessMs ? { livenessMs } : {}) }));
 }
 
 function assertWorkerError(fn: () => unknown, bound: number, check: (e: SyncWorkerError) => boolean): void {
@@ -36,7 +25,7 @@ function assertWorkerError(fn: () => unknown, bound: number, check: (e: SyncWork
 test('the worker exiting mid-request throws SyncWorkerError at once; the session is closed afterwards', () => {
   const s = session();
   assert.equal(s.get('/echo').status, 200);
-  assertWorkerError(() => s.get('/__exit'), 3000, (e) => e.method === 'GET' && e.message.includes(`GET ${server.url}/__exit`) && /exited/.test(e.message));
+  assertWorkerError(() => s.get('/__exit'), 3000, (e) => e.method === 'GET' && e.message.includes(`GET ${serverThread().url}/__exit`) && /exited/.test(e.message));
   assert.equal(s.closed, true);
   assertWorkerError(() => s.get('/echo'), 1000, (e) => /worker failed earlier/.test(e.message) && e.cause instanceof SyncWorkerError);
 });

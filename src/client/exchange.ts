@@ -106,16 +106,18 @@ export class HopExchange extends ResponseBuilder implements Cancellable, Connect
       return;
     }
     const req = this.req;
-    // A request the stale-connection layer can replay need not pay for the reuse probe (a syscall and an exception).
-    const probe = !replaySafe(req);
     const origin = this.#origin;
-    const conn = req.fresh ? null : origin.takeIdle(probe);
-    if (conn !== null) {
-      this.#send(conn);
-      return;
+    // A request the stale-connection layer can replay takes a reused connection at once; any other lets it settle (transport/settle.ts).
+    const settle = !replaySafe(req);
+    if (!settle && !req.fresh) {
+      const conn = origin.takeIdle();
+      if (conn !== null) {
+        this.#send(conn);
+        return;
+      }
     }
     this.#connectStart = performance.now();
-    origin.wait(this, d !== null ? d.signal : null, d !== null ? d.timeout.connect : Number.POSITIVE_INFINITY, req.fresh, probe);
+    origin.wait(this, d !== null ? d.signal : null, d !== null ? d.timeout.connect : Number.POSITIVE_INFINITY, req.fresh, settle);
   }
 
   // ---- ConnectionTaker (the pool calls these) ----

@@ -277,6 +277,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     const body = this.#body;
     this.#exchange = null;
     this.#body = null;
+    if (retryable) this.origin.closedByPeer();
     this.origin.release(this.conn, false);
     if (body !== null) body.onError(err);
     else exchange.onError(err, retryable);

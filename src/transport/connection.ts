@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import type { ConnectTimes } from '../core/timings.js';
 import { connectionClose, connectionError } from '../core/diagnostics.js';
 
-/** TLS options of a Session (API.md `tls`). */
+/** TLS options of a Session (its `tls` option). */
 export interface TlsOptions {
   /** Trusted CA certificates (PEM); replaces the default bundle. */
   ca?: string | Buffer | Array<string | Buffer>;
@@ -145,6 +145,8 @@ export class Connection {
   keepAliveMs: number;
   /** How many requests it has carried. */
   uses: number;
+  /** Barrier count when it was last released (see transport/settle.ts). */
+  releasedIn: number;
   /** Protocol state attached by the layer above (e.g. the HTTP/1.1 parser). */
   state: unknown;
   /** When it was opened, looked up, connected and secured (request timings), or null. */
@@ -165,6 +167,7 @@ export class Connection {
     this.idleSince = 0;
     this.keepAliveMs = -1;
     this.uses = 0;
+    this.releasedIn = 0;
     this.state = null;
     (socket as TaggedSocket)[kConn] = this;
     socket.on('data', socketOnData);

@@ -16,8 +16,12 @@
 import { AbortError, NetworkError } from '../errors.js';
 import { type ConnectOptions, Connection, type ConnectionOwner } from './connection.js';
 import { connect } from './dial.js';
+import { type SettleTarget, Settler } from './settle.js';
+import { type ConnectionTaker, PromiseTaker, Waiter } from './waiter.js';
 
-/** Pool settings (API.md `pool`). */
+export type { ConnectionTaker };
+
+/** Pool settings (a Session's `pool` option). */
 export interface PoolOptions {
   /** Most connections open or opening to one origin (default 10). */
   maxConnectionsPerOrigin: number;
@@ -31,66 +35,19 @@ export interface Multiplexed {
   close(): void;
 }
 
-/**
- * Something waiting for a connection without a promise (the HTTP/1.1 hop):
- * told once, by a method call, when it has one or when none will come.
- */
-export interface ConnectionTaker {
-  /** A connection for you: yours until released. @internal */
-  onConnection(conn: Connection): void;
-  /** No connection could be opened for you. @internal */
-  onConnectionError(err: Error): void;
-  /** Whether it still wants a connection (false once it gave up, e.g. its deadline expired). @internal */
-  isWaiting(): boolean;
-}
+/** How a reused connection can be handed over ({@link OriginPool.settled}). */
+const NOW = 0;
+const SETTLE = 1;
+const CLOSED = 2;
 
-/** One taker in the FIFO queue. */
-class Waiter {
-  readonly taker: ConnectionTaker;
-  readonly signal: AbortSignal | null;
-  onAbort: (() => void) | null;
-  readonly connectTimeoutMs: number;
-  settled: boolean;
-  /** Wants a new connection, never a reused one (the retry of a request a reused connection failed). */
-  readonly fresh: boolean;
-  /** Probe a reused connection before handing it out (the request could not be replayed if it turned out closed). */
-  readonly probe: boolean;
-
-  constructor(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number, fresh: boolean, probe: boolean) {
-    this.taker = taker;
-    this.signal = signal;
-    this.onAbort = null;
-    this.connectTimeoutMs = connectTimeoutMs;
-    this.settled = false;
-    this.fresh = fresh;
-    this.probe = probe;
-  }
-}
-
-/** A {@link ConnectionTaker} that settles a promise ({@link OriginPool.acquire}). */
-class PromiseTaker implements ConnectionTaker {
-  readonly resolve: (conn: Connection) => void;
-  readonly reject: (err: Error) => void;
-  constructor(resolve: (conn: Connection) => void, reject: (err: Error) => void) {
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-  onConnection(conn: Connection): void {
-    this.resolve(conn);
-  }
-  onConnectionError(err: Error): void {
-    this.reject(err);
-  }
-  isWaiting(): boolean {
-    return true;
-  }
-}
+/** How long reused connections are probed after the server was seen closing one. */
+const WARY_MS = 30_000;
 
 /** Margin kept below a server's `Keep-Alive: timeout`, so we never reuse a socket it is about to close. */
 const KEEPALIVE_MARGIN_MS = 1000;
 
 /** The connections of one origin. */
-export class OriginPool implements ConnectionOwner {
+export class OriginPool implements ConnectionOwner, SettleTarget<Waiter> {
   /** `scheme//host:port` plus anything else that makes connections distinct. */
   readonly key: string;
   /** How to open a connection (host, port, TLS, ALPN). */
@@ -109,6 +66,8 @@ export class OriginPool implements ConnectionOwner {
   readonly #handoffs: (Waiter | Connection)[];
   #draining: boolean;
   readonly #drain: () => void;
+  /** Until when reused connections are probed (`performance.now()`), or 0. */
+  #waryUntil: number;
 
   constructor(pool: Pool, key: string, connectOptions: ConnectOptions) {
     this.key = key;
@@ -123,29 +82,71 @@ export class OriginPool implements ConnectionOwner {
     this.#handoffs = [];
     this.#draining = false;
     this.#drain = () => this.#handOver();
+    this.#waryUntil = 0;
   }
 
   #handOver(): void {
     const list = this.#handoffs;
     // Hand-offs queued while this runs (a taker that releases at once) are served in the same loop.
-    for (let i = 0; i < list.length; i += 2) {
-      const w = list[i] as Waiter;
-      const conn = list[i + 1] as Connection;
-      // A fresh waiter must not get a reused connection: swap this one for a new one.
-      try {
-        if (w.fresh || !conn.alive || this.#pool.closed || (w.probe && !conn.probe())) {
-          this.#drop(conn);
-          if (this.#pool.closed) w.taker.onConnectionError(new NetworkError('the session was closed while waiting for a connection'));
-          else this.#openFor(w.taker, w.signal, w.connectTimeoutMs);
-        } else w.taker.onConnection(conn);
-      } catch (err) {
-        // A taker that threw cannot use the connection: it must not stay half-used.
-        conn.destroy();
-        w.taker.onConnectionError(err as Error);
-      }
-    }
+    for (let i = 0; i < list.length; i += 2) this.settled(list[i] as Waiter, list[i + 1] as Connection);
     list.length = 0;
     this.#draining = false;
+  }
+
+  /** Give a released connection to a waiter, or let it settle first (transport/settle.ts). @internal */
+  settled(w: Waiter, conn: Connection): void {
+    try {
+      const alive = conn.alive;
+      // A fresh waiter must not get a reused connection: swap this one for a new one.
+      if (w.fresh || !alive || this.#pool.closed) {
+        if (!alive) this.closedByPeer();
+        this.#drop(conn);
+        if (this.#pool.closed) w.taker.onConnectionError(new NetworkError('the session was closed while waiting for a connection'));
+        else this.#openFor(w.taker, w.signal, w.connectTimeoutMs);
+        return;
+      }
+      if (!w.taker.isWaiting()) {
+        // It gave up while the connection settled (its deadline, an abort): the connection stays pooled.
+        this.release(conn, true);
+        return;
+      }
+      const how = w.settle ? this.#check(conn) : NOW;
+      if (how === NOW) w.taker.onConnection(conn);
+      else if (how === SETTLE) this.#pool.settler.defer(this, w, conn);
+      else {
+        this.#drop(conn);
+        this.#openFor(w.taker, w.signal, w.connectTimeoutMs);
+      }
+    } catch (err) {
+      // A taker that threw cannot use the connection: it must not stay half-used.
+      conn.destroy();
+      w.taker.onConnectionError(err as Error);
+    }
+  }
+
+  /**
+   * Whether a reused connection may carry a request that cannot be replayed
+   * now. Normally it must have settled (transport/settle.ts: no syscall).
+   * For a while after this origin's server was seen closing connections
+   * (a reload, idle timeouts) each one is probed right before use instead
+   * ({@link Connection.probe}: a FIN that came in a moment ago is seen, at
+   * the price of a syscall and an exception).
+   */
+  #check(conn: Connection): number {
+    if (this.#waryUntil !== 0) {
+      if (performance.now() < this.#waryUntil) {
+        if (conn.probe()) return NOW;
+        this.closedByPeer();
+        return CLOSED;
+      }
+      this.#waryUntil = 0;
+    }
+    return this.#pool.settler.isSettled(conn) ? NOW : SETTLE;
+  }
+
+  /** The server closed one of this origin's kept-alive connections: probe reused ones for a while. @internal */
+  closedByPeer(): void {
+    this.#waryUntil = performance.now() + WARY_MS;
   }
 
   /** Connections open or being opened. */
@@ -160,21 +161,22 @@ export class OriginPool implements ConnectionOwner {
 
   /**
    * Pop the most recently used idle connection that is still usable, or
-   * null. With `probe` (the default), a plain-TCP connection is probed
-   * first ({@link Connection.probe}); a request that can be replayed on a
-   * new connection may skip that (a peer's close is then met as a
-   * StaleConnectionError, and the request is sent again).
+   * null. It may have been released during this turn of the event loop:
+   * a request that could not be replayed should go through {@link wait},
+   * which lets it settle first.
    */
-  takeIdle(probe = true): Connection | null {
+  takeIdle(): Connection | null {
     const idle = this.idle;
     const now = performance.now();
     while (idle.length > 0) {
       const conn = idle.pop()!;
-      if (now - conn.idleSince < this.#idleLimit(conn) && (probe ? conn.probe() : conn.alive)) {
+      const inTime = now - conn.idleSince < this.#idleLimit(conn);
+      if (inTime && conn.alive) {
         conn.owner = null;
         conn.ref(true);
         return conn;
       }
+      if (inTime) this.closedByPeer();
       this.#drop(conn);
     }
     return null;
@@ -197,18 +199,27 @@ export class OriginPool implements ConnectionOwner {
 
   /**
    * {@link acquire} without a promise: `taker` is told by a method call,
-   * synchronously when a connection is at hand. `probe: false` skips the
-   * reuse probe (see {@link takeIdle}).
+   * synchronously when a connection is at hand. With `settle` (the
+   * default), a connection released during this loop turn is handed over
+   * only after the loop has polled it once more (transport/settle.ts): for
+   * a request that could not be replayed if the server had just closed it.
    */
-  wait(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number, fresh = false, probe = true): void {
+  wait(taker: ConnectionTaker, signal: AbortSignal | null, connectTimeoutMs: number, fresh = false, settle = true): void {
     if (this.#pool.closed) {
       taker.onConnectionError(new NetworkError('the session is closed'));
       return;
     }
-    const conn = fresh ? null : this.takeIdle(probe);
-    if (conn !== null) {
-      taker.onConnection(conn);
-      return;
+    if (!fresh) {
+      for (let conn = this.takeIdle(); conn !== null; conn = this.takeIdle()) {
+        const how = settle ? this.#check(conn) : NOW;
+        if (how === NOW) taker.onConnection(conn);
+        else if (how === SETTLE) this.#pool.settler.defer(this, new Waiter(taker, signal, connectTimeoutMs, false, true), conn);
+        else {
+          this.#drop(conn);
+          continue;
+        }
+        return;
+      }
     }
     if (fresh && this.#total >= this.#pool.options.maxConnectionsPerOrigin && this.idle.length > 0) {
       // Make room by closing the least recently used idle connection.
@@ -222,7 +233,7 @@ export class OriginPool implements ConnectionOwner {
       taker.onConnectionError(new AbortError('request aborted', { cause: signal.reason }));
       return;
     }
-    const w = new Waiter(taker, signal, connectTimeoutMs, fresh, probe);
+    const w = new Waiter(taker, signal, connectTimeoutMs, fresh, settle);
     if (signal !== null) {
       w.onAbort = () => {
         if (w.settled) return;
@@ -299,6 +310,7 @@ export class OriginPool implements ConnectionOwner {
       this.#serveWaiter();
       return;
     }
+    this.#pool.settler.stamp(conn);
     const w = this.#nextWaiter();
     if (w !== null) {
       // Handed over after the current call stack: the releaser may still be inside its parser.
@@ -318,6 +330,7 @@ export class OriginPool implements ConnectionOwner {
 
   /** An idle connection was closed by the peer. */
   connectionLost(conn: Connection): void {
+    this.closedByPeer();
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
     this.#total--;
@@ -362,6 +375,8 @@ export class Pool {
   connector: (opts: ConnectOptions) => Promise<Connection>;
   /** Whether {@link close} was called. */
   closed: boolean;
+  /** Lets reused connections settle before a request that cannot be replayed (transport/settle.ts). @internal */
+  readonly settler: Settler<Waiter>;
   readonly #origins: Map<string, OriginPool>;
   #sweepTimer: NodeJS.Timeout | null;
 
@@ -373,6 +388,7 @@ export class Pool {
     if (!(this.options.maxConnectionsPerOrigin >= 1)) throw new RangeError('pool.maxConnectionsPerOrigin must be >= 1');
     this.connector = connect;
     this.closed = false;
+    this.settler = new Settler();
     this.#origins = new Map();
     this.#sweepTimer = null;
   }

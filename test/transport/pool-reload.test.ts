@@ -87,6 +87,20 @@ describe('server reloads (FIN right after a keep-alive response)', () => {
   });
 });
 
+describe('the first close a session sees (no reason yet to probe)', () => {
+  test('a POST sent right after a response the server followed with FIN goes out on a new connection', async () => {
+    const srv = await reloadingServer((_c, reqIndex) => reqIndex === 0);
+    for (let round = 0; round < 5; round++) {
+      // A new session each time: nothing seen closing before, so the connection must settle rather than be probed.
+      const s = h.session({ baseUrl: srv.url, pool: { maxConnectionsPerOrigin: 1 } });
+      assert.equal((await s.post('/', { body: `a${round}` })).text(), `a${round}`);
+      assert.equal((await s.post('/', { body: `b${round}` })).text(), `b${round}`);
+    }
+    assert.equal(srv.accepted, 10);
+    for (const [id, n] of srv.received) assert.equal(n, 1, `${id} reached the server ${n} times`);
+  });
+});
+
 describe('replay-safe requests skip the reuse probe', () => {
   test('8 workers × 25 PUTs, every connection closed after its 3rd response: none fails, the stale ones are replayed', async () => {
     const srv = await reloadingServer((_c, reqIndex) => reqIndex === 2);

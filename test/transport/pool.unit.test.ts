@@ -177,3 +177,90 @@ describe('pool: idle expiry', () => {
     assert.equal(await origin.acquire(null, NO_TIMEOUT), a);
   });
 });
+
+/** A taker that records how and when it was served (the pool's promise-free interface). */
+function recorder() {
+  const got: Connection[] = [];
+  const errors: Error[] = [];
+  return {
+    got,
+    errors,
+    taker: {
+      onConnection: (c: Connection) => void got.push(c),
+      onConnectionError: (e: Error) => void errors.push(e),
+      isWaiting: () => true,
+    },
+  };
+}
+
+describe('pool: a reused connection settles before a request that cannot be replayed', () => {
+  test('a server close that arrives one loop turn after the release is seen: the taker gets a new connection', async () => {
+    const { origin, backend } = pool();
+    const a = await origin.acquire(null, NO_TIMEOUT);
+    origin.release(a, true);
+    // The FIN is on its way: the event loop reads it on its next poll.
+    setImmediate(() => socketOf(a).peerEnd());
+    const b = await origin.acquire(null, NO_TIMEOUT);
+    assert.notEqual(b, a);
+    assert.equal(backend.sockets.length, 2);
+  });
+
+  test('a replay-safe taker gets the connection at once; a settling one after the loop has polled it', async () => {
+    const { origin } = pool();
+    const a = await origin.acquire(null, NO_TIMEOUT);
+    origin.release(a, true);
+    const now = recorder();
+    origin.wait(now.taker, null, NO_TIMEOUT, false, false);
+    assert.deepEqual(now.got, [a], 'handed over synchronously');
+    origin.release(a, true);
+    const later = recorder();
+    origin.wait(later.taker, null, NO_TIMEOUT, false, true);
+    assert.deepEqual(later.got, [], 'not in the same turn');
+    await waitFor(() => later.got.length === 1, 2000, 'the settled connection');
+    assert.equal(later.got[0], a);
+  });
+
+  test('a connection that settled once is handed over at once until it is released again', async () => {
+    const { origin } = pool();
+    const a = await origin.acquire(null, NO_TIMEOUT);
+    origin.release(a, true);
+    await new Promise((r) => setTimeout(r, 5));
+    // A barrier run by another taker settles every connection released before it.
+    const first = recorder();
+    origin.wait(first.taker, null, NO_TIMEOUT, false, true);
+    await waitFor(() => first.got.length === 1, 2000, 'the first hand-over');
+    origin.release(a, true);
+    await new Promise((r) => setTimeout(r, 5));
+    const next = recorder();
+    origin.wait(next.taker, null, NO_TIMEOUT, false, true);
+    assert.deepEqual(next.got, [], 'released after the last barrier: it settles again');
+    await waitFor(() => next.got.length === 1, 2000, 'the second hand-over');
+  });
+
+  test('after the server closed a kept-alive connection, reused ones are probed and handed over without waiting', async () => {
+    const { origin } = pool();
+    const a = await origin.acquire(null, NO_TIMEOUT);
+    const b = await origin.acquire(null, NO_TIMEOUT);
+    origin.release(a, true);
+    origin.release(b, true);
+    socketOf(a).peerEnd();
+    await waitFor(() => origin.idle.length === 1, 2000, 'the closed connection to be dropped');
+    const r = recorder();
+    origin.wait(r.taker, null, NO_TIMEOUT, false, true);
+    assert.deepEqual(r.got, [b], 'probed (a scripted socket reads as quiet) and handed over in the same turn');
+  });
+
+  test('a taker that gave up while its connection settled does not get it; the connection stays pooled', async () => {
+    const { origin } = pool();
+    const a = await origin.acquire(null, NO_TIMEOUT);
+    origin.release(a, true);
+    let waiting = true;
+    const got: Connection[] = [];
+    origin.wait({ onConnection: (c) => void got.push(c), onConnectionError: () => {}, isWaiting: () => waiting }, null, NO_TIMEOUT, false, true);
+    waiting = false;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, []);
+    assert.equal(origin.idle.length, 1);
+    assert.equal(origin.idle[0], a);
+  });
+});

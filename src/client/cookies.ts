@@ -175,7 +175,9 @@ export class CookieJar {
    */
   getCookieHeader(url: URL | string): string {
     const u = toUrl(url);
-    // No `this.size` check: it purges the whole jar; #matching drops only the expired cookies it walks past.
+    // An empty store (expired cookies still count) has nothing to send; `this.size` would purge the whole jar.
+    if (this.#store.count === 0) return '';
+    // #matching drops only the expired cookies it walks past.
     const now = this.#now();
     const list = this.#matching(u, now);
     if (list.length === 0) return '';

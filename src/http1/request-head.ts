@@ -17,6 +17,37 @@ import { isValidTarget } from '../http/syntax.js';
  * @param bodyLength body bytes, -1 for chunked, null for no body
  */
 export function serializeRequestHead(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
+  const last = LAST;
+  if (method === last.method && target === last.target && host === last.host && bodyLength === last.bodyLength && sameList(headers, last.headers)) {
+    return last.head;
+  }
+  const head = serialize(method, target, host, headers, bodyLength);
+  LAST = { method, target, host, bodyLength, headers: headers.slice(), head };
+  return head;
+}
+
+/**
+ * The last head serialised and what it was made of. A client sends the same
+ * request again and again (polling, a loop over one endpoint): then the head
+ * is neither rebuilt nor re-validated, and the socket writes a string it has
+ * already flattened.
+ */
+let LAST: { method: string; target: string; host: string; bodyLength: number | null; headers: readonly string[]; head: string } = {
+  method: '',
+  target: '',
+  host: '',
+  bodyLength: null,
+  headers: [],
+  head: '',
+};
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function serialize(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
   checkMethod(method);
   if (!isValidTarget(target)) throw new InvalidRequestError(`invalid request target ${JSON.stringify(target)}`);
   let head = `${method} ${target} HTTP/1.1\r\n`;

@@ -28,10 +28,12 @@ export function applyCookies(jar: CookieJar | null, req: PreparedRequest): void 
 
 /** The layer: cookies out on each hop, Set-Cookie back into `jar`. */
 export function cookieLayer(jar: CookieJar): Interceptor {
-  return (next) => async (req) => {
+  // A `then` rather than an async function: one promise and one closure per request, no coroutine.
+  return (next) => (req) => {
     applyCookies(jar, req);
-    const res = await next(req);
-    jar.setCookiesFromResponse(res._peekHeaders(), req._url);
-    return res;
+    return next(req).then((res) => {
+      jar.setCookiesFromResponse(res._peekHeaders(), req._url);
+      return res;
+    });
   };
 }

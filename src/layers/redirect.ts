@@ -11,7 +11,8 @@ import { InvalidRequestError, RedirectLoopError, RequestError, redactCause, reda
 import type { Headers } from '../http/headers.js';
 import type { CookieJar } from '../client/cookies.js';
 import { displayUrl, originKey } from '../client/url.js';
-import type { Interceptor } from '../core/dispatch.js';
+import type { AnyResponse, Dispatch, Interceptor } from '../core/dispatch.js';
+import type { PreparedRequest } from '../core/request.js';
 import { cookieHeaderFor } from './cookies.js';
 import { discard } from './discard.js';
 import { type Hooks, runHooks } from './hooks.js';
@@ -85,51 +86,57 @@ function stripForRedirect(headers: Headers, step: RedirectStep): void {
  * the next hop would carry (a loop is the same hop with the same cookies).
  */
 export function redirectLayer(maxRedirects: number, jar: CookieJar | null, hooks: Hooks): Interceptor {
-  return (next) => async (req) => {
-    const opts = req.options;
-    const max = opts.maxRedirects ?? maxRedirects;
-    // Bookkeeping allocated on the first redirect only.
-    let chain: string[] | null = null;
-    let seen: Set<string> | null = null;
-    for (;;) {
-      const res = await next(req);
-      const location = isRedirect(res.status) ? res._peekHeaders().get('location') : null;
-      if (location === null) {
-        if (chain !== null) res.redirects = chain;
-        return res;
+  // No redirect (the common case) costs one `then`; the loop and its bookkeeping start at the first one.
+  return (next) => (req) => next(req).then((res) => (locationOf(res) === null ? res : follow(next, req, res, maxRedirects, jar, hooks)));
+}
+
+/** The Location of a redirect response, or null when `res` does not redirect. */
+function locationOf(res: AnyResponse): string | null {
+  return isRedirect(res.status) ? res._peekHeaders().get('location') : null;
+}
+
+/** Follow the redirect `first` and every one after it; resolves to the first response that does not redirect. */
+async function follow(next: Dispatch, req: PreparedRequest, first: AnyResponse, maxRedirects: number, jar: CookieJar | null, hooks: Hooks): Promise<AnyResponse> {
+  const opts = req.options;
+  const max = opts.maxRedirects ?? maxRedirects;
+  const chain: string[] = [];
+  const seen = new Set<string>();
+  let res = first;
+  let location = locationOf(res);
+  while (location !== null) {
+    const from = req._url;
+    let step: RedirectStep;
+    try {
+      if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${redactUrl(location)}`);
+      step = nextHop(from, req.method, res.status, location, opts.allowInsecureRedirects === true);
+      if (!step.dropBody && !req.canResend()) {
+        throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);
       }
-      chain ??= [];
-      seen ??= new Set();
-      const from = req._url;
-      let step: RedirectStep;
-      try {
-        if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${redactUrl(location)}`);
-        step = nextHop(from, req.method, res.status, location, opts.allowInsecureRedirects === true);
-        if (!step.dropBody && !req.canResend()) {
-          throw new RequestError(`cannot follow the ${res.status} redirect: the request body is a one-shot stream that cannot be replayed`);
-        }
-      } finally {
-        await discard(res);
-      }
-      seen.add(loopKey(req.method, from, req.headers.get('cookie') ?? ''));
-      chain.push(req._display);
-      if (step.dropBody) req._setBody(null);
-      stripForRedirect(req.headers, step);
-      if (step.crossOrigin) {
-        // The caller's and the hooks' Cookie headers were for the first origin.
-        req.userCookie = null;
-        req.hookCookie = null;
-      }
-      req.method = step.method;
-      req._setUrl(step.url);
-      req.hops++;
-      const cookie = jar !== null ? cookieHeaderFor(jar, req, step.url) : (req.headers.get('cookie') ?? '');
-      if (seen.has(loopKey(step.method, step.url, cookie))) {
-        throw new RedirectLoopError(`redirect loop: ${req._display} was already requested in this chain`);
-      }
-      if (hooks.beforeRedirect.length > 0) await runHooks('beforeRedirect', hooks.beforeRedirect, req, res);
+    } finally {
+      await discard(res);
     }
-  };
+    seen.add(loopKey(req.method, from, req.headers.get('cookie') ?? ''));
+    chain.push(req._display);
+    if (step.dropBody) req._setBody(null);
+    stripForRedirect(req.headers, step);
+    if (step.crossOrigin) {
+      // The caller's and the hooks' Cookie headers were for the first origin.
+      req.userCookie = null;
+      req.hookCookie = null;
+    }
+    req.method = step.method;
+    req._setUrl(step.url);
+    req.hops++;
+    const cookie = jar !== null ? cookieHeaderFor(jar, req, step.url) : (req.headers.get('cookie') ?? '');
+    if (seen.has(loopKey(step.method, step.url, cookie))) {
+      throw new RedirectLoopError(`redirect loop: ${req._display} was already requested in this chain`);
+    }
+    if (hooks.beforeRedirect.length > 0) await runHooks('beforeRedirect', hooks.beforeRedirect, req, res);
+    res = await next(req);
+    location = locationOf(res);
+  }
+  res.redirects = chain;
+  return res;
 }
 
 function loopKey(method: string, url: URL, cookie: string): string {

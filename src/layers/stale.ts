@@ -11,7 +11,7 @@
  */
 import { StaleConnectionError } from '../errors.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
-import type { Interceptor } from '../core/dispatch.js';
+import type { AnyResponse, Dispatch, Interceptor } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
 
 /** Whether `req` may be replayed after its connection was found stale. */
@@ -30,16 +30,14 @@ function hasIdempotencyKey(req: PreparedRequest): boolean {
 }
 
 /** The layer: one replay on a fresh connection for a safe request that met a stale one. */
-export const staleLayer: Interceptor = (next) => async (req) => {
+export const staleLayer: Interceptor = (next) => (req) => next(req).catch((err: unknown) => replay(err, req, next));
+
+async function replay(err: unknown, req: PreparedRequest, next: Dispatch): Promise<AnyResponse> {
+  if (!(err instanceof StaleConnectionError) || !replaySafe(req)) throw err;
+  req.fresh = true;
   try {
     return await next(req);
-  } catch (err) {
-    if (!(err instanceof StaleConnectionError) || !replaySafe(req)) throw err;
-    req.fresh = true;
-    try {
-      return await next(req);
-    } finally {
-      req.fresh = false;
-    }
+  } finally {
+    req.fresh = false;
   }
-};
+}

@@ -371,7 +371,7 @@ export class Session {
     const bits = UPGRADE | (this.hooks.request.length > 0 || this.hooks.response.length > 0 ? HOOKS : 0) | (this.#auth?.type === 'digest' ? DIGEST : 0);
     const chain = (this.#chains[bits] ??= composeChain(bits, this.#parts()));
     try {
-      return openedBy(await chain(req), up);
+      return await openedBy(await chain(req), up);
     } catch (err) {
       up.opened?.conn.destroy(); // a layer failed after the 101: the socket goes with it
       const e = wrap(err, req);

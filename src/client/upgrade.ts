@@ -29,7 +29,6 @@ const OWN_FIELDS = new Set(['connection', 'upgrade', 'sec-websocket-key', 'sec-w
 export class UpgradeHop {
   /** The ws:/wss: URL (the request's URL is its http(s) form). */
   readonly wsUrl: URL;
-  readonly key: string;
   readonly s: Settings;
   readonly signal: AbortSignal;
   /** The WebSocket URL as the user sees it (for `onResponse`). */
@@ -42,7 +41,6 @@ export class UpgradeHop {
 
   constructor(wsUrl: URL, s: Settings, signal: AbortSignal, href: string) {
     this.wsUrl = wsUrl;
-    this.key = createKey();
     this.s = s;
     this.signal = signal;
     this.href = href;
@@ -80,13 +78,16 @@ export function sessionOpener(session: UpgradeSession, proxy: string | URL | fal
 export async function upgradeHop(req: PreparedRequest, up: UpgradeHop, proxy: URL | null, tls: TlsOptions | null, dial: DialSettings): Promise<AnyResponse> {
   const s = up.s;
   const { secure, host, port } = hostPort(up.wsUrl);
+  // One bound for the whole handshake: a second connection (a Digest answer) gets what is left.
+  const ms = s.timeoutMs;
+  const left = ms > 0 && ms !== Number.POSITIVE_INFINITY ? Math.max(1, ms - (performance.now() - up.started)) : ms;
   const conn = await connectVia({
     secure,
     host,
     port,
     tls: s.tls ?? tls,
     alpn: secure ? ['http/1.1'] : null,
-    connectTimeoutMs: s.timeoutMs,
+    connectTimeoutMs: left,
     signal: up.signal,
     proxy,
     proxyTls: proxy !== null && proxy.protocol === 'https:' && tls !== null ? { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized, minVersion: tls.minVersion } : null,
@@ -101,7 +102,8 @@ export async function upgradeHop(req: PreparedRequest, up: UpgradeHop, proxy: UR
   const fields: string[] = [];
   for (let i = 0; i < list.length; i += 2) if (!OWN_FIELDS.has(list[i]!.toLowerCase())) fields.push(list[i]!, list[i + 1]!);
   const onResponse = s.onResponse;
-  const upgrade: UpgradeRequest = { url: up.wsUrl, key: up.key, protocols: s.protocols, extensions: s.extensionsOffer, headers: fields };
+  // A fresh key for each connection (RFC 6455 §4.1), a Digest retry's too.
+  const upgrade: UpgradeRequest = { url: up.wsUrl, key: createKey(), protocols: s.protocols, extensions: s.extensionsOffer, headers: fields };
   const head = await exchangeUpgrade(conn, upgrade, {
     deflate: s.deflate,
     timeoutMs: s.timeoutMs,

@@ -201,6 +201,9 @@ describe('Reqivo.websocket(): Digest auth, redirects and MockAgent', () => {
     const auth = digestParams(/\r\nauthorization:\s*(.*)/i.exec(srv.heads[1]!)![1]!);
     assert.equal(auth['uri'], '/chat?room=1');
     assert.equal(auth['opaque'], 'op');
+    // Each connection has its own Sec-WebSocket-Key (RFC 6455 §4.1).
+    const keyOf = (h: string): string | undefined => /\r\nsec-websocket-key:\s*(\S+)/i.exec(h)?.[1];
+    assert.notEqual(keyOf(srv.heads[0]!), keyOf(srv.heads[1]!));
     // One final response: the hooks see the 101, not the challenge the Digest layer answered.
     assert.deepEqual(statuses, [101]);
   });

@@ -8,7 +8,8 @@
  * hooks → redirects → retries → digest auth → cache → cookies → stale retry → interceptors… → installed → transport
  * ```
  *
- * A layer that is not configured is not in the chain. Then the verbs.
+ * A layer that is not configured is not in the chain (chains.ts composes
+ * them; a WebSocket Upgrade has its own, shorter chain). Then the verbs.
  * @module
  */
 import { InvalidRequestError, RequestError, redactCause, redactUrl } from '../errors.js';
@@ -20,27 +21,15 @@ import { Pool } from '../transport/pool.js';
 import { connectVia } from '../transport/proxy.js';
 import { toRequestBody } from '../core/body.js';
 import { Deadline } from '../core/deadline.js';
-import { type AnyResponse, compose, type Dispatch, installedLayer, type Interceptor } from '../core/dispatch.js';
+import type { AnyResponse, Dispatch, Interceptor } from '../core/dispatch.js';
 import { PreparedRequest } from '../core/request.js';
 import { Timings } from '../core/timings.js';
-import { DigestAuthState, digestLayer } from '../layers/auth.js';
-import { cacheLayer, HttpCache } from '../layers/cache.js';
-import { cookieLayer } from '../layers/cookies.js';
-import {
-  type BeforeRedirectHook,
-  type BeforeRetryHook,
-  type ErrorHook,
-  type Hooks,
-  hooksLayer,
-  type RequestHook,
-  type ResponseHook,
-  runErrorHooks,
-  toHooks,
-} from '../layers/hooks.js';
+import { DigestAuthState } from '../layers/auth.js';
+import type { HttpCache } from '../layers/cache.js';
+import { type BeforeRedirectHook, type BeforeRetryHook, type ErrorHook, type Hooks, type RequestHook, type ResponseHook, runErrorHooks, toHooks } from '../layers/hooks.js';
 import { withUploadProgress } from '../layers/progress.js';
-import { redirectLayer } from '../layers/redirect.js';
-import { RetryPolicy, retryLayer } from '../layers/retry.js';
-import { staleLayer } from '../layers/stale.js';
+import { RetryPolicy } from '../layers/retry.js';
+import { type ChainParts, composeChain, DIGEST, HOOKS, REDIRECTS, RETRIES, UPGRADE } from './chains.js';
 import { CookieJar } from './cookies.js';
 import { checkNames, REQUEST_OPTIONS } from './option-names.js';
 import { applyStaticAuth, checkSessionOptions, mergeInto, stampInput, toCache, withLength, wrap } from './prepare.js';
@@ -66,17 +55,9 @@ import { type FetchInit, type FetchInput, fetchWith } from './fetch.js';
 import { displayUrl, resolveUrl, splitUnixUrl } from './url.js';
 import { VERSION } from '../version.js';
 import type { Opened } from '../websocket/opening.js';
-import { openedBy, upgradeChain, type UpgradeHop } from './upgrade.js';
+import { openedBy, type UpgradeHop } from './upgrade.js';
 
 export type { RequestHook, ResponseHook } from '../layers/hooks.js';
-
-/** Layers a request may need besides the ones every request of the session has; a bit each. */
-const HOOKS = 1;
-const REDIRECTS = 2;
-const RETRIES = 4;
-const DIGEST = 8;
-/** The chain of a WebSocket Upgrade (its own: no redirects, retries, cache or stale retry). */
-const UPGRADE = 16;
 
 /** An HTTP client session: connection pool, defaults, cookies, auth, hooks, interceptors. */
 export class Session {
@@ -375,30 +356,22 @@ export class Session {
     if (opts.retry === undefined ? this.#retry !== null : opts.retry !== false) bits |= RETRIES;
     const auth = opts.auth === undefined ? this.#auth : opts.auth;
     if (auth !== null && auth.type === 'digest') bits |= DIGEST;
-    return (this.#chains[bits] ??= this.#compose(bits));
+    return (this.#chains[bits] ??= composeChain(bits, this.#parts()));
   }
 
-  #compose(bits: number): Dispatch {
-    const jar = this.cookies;
-    const layers: Interceptor[] = [];
-    if (bits & HOOKS) layers.push(hooksLayer(this.hooks, jar));
-    if (bits & REDIRECTS) layers.push(redirectLayer(this.#maxRedirects, jar, this.hooks));
-    if (bits & RETRIES) layers.push(retryLayer(this.#retry, this.hooks));
-    if (bits & DIGEST) layers.push(digestLayer(this.#digest, () => this.#auth));
-    if (this.#cache !== null) layers.push(cacheLayer(this.#cache));
-    if (jar !== null) layers.push(cookieLayer(jar));
-    layers.push(staleLayer, ...this.#interceptors, installedLayer);
-    return compose(layers, this.#transport.dispatch);
+  #parts(): ChainParts {
+    const t = this.#transport;
+    return { hooks: this.hooks, jar: this.cookies, maxRedirects: this.#maxRedirects, retry: this.#retry, digest: this.#digest, auth: () => this.#auth, cache: this.#cache, interceptors: this.#interceptors, transport: t.dispatch };
   }
 
-  /** @internal The WebSocket Upgrade to `url` (its http(s) form) through hooks → cookies → interceptors → transport (no redirects, retries or cache). */
+  /** @internal The WebSocket Upgrade to `url` (its http(s) form) through hooks → digest auth → cookies → interceptors → installed → transport (no redirects, retries or cache). */
   async _upgrade(url: URL, headers: Headers, proxy: string | false | 'env' | undefined, up: UpgradeHop): Promise<Opened> {
     const req = this.#prepare('GET', url, proxy === undefined ? { headers } : { headers, proxy }, true, false);
     req.upgrade = up;
-    const hooks = this.hooks.request.length > 0 || this.hooks.response.length > 0 ? this.hooks : null;
-    const chain = (this.#chains[UPGRADE | (hooks !== null ? HOOKS : 0)] ??= upgradeChain(hooks, this.cookies, this.#interceptors, this.#transport.dispatch));
+    const bits = UPGRADE | (this.hooks.request.length > 0 || this.hooks.response.length > 0 ? HOOKS : 0) | (this.#auth?.type === 'digest' ? DIGEST : 0);
+    const chain = (this.#chains[bits] ??= composeChain(bits, this.#parts()));
     try {
-      return openedBy(await chain(req), up);
+      return await openedBy(await chain(req), up);
     } catch (err) {
       up.opened?.conn.destroy(); // a layer failed after the 101: the socket goes with it
       const e = wrap(err, req);

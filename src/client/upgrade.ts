@@ -1,23 +1,23 @@
 /**
  * The WebSocket handshake as a hop of a Session's dispatch chain
  * (`Reqivo.websocket()`): the Upgrade is a {@link PreparedRequest} (GET on
- * the http(s) form of the URL) that goes through hooks, cookies and
- * interceptors like any request, so proxies, auth, cookies and hooks apply
- * to it; the transport performs the head exchange ({@link upgradeOver}) on a
- * fresh, unpooled connection and hands the socket to the WebSocket.
+ * the http(s) form of the URL) that goes through hooks, Digest auth, cookies,
+ * interceptors and an installed MockAgent like any request, so proxies,
+ * auth, cookies and hooks apply to it; the transport performs the head
+ * exchange on a fresh, unpooled connection and hands the socket to the
+ * WebSocket. An answer other than 101 goes back up the chain as a response
+ * (a Digest layer answers a 401 once); if no layer acts on it the WebSocket
+ * fails with the refusal (a redirect names its Location: it is not followed).
  * @module
  */
 import { Headers } from '../http/headers.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { connectVia } from '../transport/proxy.js';
 import { WebSocketError } from '../errors.js';
-import { type AnyResponse, compose, type Dispatch, type Interceptor } from '../core/dispatch.js';
-import { cookieLayer } from '../layers/cookies.js';
-import { type Hooks, hooksLayer } from '../layers/hooks.js';
-import type { CookieJar } from './cookies.js';
+import type { AnyResponse } from '../core/dispatch.js';
 import type { PreparedRequest } from '../core/request.js';
-import { createKey, prepareHeaders } from '../websocket/handshake.js';
-import { hostPort, type Opened, upgradeOver } from '../websocket/opening.js';
+import { checkUpgradeResponse, createKey, prepareHeaders, type UpgradeRequest } from '../websocket/handshake.js';
+import { acceptUpgrade, exchangeUpgrade, hostPort, type Opened } from '../websocket/opening.js';
 import type { Opener, Settings } from '../websocket/options.js';
 import type { DialSettings } from './route.js';
 import { StreamResponse } from './stream-response.js';
@@ -29,7 +29,6 @@ const OWN_FIELDS = new Set(['connection', 'upgrade', 'sec-websocket-key', 'sec-w
 export class UpgradeHop {
   /** The ws:/wss: URL (the request's URL is its http(s) form). */
   readonly wsUrl: URL;
-  readonly key: string;
   readonly s: Settings;
   readonly signal: AbortSignal;
   /** The WebSocket URL as the user sees it (for `onResponse`). */
@@ -37,15 +36,17 @@ export class UpgradeHop {
   readonly started: number;
   /** Set by the transport when the 101 was accepted. */
   opened: Opened | null;
+  /** Set by the transport when the server answered with another status: the error the WebSocket fails with if no layer acts on that answer. */
+  refused: Error | null;
 
   constructor(wsUrl: URL, s: Settings, signal: AbortSignal, href: string) {
     this.wsUrl = wsUrl;
-    this.key = createKey();
     this.s = s;
     this.signal = signal;
     this.href = href;
     this.started = performance.now();
     this.opened = null;
+    this.refused = null;
   }
 }
 
@@ -77,13 +78,16 @@ export function sessionOpener(session: UpgradeSession, proxy: string | URL | fal
 export async function upgradeHop(req: PreparedRequest, up: UpgradeHop, proxy: URL | null, tls: TlsOptions | null, dial: DialSettings): Promise<AnyResponse> {
   const s = up.s;
   const { secure, host, port } = hostPort(up.wsUrl);
+  // One bound for the whole handshake: a second connection (a Digest answer) gets what is left.
+  const ms = s.timeoutMs;
+  const left = ms > 0 && ms !== Number.POSITIVE_INFINITY ? Math.max(1, ms - (performance.now() - up.started)) : ms;
   const conn = await connectVia({
     secure,
     host,
     port,
     tls: s.tls ?? tls,
     alpn: secure ? ['http/1.1'] : null,
-    connectTimeoutMs: s.timeoutMs,
+    connectTimeoutMs: left,
     signal: up.signal,
     proxy,
     proxyTls: proxy !== null && proxy.protocol === 'https:' && tls !== null ? { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized, minVersion: tls.minVersion } : null,
@@ -98,36 +102,43 @@ export async function upgradeHop(req: PreparedRequest, up: UpgradeHop, proxy: UR
   const fields: string[] = [];
   for (let i = 0; i < list.length; i += 2) if (!OWN_FIELDS.has(list[i]!.toLowerCase())) fields.push(list[i]!, list[i + 1]!);
   const onResponse = s.onResponse;
-  const opened = await upgradeOver(
-    conn,
-    { url: up.wsUrl, key: up.key, protocols: s.protocols, extensions: s.extensionsOffer, headers: fields },
-    {
-      deflate: s.deflate,
-      timeoutMs: s.timeoutMs,
-      started: up.started,
-      signal: up.signal,
-      maxHeaderBytes: s.maxHeaderBytes,
-      onResponse: onResponse === null ? null : (status, headers) => onResponse({ status, headers: Headers._fromList(headers.slice()), url: up.href }),
-    },
-  );
-  up.opened = opened;
-  const res = new StreamResponse(101, 'Switching Protocols', '1.1', Headers._fromList(opened.headers.slice()), req._display, 'GET');
+  // A fresh key for each connection (RFC 6455 §4.1), a Digest retry's too.
+  const upgrade: UpgradeRequest = { url: up.wsUrl, key: createKey(), protocols: s.protocols, extensions: s.extensionsOffer, headers: fields };
+  const head = await exchangeUpgrade(conn, upgrade, {
+    deflate: s.deflate,
+    timeoutMs: s.timeoutMs,
+    started: up.started,
+    signal: up.signal,
+    maxHeaderBytes: s.maxHeaderBytes,
+    onResponse: null,
+  });
+  try {
+    onResponse?.({ status: head.status, headers: Headers._fromList(head.headers.slice()), url: up.href });
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  if (head.status !== 101) {
+    // Not an upgrade: the answer goes back up the chain as a response (a Digest layer may answer a 401, hooks and cookies see it); its body is not read.
+    conn.destroy();
+    try {
+      checkUpgradeResponse(head.status, head.reason, head.headers, upgrade, s.deflate);
+    } catch (err) {
+      up.refused = err as Error;
+    }
+  } else {
+    up.refused = null;
+    up.opened = acceptUpgrade(conn, head, upgrade, s.deflate);
+  }
+  const res = new StreamResponse(head.status, head.reason, head.version, Headers._fromList(head.headers.slice()), req._display, 'GET');
   res.onEnd();
   return res;
-}
-
-/** The chain of an Upgrade: hooks (when any) → cookies (with a jar) → the interceptors → `transport`; no redirects, retries or cache. */
-export function upgradeChain(hooks: Hooks | null, jar: CookieJar | null, interceptors: readonly Interceptor[], transport: Dispatch): Dispatch {
-  const layers: Interceptor[] = [];
-  if (hooks !== null) layers.push(hooksLayer(hooks, jar));
-  if (jar !== null) layers.push(cookieLayer(jar));
-  layers.push(...interceptors);
-  return compose(layers, transport);
 }
 
 /** The connection the chain's answer `res` stands for; a WebSocketError when something answered without one. */
 export async function openedBy(res: AnyResponse, up: UpgradeHop): Promise<Opened> {
   if (up.opened !== null) return up.opened;
   if (res instanceof StreamResponse) await res.close();
+  if (up.refused !== null) throw up.refused;
   throw new WebSocketError(`the WebSocket handshake was answered with ${res.status} without a connection (by an interceptor or a hook)`);
 }

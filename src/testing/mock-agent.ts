@@ -13,6 +13,8 @@
  * Unmatched requests fail with {@link MockNotMatchedError} naming the
  * request and the closest interceptor, unless `enableNetConnect()` lets
  * their host through. No socket is ever opened for a mocked request.
+ * WebSocket handshakes (`Reqivo.websocket()`) are not mocked: they fail
+ * with MockNotMatchedError unless net connect is enabled for their host.
  * @module
  */
 import { brandError, ConnectTimeout, NetworkError, ReadTimeout, ReqivoError, type ReqivoErrorOptions } from '../errors.js';
@@ -273,6 +275,13 @@ export class MockAgent {
 
   async #dispatch(req: PreparedRequest, next: Dispatch): Promise<AnyResponse> {
     const url = req._url;
+    if (req.upgrade !== null) {
+      // A WebSocket handshake is never mocked: it reaches a real server only where net connect is enabled.
+      if (this.#net !== null && this.#net(url.host)) return next(req);
+      throw new MockNotMatchedError(
+        `MockAgent does not mock WebSocket connections: the handshake to ${req.upgrade.href} was not sent; enableNetConnect(${JSON.stringify(url.host)}) lets it through to a real server`,
+      );
+    }
     const origin = url.origin;
     const text = await readBody(req);
     for (const i of this.#list) {

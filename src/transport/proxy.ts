@@ -12,9 +12,9 @@
  */
 import net from 'node:net';
 import { AbortError, ConnectTimeout, InvalidRequestError, ProxyError, timeoutAdvice } from '../errors.js';
-import { type ParserHandler, ResponseParser } from '../http1/parser.js';
+import { exchangeHead } from '../http1/head-exchange.js';
 import { isValidHeaderValue } from '../http/syntax.js';
-import type { ConnectOptions, Connection, ConnectionSink, TlsOptions } from './connection.js';
+import type { ConnectOptions, Connection, TlsOptions } from './connection.js';
 import { connect } from './dial.js';
 import { bareHost, isSocks, parseProxyUrl, portOf, proxyAuthorization, proxyDisplay } from './proxy-env.js';
 import { openSocksTunnel } from './socks.js';
@@ -39,114 +39,6 @@ export interface TunnelOptions {
 /** Host part of an authority: IPv6 in brackets. */
 function authorityOf(host: string, port: number): string {
   return `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-}
-
-/** Runs one CONNECT exchange on a connection to the proxy. */
-class TunnelExchange implements ParserHandler, ConnectionSink {
-  readonly parser: ResponseParser;
-  status: number;
-  reason: string;
-  done: boolean;
-  readonly #proxy: URL;
-  readonly #target: string;
-  readonly #resolve: (socket: net.Socket) => void;
-  readonly #reject: (err: Error) => void;
-  #onAbort: (() => void) | null;
-  #signal: AbortSignal | null;
-  #deadline: NodeJS.Timeout | null;
-
-  constructor(proxy: URL, target: string, resolve: (socket: net.Socket) => void, reject: (err: Error) => void) {
-    this.parser = new ResponseParser(this);
-    this.parser.reset('CONNECT');
-    this.status = 0;
-    this.reason = '';
-    this.done = false;
-    this.#proxy = proxy;
-    this.#target = target;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#onAbort = null;
-    this.#signal = null;
-    this.#deadline = null;
-  }
-
-  /**
-   * Fail with ConnectTimeout when the answer is not complete after `ms`: a
-   * deadline, not an idle timer, so a proxy trickling bytes cannot hold the
-   * request past the connect timeout (`timeoutMs`, for the message).
-   */
-  expireAfter(conn: Connection, ms: number, timeoutMs: number): void {
-    this.#deadline = setTimeout(() => {
-      this.fail(conn, new ConnectTimeout(`proxy ${proxyDisplay(this.#proxy)} did not answer CONNECT ${this.#target} within the ${timeoutMs} ms connect timeout${timeoutAdvice('connect', timeoutMs)}`, { timeoutMs }));
-    }, ms);
-  }
-
-  watch(signal: AbortSignal | null, conn: Connection): void {
-    if (signal === null) return;
-    this.#signal = signal;
-    this.#onAbort = () => this.fail(conn, new AbortError('request aborted while opening the proxy tunnel', { cause: signal.reason }));
-    signal.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  #settle(): void {
-    this.done = true;
-    if (this.#deadline !== null) clearTimeout(this.#deadline);
-    if (this.#signal !== null && this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort);
-  }
-
-  fail(conn: Connection, err: Error): void {
-    if (this.done) return;
-    this.#settle();
-    conn.destroy();
-    this.#reject(err);
-  }
-
-  onHead(p: ResponseParser): void {
-    this.status = p.status;
-    this.reason = p.reason;
-  }
-
-  onBody(): void {}
-
-  onComplete(): void {}
-
-  onData(conn: Connection, data: Buffer): void {
-    if (this.done) return;
-    let n: number;
-    try {
-      n = this.parser.execute(data);
-    } catch (err) {
-      this.fail(conn, new ProxyError(`proxy ${proxyDisplay(this.#proxy)} sent an invalid answer to CONNECT ${this.#target}: ${(err as Error).message}`, proxyDisplay(this.#proxy), 0, { cause: err }));
-      return;
-    }
-    const status = this.status;
-    if (status === 0) return; // head not complete yet
-    const who = proxyDisplay(this.#proxy);
-    if (status >= 200 && status < 300) {
-      this.#settle();
-      const socket = conn.detach();
-      if (n < data.length) socket.unshift(data.subarray(n));
-      this.#resolve(socket);
-      return;
-    }
-    if (status === 407) {
-      const msg =
-        proxyAuthorization(this.#proxy) !== null
-          ? `proxy ${who} refused the credentials (407 Proxy Authentication Required) for CONNECT ${this.#target}`
-          : `proxy ${who} requires authentication (407 Proxy Authentication Required) and the proxy URL has no credentials`;
-      this.fail(conn, new ProxyError(msg, who, 407));
-      return;
-    }
-    this.fail(conn, new ProxyError(`proxy ${who} refused to tunnel to ${this.#target}: ${status} ${this.reason}`.trimEnd(), who, status));
-  }
-
-  onClose(conn: Connection, err: Error | null): void {
-    const who = proxyDisplay(this.#proxy);
-    this.fail(conn, new ProxyError(`proxy ${who} closed the connection before answering CONNECT ${this.#target}${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }));
-  }
-
-  /** Never called: no read timeout is set on the proxy connection ({@link expireAfter} bounds the exchange). */
-  onTimeout(): void {}
 }
 
 /**
@@ -192,19 +84,37 @@ export async function openTunnel(proxy: string | URL, host: string, port: number
     }
   }
   head += '\r\n';
-  return new Promise<net.Socket>((resolve, reject) => {
-    const ex = new TunnelExchange(p, target, resolve, reject);
-    if (signal?.aborted) {
-      ex.fail(conn, new AbortError('request aborted while opening the proxy tunnel', { cause: signal.reason }));
-      return;
-    }
-    ex.watch(signal, conn);
-    conn.sink = ex;
-    if (timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY) {
-      ex.expireAfter(conn, Math.max(1, timeoutMs - (performance.now() - started)), timeoutMs);
-    }
-    conn.socket.write(head, 'latin1');
+  const who = proxyDisplay(p);
+  const answer = await exchangeHead(conn, {
+    method: 'CONNECT',
+    head,
+    timeoutMs,
+    started,
+    signal,
+    errors: {
+      timeout: (ms) => new ConnectTimeout(`proxy ${who} did not answer CONNECT ${target} within the ${ms} ms connect timeout${timeoutAdvice('connect', ms)}`, { timeoutMs: ms }),
+      aborted: (reason) => new AbortError('request aborted while opening the proxy tunnel', { cause: reason }),
+      closed: (err) => new ProxyError(`proxy ${who} closed the connection before answering CONNECT ${target}${err ? `: ${err.message}` : ''}`, who, 0, { cause: err ?? undefined }),
+      invalid: (err) => new ProxyError(`proxy ${who} sent an invalid answer to CONNECT ${target}: ${err.message}`, who, 0, { cause: err }),
+    },
   });
+  const status = answer.status;
+  if (status >= 200 && status < 300) {
+    const socket = conn.detach();
+    if (answer.rest !== null) socket.unshift(answer.rest);
+    return socket;
+  }
+  conn.destroy();
+  if (status === 407) {
+    throw new ProxyError(
+      auth !== null
+        ? `proxy ${who} refused the credentials (407 Proxy Authentication Required) for CONNECT ${target}`
+        : `proxy ${who} requires authentication (407 Proxy Authentication Required) and the proxy URL has no credentials`,
+      who,
+      407,
+    );
+  }
+  throw new ProxyError(`proxy ${who} refused to tunnel to ${target}: ${status} ${answer.reason}`.trimEnd(), who, status);
 }
 
 /** Connect options that may name a proxy to tunnel through. */

@@ -6,8 +6,8 @@
  * @module
  */
 import { AbortError, ConnectTimeout, WebSocketError } from '../errors.js';
-import { type ParserHandler, ResponseParser } from '../http1/parser.js';
-import type { Connection, ConnectionSink, TlsOptions } from '../transport/connection.js';
+import { type ExchangedHead, exchangeHead } from '../http1/head-exchange.js';
+import type { Connection, TlsOptions } from '../transport/connection.js';
 import { connectVia } from '../transport/proxy.js';
 import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
 import { Headers } from '../http/headers.js';
@@ -48,94 +48,6 @@ export interface Opened {
   headers: string[];
 }
 
-class Upgrade implements ParserHandler, ConnectionSink {
-  readonly parser: ResponseParser;
-  readonly req: UpgradeRequest;
-  readonly opts: UpgradeExchangeOptions;
-  done: boolean;
-  headSeen: boolean;
-  timer: NodeJS.Timeout | null;
-  onAbort: (() => void) | null;
-  readonly resolve: (o: Opened) => void;
-  readonly reject: (err: Error) => void;
-
-  constructor(req: UpgradeRequest, opts: UpgradeExchangeOptions, resolve: (o: Opened) => void, reject: (err: Error) => void) {
-    this.parser = new ResponseParser(this, { maxHeaderBytes: opts.maxHeaderBytes, maxHeaderCount: 100, maxBodyBytes: Number.POSITIVE_INFINITY });
-    this.parser.reset('GET');
-    this.req = req;
-    this.opts = opts;
-    this.done = false;
-    this.headSeen = false;
-    this.timer = null;
-    this.onAbort = null;
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  onHead(): void {
-    this.headSeen = true;
-  }
-
-  onBody(): void {}
-
-  onComplete(): void {}
-
-  settle(): void {
-    this.done = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    if (this.onAbort !== null) this.opts.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  fail(conn: Connection, err: Error): void {
-    if (this.done) return;
-    this.settle();
-    conn.sink = null;
-    conn.destroy();
-    this.reject(err);
-  }
-
-  onData(conn: Connection, data: Buffer): void {
-    if (this.done) return;
-    let n: number;
-    try {
-      n = this.parser.execute(data);
-    } catch (err) {
-      this.fail(conn, new WebSocketError(`invalid WebSocket handshake response: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    if (!this.headSeen) return;
-    const p = this.parser;
-    let result: ReturnType<typeof checkUpgradeResponse>;
-    try {
-      this.opts.onResponse?.(p.status, p.headers);
-      result = checkUpgradeResponse(p.status, p.reason, p.headers, this.req, this.opts.deflate);
-    } catch (err) {
-      this.fail(conn, err as Error);
-      return;
-    }
-    this.settle();
-    // Hold further bytes in the socket until the WebSocket takes the connection over.
-    conn.socket.pause();
-    this.resolve({
-      conn,
-      rest: n < data.length ? data.subarray(n) : null,
-      protocol: result.protocol,
-      extensions: result.extensions,
-      deflate: result.deflate,
-      headers: internFields(p.headers),
-    });
-  }
-
-  onClose(conn: Connection, err: Error | null): void {
-    this.fail(
-      conn,
-      new WebSocketError(`connection closed during the WebSocket handshake${err ? `: ${err.message}` : ''}`, { cause: err ?? undefined }),
-    );
-  }
-
-  onTimeout(): void {}
-}
-
 function timedOut(ms: number): ConnectTimeout {
   return new ConnectTimeout(`WebSocket opening handshake did not complete within ${ms} ms`, { timeoutMs: ms });
 }
@@ -156,38 +68,59 @@ export interface UpgradeExchangeOptions {
 }
 
 /**
+ * Write the Upgrade request on `conn` and read the response head, whatever
+ * its status (see {@link exchangeHead}: on success the connection is paused
+ * and the caller's). Rejects with ConnectTimeout, AbortError or
+ * WebSocketError; on failure the connection is destroyed.
+ */
+export function exchangeUpgrade(conn: Connection, req: UpgradeRequest, o: UpgradeExchangeOptions): Promise<ExchangedHead> {
+  return exchangeHead(conn, {
+    method: 'GET',
+    head: buildUpgradeRequest(req),
+    limits: { maxHeaderBytes: o.maxHeaderBytes, maxHeaderCount: 100, maxBodyBytes: Number.POSITIVE_INFINITY },
+    timeoutMs: o.timeoutMs,
+    started: o.started,
+    signal: o.signal,
+    errors: {
+      timeout: timedOut,
+      aborted: (reason) => new AbortError('WebSocket connect aborted', { cause: reason }),
+      closed: (err) => new WebSocketError(`connection closed during the WebSocket handshake${err ? `: ${err.message}` : ''}`, { cause: err ?? undefined }),
+      invalid: (err) => new WebSocketError(`invalid WebSocket handshake response: ${err.message}`, { cause: err }),
+    },
+  });
+}
+
+/**
+ * Check the answer `head` to `req` (RFC 6455 §4.1) and make the connection
+ * an {@link Opened}; throws WebSocketError (the connection destroyed) for a
+ * refused or invalid upgrade.
+ */
+export function acceptUpgrade(conn: Connection, head: ExchangedHead, req: UpgradeRequest, deflate: Required<PerMessageDeflateOptions> | null): Opened {
+  let result: ReturnType<typeof checkUpgradeResponse>;
+  try {
+    result = checkUpgradeResponse(head.status, head.reason, head.headers, req, deflate);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  return { conn, rest: head.rest, protocol: result.protocol, extensions: result.extensions, deflate: result.deflate, headers: internFields(head.headers) };
+}
+
+/**
  * The Upgrade head exchange on an open connection: write the request head,
  * read the response head, check it, and hand back the connection (paused)
  * with the bytes after the head. Rejects with ConnectTimeout, AbortError or
  * WebSocketError; on failure the connection is destroyed.
  */
-export function upgradeOver(conn: Connection, req: UpgradeRequest, o: UpgradeExchangeOptions): Promise<Opened> {
-  const ms = o.timeoutMs;
-  const bounded = ms > 0 && ms !== Number.POSITIVE_INFINITY;
-  return new Promise<Opened>((resolve, reject) => {
-    const up = new Upgrade(req, o, resolve, reject);
-    const signal = o.signal;
-    if (signal !== null) {
-      if (signal.aborted) {
-        up.fail(conn, new AbortError('WebSocket connect aborted', { cause: signal.reason }));
-        return;
-      }
-      up.onAbort = () => up.fail(conn, new AbortError('WebSocket connect aborted', { cause: signal.reason }));
-      signal.addEventListener('abort', up.onAbort, { once: true });
-    }
-    if (bounded) {
-      const left = Math.max(1, ms - (performance.now() - o.started));
-      up.timer = setTimeout(() => up.fail(conn, timedOut(ms)), left);
-    }
-    if (conn.closed) {
-      up.onClose(conn, conn.error);
-      return;
-    }
-    conn.sink = up;
-    // A plain socket out of a proxy tunnel comes paused (openTunnel's contract).
-    conn.socket.resume();
-    conn.socket.write(buildUpgradeRequest(req), 'latin1');
-  });
+export async function upgradeOver(conn: Connection, req: UpgradeRequest, o: UpgradeExchangeOptions): Promise<Opened> {
+  const head = await exchangeUpgrade(conn, req, o);
+  try {
+    o.onResponse?.(head.status, head.headers);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  return acceptUpgrade(conn, head, req, o.deflate);
 }
 
 /** Host and port of a ws:/wss: URL. */

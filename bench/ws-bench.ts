@@ -19,6 +19,11 @@
  *                `--expose-gc` process (ws-memory-child.ts), heap +
  *                arrayBuffers growth after gc()
  *
+ * `--floor` adds a third client to the network scenarios, the floor
+ * (ws-floor.ts): a bare socket writing prebuilt frames and counting echoed
+ * bytes — the most any Node client can get from this server and kernel.
+ * Its column `floor/ws` bounds what `reqivo/ws` can reach.
+ *
  * The echo server runs pinned to the server core and the clients to the
  * client core (pinning.ts) when `taskset` works. Also a part of
  * `npm run bench` (`--only=ws`), which runs this file as a child and gets
@@ -36,7 +41,7 @@
  * or 2-CPU machine, `taskset -c 0 node build/bench/ws-bench.js` (client and
  * server on one core) gives steadier numbers.
  *
- * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b]`
+ * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b] [--floor]`
  * A benchmark, not a test: it never fails on a time.
  * @module
  */
@@ -50,6 +55,7 @@ import { WebSocket } from '../src/websocket/index.js';
 import { isValidUtf8 } from '../src/websocket/utf8.js';
 import { reply, runChild } from './child.js';
 import { SERVER_CORE, pinSelf, CLIENT_CORE, tasksetPrefix } from './pinning.js';
+import { type WsDriver as Driver, wsFloorDriver } from './ws-floor.js';
 import type { WsMemoryResult } from './ws-memory-child.js';
 import { type WsBenchResult, type WsRow, wsReportText } from './ws-report.js';
 
@@ -79,10 +85,12 @@ interface Args {
   only: string[] | null;
   /** Idle connections per client in the memory part. */
   idle: number;
+  /** Also measure the floor client in the network scenarios. */
+  floor: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null, idle: 2000 };
+  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null, idle: 2000, floor: false };
   for (const arg of argv) {
     const [k, v = ''] = arg.split('=');
     if (k === '--quick') a.quick = true;
@@ -91,21 +99,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === '--only') a.only = v.split(',').filter(Boolean);
     else if (k === '--server') continue;
     else if (k === '--idle') a.idle = Number(v);
-    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec,memory]`);
+    else if (k === '--floor') a.floor = true;
+    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--floor] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec,memory]`);
   }
   if (!a.rounds) a.rounds = a.quick ? 5 : 15;
   if (!a.roundMs) a.roundMs = a.quick ? 150 : 300;
   return a;
-}
-
-/** One client's way of running the scenarios: each call does `n` messages' worth of work and resolves when done. */
-interface Driver {
-  name: string;
-  /** Send one message and wait for its echo, `n` times. */
-  roundTrips(msg: Buffer | string, n: number): Promise<void>;
-  /** Send `batch` messages back to back, then wait for all echoes. */
-  pipelined(msg: Buffer, batch: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 async function reqivoDriver(url: string): Promise<Driver> {
@@ -356,18 +355,20 @@ async function startServer(): Promise<{ port: number; pid: number; pinned: boole
   };
 }
 
-async function runNetwork(args: Args, url: string): Promise<WsRow[]> {
+async function runNetwork(args: Args, url: string, port: number): Promise<WsRow[]> {
   const network = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
   if (network.length === 0) return [];
   const drivers = [await reqivoDriver(url), await wsDriver(url)];
+  if (args.floor) drivers.push(await wsFloorDriver(port));
   const rows: WsRow[] = [];
   try {
     for (const s of network) {
       log(`  ${s.id}: ${s.title}`);
       // Warm-up: let both clients' code (and the server's) get optimised.
       for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs));
-      const scores: Record<string, number[]> = { reqivo: [], ws: [] };
+      const scores: Record<string, number[]> = { reqivo: [], ws: [], floor: [] };
       const ratios: number[] = [];
+      const floorRatios: number[] = [];
       for (let r = 0; r < args.rounds; r++) {
         // Back-to-back pairs, order alternating: both clients see the same machine load, and each
         // pair gives one ratio, so drift in the load (other processes, CPU frequency) cancels out.
@@ -377,6 +378,10 @@ async function runNetwork(args: Args, url: string): Promise<WsRow[]> {
         scores.reqivo!.push(got.reqivo!);
         scores.ws!.push(got.ws!);
         ratios.push(got.reqivo! / got.ws!);
+        if (got.floor !== undefined) {
+          scores.floor!.push(got.floor);
+          floorRatios.push(got.floor / got.ws!);
+        }
       }
       rows.push({
         id: s.id,
@@ -388,6 +393,7 @@ async function runNetwork(args: Args, url: string): Promise<WsRow[]> {
         min: Math.min(...ratios),
         max: Math.max(...ratios),
         rounds: ratios.length,
+        ...(floorRatios.length > 0 ? { floor: median(scores.floor!), floorRatio: median(floorRatios) } : {}),
       });
     }
   } finally {
@@ -432,7 +438,7 @@ async function main(): Promise<void> {
     durationMs: 0,
   };
   try {
-    result.rows = await runNetwork(args, url);
+    result.rows = await runNetwork(args, url, server.port);
     if (!args.only || args.only.includes('codec')) {
       result.rows.push(...runCodec(args));
       if (sink < 0) log(String(sink));

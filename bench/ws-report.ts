@@ -17,6 +17,10 @@ export interface WsRow {
   min: number;
   max: number;
   rounds: number;
+  /** The floor client's median score (ws-floor.ts; only with `--floor`). */
+  floor?: number;
+  /** Median of the paired floor / ws ratios: the most `ratio` can reach. */
+  floorRatio?: number;
 }
 
 /** Everything the WebSocket part measured. */
@@ -45,8 +49,12 @@ export function wsReportText(r: WsBenchResult): string {
   const head = `## ws: reqivo WebSocket vs ws ${r.wsVersion} (${r.rounds} paired rounds × ${r.roundMs} ms, ${r.pinned ? 'client and echo server pinned to separate cores' : 'NOT pinned'})`;
   const parts = [head];
   if (r.rows.length > 0) {
-    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs']];
-    for (const x of r.rows) rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`]);
+    const floor = r.rows.some((x) => x.floor !== undefined);
+    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs', ...(floor ? ['floor', 'floor/ws'] : [])]];
+    for (const x of r.rows) {
+      const f = !floor ? [] : x.floor === undefined ? ['-', '-'] : [fmt(x.floor), `${x.floorRatio!.toFixed(2)}x`];
+      rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`, ...f]);
+    }
     parts.push(pad(rows));
   }
   const m = r.memory;

@@ -128,9 +128,51 @@ export function buildFrame(opcode: number, payload: Uint8Array, fin = true, rsv1
 /** Longest string encoded in one pass into a worst-case buffer (3 bytes per UTF-16 unit) that Buffer's pool still serves. */
 const ONE_PASS_TEXT = 1360;
 
+/**
+ * A short all-ASCII string's frame, encoded and masked in one JS pass (for
+ * a few dozen characters this beats a call into the native UTF-8 encoder
+ * followed by a masking pass); null at the first non-ASCII unit (the
+ * caller then encodes it the general way).
+ */
+function shortAsciiFrame(text: string, len: number): Buffer | null {
+  const buf = Buffer.allocUnsafe(6 + len);
+  buf[0] = 0x81;
+  buf[1] = 0x80 | len;
+  writeMaskKey(buf, 2);
+  const k0 = buf[2]!;
+  const k1 = buf[3]!;
+  const k2 = buf[4]!;
+  const k3 = buf[5]!;
+  let i = 0;
+  for (; i + 3 < len; i += 4) {
+    const a = text.charCodeAt(i);
+    const b = text.charCodeAt(i + 1);
+    const c = text.charCodeAt(i + 2);
+    const d = text.charCodeAt(i + 3);
+    if ((a | b | c | d) > 0x7f) return null;
+    buf[6 + i] = a ^ k0;
+    buf[7 + i] = b ^ k1;
+    buf[8 + i] = c ^ k2;
+    buf[9 + i] = d ^ k3;
+  }
+  for (; i < len; i++) {
+    const a = text.charCodeAt(i);
+    if (a > 0x7f) return null;
+    buf[6 + i] = a ^ buf[2 + (i & 3)]!;
+  }
+  return buf;
+}
+
+/** Longest string tried on the ASCII path: one byte per unit keeps the 7-bit length. */
+const SHORT_TEXT = 125;
+
 /** Build one masked text frame from a string, encoding UTF-8 straight into the frame. */
 export function buildTextFrame(text: string): Buffer {
   const len = text.length;
+  if (len <= SHORT_TEXT) {
+    const frame = shortAsciiFrame(text, len);
+    if (frame !== null) return frame;
+  }
   if (len <= ONE_PASS_TEXT) {
     // One pass, no length scan: encode at offset 8, then put the header right
     // before the payload — 8 bytes (16-bit length) or 6 bytes (7-bit length).

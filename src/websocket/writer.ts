@@ -17,6 +17,8 @@ interface Deferred {
   reject(e: Error): void;
 }
 
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** The shared empty list (never pushed to: the first waiter replaces it). */
 const NO_WAITERS: Deferred[] = [];
 
@@ -58,7 +60,9 @@ export class FrameWriter {
   write(socket: Socket, frame: Buffer): boolean {
     if (!this.#inBurst) {
       this.#inBurst = true;
-      queueMicrotask((this.#endBurst ??= () => this.#burstEnded()));
+      // A reaction on a settled promise, not queueMicrotask: the same checkpoint without
+      // queueMicrotask's per-call AsyncResource (about 100 ns a send, more under async hooks).
+      void SETTLED.then((this.#endBurst ??= () => this.#burstEnded()));
     } else if (this.#corked === null) {
       this.#corked = socket;
       socket.cork();

@@ -71,6 +71,19 @@ describe('frame builders', () => {
     });
   }
 
+  test('buildTextFrame: short strings (ASCII path and its fall-backs) give the bytes Buffer.from gives', () => {
+    const cases: string[] = [];
+    for (let len = 0; len <= 9; len++) cases.push('q'.repeat(len));
+    cases.push('\x7f'.repeat(5), '\x00\x01\x7e', 'x'.repeat(124), 'x'.repeat(125));
+    // One non-ASCII unit at every position of the 4-at-a-time loop and of its tail.
+    for (let at = 0; at < 11; at++) for (const odd of ['\x80', 'é', '€', '😀', '\ud800', '\udc00']) cases.push('a'.repeat(at) + odd + 'b'.repeat(10 - at));
+    cases.push(`${'c'.repeat(124)}é`, `${'c'.repeat(125)}`);
+    for (const text of cases) {
+      const e = parseClientFrame(buildTextFrame(text));
+      assert.deepEqual(e.payload, Buffer.from(text, 'utf8'), JSON.stringify(text));
+    }
+  });
+
   test('maskInPlace: the 32-bit path equals the byte-wise definition at every alignment', () => {
     const key = Buffer.from([0xa1, 0x02, 0xf3, 0x44]);
     const backing = bytes(600, 11);

@@ -221,12 +221,22 @@ const STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: STREAM_HIGH_WATER
 
 /**
  * The body as a ReadableStream fed straight from the StreamResponse: each
- * chunk is enqueued as it arrives (a waiting read gets it at once), the
- * socket is paused while the stream's queue holds its high-water mark and
- * resumed when the stream pulls; errors as {@link bodyError}.
+ * chunk is enqueued as it arrives (a waiting read gets it at once, the
+ * chunk itself: no copy, no re-wrapping), the socket is paused while the
+ * stream's queue holds its high-water mark and resumed when the stream
+ * pulls; errors as {@link bodyError}.
+ *
+ * The `pull` that resumes the socket returns a promise that settles only
+ * when the queue is full again: while it is pending the stream does not
+ * call `pull` again, so a chunk costs an `enqueue` and nothing else (a
+ * `pull` settled at once would be called, with its promise and reaction,
+ * after every chunk a waiting read took). Errors, cancel and the end need no
+ * pull to settle; a pending one is dropped with the stream.
  */
 function bodyStream(res: StreamResponse, signal: AbortSignal | null): ReadableStream<Uint8Array> {
   let onAbort: (() => void) | null = null;
+  /** Settles the pending `pull`: the stream may pull again once a read drains the queue. */
+  let pulled: (() => void) | null = null;
   const stop = (): void => {
     if (onAbort !== null) signal!.removeEventListener('abort', onAbort);
     onAbort = null;
@@ -250,7 +260,12 @@ function bodyStream(res: StreamResponse, signal: AbortSignal | null): ReadableSt
         const tap: BodyTap = {
           chunk(chunk) {
             controller.enqueue(chunk);
-            if (controller.desiredSize! <= 0) res._setPaused(true);
+            if (controller.desiredSize! <= 0) {
+              res._setPaused(true);
+              const settle = pulled;
+              pulled = null;
+              settle?.();
+            }
             return true;
           },
           end() {
@@ -273,9 +288,13 @@ function bodyStream(res: StreamResponse, signal: AbortSignal | null): ReadableSt
       },
       pull() {
         res._setPaused(false);
+        return new Promise<void>((resolve) => {
+          pulled = resolve;
+        });
       },
       cancel() {
         stop();
+        pulled = null;
         return res.close();
       },
     },

@@ -322,6 +322,62 @@ describe('fetch: reading the body', () => {
     assert.equal(res.bodyUsed, true);
   });
 
+  test('a reader that stops and starts again, several times: the server stalls at each stop, every byte arrives in order', async () => {
+    const BLOCK = 64 * 1024;
+    const TOTAL = 24 * 1024 * 1024;
+    let written = 0;
+    const srv = h.server(
+      await httpServer((_req, res) => {
+        res.writeHead(200, { 'content-length': String(TOTAL) });
+        const pump = (): void => {
+          while (written < TOTAL) {
+            const piece = Buffer.alloc(BLOCK);
+            piece.writeUInt32LE(written / BLOCK, 0);
+            written += BLOCK;
+            if (!res.write(piece)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+      }),
+    );
+    const s = h.session();
+    const res = await s.fetch(`${srv.url}/`);
+    const reader = res.body!.getReader();
+    const parts: Buffer[] = [];
+    let got = 0;
+    const readUpTo = async (n: number): Promise<boolean> => {
+      for (let i = 0; i < 10_000 && got < n; i++) {
+        const r = await reader.read();
+        if (r.done) return false;
+        parts.push(Buffer.from(r.value));
+        got += r.value.length;
+      }
+      return true;
+    };
+    // Three stops: at each, the writer must come to a halt with a bounded amount unread.
+    for (let stop = 1; stop <= 3; stop++) {
+      assert.ok(await readUpTo(stop * 4 * 1024 * 1024), `body ended early at stop ${stop}`);
+      // Stalled: nothing more written over 100 ms (bounded: 50 looks).
+      let last = -1;
+      for (let i = 0; i < 50 && written !== last; i++) {
+        last = written;
+        await sleep(100);
+      }
+      assert.equal(written, last, `the server did not stall at stop ${stop}`);
+      assert.ok(written < TOTAL, `stop ${stop}: the whole body was written while nobody read (${written})`);
+      assert.ok(written - got < 16 * 1024 * 1024, `stop ${stop}: ${written - got} bytes unread`);
+    }
+    await readUpTo(TOTAL);
+    assert.equal((await reader.read()).done, true);
+    const all = Buffer.concat(parts);
+    assert.equal(all.length, TOTAL);
+    for (let i = 0; i < TOTAL; i += BLOCK) assert.equal(all.readUInt32LE(i), i / BLOCK, `block at ${i}`);
+  });
+
   test('cancelling the body stream closes the connection instead of pooling it', async () => {
     const srv = h.server(
       await httpServer((_req, res) => {

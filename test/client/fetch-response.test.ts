@@ -6,7 +6,9 @@
  * and aborts during the body read. Against real servers on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ReqivoError } from '../../src/index.js';
 import { certs } from '../helpers/certs.js';
@@ -117,6 +119,25 @@ describe('fetch: the Response', () => {
     assert.equal(whole.byteLength, text.length, "a decoder's output is the whole ArrayBuffer");
     const viaStream = await s.fetch(`${srv.url}/gzip`);
     assert.equal(await new Response(viaStream.body).text(), text);
+  });
+});
+
+describe('fetch: loading', () => {
+  test("importing reqivo does not load Node's fetch implementation; the first fetch() does, and works", async () => {
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const srv = await fixed('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi');
+    // In a fresh process: whether node:internal/deps/undici is loaded after the import, then after one fetch.
+    const program = `
+      const { Session } = await import(${JSON.stringify(index)});
+      const loaded = () => process.moduleLoadList.some((m) => m.includes('undici'));
+      const atImport = loaded();
+      const s = new Session();
+      const res = await s.fetch(${JSON.stringify(srv.url + '/')});
+      const text = await res.text();
+      await s.close();
+      console.log(JSON.stringify({ atImport, afterFetch: loaded(), isResponse: res instanceof Response, text }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', program], { timeout: 20_000 });
+    assert.deepEqual(JSON.parse(stdout), { atImport: false, afterFetch: true, isResponse: true, text: 'hi' });
   });
 });
 

@@ -20,6 +20,8 @@ const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/** The project's canonical URL: package.json's repository, homepage and bugs derive from it. */
+const PROJECT_URL = 'https://github.com/reqivo/reqivo';
 
 let work: string;
 let app: string;
@@ -121,6 +123,20 @@ describe('npm pack contents', () => {
     assert.deepEqual(packed.filter((f) => f.endsWith('.map')), []);
   });
 
+  test('every shipped text file that names the project on GitHub names the canonical URL', () => {
+    const pkg = join(app, 'node_modules', 'reqivo');
+    const texts = packed.filter((f) => /\.(md|json)$/.test(f) || f === 'LICENSE');
+    assert.ok(texts.includes('README.md') && texts.includes('package.json'));
+    let named = 0;
+    for (const f of texts) {
+      for (const m of readFileSync(join(pkg, f), 'utf8').matchAll(/github\.com\/([\w.-]+\/[\w.-]*reqivo[\w.-]*)/gi)) {
+        named++;
+        assert.match(m[1]!, /^reqivo\/reqivo(\.git)?$/, `${f} names github.com/${m[1]}`);
+      }
+    }
+    assert.ok(named >= 3, 'package.json names the project URL in repository, homepage and bugs');
+  });
+
   test('no published .d.ts has @internal members (stripInternal): no _pool, no attachRequest', () => {
     const pkg = join(app, 'node_modules', 'reqivo');
     const dts = packed.filter((f) => f.endsWith('.d.ts'));
@@ -133,9 +149,10 @@ describe('npm pack contents', () => {
 
   test('package.json names the repository, homepage and bugs, and exports import/require with types', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'reqivo', 'package.json'), 'utf8')) as Record<string, unknown>;
-    assert.match(JSON.stringify(pkg.repository), /git/);
-    assert.equal(typeof pkg.homepage, 'string');
-    assert.ok((pkg.bugs as { url?: string }).url);
+    // One canonical project URL, named alike by the three fields (npm links README's relative links through `repository`).
+    assert.deepEqual(pkg.repository, { type: 'git', url: `git+${PROJECT_URL}.git` });
+    assert.equal(pkg.homepage, `${PROJECT_URL}#readme`);
+    assert.deepEqual(pkg.bugs, { url: `${PROJECT_URL}/issues` });
     const exp = pkg.exports as Record<string, Record<string, { types: string; default: string }>>;
     for (const sub of ['.', './testing']) {
       for (const cond of ['import', 'require'] as const) {

@@ -6,7 +6,9 @@
  * and aborts during the body read. Against real servers on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ReqivoError } from '../../src/index.js';
 import { certs } from '../helpers/certs.js';
@@ -117,6 +119,25 @@ describe('fetch: the Response', () => {
     assert.equal(whole.byteLength, text.length, "a decoder's output is the whole ArrayBuffer");
     const viaStream = await s.fetch(`${srv.url}/gzip`);
     assert.equal(await new Response(viaStream.body).text(), text);
+  });
+});
+
+describe('fetch: loading', () => {
+  test("importing reqivo does not load Node's fetch implementation; the first fetch() does, and works", async () => {
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const srv = await fixed('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi');
+    // In a fresh process: whether node:internal/deps/undici is loaded after the import, then after one fetch.
+    const program = `
+      const { Session } = await import(${JSON.stringify(index)});
+      const loaded = () => process.moduleLoadList.some((m) => m.includes('undici'));
+      const atImport = loaded();
+      const s = new Session();
+      const res = await s.fetch(${JSON.stringify(srv.url + '/')});
+      const text = await res.text();
+      await s.close();
+      console.log(JSON.stringify({ atImport, afterFetch: loaded(), isResponse: res instanceof Response, text }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', program], { timeout: 20_000 });
+    assert.deepEqual(JSON.parse(stdout), { atImport: false, afterFetch: true, isResponse: true, text: 'hi' });
   });
 });
 
@@ -320,6 +341,63 @@ describe('fetch: reading the body', () => {
     assert.equal(got.length, TOTAL);
     for (let i = 0; i < TOTAL; i += 64 * 1024) assert.equal(got.readUInt32LE(i), i / (64 * 1024), `block at ${i}`);
     assert.equal(res.bodyUsed, true);
+  });
+
+  test('a reader that stops and starts again, several times: the server stalls at each stop, every byte arrives in order', async () => {
+    const BLOCK = 64 * 1024;
+    // Large enough that kernel socket buffers (autotuned up to tcp_rmem's max) cannot hold the rest at any stop.
+    const TOTAL = 96 * 1024 * 1024;
+    let written = 0;
+    const srv = h.server(
+      await httpServer((_req, res) => {
+        res.writeHead(200, { 'content-length': String(TOTAL) });
+        const pump = (): void => {
+          while (written < TOTAL) {
+            const piece = Buffer.alloc(BLOCK);
+            piece.writeUInt32LE(written / BLOCK, 0);
+            written += BLOCK;
+            if (!res.write(piece)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+      }),
+    );
+    const s = h.session();
+    const res = await s.fetch(`${srv.url}/`);
+    const reader = res.body!.getReader();
+    const parts: Buffer[] = [];
+    let got = 0;
+    const readUpTo = async (n: number): Promise<boolean> => {
+      for (let i = 0; i < 10_000 && got < n; i++) {
+        const r = await reader.read();
+        if (r.done) return false;
+        parts.push(Buffer.from(r.value));
+        got += r.value.length;
+      }
+      return true;
+    };
+    // Three stops: at each, the writer must come to a halt with a bounded amount unread.
+    for (let stop = 1; stop <= 3; stop++) {
+      assert.ok(await readUpTo(stop * 4 * 1024 * 1024), `body ended early at stop ${stop}`);
+      // Stalled: nothing more written over 100 ms (bounded: 50 looks).
+      let last = -1;
+      for (let i = 0; i < 50 && written !== last; i++) {
+        last = written;
+        await sleep(100);
+      }
+      assert.equal(written, last, `the server did not stall at stop ${stop}`);
+      assert.ok(written < TOTAL, `stop ${stop}: the whole body was written while nobody read (${written})`);
+      assert.ok(written - got < 64 * 1024 * 1024, `stop ${stop}: ${written - got} bytes unread`);
+    }
+    await readUpTo(TOTAL);
+    assert.equal((await reader.read()).done, true);
+    const all = Buffer.concat(parts);
+    assert.equal(all.length, TOTAL);
+    for (let i = 0; i < TOTAL; i += BLOCK) assert.equal(all.readUInt32LE(i), i / BLOCK, `block at ${i}`);
   });
 
   test('cancelling the body stream closes the connection instead of pooling it', async () => {

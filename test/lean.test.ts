@@ -28,7 +28,7 @@ test('Response and Headers keep exactly their declared own fields after use', as
     res.text();
     res.json();
     res.headers.get('content-type');
-    assert.deepEqual(Object.keys(res), ['status', 'reason', 'httpVersion', 'url', 'body', 'method', 'redirects']);
+    assert.deepEqual(Object.keys(res), ['url', 'body']);
     assert.equal(res.headers, res.headers, 'the headers wrapper is cached');
     assert.deepEqual(Object.keys(res.headers), ['_list']);
     const st = await session.stream('GET', '/s');

@@ -246,20 +246,36 @@ function isFlowControl(v: unknown): v is FlowControl {
   return typeof f.pause === 'function' && typeof f.resume === 'function' && typeof f.abort === 'function';
 }
 
-/** Bodies below this size are copied into Node's shared 8 KiB slabs (Buffer.allocUnsafe). */
+/** Bodies below this size are copied into a shared {@link slab}. */
 const SLAB_BODY = 4096;
+/**
+ * Size of a body slab. Node's Buffer.allocUnsafe pool is 8 KiB, shared with
+ * every other small buffer of the process, and each pool costs an ArrayBuffer
+ * and a property array (~16 B of every kept 1 KiB body); a slab of bodies
+ * only, twice that size, costs ~5 B of each.
+ */
+const SLAB_BYTES = 16 * 1024;
+/** The slab being filled (made on the first small body). */
+let slab: ArrayBuffer | null = null;
+let slabUsed = 0;
 
 /**
  * The body a Response keeps. A single chunk is a view of a socket read that
  * also holds the response head (and maybe more): keep the view only when it
- * covers nearly all of that read; otherwise copy — small bodies into Node's
- * shared slab (several bodies per ArrayBuffer, like Buffer.allocUnsafe),
- * large ones into their own buffer.
+ * covers nearly all of that read; otherwise copy — small bodies into a shared
+ * slab (several bodies per ArrayBuffer, as Buffer.allocUnsafe does), large
+ * ones into their own buffer.
  */
 function ownBody(c: Buffer): Buffer {
   const n = c.length;
   if (n >= SLAB_BODY) return c.buffer.byteLength - n <= n >>> 4 ? c : Buffer.from(c);
-  const out = Buffer.allocUnsafe(n);
+  if (slab === null || slabUsed + n > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES).buffer;
+    slabUsed = 0;
+  }
+  const out = Buffer.from(slab, slabUsed, n);
+  // Eight-byte aligned, as Node's pool keeps its pieces.
+  slabUsed = (slabUsed + n + 7) & ~7;
   out.set(c);
   return out;
 }

@@ -165,22 +165,64 @@ export abstract class ResponseExtras implements ResponseHead {
   }
 }
 
-/** A complete, buffered HTTP response. */
-export class Response extends ResponseExtras {
-  /** Status code, e.g. 200. */
+/**
+ * A response's status line and request method. Nearly every response of a
+ * process has one of a handful of these (200 OK over HTTP/1.1 to a GET), so
+ * responses share them ({@link statusLine}) instead of holding four fields each.
+ * @internal
+ */
+export class StatusLine {
   readonly status: number;
-  /** Reason phrase, e.g. 'OK'. */
   readonly reason: string;
-  /** `'1.1'`, `'1.0'` or `'2'`. */
   readonly httpVersion: string;
+  readonly method: string;
+  constructor(status: number, reason: string, httpVersion: string, method: string) {
+    this.status = status;
+    this.reason = reason;
+    this.httpVersion = httpVersion;
+    this.method = method;
+  }
+}
+
+/** Status lines shared by responses, in the order first seen; bounded (when full, the last slot takes each newcomer) so a server that varies its reason phrase cannot grow it. */
+const LINES: StatusLine[] = [];
+const MAX_LINES = 16;
+/** A reason phrase longer than this is not shared (no stray long string is kept alive by the list). */
+const MAX_SHARED_REASON = 64;
+
+/** The shared {@link StatusLine} for these four, made (and remembered) if new. @internal */
+export function statusLine(status: number, reason: string, httpVersion: string, method: string): StatusLine {
+  const n = LINES.length;
+  for (let i = 0; i < n; i++) {
+    const l = LINES[i]!;
+    if (l.status === status && l.reason === reason && l.method === method && l.httpVersion === httpVersion) return l;
+  }
+  const line = new StatusLine(status, reason, httpVersion, method);
+  if (reason.length > MAX_SHARED_REASON) return line;
+  if (n < MAX_LINES) LINES.push(line);
+  else LINES[n - 1] = line;
+  return line;
+}
+
+/**
+ * Redirect chains of the responses that were redirected: beside them, as
+ * RETRIES is, since most responses never are.
+ */
+const REDIRECTS = new WeakMap<object, readonly string[]>();
+
+/**
+ * A complete, buffered HTTP response. It holds five words besides its body
+ * and headers' bytes: the shared status line, the url, the body, the headers
+ * and the decoded text; `status`, `reason`, `httpVersion` and `method` are
+ * read through the shared line, `redirects` from beside it.
+ */
+export class Response extends ResponseExtras {
   /** Final URL, after redirects. */
   readonly url: string;
   /** The decoded body bytes. */
   readonly body: Uint8Array;
-  /** Method of the request that produced this response. */
-  readonly method: string;
-  /** URLs of the redirect chain before {@link url}, oldest first (empty when not redirected). */
-  redirects: readonly string[];
+  /** Status, reason, version and method, shared with other responses. */
+  readonly #line: StatusLine;
   /** The parser's flat header list until {@link headers} is first read, then its Headers wrapper. */
   #headers: Headers | string[];
   /** Decoded text, then `{ text, json }` once json() ran: one slot for both caches keeps the object small. */
@@ -197,15 +239,41 @@ export class Response extends ResponseExtras {
     method: string,
   ) {
     super();
-    this.status = status;
-    this.reason = reason;
-    this.httpVersion = httpVersion;
     this.url = url;
     this.body = body;
-    this.method = method;
-    this.redirects = EMPTY_REDIRECTS;
+    this.#line = statusLine(status, reason, httpVersion, method);
     this.#headers = headers;
     this.#decoded = null;
+  }
+
+  /** Status code, e.g. 200. */
+  get status(): number {
+    return this.#line.status;
+  }
+
+  /** Reason phrase, e.g. 'OK'. */
+  get reason(): string {
+    return this.#line.reason;
+  }
+
+  /** `'1.1'`, `'1.0'` or `'2'`. */
+  get httpVersion(): string {
+    return this.#line.httpVersion;
+  }
+
+  /** Method of the request that produced this response. */
+  get method(): string {
+    return this.#line.method;
+  }
+
+  /** URLs of the redirect chain before {@link url}, oldest first (empty when not redirected). */
+  get redirects(): readonly string[] {
+    return REDIRECTS.get(this) ?? EMPTY_REDIRECTS;
+  }
+
+  set redirects(chain: readonly string[]) {
+    if (chain.length === 0) REDIRECTS.delete(this);
+    else REDIRECTS.set(this, chain);
   }
 
   /** Response headers (wrapped on first access: most kept responses never need the wrapper). */

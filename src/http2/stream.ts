@@ -12,7 +12,7 @@
  */
 import http2 from 'node:http2';
 import { InvalidResponseError, LimitExceededError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
-import type { ParserLimits } from '../http1/parser.js';
+import type { ParserLimits } from '../core/limits.js';
 import type { RequestBody } from '../core/body.js';
 import type { H2Origin } from './origin.js';
 import type { H2Session } from './session.js';

@@ -38,29 +38,23 @@ export const enum Framing {
  */
 export class HeadFraming {
   /** Declared Content-Length, or -1 (-1 too once Transfer-Encoding won). */
-  contentLength: number;
+  contentLength!: number;
   /** The `Keep-Alive: timeout=` hint in milliseconds, or -1. */
-  keepAliveTimeoutMs: number;
+  keepAliveTimeoutMs!: number;
   /** Set by {@link decide}: whether the connection may carry another request. */
-  keepAlive: boolean;
+  keepAlive!: boolean;
   /** Set by {@link decide}: a 101, or a 2xx to CONNECT (bytes after the head are not HTTP). */
-  upgraded: boolean;
+  upgraded!: boolean;
   /** Every Transfer-Encoding field so far, joined with `, `, or null. */
-  #te: string | null;
-  #connectionClose: boolean;
-  #connectionKeepAlive: boolean;
+  #te!: string | null;
+  #connectionClose!: boolean;
+  #connectionKeepAlive!: boolean;
 
   constructor() {
-    this.contentLength = -1;
-    this.keepAliveTimeoutMs = -1;
-    this.keepAlive = true;
-    this.upgraded = false;
-    this.#te = null;
-    this.#connectionClose = false;
-    this.#connectionKeepAlive = false;
+    this.reset();
   }
 
-  /** Back to the start values, for a new head. */
+  /** Back to the start values, for a new head (the constructor's too: one list of them). */
   reset(): void {
     this.contentLength = -1;
     this.keepAliveTimeoutMs = -1;

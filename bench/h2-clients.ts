@@ -23,19 +23,44 @@ function statusError(client: string, path: string, status: number): Error {
   return new Error(`${client}: ${path} answered status ${status}`);
 }
 
-function noCa(name: string): Error {
-  return new Error(`${name}: the h2 scenarios need the bench CA`);
+/** An h2 client's setup, given the bench CA to trust. */
+type H2Setup = (origin: string, ca: string) => Promise<Client>;
+
+/** The `create` of a {@link ClientSpec} for `setup`: every h2 scenario runs over TLS with the bench CA. */
+function withCa(name: string, setup: H2Setup): ClientSpec['create'] {
+  return (origin, _connections, ca) => {
+    if (ca === undefined) return Promise.reject(new Error(`${name}: the h2 scenarios need the bench CA`));
+    return setup(origin, ca);
+  };
 }
 
-/** The parts of the surface the h2 scenarios never call. */
-function unused(name: string): Pick<Client, 'post' | 'stream' | 'keep'> {
+/** The one shape of every h2 adapter: a GET that checks its status, and `close`; the rest of the surface is never called. */
+function h2Client(name: string, get: (path: string) => Promise<Body>, close: () => Promise<void>): Client {
   const no = (): Promise<never> => Promise.reject(new Error(`${name}: only GET is measured over HTTP/2`));
-  return { post: no, stream: no, keep: no as () => Promise<Kept> };
+  return { name, get, post: no, stream: no, keep: no as () => Promise<Kept>, close };
+}
+
+/** What {@link fetchGet} needs of a WHATWG `Response` (undici's and reqivo's alike). */
+interface FetchedResponse {
+  readonly status: number;
+  readonly body: { cancel(): Promise<void> } | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** The GET of a fetch()-like client: a status other than 200 cancels the body and rejects. */
+function fetchGet(name: string, origin: string, doFetch: (url: string) => Promise<FetchedResponse>): (path: string) => Promise<Body> {
+  return async (path) => {
+    const res = await doFetch(origin + path);
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw statusError(name, path, res.status);
+    }
+    return res.arrayBuffer();
+  };
 }
 
 /** node:http2, one ClientHttp2Session, each body gathered from 'data' events and concatenated. */
-async function createNodeHttp2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('node:http2');
+async function createNodeHttp2(origin: string, ca: string): Promise<Client> {
   const session = http2.connect(origin, { ca });
   session.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -62,65 +87,39 @@ async function createNodeHttp2(origin: string, _connections?: number, ca?: strin
       });
       req.on('error', reject);
     });
+  return h2Client('node:http2', get, () => new Promise<void>((resolve) => session.close(() => resolve())));
+}
+
+/** What undici's Client and Agent are given: one connection's streams multiplexed, the bench's timeouts. */
+function undiciH2Options(ca: string) {
   return {
-    name: 'node:http2',
-    get,
-    ...unused('node:http2'),
-    close: () => new Promise<void>((resolve) => session.close(() => resolve())),
+    allowH2: true,
+    connect: { ca },
+    maxConcurrentStreams: STREAMS,
+    pipelining: STREAMS,
+    keepAliveTimeout: IDLE_MS,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
   };
 }
 
 /** undici `request()` on a Client (one connection) with `allowH2`, streams multiplexed on it. */
-async function createUndiciH2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('undici-h2');
-  const client = new UndiciClient(origin, {
-    allowH2: true,
-    connect: { ca },
-    maxConcurrentStreams: STREAMS,
-    pipelining: STREAMS,
-    keepAliveTimeout: IDLE_MS,
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    bodyTimeout: REQUEST_TIMEOUT_MS,
-  });
-  return {
-    name: 'undici-h2',
-    async get(path) {
-      const { statusCode, body } = await client.request({ method: 'GET', path });
-      const bytes = await body.arrayBuffer();
-      if (statusCode !== 200) throw statusError('undici-h2', path, statusCode);
-      return bytes;
-    },
-    ...unused('undici-h2'),
-    close: () => client.close(),
+async function createUndiciH2(origin: string, ca: string): Promise<Client> {
+  const client = new UndiciClient(origin, undiciH2Options(ca));
+  const get = async (path: string): Promise<Body> => {
+    const { statusCode, body } = await client.request({ method: 'GET', path });
+    const bytes = await body.arrayBuffer();
+    if (statusCode !== 200) throw statusError('undici-h2', path, statusCode);
+    return bytes;
   };
+  return h2Client('undici-h2', get, () => client.close());
 }
 
 /** undici's `fetch()` on an Agent with `allowH2` and one connection per origin. */
-async function createUndiciFetchH2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('fetch-h2');
-  const agent = new Agent({
-    allowH2: true,
-    connections: 1,
-    connect: { ca },
-    maxConcurrentStreams: STREAMS,
-    pipelining: STREAMS,
-    keepAliveTimeout: IDLE_MS,
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    bodyTimeout: REQUEST_TIMEOUT_MS,
-  });
-  return {
-    name: 'fetch-h2',
-    async get(path) {
-      const res = await undiciFetch(origin + path, { dispatcher: agent });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw statusError('fetch-h2', path, res.status);
-      }
-      return res.arrayBuffer();
-    },
-    ...unused('fetch-h2'),
-    close: () => agent.close(),
-  };
+async function createUndiciFetchH2(origin: string, ca: string): Promise<Client> {
+  const agent = new Agent({ ...undiciH2Options(ca), connections: 1 });
+  const get = fetchGet('fetch-h2', origin, (url) => undiciFetch(url, { dispatcher: agent }));
+  return h2Client('fetch-h2', get, () => agent.close());
 }
 
 /**
@@ -148,8 +147,7 @@ class NoResetAgent extends http2wrapper.Agent {
 }
 
 /** got with `http2: true` (http2-wrapper) on its own http2-wrapper Agent ({@link NoResetAgent}), retries off, buffer bodies. */
-async function createGotH2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('got-h2');
+async function createGotH2(origin: string, ca: string): Promise<Client> {
   const agent = new NoResetAgent();
   const g = got.extend({
     http2: true,
@@ -158,76 +156,53 @@ async function createGotH2(origin: string, _connections?: number, ca?: string): 
     retry: { limit: 0 },
     timeout: { request: REQUEST_TIMEOUT_MS },
   });
-  return {
-    name: 'got-h2',
-    async get(path) {
-      const res = await g.get(origin + path, { responseType: 'buffer' });
-      if (res.statusCode !== 200) throw statusError('got-h2', path, res.statusCode);
-      if (res.httpVersion !== '2.0') throw new Error(`got-h2: ${path} came over HTTP/${res.httpVersion}`);
-      return res.body;
-    },
-    ...unused('got-h2'),
-    async close() {
-      agent.destroy();
-    },
+  const get = async (path: string): Promise<Body> => {
+    const res = await g.get(origin + path, { responseType: 'buffer' });
+    if (res.statusCode !== 200) throw statusError('got-h2', path, res.statusCode);
+    if (res.httpVersion !== '2.0') throw new Error(`got-h2: ${path} came over HTTP/${res.httpVersion}`);
+    return res.body;
   };
+  return h2Client('got-h2', get, async () => {
+    agent.destroy();
+  });
 }
 
-/** reqivo's Session (HTTP/2 negotiated by ALPN, its default for https). */
-async function createReqivoH2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('reqivo');
+/** The Session of both reqivo adapters (HTTP/2 negotiated by ALPN, its default for https). */
+async function reqivoSession(ca: string) {
   const { Session } = await import('../src/index.js');
-  const session = new Session({
+  return new Session({
     tls: { ca },
     pool: { maxIdleMs: IDLE_MS },
     timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
     proxy: false,
   });
-  return {
-    name: 'reqivo',
-    async get(path) {
-      const res = await session.get(origin + path);
-      if (res.status !== 200) throw statusError('reqivo', path, res.status);
-      return res.body;
-    },
-    ...unused('reqivo'),
-    close: () => session.close(),
-  };
 }
 
-/** reqivo's `fetch()` on a Session set up like {@link createReqivoH2}. */
-async function createReqivoFetchH2(origin: string, _connections?: number, ca?: string): Promise<Client> {
-  if (ca === undefined) throw noCa('reqivo-fetch');
-  const { Session } = await import('../src/index.js');
-  const session = new Session({
-    tls: { ca },
-    pool: { maxIdleMs: IDLE_MS },
-    timeout: { connect: 10_000, read: REQUEST_TIMEOUT_MS },
-    proxy: false,
-  });
-  return {
-    name: 'reqivo-fetch',
-    async get(path) {
-      const res = await session.fetch(origin + path);
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw statusError('reqivo-fetch', path, res.status);
-      }
-      return res.arrayBuffer();
-    },
-    ...unused('reqivo-fetch'),
-    close: () => session.close(),
+/** reqivo's Session. */
+async function createReqivoH2(origin: string, ca: string): Promise<Client> {
+  const session = await reqivoSession(ca);
+  const get = async (path: string): Promise<Body> => {
+    const res = await session.get(origin + path);
+    if (res.status !== 200) throw statusError('reqivo', path, res.status);
+    return res.body;
   };
+  return h2Client('reqivo', get, () => session.close());
+}
+
+/** reqivo's `fetch()` on a Session set up like {@link createReqivoH2}'s. */
+async function createReqivoFetchH2(origin: string, ca: string): Promise<Client> {
+  const session = await reqivoSession(ca);
+  return h2Client('reqivo-fetch', fetchGet('reqivo-fetch', origin, (url) => session.fetch(url)), () => session.close());
 }
 
 /** Every HTTP/2 client, baseline first. */
 export const H2_CLIENTS: readonly ClientSpec[] = [
-  { name: 'node:http2', description: 'node:http2, one session', create: createNodeHttp2 },
-  { name: 'undici-h2', description: 'undici request() on a Client with allowH2', create: createUndiciH2 },
-  { name: 'fetch-h2', description: "undici's fetch() on an allowH2 Agent, one connection", create: createUndiciFetchH2 },
-  { name: 'got-h2', description: 'got with http2: true (http2-wrapper Agent, one session, no RST_STREAM after each response)', create: createGotH2 },
-  { name: 'reqivo', description: 'reqivo Session (h2 by ALPN)', create: createReqivoH2 },
-  { name: 'reqivo-fetch', description: "reqivo's fetch() on a Session (h2 by ALPN)", create: createReqivoFetchH2 },
+  { name: 'node:http2', description: 'node:http2, one session', create: withCa('node:http2', createNodeHttp2) },
+  { name: 'undici-h2', description: 'undici request() on a Client with allowH2', create: withCa('undici-h2', createUndiciH2) },
+  { name: 'fetch-h2', description: "undici's fetch() on an allowH2 Agent, one connection", create: withCa('fetch-h2', createUndiciFetchH2) },
+  { name: 'got-h2', description: 'got with http2: true (http2-wrapper Agent, one session, no RST_STREAM after each response)', create: withCa('got-h2', createGotH2) },
+  { name: 'reqivo', description: 'reqivo Session (h2 by ALPN)', create: withCa('reqivo', createReqivoH2) },
+  { name: 'reqivo-fetch', description: "reqivo's fetch() on a Session (h2 by ALPN)", create: withCa('reqivo-fetch', createReqivoFetchH2) },
 ];
 
 /** The client the h2 tables take their ratios against. */

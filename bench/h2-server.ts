@@ -8,14 +8,14 @@
  * So a client cannot pass without speaking h2, it counts TLS connections,
  * h2 sessions, h2 streams, and connections that negotiated anything but `h2`
  * (`http1`; those are destroyed at once, so the client fails loudly). Over IPC
- * it answers `{ cmd: 'stats' }` and exits on `{ cmd: 'stop' }` or when the
- * parent goes away.
+ * (server-ipc.ts, as server.ts) it answers `{ cmd: 'stats' }` with them.
  * @module
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { BODIES } from './bodies.js';
+import { requireIpc, serveOverIpc } from './server-ipc.js';
 
 /** The counters the parent reads (they only grow). */
 export interface H2ServerStats {
@@ -53,10 +53,7 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
 }
 
 function main(): void {
-  if (typeof process.send !== 'function') {
-    console.error('bench/h2-server.js must be started by the bench with an IPC channel');
-    process.exit(2);
-  }
+  requireIpc('bench/h2-server.js');
   const key = process.env.BENCH_KEY;
   const cert = process.env.BENCH_CERT;
   if (!key || !cert) {
@@ -91,20 +88,7 @@ function main(): void {
     });
   });
   server.on('stream', onStream);
-  server.listen(0, '127.0.0.1', () => {
-    const addr = server.address() as net.AddressInfo;
-    process.send!({ type: 'listening', port: addr.port });
-  });
-  process.on('message', (m: { cmd?: string }) => {
-    if (m.cmd === 'stats') {
-      const cpu = process.cpuUsage();
-      stats.cpuMicros = cpu.user + cpu.system;
-      process.send!({ type: 'stats', stats });
-    } else if (m.cmd === 'stop') {
-      process.exit(0);
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
+  serveOverIpc(server, stats);
 }
 
 main();

@@ -11,14 +11,14 @@
  *
  * It parses only what it needs: the end of the head, the request line,
  * Content-Length, Transfer-Encoding: chunked and Connection: close. Over IPC
- * it answers `{ cmd: 'stats' }` with the connections and requests it has seen
- * so far and its own CPU time, and exits on `{ cmd: 'stop' }` or when the
- * parent goes away.
+ * (server-ipc.ts) it answers `{ cmd: 'stats' }` with the connections and
+ * requests it has seen so far and its own CPU time.
  * @module
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { BLOCK, BODIES, STREAM_SIZE } from './bodies.js';
+import { requireIpc, serveOverIpc } from './server-ipc.js';
 
 /** What the server tells the parent when asked. Counters only grow. */
 export interface ServerStats {
@@ -225,26 +225,8 @@ function onConnection(socket: net.Socket): void {
 
 /** Start listening on 127.0.0.1 and talk to the parent over IPC. */
 function main(): void {
-  if (typeof process.send !== 'function') {
-    console.error('bench/server.js must be started by the bench with an IPC channel');
-    process.exit(2);
-  }
-  const server = net.createServer({ noDelay: true }, onConnection);
-  server.listen(0, '127.0.0.1', () => {
-    const addr = server.address() as net.AddressInfo;
-    process.send!({ type: 'listening', port: addr.port });
-  });
-  process.on('message', (m: { cmd?: string }) => {
-    if (m.cmd === 'stats') {
-      const cpu = process.cpuUsage();
-      stats.cpuMicros = cpu.user + cpu.system;
-      process.send!({ type: 'stats', stats });
-    } else if (m.cmd === 'stop') {
-      process.exit(0);
-    }
-  });
-  // Never outlive the bench.
-  process.on('disconnect', () => process.exit(0));
+  requireIpc('bench/server.js');
+  serveOverIpc(net.createServer({ noDelay: true }, onConnection), stats);
 }
 
 main();

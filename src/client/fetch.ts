@@ -75,7 +75,7 @@ const NORMALIZED: Readonly<Record<string, string>> = {
 const FORBIDDEN = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 /** A method as Fetch sends it; TypeError for a forbidden one. */
-export function normalizeMethod(method: string): string {
+function normalizeMethod(method: string): string {
   // Fast path: already upper-case standard methods.
   if (method === 'GET' || method === 'POST') return method;
   const lower = method.toLowerCase();

@@ -1,21 +1,14 @@
 /**
  * The pieces of HTTP/1.1 response syntax the {@link ResponseParser} reads
- * field by field: framing from Transfer-Encoding (RFC 9112 §6.1, §6.3),
- * Content-Length lists (§6.3 rule 4), chunk-size lines (§7.1), and the
- * string reuse that keeps a kept response small (equal names and values of
- * consecutive responses share one string). Pure functions, no state.
+ * line by line: the status line (RFC 9112 §4), field names and values
+ * (§5.1, RFC 9110 §5.5), chunk-size lines (§7.1), and the string reuse that
+ * keeps a kept response small (equal names and values of consecutive
+ * responses share one string). Pure functions, no state; what the fields
+ * say about framing is in framing.ts.
  * @module
  */
 import { InvalidResponseError } from '../errors.js';
-import { latin1, listElements } from '../http/syntax.js';
-
-/** Body framing of the current message. */
-export const enum Framing {
-  None = 0,
-  Length = 1,
-  Chunked = 2,
-  Close = 3,
-}
+import { latin1, TCHAR } from '../http/syntax.js';
 
 /** A chunk size above this cannot be counted exactly in a double. */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
@@ -49,62 +42,6 @@ export function isOws(c: number): boolean {
 }
 
 /**
- * The framing a Transfer-Encoding value (all fields joined with `, `) gives
- * a response with a body (RFC 9112 §6.1, §6.3 rules 3-4, §7).
- * @throws InvalidResponseError for a coding reqivo cannot undo.
- */
-export function transferFraming(te: string): Framing.Chunked | Framing.Close {
-  if (te.length === 7 && te.toLowerCase() === 'chunked') return Framing.Chunked;
-  const codings = listElements(te);
-  if (codings.length === 0) throw new InvalidResponseError('Transfer-Encoding names no transfer coding');
-  let chunked = false;
-  for (const coding of codings) {
-    const c = coding.toLowerCase();
-    // §6.1: chunked is applied once and last.
-    if (chunked) throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: chunked must be the last coding, applied once`);
-    if (c === 'chunked') chunked = true;
-    else if (c === 'identity') continue; // RFC 2616's no-op coding: nothing to undo
-    else {
-      const why = /^chunked[ \t]*;/.test(c) ? 'chunked takes no parameters' : `unsupported transfer coding ${JSON.stringify(coding)}`;
-      throw new InvalidResponseError(`Transfer-Encoding ${JSON.stringify(te)}: ${why}`);
-    }
-  }
-  return chunked ? Framing.Chunked : Framing.Close;
-}
-
-/**
- * The value of one Content-Length field: a number, or a list of equal
- * numbers (§6.3 rule 4); `known` is the value of an earlier field, or -1.
- * @throws InvalidResponseError for anything else, or a value unlike `known`.
- */
-export function contentLengthOf(value: string, known: number): number {
-  // Fast path: one plain number (what nearly every server sends).
-  const n = value.length;
-  let v = -1;
-  if (n > 0 && n <= 15) {
-    let x = 0;
-    let i = 0;
-    for (; i < n; i++) {
-      const d = value.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      x = x * 10 + d;
-    }
-    if (i === n) v = x;
-  }
-  if (v === -1) {
-    for (const part of value.split(',')) {
-      const m = /^[ \t]*(\d{1,15})[ \t]*$/.exec(part);
-      if (m === null) throw new InvalidResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
-      const p = Number(m[1]);
-      if (v !== -1 && p !== v) throw new InvalidResponseError(`conflicting Content-Length values ${JSON.stringify(value)}`);
-      v = p;
-    }
-  }
-  if (known !== -1 && known !== v) throw new InvalidResponseError('conflicting Content-Length headers');
-  return v;
-}
-
-/**
  * The size on a chunk-size line `[s, e)` (§7.1: hex digits, BWS, then
  * extensions, ignored but free of NUL and bare CR).
  * @throws InvalidResponseError for a malformed line or a size past 2^53 - 1.
@@ -133,12 +70,6 @@ export function chunkSizeOf(b: Buffer, s: number, e: number): number {
     }
   }
   return size;
-}
-
-/** The `timeout=` of a Keep-Alive field value in milliseconds, or -1. */
-export function keepAliveTimeoutOf(value: string): number {
-  const m = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
-  return m ? Number(m[1]) * 1000 : -1;
 }
 
 function badStatusLine(b: Buffer, s: number, e: number, what = 'invalid status line'): never {
@@ -203,4 +134,39 @@ export function fieldValue(b: Buffer, s: number, e: number, prev?: string): stri
     if (c === 0 || c === 13) throw new InvalidResponseError(c === 0 ? 'NUL in header value' : 'bare CR in header value');
   }
   return reuse(b, s, e, prev);
+}
+
+/**
+ * The end of the field name on a field line `[s, e)`: the index of its colon
+ * (§5.1: a token, no whitespace before the colon).
+ * @throws InvalidResponseError for a line with no colon, an empty name or a
+ *   character that is not a token's.
+ */
+export function fieldNameEnd(b: Buffer, s: number, e: number): number {
+  let i = s;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c === 0x3a) break;
+    if (TCHAR[c] === 0) {
+      if (isOws(c)) throw new InvalidResponseError('whitespace between header field name and colon');
+      throw new InvalidResponseError(`invalid character in header field name ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+    }
+  }
+  if (i === e) throw new InvalidResponseError(`header line without colon ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
+  if (i === s) throw new InvalidResponseError('empty header field name');
+  return i;
+}
+
+/**
+ * An obs-fold line `[s, e)` (§5.2: it starts with OWS): a user agent
+ * replaces the fold with SP, so its value joins the last field's in `list`.
+ * @throws InvalidResponseError when `list` has no field yet.
+ */
+export function foldInto(list: string[], b: Buffer, s: number, e: number): void {
+  if (list.length === 0) throw new InvalidResponseError('whitespace before the first header field');
+  const value = fieldValue(b, s, e);
+  if (value.length > 0) {
+    const prev = list[list.length - 1]!;
+    list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
+  }
 }

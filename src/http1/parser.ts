@@ -14,43 +14,23 @@
  *   (Content-Length, Transfer-Encoding, Connection, Keep-Alive) are read once
  *   their value is whole, when the next line is not a fold.
  * - RFC 9110 §5.5 NUL or CR inside a value is rejected; OWS around it is trimmed.
- * - §6.3 message body length, in order:
- *   1. HEAD request, 1xx, 204, 304: no body whatever the headers say;
- *      100 and 103 (every 1xx but 101) are interim and skipped;
- *   2. 2xx to CONNECT: no body, the connection becomes a tunnel;
- *   3. Transfer-Encoding, a list (RFC 9110 §5.6.1: empty elements dropped)
- *      of codings: chunked last, once, without parameters (§7.1 defines
- *      none): chunked; only the obsolete no-op `identity`: until close
- *      (rule 4); any other coding, or none at all: InvalidResponseError, as
- *      reqivo sends no TE field (RFC 9110 §10.1.4) and never hands back
- *      transfer-coded bytes as the body; with Content-Length too:
- *      Transfer-Encoding wins and the connection is not reused;
- *   4. Content-Length (a list of equal values is one value; differing values are an error);
- *   5. otherwise until the connection closes.
+ * - §6.3 message body length and §9.3 persistence: {@link HeadFraming}
+ *   (framing.ts); 1xx responses but 101 are interim and skipped (at most 32).
  * - §7.1 chunked with extensions (bounded) and trailer fields; a chunk size
  *   is bounded by its value (2^53 - 1, then maxBodyBytes), leading zeros are
  *   free up to the chunk line limit.
- * - §9.3 persistence: 1.1 unless `Connection: close`; 1.0 only with `keep-alive`.
  *
  * Limits (`maxHeaderBytes`, `maxHeaderCount`, `maxBodyBytes`) are checked as
  * bytes arrive, before they are buffered.
  * @module
  */
-import { InvalidResponseError, LimitExceededError } from '../errors.js';
-import { latin1, TCHAR } from '../http/syntax.js';
-import { chunkSizeOf, contentLengthOf, fieldValue, Framing, isOws, keepAliveTimeoutOf, NO_PREV, reasonOf, reuse, sameList, statusCode, statusVersion, transferFraming } from './fields.js';
+import { bodyTooLarge, DEFAULT_LIMITS, headTooLarge, type ParserLimits, tooManyFields } from '../core/limits.js';
+import { InvalidResponseError } from '../errors.js';
+import { chunkSizeOf, fieldNameEnd, fieldValue, foldInto, isOws, NO_PREV, reasonOf, reuse, sameList, statusCode, statusVersion } from './fields.js';
+import { Framing, HeadFraming } from './framing.js';
 
-export { Framing } from './fields.js';
-
-/** Size limits enforced while parsing. */
-export interface ParserLimits {
-  /** Bytes of status line plus header section (each head of a 1xx counted on its own). */
-  maxHeaderBytes: number;
-  /** Number of header fields (and, separately, of trailer fields). */
-  maxHeaderCount: number;
-  /** Bytes of message body as framed on the wire (before content decoding). */
-  maxBodyBytes: number;
-}
+export { Framing } from './framing.js';
+export { DEFAULT_LIMITS, type ParserLimits } from '../core/limits.js';
 
 /** Callbacks the parser drives. */
 export interface ParserHandler {
@@ -61,13 +41,6 @@ export interface ParserHandler {
   /** The message is complete. */
   onComplete(parser: ResponseParser): void;
 }
-
-/** Default limits: 16 KiB of head, 100 fields, unlimited body. */
-export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxHeaderBytes: 16384,
-  maxHeaderCount: 100,
-  maxBodyBytes: Number.POSITIVE_INFINITY,
-});
 
 const enum S {
   Status,
@@ -118,11 +91,10 @@ export class ResponseParser {
   #interim: number;
   #remaining!: number;
   #bodyBytes!: number;
-  #te!: string | null;
+  /** What the framing fields of the current head say. */
+  readonly #framing: HeadFraming;
   /** Index in `headers` of the last framing field's value, read when no fold line can follow any more; -1 when none. */
   #noteAt!: number;
-  #connectionClose!: boolean;
-  #connectionKeepAlive!: boolean;
   /** The previous response's header list: equal names and values reuse its strings (less memory per kept response). */
   #prev: string[];
   #prevReason: string;
@@ -137,6 +109,7 @@ export class ResponseParser {
     this.#interim = 0;
     this.#prev = NO_PREV;
     this.#prevReason = '';
+    this.#framing = new HeadFraming();
     this.#startHead();
   }
 
@@ -173,10 +146,8 @@ export class ResponseParser {
     this.#fieldCount = 0;
     this.#remaining = 0;
     this.#bodyBytes = 0;
-    this.#te = null;
     this.#noteAt = -1;
-    this.#connectionClose = false;
-    this.#connectionKeepAlive = false;
+    this.#framing.reset();
   }
 
   /** Whether the current message is complete. */
@@ -254,11 +225,7 @@ export class ResponseParser {
 
   #countBody(n: number): void {
     this.#bodyBytes += n;
-    if (this.#bodyBytes > this.#limits.maxBodyBytes) {
-      throw new LimitExceededError(`response body exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`, {
-        limit: 'maxBodyBytes',
-      });
-    }
+    if (this.#bodyBytes > this.#limits.maxBodyBytes) throw bodyTooLarge(this.#limits);
   }
 
   #finish(): void {
@@ -306,11 +273,8 @@ export class ResponseParser {
       if (e > s && line[e - 1] === 13) e--;
       switch (state) {
         case S.Status:
-          if (e === s) {
-            // Tolerate empty lines before the status line (robustness, §2.2).
-            break;
-          }
-          this.#statusLine(line, s, e);
+          // Empty lines before the status line are tolerated (robustness, §2.2).
+          if (e !== s) this.#statusLine(line, s, e);
           break;
         case S.Header:
           if (e === s) this.#endOfHead();
@@ -335,11 +299,7 @@ export class ResponseParser {
   }
 
   #lineTooLong(isHead: boolean): never {
-    if (isHead) {
-      throw new LimitExceededError(`response head exceeds maxHeaderBytes (${this.#limits.maxHeaderBytes})`, {
-        limit: 'maxHeaderBytes',
-      });
-    }
+    if (isHead) throw headTooLarge(this.#limits);
     throw new InvalidResponseError(`chunk size line longer than ${MAX_CHUNK_LINE} bytes`);
   }
 
@@ -351,34 +311,13 @@ export class ResponseParser {
   }
 
   #field(b: Buffer, s: number, e: number, list: string[]): void {
-    const first = b[s]!;
-    if (isOws(first)) {
-      // obs-fold (§5.2): a user agent replaces it with SP.
-      if (list.length === 0) throw new InvalidResponseError('whitespace before the first header field');
-      const value = fieldValue(b, s, e);
-      if (value.length > 0) {
-        const prev = list[list.length - 1]!;
-        list[list.length - 1] = prev.length === 0 ? value : `${prev} ${value}`;
-      }
+    if (isOws(b[s]!)) {
+      foldInto(list, b, s, e);
       return;
     }
     if (this.#noteAt !== -1) this.#note();
-    let i = s;
-    for (; i < e; i++) {
-      const c = b[i]!;
-      if (c === 0x3a) break;
-      if (TCHAR[c] === 0) {
-        if (isOws(c)) throw new InvalidResponseError('whitespace between header field name and colon');
-        throw new InvalidResponseError(`invalid character in header field name ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
-      }
-    }
-    if (i === e) throw new InvalidResponseError(`header line without colon ${JSON.stringify(latin1(b, s, Math.min(e, s + 64)))}`);
-    if (i === s) throw new InvalidResponseError('empty header field name');
-    if (++this.#fieldCount > this.#limits.maxHeaderCount) {
-      throw new LimitExceededError(`response has more than maxHeaderCount (${this.#limits.maxHeaderCount}) header fields`, {
-        limit: 'maxHeaderCount',
-      });
-    }
+    const i = fieldNameEnd(b, s, e);
+    if (++this.#fieldCount > this.#limits.maxHeaderCount) throw tooManyFields(this.#limits);
     const prev = list === this.headers ? this.#prev : NO_PREV;
     const k = list.length;
     const name = reuse(b, s, i, prev[k]);
@@ -393,20 +332,7 @@ export class ResponseParser {
   #note(): void {
     const vi = this.#noteAt;
     this.#noteAt = -1;
-    const lname = this.headers[vi - 1]!.toLowerCase();
-    const value = this.headers[vi]!;
-    if (lname === 'content-length') this.contentLength = contentLengthOf(value, this.contentLength);
-    else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
-    else if (lname === 'connection') {
-      for (const tok of value.split(',')) {
-        const t = tok.trim().toLowerCase();
-        if (t === 'close') this.#connectionClose = true;
-        else if (t === 'keep-alive') this.#connectionKeepAlive = true;
-      }
-    } else if (lname === 'keep-alive') {
-      const t = keepAliveTimeoutOf(value);
-      if (t !== -1) this.keepAliveTimeoutMs = t;
-    }
+    this.#framing.note(this.headers[vi - 1]!, this.headers[vi]!);
   }
 
   #endOfHead(): void {
@@ -418,31 +344,12 @@ export class ResponseParser {
       this.#startHead();
       return;
     }
-    this.keepAlive = this.version === '1.1' ? !this.#connectionClose : this.#connectionKeepAlive && !this.#connectionClose;
-    const te = this.#te;
-    if (status === 101 || (this.#connect && status >= 200 && status < 300)) {
-      this.upgraded = true;
-      this.keepAlive = false;
-      this.framing = Framing.None;
-    } else if (this.#noBody || status === 204 || status === 304) {
-      this.framing = Framing.None;
-    } else if (te !== null) {
-      this.framing = transferFraming(te);
-      // TE with Content-Length, or TE in HTTP/1.0: framing is suspect, do not reuse (§6.1, §6.3).
-      if (this.contentLength !== -1 || this.version === '1.0' || this.framing === Framing.Close) this.keepAlive = false;
-      this.contentLength = -1;
-    } else if (this.contentLength !== -1) {
-      this.framing = Framing.Length;
-      if (this.contentLength > this.#limits.maxBodyBytes) {
-        throw new LimitExceededError(
-          `response Content-Length ${this.contentLength} exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`,
-          { limit: 'maxBodyBytes' },
-        );
-      }
-    } else {
-      this.framing = Framing.Close;
-      this.keepAlive = false;
-    }
+    const f = this.#framing;
+    this.framing = f.decide(status, this.version, this.#noBody, this.#connect, this.#limits.maxBodyBytes);
+    this.keepAlive = f.keepAlive;
+    this.upgraded = f.upgraded;
+    this.contentLength = f.contentLength;
+    this.keepAliveTimeoutMs = f.keepAliveTimeoutMs;
     // Hand out either the previous response's list, when every field is the
     // same string (they were reused above), or an exact-size copy (a list
     // grown by push() keeps spare capacity for as long as a response lives).

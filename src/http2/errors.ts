@@ -1,12 +1,15 @@
 /**
  * How an HTTP/2 stream or session failure becomes a reqivo error: RST_STREAM
  * and GOAWAY codes by name, protocol codes as ProtocolError, TLS failures,
- * nghttp2's CONTINUATION-flood refusal as LimitExceededError, and the error
- * of a response cut short before END_STREAM (RFC 9113 §8.1, RFC 9110 §6.1).
+ * nghttp2's CONTINUATION-flood refusal as LimitExceededError, the error of
+ * a response cut short before END_STREAM (RFC 9113 §8.1, RFC 9110 §6.1), of
+ * DATA reset for disagreeing with its content-length, and of a head node
+ * refused for our announced header list size.
  * @module
  */
 import http2 from 'node:http2';
-import { fromSocketError, LimitExceededError, NetworkError, ProtocolError, ReqivoError } from '../errors.js';
+import { fromSocketError, InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReqivoError } from '../errors.js';
+import type { ParserLimits } from '../core/limits.js';
 import { tlsFailure } from '../transport/tls-errors.js';
 
 const C = http2.constants;
@@ -71,4 +74,30 @@ export function truncated(err: Error | null, rstCode: number): Error {
   }
   if (rstCode === C.NGHTTP2_CANCEL) return new NetworkError(`HTTP/2 stream reset with CANCEL ${what}`);
   return mapError(err, rstCode, what);
+}
+
+/**
+ * The error for a stream reset with PROTOCOL_ERROR in its body when the
+ * head declared a content-length: nghttp2 checks DATA against it and
+ * resets this way (RFC 9113 §8.1.1), or the server reset it.
+ * @internal
+ */
+export function lengthReset(received: number, contentLength: number, err: Error | null): Error {
+  return new InvalidResponseError(
+    `HTTP/2 stream reset with PROTOCOL_ERROR after ${received} of ${contentLength} bytes: the DATA disagrees with the content-length (RFC 9113 §8.1.1), or the server reset it`,
+    { cause: err ?? undefined },
+  );
+}
+
+/**
+ * The error for a stream reset with ENHANCE_YOUR_CALM before its head while
+ * our SETTINGS_MAX_HEADER_LIST_SIZE (`size`) was in force: how node:http2
+ * refuses a head over it. Our limit: never retried.
+ * @internal
+ */
+export function headerListRefused(size: number, limits: ParserLimits, err: Error | null): Error {
+  return new LimitExceededError(
+    `HTTP/2 stream reset with ENHANCE_YOUR_CALM before its response head: node:http2 resets a head over the announced SETTINGS_MAX_HEADER_LIST_SIZE (${size}, from maxHeaderBytes ${limits.maxHeaderBytes} and maxHeaderCount ${limits.maxHeaderCount}) this way`,
+    { limit: 'maxHeaderBytes', cause: err ?? undefined },
+  );
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { NetworkError } from '../errors.js';
-import type { ParserLimits } from '../http1/parser.js';
+import type { ParserLimits } from '../core/limits.js';
 import type { Connection } from '../transport/connection.js';
 import type { Multiplexed, OriginPool } from '../transport/pool.js';
 import { H2Session } from './session.js';

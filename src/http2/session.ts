@@ -26,7 +26,7 @@
  */
 import http2 from 'node:http2';
 import { InvalidRequestError } from '../errors.js';
-import type { ParserLimits } from '../http1/parser.js';
+import type { ParserLimits } from '../core/limits.js';
 import type { Connection } from '../transport/connection.js';
 import type { ConnectTimes } from '../core/timings.js';
 import { mapError } from './errors.js';

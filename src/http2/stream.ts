@@ -7,21 +7,23 @@
  * timeout, and the decision to retry it on another session. Sessions are
  * in session.ts, the per-origin queue in origin.ts; the node stream's
  * listeners in events.ts, the request head and body pump in request-head.ts
- * and request-body.ts, the error mapping in errors.ts.
+ * and request-body.ts, the response head in response-head.ts, the error
+ * mapping in errors.ts.
  * @module
  */
 import http2 from 'node:http2';
 import { InvalidResponseError, LimitExceededError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
-import type { ParserLimits } from '../http1/parser.js';
+import { bodyTooLarge, declaredTooLarge, type ParserLimits } from '../core/limits.js';
 import type { RequestBody } from '../core/body.js';
 import type { H2Origin } from './origin.js';
 import type { H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
-import { mapError, truncated } from './errors.js';
+import { headerListRefused, lengthReset, mapError, truncated } from './errors.js';
 import { kStream, streamOnClose, streamOnData, streamOnEnd, streamOnError, streamOnResponse, streamOnTimeout, streamPush, type TaggedStream } from './events.js';
 import { pumpRequestBody } from './request-body.js';
 import { toH2Headers } from './request-head.js';
+import { declaredLength, responseFields } from './response-head.js';
 
 const C = http2.constants;
 /** Attempts of one request across sessions (GOAWAY, refused streams, dead sessions). */
@@ -217,29 +219,14 @@ export class H2Stream implements FlowControl {
   _onResponse(status: number, raw: string[]): void {
     if (this.#state !== State.Active) return;
     const limits = this.#limits;
-    const list: string[] = [];
-    let bytes = 0;
-    let contentLength = -1;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      if (name.charCodeAt(0) === 58) continue; // ':status' and other pseudo-headers
-      const value = raw[i + 1]!;
-      list.push(name, value);
-      bytes += name.length + value.length + 4;
-      if (name === 'content-length' && /^\d{1,15}$/.test(value)) contentLength = Number(value);
-    }
-    if (list.length >>> 1 > limits.maxHeaderCount) {
-      this.#fail(new LimitExceededError(`response has more than maxHeaderCount (${limits.maxHeaderCount}) header fields`, { limit: 'maxHeaderCount' }));
+    const list = responseFields(raw, limits);
+    if (!Array.isArray(list)) {
+      this.#fail(list);
       return;
     }
-    if (bytes > limits.maxHeaderBytes) {
-      this.#fail(new LimitExceededError(`response header section exceeds maxHeaderBytes (${limits.maxHeaderBytes})`, { limit: 'maxHeaderBytes' }));
-      return;
-    }
+    const contentLength = declaredLength(list);
     if (contentLength > limits.maxBodyBytes && this.method !== 'HEAD') {
-      this.#fail(
-        new LimitExceededError(`response Content-Length ${contentLength} exceeds maxBodyBytes (${limits.maxBodyBytes})`, { limit: 'maxBodyBytes' }),
-      );
+      this.#fail(declaredTooLarge(contentLength, limits.maxBodyBytes));
       return;
     }
     // No body follows a HEAD request, 204 or 304, whatever content-length says (RFC 9110 §6.4.1, §8.6).
@@ -262,7 +249,7 @@ export class H2Stream implements FlowControl {
     if (this.#state !== State.Body) return;
     this.#received += chunk.length;
     if (this.#received > this.#limits.maxBodyBytes) {
-      this.#fail(new LimitExceededError(`response body exceeds maxBodyBytes (${this.#limits.maxBodyBytes})`, { limit: 'maxBodyBytes' }));
+      this.#fail(bodyTooLarge(this.#limits));
       return;
     }
     const cl = this.#contentLength;
@@ -273,7 +260,7 @@ export class H2Stream implements FlowControl {
     this.#sink!.onChunk(chunk);
   }
 
-  /** @internal node ended the readable side: END_STREAM, or a reset (see the table above). */
+  /** @internal node ended the readable side: END_STREAM, or a reset (see the table in events.ts). */
   _onEnd(): void {
     if (this.#state !== State.Body) return;
     if (!this._endStream) {
@@ -313,26 +300,13 @@ export class H2Stream implements FlowControl {
     if (state === State.Body) {
       // END_STREAM arrived (its body already handed over), then the session died before node emitted 'end'.
       if (this._endStream) this._onEnd();
-      else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) {
-        // nghttp2 checks DATA against content-length itself and resets with PROTOCOL_ERROR.
-        const cl = this.#contentLength;
-        this.#fail(
-          new InvalidResponseError(
-            `HTTP/2 stream reset with PROTOCOL_ERROR after ${this.#received} of ${cl} bytes: the DATA disagrees with the content-length (RFC 9113 §8.1.1), or the server reset it`,
-            { cause: err ?? undefined },
-          ),
-        );
-      } else this.#fail(truncated(err, rst));
+      else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) this.#fail(lengthReset(this.#received, this.#contentLength, err));
+      else this.#fail(truncated(err, rst));
       return;
     }
     if (rst === C.NGHTTP2_ENHANCE_YOUR_CALM && this.#headerListSize >= 0) {
       // How node:http2 refuses a head over the SETTINGS_MAX_HEADER_LIST_SIZE we announced: our limit, never retried.
-      this.#fail(
-        new LimitExceededError(
-          `HTTP/2 stream reset with ENHANCE_YOUR_CALM before its response head: node:http2 resets a head over the announced SETTINGS_MAX_HEADER_LIST_SIZE (${this.#headerListSize}, from maxHeaderBytes ${this.#limits.maxHeaderBytes} and maxHeaderCount ${this.#limits.maxHeaderCount}) this way`,
-          { limit: 'maxHeaderBytes', cause: err ?? undefined },
-        ),
-      );
+      this.#fail(headerListRefused(this.#headerListSize, this.#limits, err));
       return;
     }
     const mapped = mapError(err ?? session.error, rst, 'before any response');

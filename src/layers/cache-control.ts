@@ -50,7 +50,7 @@ export function seconds(d: Directives, name: string): number | null {
 }
 
 /** An HTTP-date in ms, or null when it does not parse (§5.3: an invalid Expires means already expired). */
-export function httpDate(value: string | null): number | null {
+function httpDate(value: string | null): number | null {
   if (value === null) return null;
   const t = Date.parse(value);
   return Number.isNaN(t) ? null : t;

@@ -46,10 +46,10 @@ export interface MemoryCacheOptions {
 }
 
 /** Default byte bound of a MemoryCache. */
-export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** The bytes an entry is charged for. */
-export function entrySize(entry: CacheEntry): number {
+function entrySize(entry: CacheEntry): number {
   let n = 0;
   for (const v of entry.variants) {
     n += v.body.byteLength + 64;

@@ -33,7 +33,7 @@ export const ID = 3;
 /** Bytes of records in the window. */
 export const USED = 4;
 /** Bytes of the death note (the fatal error's stack), when there is one. */
-export const NOTE_LEN = 5;
+const NOTE_LEN = 5;
 /** Request slot state: {@link SLOT_EMPTY}, {@link SLOT_FULL} or {@link SLOT_TAKING}; the worker waits on it. */
 export const SLOT = 6;
 /** Request slot: bytes of the request written there. */

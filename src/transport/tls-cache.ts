@@ -85,8 +85,3 @@ export function storeTlsSession(key: string, session: Buffer): void {
 export function clearTlsSessions(): void {
   sessions.clear();
 }
-
-/** How many sessions are cached (for tests and stats). */
-export function tlsSessionCount(): number {
-  return sessions.size;
-}

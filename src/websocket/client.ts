@@ -28,7 +28,8 @@
  *   keeps waiting across it and `send()` waits for the new connection.
  * @module
  */
-import { CLOSED, CLOSING, CONNECTING, OPEN, WebSocketBase } from './lifecycle.js';
+import { WebSocketBase } from './lifecycle.js';
+import { CLOSED, CLOSING, CONNECTING, OPEN } from './state.js';
 import type { WebSocketMessage } from './events.js';
 import type { WebSocketError } from '../errors.js';
 import type { WebSocketOptions } from './options.js';

@@ -17,7 +17,7 @@
  *   "zip bomb" never grows into memory.
  * - zlib work is serialized per connection (one compression and one
  *   decompression at a time, in message order: the callers wait) and at most
- *   {@link ZLIB_CONCURRENCY} jobs run at once in the process, which bounds
+ *   `ZLIB_CONCURRENCY` (10) jobs run at once in the process, which bounds
  *   the memory zlib's thread pool holds (the `ws` issue #1202 lesson).
  * - Outgoing messages shorter than `threshold` go uncompressed: RFC 7692
  *   lets every message choose (RSV1 clear).
@@ -29,7 +29,7 @@ import type { DeflateParams, PerMessageDeflateOptions } from './negotiate.js';
 import { SlidingWindow } from './window.js';
 
 /** Most zlib jobs running at once in the process. */
-export const ZLIB_CONCURRENCY = 10;
+const ZLIB_CONCURRENCY = 10;
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY = Buffer.alloc(0);

@@ -22,7 +22,7 @@ import { VERSION } from '../version.js';
 import { acceptDeflate, type DeflateParams, type PerMessageDeflateOptions, parseExtensions } from './negotiate.js';
 
 /** The GUID every accept key is hashed with (RFC 6455 §1.3). */
-export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** A fresh `Sec-WebSocket-Key`: 16 random bytes, base64. */
 export function createKey(): string {

@@ -1,31 +1,20 @@
 /**
- * The life of a {@link WebSocket} (client.ts): its state and the
- * transitions between connecting, open, closing and closed — opening each
- * connection (through its opener), the events of the driver, reconnecting,
- * the end of the reader queue and the closing handshake. The reading and
- * sending API is the subclass's.
+ * The life of a {@link WebSocket} (client.ts): the transitions between
+ * connecting, open, closing and closed — opening each connection (through
+ * its opener), the events of the driver, reconnecting, the end of the
+ * reader queue and the closing handshake. The state they change is
+ * state.ts's; the reading and sending API is the subclass's.
  * @module
  */
-import { AbortError, attachRequest, ReqivoError, redactUrl, WebSocketError } from '../errors.js';
-import { Headers } from '../http/headers.js';
+import { AbortError, attachRequest, ReqivoError, WebSocketError } from '../errors.js';
 import { encodeClosePayload } from './close.js';
 import { Driver, type DriverOwner } from './driver.js';
-import { type EventName, Emitter, type WebSocketEventMap, type WebSocketMessage } from './events.js';
-import { websocketClose, websocketError, websocketOpen } from '../core/diagnostics.js';
-import { websocketUrl } from './handshake.js';
+import type { WebSocketMessage } from './events.js';
 import { Inbox } from './inbox.js';
 import { type Opened, openWithSettings } from './opening.js';
-import { Settings, type WebSocketOptions } from './options.js';
+import type { Settings, WebSocketOptions } from './options.js';
 import { reconnectable, type ReconnectOwner, Reconnector } from './reconnect.js';
-
-/** `readyState` values. */
-export const CONNECTING = 0;
-/** `readyState`: open. */
-export const OPEN = 1;
-/** `readyState`: closing. */
-export const CLOSING = 2;
-/** `readyState`: closed. */
-export const CLOSED = 3;
+import { CLOSED, CLOSING, CONNECTING, OPEN, WebSocketState } from './state.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** A closed-before-open marker passed as the internal abort reason. */
@@ -37,24 +26,7 @@ function normalClose(code: number): boolean {
 }
 
 /** The state and lifecycle of a WebSocket; see {@link WebSocket}. */
-export abstract class WebSocketBase extends Emitter implements DriverOwner, ReconnectOwner {
-
-
-  /** The WebSocket URL (ws: or wss:), without credentials (they go in the handshake's Authorization). */
-  readonly url: string;
-  /** 0 connecting (also before `connect()` and while reconnecting), 1 open, 2 closing, 3 closed. */
-  readyState: number;
-  /** The subprotocol the server selected, or `''`. */
-  protocol: string;
-  /** The extensions the server accepted (`Sec-WebSocket-Extensions`), or `''`. */
-  extensions: string;
-  /** The close code: received in the peer's close frame, sent when reqivo failed the connection, 1006 for a drop; null while open. */
-  closeCode: number | null;
-  /** The close reason that came with {@link closeCode}. */
-  closeReason: string;
-
-  /** The URL with its credentials, if any (they go in the handshake's Authorization). */
-  readonly #href: string;
+export abstract class WebSocketBase extends WebSocketState implements DriverOwner, ReconnectOwner {
   readonly #s: Settings;
   readonly #driver: Driver;
   readonly #inbox: Inbox;
@@ -67,42 +39,15 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
   #closeResolve: (() => void) | null;
   #userClosed: boolean;
   #onAbort: (() => void) | null;
-  /** Fields of the last 101, flat, as the parser gave them; {@link responseHeaders} wraps them on first read. */
-  #responseFields: string[] | null;
-  #responseHeaders: Headers | null;
 
-  /** Listeners first, then diagnostics subscribers (`reqivo:websocket:*`), when there are any. @internal */
-  protected override emit<K extends EventName>(event: K, ...args: WebSocketEventMap[K]): void {
-    super.emit(event, ...args);
-    if (event === 'open') {
-      if (websocketOpen.hasSubscribers) websocketOpen.publish({ url: this.url, protocol: this.protocol, extensions: this.extensions });
-    } else if (event === 'close') {
-      if (websocketClose.hasSubscribers) websocketClose.publish({ url: this.url, code: args[0], reason: args[1] });
-    } else if (event === 'error' && websocketError.hasSubscribers) websocketError.publish({ url: this.url, error: args[0] });
-  }
   /**
    * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
    * @param options see {@link WebSocketOptions}
    * @throws WebSocketError for an invalid URL or option.
    */
   constructor(url: string | URL, options: WebSocketOptions = {}) {
-    super();
-    const parsed = websocketUrl(url);
-    // Only the string is kept (the URL object is made again for each handshake); one string when it holds no credentials.
-    this.#href = typeof url === 'string' && url === parsed.href ? url : parsed.href;
-    this.url = redactUrl(this.#href);
-    try {
-      this.#s = Settings.of(parsed, options);
-    } catch (err) {
-      throw attachRequest(err as WebSocketError, 'GET', this.url);
-    }
-    this.readyState = CONNECTING;
-    this.protocol = '';
-    this.extensions = '';
-    this.closeCode = null;
-    this.closeReason = '';
-    this.#responseFields = null;
-    this.#responseHeaders = null;
+    super(url, options);
+    this.#s = this._settings;
     this.#driver = new Driver(this, this.#s);
     this.#inbox = new Inbox(this.#s.highWaterMark, this.#driver);
     this.#started = false;
@@ -118,24 +63,6 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
       this.#onAbort = () => this.#aborted();
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
-  }
-
-  /** Fields of the last handshake response (101), or null before the first connection. */
-  get responseHeaders(): Headers | null {
-    const fields = this.#responseFields;
-    if (fields === null) return null;
-    return (this.#responseHeaders ??= Headers._fromList(fields.slice()));
-  }
-
-
-
-  #error(message: string, code?: number, cause?: unknown): WebSocketError {
-    return new WebSocketError(message, { code, cause, method: 'GET', url: this.url });
-  }
-
-  /** @internal */
-  wsError(message: string, code?: number, cause?: unknown): WebSocketError {
-    return this.#error(message, code, cause);
   }
 
   /** @internal the driver of the current connection */
@@ -176,7 +103,7 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
     if (this.readyState === OPEN) return Promise.resolve(this);
     if (this.#connecting !== null) return this.#connecting;
     if (this.#userClosed || this.#inbox.ended || this.readyState === CLOSED) {
-      return Promise.reject(this.#error('the WebSocket is closed; create a new one to connect again'));
+      return Promise.reject(this.wsError('the WebSocket is closed; create a new one to connect again'));
     }
     if (this.#s.signal?.aborted) {
       const err = attachRequest(new AbortError('WebSocket connect aborted', { cause: this.#s.signal.reason }), 'GET', this.url);
@@ -217,29 +144,23 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
     let opened: Opened;
     try {
       const s = this.#s;
-      opened = await (s.opener ?? openWithSettings)(new URL(this.#href), this.url, s, ctrl.signal);
+      opened = await (s.opener ?? openWithSettings)(new URL(this._href), this.url, s, ctrl.signal);
     } catch (err) {
-      if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.#error('the WebSocket was closed before the connection opened', 1006);
+      if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.wsError('the WebSocket was closed before the connection opened', 1006);
       if (err instanceof ReqivoError) throw attachRequest(err, 'GET', this.url);
-      throw this.#error(`could not open the WebSocket: ${(err as Error)?.message ?? String(err)}`, undefined, err);
+      throw this.wsError(`could not open the WebSocket: ${(err as Error)?.message ?? String(err)}`, undefined, err);
     } finally {
       if (this.#opening === ctrl) this.#opening = null;
     }
     if (this.#userClosed || this.#inbox.ended) {
       opened.conn.destroy();
-      throw this.#error('the WebSocket was closed before the connection opened', 1006);
+      throw this.wsError('the WebSocket was closed before the connection opened', 1006);
     }
     this.#attach(opened);
   }
 
   #attach(o: Opened): void {
-    this.protocol = o.protocol;
-    this.extensions = o.extensions;
-    this.#responseFields = o.headers;
-    this.#responseHeaders = null;
-    this.closeCode = null;
-    this.closeReason = '';
-    this.readyState = OPEN;
+    this._opened(o.protocol, o.extensions, o.headers);
     this.#driver.start(o, this.#inbox.full);
     this.emit('open');
     this.#driver.begin(o);
@@ -263,7 +184,7 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
     this.closeCode = code;
     this.closeReason = reason;
     this.readyState = CLOSING;
-    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this.#closedError(code, reason));
+    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this._closedError(code, reason));
   }
 
   /** @internal */
@@ -284,10 +205,6 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
     return this.#s.autoReconnect && !this.#userClosed && !this.#inbox.ended && reconnectable(code);
   }
 
-  #closedError(code: number, reason: string): WebSocketError {
-    return this.#error(`the WebSocket connection is closed (${code}${reason !== '' ? ` ${reason}` : ''})`, code);
-  }
-
   /** @internal The TCP connection is gone: decide between done, failed and reconnecting. */
   driverGone(err: Error | null): void {
     const failed = this.#driver.failed;
@@ -296,14 +213,14 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
       this.closeReason = '';
     }
     if (this.#userClosed || failed || this.#inbox.ended) {
-      this.#end(true, this.#closedError(this.closeCode ?? 1006, this.closeReason));
+      this.#end(true, this._closedError(this.closeCode ?? 1006, this.closeReason));
       this.#finalize();
       return;
     }
     const code = this.closeCode ?? 1006;
     const cause = this.#driver.closeReceived
-      ? this.#closedError(code, this.closeReason)
-      : this.#error(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
+      ? this._closedError(code, this.closeReason)
+      : this.wsError(`the WebSocket connection dropped without a close frame (1006)${err !== null ? `: ${err.message}` : ''}`, 1006, err ?? undefined);
     if (this.#willReconnect(code)) {
       this.readyState = CONNECTING;
       this.#reconnect().schedule(cause);
@@ -329,7 +246,7 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
       this.#s.signal?.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
     }
-    const err = this.#inbox.endError ?? this.#closedError(this.closeCode, this.closeReason);
+    const err = this.#inbox.endError ?? this._closedError(this.closeCode, this.closeReason);
     this.#reconnector?.release(err);
     this.emit('close', this.closeCode, this.closeReason);
     const resolve = this.#closeResolve;
@@ -403,7 +320,7 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
 
   #sendStateError(): Error {
     if (this.#inbox.endError !== null && !(this.#inbox.endError instanceof WebSocketError && this.#inbox.endedClean)) return this.#inbox.endError;
-    return this.#error(`cannot send: the WebSocket is ${this.readyState === CLOSED ? 'closed' : 'closing'}`, this.closeCode ?? undefined);
+    return this.wsError(`cannot send: the WebSocket is ${this.readyState === CLOSED ? 'closed' : 'closing'}`, this.closeCode ?? undefined);
   }
 
   // -------------------------------------------------------------------------
@@ -435,7 +352,7 @@ export abstract class WebSocketBase extends Emitter implements DriverOwner, Reco
     if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).
       if (this.closeCode === null) this.closeCode = this.#started ? 1006 : code;
-      this.#end(true, this.#closedError(this.closeCode, this.closeReason));
+      this.#end(true, this._closedError(this.closeCode, this.closeReason));
       this.#finalize();
       return this.#closePromise;
     }

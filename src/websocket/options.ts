@@ -1,5 +1,7 @@
 /**
- * Options of {@link WebSocket} (API.md) and their checked, defaulted form.
+ * The options a {@link WebSocket} takes (`WebSocketOptions`, with the
+ * `HandshakeResponse` its `onResponse` sees) and their checked, defaulted
+ * form (`Settings`).
  * @module
  */
 import { WebSocketError } from '../errors.js';

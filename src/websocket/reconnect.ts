@@ -15,7 +15,7 @@ export function reconnectable(code: number): boolean {
  * attempt, capped at `maxMs`, with "equal jitter" — half fixed, half random,
  * so clients dropped together do not return together.
  */
-export function reconnectDelay(attempt: number, baseMs: number, maxMs: number): number {
+function reconnectDelay(attempt: number, baseMs: number, maxMs: number): number {
   const base = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
   return Math.round(base / 2 + Math.random() * (base / 2));
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidRequestError } from '../errors.js';
+import { sameFieldList } from '../http/headers.js';
 import { CONTENT_METHODS, checkMethod } from '../http/methods.js';
 import { isValidTarget } from '../http/syntax.js';
 
@@ -18,7 +19,7 @@ import { isValidTarget } from '../http/syntax.js';
  */
 export function serializeRequestHead(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
   const last = LAST;
-  if (method === last.method && target === last.target && host === last.host && bodyLength === last.bodyLength && sameList(headers, last.headers)) {
+  if (method === last.method && target === last.target && host === last.host && bodyLength === last.bodyLength && sameFieldList(headers, last.headers)) {
     return last.head;
   }
   const head = serialize(method, target, host, headers, bodyLength);
@@ -40,12 +41,6 @@ let LAST: { method: string; target: string; host: string; bodyLength: number | n
   headers: [],
   head: '',
 };
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function serialize(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
   checkMethod(method);

@@ -6,6 +6,7 @@
  */
 import type http2 from 'node:http2';
 import type { RequestBody } from '../core/body.js';
+import { sameFieldList } from '../http/headers.js';
 import { CONTENT_METHODS } from '../http/methods.js';
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
@@ -17,6 +18,33 @@ const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connecti
  * @internal
  */
 export function toH2Headers(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
+  const length = body === null ? -2 : body.length;
+  const last = LAST;
+  if (method === last.method && path === last.path && authority === last.authority && scheme === last.scheme && length === last.length && sameFieldList(list, last.list)) {
+    return last.headers;
+  }
+  const headers = build(method, scheme, authority, path, list, body);
+  LAST = { method, scheme, authority, path, length, list: list.slice(), headers };
+  return headers;
+}
+
+/**
+ * The last head built and what it was made of: a request sent again (a
+ * loop over one endpoint) reuses it. node:http2 copies the object it is
+ * given before adding to it, and nothing here writes to it once built, so
+ * streams in flight can share it.
+ */
+let LAST: { method: string; scheme: string; authority: string; path: string; length: number; list: readonly string[]; headers: http2.OutgoingHttpHeaders } = {
+  method: '',
+  scheme: '',
+  authority: '',
+  path: '',
+  length: -3,
+  list: [],
+  headers: Object.create(null) as http2.OutgoingHttpHeaders,
+};
+
+function build(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
   const h: http2.OutgoingHttpHeaders = Object.create(null) as http2.OutgoingHttpHeaders;
   h[':method'] = method;
   h[':scheme'] = scheme;

@@ -44,6 +44,10 @@ const CONNECTION_WINDOW = 8 << 20;
  */
 const MAX_HEADER_PAIRS = 0xffff;
 
+/** `request()` options, shared (node:http2 copies them): a request with no body ends its stream with its HEADERS. */
+const END_STREAM = Object.freeze({ endStream: true });
+const OPEN_STREAM = Object.freeze({ endStream: false });
+
 /**
  * SETTINGS_MAX_HEADER_LIST_SIZE for `limits` (RFC 9113 §6.5.2), or -1 for
  * none. The setting counts name + value + 32 octets per field where
@@ -174,7 +178,7 @@ export class H2Session {
   start(s: H2Stream): void {
     let st: TaggedStream;
     try {
-      st = this.h2.request(s.headers, { endStream: !s.hasBody }) as TaggedStream;
+      st = this.h2.request(s.headers, s.hasBody ? OPEN_STREAM : END_STREAM) as TaggedStream;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -17,6 +18,29 @@ import { h2Server } from '../helpers/h2-servers.js';
 import { httpServer, rawServer, sleep, waitFor } from '../helpers/servers.js';
 
 const h = useHarness();
+
+/**
+ * Write `total` bytes to `res` in pieces made by `piece(offset)`, waiting for
+ * 'drain' whenever the socket pushes back (`onStall`); `onWritten` hears the
+ * running count.
+ */
+function pump(res: ServerResponse, total: number, piece: (at: number) => Buffer, onWritten: (n: number) => void, onStall: () => void = () => {}): void {
+  let written = 0;
+  const more = (): void => {
+    while (written < total) {
+      const p = piece(written);
+      written += p.length;
+      onWritten(written);
+      if (!res.write(p)) {
+        onStall();
+        res.once('drain', more);
+        return;
+      }
+    }
+    res.end();
+  };
+  more();
+}
 
 /** A raw server answering every request with `response` (exact bytes). */
 async function fixed(response: string | Buffer) {
@@ -275,18 +299,13 @@ describe('fetch: reading the body', () => {
     let stalled = false;
     const srv = h.server(
       await httpServer((_req, res) => {
-        const pump = (): void => {
-          while (written < 64 * 1024 * 1024) {
-            written += chunk.length;
-            if (!res.write(chunk)) {
-              stalled = true;
-              res.once('drain', pump);
-              return;
-            }
-          }
-          res.end();
-        };
-        pump();
+        pump(
+          res,
+          64 * 1024 * 1024,
+          () => chunk,
+          (n) => (written = n),
+          () => (stalled = true),
+        );
       }),
     );
     const s = h.session();
@@ -351,19 +370,16 @@ describe('fetch: reading the body', () => {
     const srv = h.server(
       await httpServer((_req, res) => {
         res.writeHead(200, { 'content-length': String(TOTAL) });
-        const pump = (): void => {
-          while (written < TOTAL) {
+        pump(
+          res,
+          TOTAL,
+          (at) => {
             const piece = Buffer.alloc(BLOCK);
-            piece.writeUInt32LE(written / BLOCK, 0);
-            written += BLOCK;
-            if (!res.write(piece)) {
-              res.once('drain', pump);
-              return;
-            }
-          }
-          res.end();
-        };
-        pump();
+            piece.writeUInt32LE(at / BLOCK, 0);
+            return piece;
+          },
+          (n) => (written = n),
+        );
       }),
     );
     const s = h.session();

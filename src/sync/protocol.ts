@@ -3,11 +3,13 @@
  * layout of the `SharedArrayBuffer` and the messages each side sends.
  *
  * Caller → worker: a request whose message is plain JSON data (the usual
- * case: method, URL, headers, a string body) is written as JSON into the
- * request slot, {@link SLOT} set to full and notified; the worker waits on that
- * word with `Atomics.waitAsync` and, right after answering, spins on it for a
- * few µs (the next call of a sequential script comes at once). Any other
- * request (bytes, Blob, FormData, a slot not yet copied out) goes by
+ * case: method, URL, headers, a string body) is written into the request
+ * slot — as `id NUL method NUL url` when it has no options ({@link encodeShort}),
+ * else as JSON — {@link SLOT} set to full and notified. An idle worker waits
+ * on that word with `Atomics.waitAsync`; a busy one has no wait pending (so
+ * the notify costs the caller nothing) and, right after answering, spins on
+ * it for a few µs (the next call of a sequential script comes at once). Any
+ * other request (bytes, Blob, FormData, a slot not yet copied out) goes by
  * `postMessage` (structured clone). Worker → caller: records written into a
  * shared window, handed over with one state word:
  *
@@ -38,6 +40,12 @@ export const NOTE_LEN = 5;
 export const SLOT = 6;
 /** Request slot: bytes of the request written there. */
 export const REQ_LEN = 7;
+/** Request slot: how the request is written, {@link FORM_JSON} or {@link FORM_SHORT}. */
+export const REQ_FORM = 8;
+/** {@link REQ_FORM}: the {@link RequestMessage} as JSON. */
+export const FORM_JSON = 0;
+/** {@link REQ_FORM}: a request without options as `id NUL method NUL url` ({@link encodeShort}). */
+export const FORM_SHORT = 1;
 /** {@link SLOT}: free for the caller to write. */
 export const SLOT_EMPTY = 0;
 /**
@@ -89,6 +97,12 @@ export const RECORD_HEADER = 8;
  * a wait for a CPU). Calls further apart than this never make it spin.
  */
 export const SPIN_US = 40;
+/**
+ * A spin that caught nothing makes the worker skip spinning for the next
+ * call, then 2, 4, … up to this many: on a loaded machine the spinning
+ * thread only keeps the caller it waits for off the CPU.
+ */
+export const SPIN_BACKOFF_MAX = 64;
 /** How often a busy worker bumps {@link BEAT}. */
 export const BEAT_MS = 100;
 /** Default shared window: 1 MiB. */
@@ -213,6 +227,25 @@ export function decodeHead(text: string): WireHead | null {
     redirects: f.slice(7, start),
     headers: f.slice(start),
   };
+}
+
+/**
+ * A request without options (no headers, body, query, timeout…) as the
+ * slot's {@link FORM_SHORT} text, or null when it has some or a field holds
+ * a NUL: it then goes as JSON.
+ */
+export function encodeShort(m: RequestMessage): string | null {
+  if (m.body !== null || m.query !== null || m.json !== null || m.file !== null || Object.keys(m.opts).length > 0) return null;
+  return m.method.includes('\0') || m.url.includes('\0') ? null : `${m.id}\0${m.method}\0${m.url}`;
+}
+
+const NO_OPTS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** Inverse of {@link encodeShort}. */
+export function decodeShort(text: string): RequestMessage {
+  const a = text.indexOf('\0');
+  const b = text.indexOf('\0', a + 1);
+  return { t: 'req', id: Number(text.slice(0, a)), method: text.slice(a + 1, b), url: text.slice(b + 1), opts: NO_OPTS, body: null, query: null, json: null, file: null };
 }
 
 /** Whether `v` is JSON data that survives JSON.stringify/parse unchanged (no undefined, NaN, holes, class instances). */

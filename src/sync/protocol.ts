@@ -59,7 +59,7 @@ export const SLOT_FULL = 1;
 export const SLOT_TAKING = 2;
 /**
  * 1 when the caller's last call came quickly after the previous answer, so
- * the worker spins for the next one after answering (see {@link SPIN_US}).
+ * the worker waits for the next one after answering (see {@link NEXT_WAIT_US}).
  */
 export const SPIN_HINT = 9;
 const CTL_WORDS = 12;
@@ -91,16 +91,27 @@ export const HEAD_TEXT = 6;
 export const RECORD_HEADER = 8;
 
 /**
- * How long the worker spins on {@link SLOT} after answering, when the
- * caller's calls come back to back: a request caught by the spin skips the
- * wake-up of a sleeping thread (an event-loop turn, and on a loaded machine
- * a wait for a CPU). Calls further apart than this never make it spin.
+ * When the caller's calls come back to back, the worker does not return to
+ * its event loop after answering: it spins on {@link SLOT} this long, then
+ * blocks on it in `Atomics.wait` for up to {@link NEXT_WAIT_US}. A request
+ * caught so skips the slow wake-up of an idle worker (an `Atomics.waitAsync`
+ * task, an event-loop turn). The spin keeps a quiet machine's CPUs awake (a
+ * sleeping virtual CPU is slow to wake); on a loaded one it can keep the
+ * very caller it waits for off the CPU, hence {@link SPIN_BACKOFF_MAX}. The
+ * blocking wait costs no CPU and is woken by the caller's notify directly.
  */
 export const SPIN_US = 40;
 /**
- * A spin that caught nothing makes the worker skip spinning for the next
- * call, then 2, 4, … up to this many: on a loaded machine the spinning
- * thread only keeps the caller it waits for off the CPU.
+ * Longest blocking wait for the next back-to-back call (see {@link SPIN_US}),
+ * in µs; also the longest gap between the previous answer and the next call
+ * that sets {@link SPIN_HINT}. The worker's event loop stalls at most this
+ * long (plus the spin).
+ */
+export const NEXT_WAIT_US = 200;
+/**
+ * A spin that caught nothing makes the worker skip the spin after the next
+ * answer, then the next 2, 4, … up to this many (the blocking wait still
+ * follows each answer).
  */
 export const SPIN_BACKOFF_MAX = 64;
 /** How often a busy worker bumps {@link BEAT}. */

@@ -37,7 +37,7 @@ import {
   SLOT_EMPTY,
   SLOT_FULL,
   SPIN_HINT,
-  SPIN_US,
+  NEXT_WAIT_US,
   STATE,
   USED,
   type WireHead,
@@ -283,7 +283,7 @@ export class SyncSession {
     if (text.length > REQ_BYTES) return false;
     const { read, written } = UTF8.encodeInto(text, req);
     if (read < text.length) return false;
-    Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < SPIN_US / 1000 ? 1 : 0);
+    Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < NEXT_WAIT_US / 1000 ? 1 : 0);
     Atomics.store(ctl, REQ_FORM, short !== null ? FORM_SHORT : FORM_JSON);
     Atomics.store(ctl, REQ_LEN, written);
     Atomics.store(ctl, SLOT, SLOT_FULL);

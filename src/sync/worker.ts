@@ -36,6 +36,7 @@ import {
   SLOT_EMPTY,
   SLOT_FULL,
   SLOT_TAKING,
+  NEXT_WAIT_US,
   SPIN_BACKOFF_MAX,
   SPIN_HINT,
   SPIN_US,
@@ -292,33 +293,34 @@ function takeSlot(): boolean {
   return true;
 }
 
-/** Calls left to answer without spinning after a spin that caught nothing, and how many the next miss leaves. */
+/** Answers left to give without a spin after a spin that caught nothing, and how many the next miss leaves. */
 let spinSkip = 0;
 let spinBackoff = 0;
 
 /**
- * After an answer, when the caller's calls come back to back: spin briefly
- * for the next one instead of going to sleep. A spin that catches nothing
- * (the caller was slower: most likely, waiting for a CPU this spin held)
- * makes the next 1, 2, 4, … calls go without one; a spin that catches one
- * ends that.
+ * After an answer, when the caller's calls come back to back: wait for the
+ * next one here instead of going back to the event loop — a spin, then a
+ * blocking `Atomics.wait` (see {@link SPIN_US}). A spin that catches nothing
+ * (the caller was slower: on a loaded machine, often because this spin held
+ * the CPU it needed) makes the next 1, 2, 4, … answers go without one; a
+ * spin that catches one ends that.
  */
-function spinForNext(): boolean {
+function waitForNext(): boolean {
   if (Atomics.load(ctl, SPIN_HINT) !== 1) return false;
-  if (spinSkip > 0) {
-    spinSkip--;
-    return false;
+  if (spinSkip > 0) spinSkip--;
+  else {
+    const until = performance.now() + SPIN_US / 1000;
+    do
+      if (takeSlot()) {
+        spinBackoff = 0;
+        return true;
+      }
+    while (performance.now() < until);
+    spinBackoff = Math.min(spinBackoff * 2 || 1, SPIN_BACKOFF_MAX);
+    spinSkip = spinBackoff;
   }
-  const until = performance.now() + SPIN_US / 1000;
-  do
-    if (takeSlot()) {
-      spinBackoff = 0;
-      return true;
-    }
-  while (performance.now() < until);
-  spinBackoff = Math.min(spinBackoff * 2 || 1, SPIN_BACKOFF_MAX);
-  spinSkip = spinBackoff;
-  return false;
+  Atomics.wait(ctl, SLOT, SLOT_EMPTY, NEXT_WAIT_US / 1000);
+  return takeSlot();
 }
 
 /** The heartbeat timer: set while there is work, cleared by its own tick once the worker is idle, so an idle worker never wakes. */
@@ -336,15 +338,15 @@ function tick(): void {
 async function pump(): Promise<void> {
   pumping = true;
   beat ??= setInterval(tick, BEAT_MS);
-  while (queue.length > 0 || spinForNext()) await run(queue.shift()!);
+  while (queue.length > 0 || waitForNext()) await run(queue.shift()!);
   pumping = false;
 }
 
 /**
  * Serve the slot. Idle, the worker waits for it asynchronously (the event
- * loop stays free); while it serves, no wait is pending, so the caller's
- * notify wakes nothing and the worker takes the next request itself (the
- * spin, or this loop's check before it waits again).
+ * loop stays free); while it serves, no asynchronous wait is pending, so the
+ * caller's notify wakes no event loop and the worker takes the next request
+ * itself ({@link waitForNext}, or this loop's check before it waits again).
  */
 async function watchSlot(): Promise<void> {
   for (;;) {

@@ -3,11 +3,13 @@
  * layout of the `SharedArrayBuffer` and the messages each side sends.
  *
  * Caller → worker: a request whose message is plain JSON data (the usual
- * case: method, URL, headers, a string body) is written as JSON into the
- * request slot, {@link SLOT} set to full and notified; the worker waits on that
- * word with `Atomics.waitAsync` and, right after answering, spins on it for a
- * few µs (the next call of a sequential script comes at once). Any other
- * request (bytes, Blob, FormData, a slot not yet copied out) goes by
+ * case: method, URL, headers, a string body) is written into the request
+ * slot — as `id NUL method NUL url` when it has no options ({@link encodeShort}),
+ * else as JSON — {@link SLOT} set to full and notified. An idle worker waits
+ * on that word with `Atomics.waitAsync`; a busy one has no wait pending (so
+ * the notify costs the caller nothing) and, right after answering, spins on
+ * it for a few µs (the next call of a sequential script comes at once). Any
+ * other request (bytes, Blob, FormData, a slot not yet copied out) goes by
  * `postMessage` (structured clone). Worker → caller: records written into a
  * shared window, handed over with one state word:
  *
@@ -38,6 +40,12 @@ const NOTE_LEN = 5;
 export const SLOT = 6;
 /** Request slot: bytes of the request written there. */
 export const REQ_LEN = 7;
+/** Request slot: how the request is written, {@link FORM_JSON} or {@link FORM_SHORT}. */
+export const REQ_FORM = 8;
+/** {@link REQ_FORM}: the {@link RequestMessage} as JSON. */
+export const FORM_JSON = 0;
+/** {@link REQ_FORM}: a request without options as `id NUL method NUL url` ({@link encodeShort}). */
+export const FORM_SHORT = 1;
 /** {@link SLOT}: free for the caller to write. */
 export const SLOT_EMPTY = 0;
 /**
@@ -51,7 +59,7 @@ export const SLOT_FULL = 1;
 export const SLOT_TAKING = 2;
 /**
  * 1 when the caller's last call came quickly after the previous answer, so
- * the worker spins for the next one after answering (see {@link SPIN_US}).
+ * the worker waits for the next one after answering (see {@link NEXT_WAIT_US}).
  */
 export const SPIN_HINT = 9;
 const CTL_WORDS = 12;
@@ -83,12 +91,29 @@ export const HEAD_TEXT = 6;
 export const RECORD_HEADER = 8;
 
 /**
- * How long the worker spins on {@link SLOT} after answering, when the
- * caller's calls come back to back: a request caught by the spin skips the
- * wake-up of a sleeping thread (an event-loop turn, and on a loaded machine
- * a wait for a CPU). Calls further apart than this never make it spin.
+ * When the caller's calls come back to back, the worker does not return to
+ * its event loop after answering: it spins on {@link SLOT} this long, then
+ * blocks on it in `Atomics.wait` for up to {@link NEXT_WAIT_US}. A request
+ * caught so skips the slow wake-up of an idle worker (an `Atomics.waitAsync`
+ * task, an event-loop turn). The spin keeps a quiet machine's CPUs awake (a
+ * sleeping virtual CPU is slow to wake); on a loaded one it can keep the
+ * very caller it waits for off the CPU, hence {@link SPIN_BACKOFF_MAX}. The
+ * blocking wait costs no CPU and is woken by the caller's notify directly.
  */
 export const SPIN_US = 40;
+/**
+ * Longest blocking wait for the next back-to-back call (see {@link SPIN_US}),
+ * in µs; also the longest gap between the previous answer and the next call
+ * that sets {@link SPIN_HINT}. The worker's event loop stalls at most this
+ * long (plus the spin).
+ */
+export const NEXT_WAIT_US = 200;
+/**
+ * A spin that caught nothing makes the worker skip the spin after the next
+ * answer, then the next 2, 4, … up to this many (the blocking wait still
+ * follows each answer).
+ */
+export const SPIN_BACKOFF_MAX = 64;
 /** How often a busy worker bumps {@link BEAT}. */
 export const BEAT_MS = 100;
 /** Default shared window: 1 MiB. */
@@ -213,6 +238,25 @@ export function decodeHead(text: string): WireHead | null {
     redirects: f.slice(7, start),
     headers: f.slice(start),
   };
+}
+
+/**
+ * A request without options (no headers, body, query, timeout…) as the
+ * slot's {@link FORM_SHORT} text, or null when it has some or a field holds
+ * a NUL: it then goes as JSON.
+ */
+export function encodeShort(m: RequestMessage): string | null {
+  if (m.body !== null || m.query !== null || m.json !== null || m.file !== null || Object.keys(m.opts).length > 0) return null;
+  return m.method.includes('\0') || m.url.includes('\0') ? null : `${m.id}\0${m.method}\0${m.url}`;
+}
+
+const NO_OPTS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** Inverse of {@link encodeShort}. */
+export function decodeShort(text: string): RequestMessage {
+  const a = text.indexOf('\0');
+  const b = text.indexOf('\0', a + 1);
+  return { t: 'req', id: Number(text.slice(0, a)), method: text.slice(a + 1, b), url: text.slice(b + 1), opts: NO_OPTS, body: null, query: null, json: null, file: null };
 }
 
 /** Whether `v` is JSON data that survives JSON.stringify/parse unchanged (no undefined, NaN, holes, class instances). */

@@ -21,25 +21,29 @@ import {
   EMPTY,
   FULL,
   decodeHead,
+  encodeShort,
+  FORM_JSON,
+  FORM_SHORT,
   HEAD,
   HEAD_TEXT,
   ID,
   plainJson,
   RECORD_HEADER,
   REQ_BYTES,
+  REQ_FORM,
   REQ_LEN,
   type RequestMessage,
   SLOT,
   SLOT_EMPTY,
   SLOT_FULL,
   SPIN_HINT,
-  SPIN_US,
+  NEXT_WAIT_US,
   STATE,
   USED,
   type WireHead,
   type WorkerInit,
 } from './protocol.js';
-import { DEFAULT_TOTAL_MS, requestToWire, sessionOptionsToWire, type SyncRequestOptions, type SyncSessionOptions, totalOf } from './wire.js';
+import { DEFAULT_TOTAL_MS, requestToWire, sessionOptionsToWire, setsTotal, type SyncRequestOptions, type SyncSessionOptions, totalOf } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const UTF8 = new TextEncoder();
@@ -65,6 +69,8 @@ export interface SyncInternals {
   livenessMs?: number;
   /** Worker script to run instead of worker.js (it must import worker.js). */
   workerUrl?: URL;
+  /** The total deadline of a call whose options set none, in ms (default 5 minutes). */
+  defaultTotalMs?: number;
 }
 
 /** The caller's margin over the worker's own total timeout, so that the worker's (better named) error arrives first. */
@@ -128,6 +134,8 @@ export class SyncSession {
   readonly #worker: Worker;
   readonly #channel: Channel;
   readonly #total: number;
+  /** Whether the session's options set a total timeout (then the worker's Session enforces it; else only this side's wait does). */
+  readonly #workerTotal: boolean;
   readonly #livenessMs: number;
   readonly #baseUrl: string | null;
   #nextId: number;
@@ -148,7 +156,8 @@ export class SyncSession {
     if (options === null || typeof options !== 'object') throw new InvalidRequestError('session options must be an object');
     const wire = sessionOptionsToWire(options);
     this.#channel = new Channel(internal.windowBytes ?? DEFAULT_WINDOW_BYTES);
-    this.#total = totalOf(options.timeout, DEFAULT_TOTAL_MS);
+    this.#total = totalOf(options.timeout, internal.defaultTotalMs ?? DEFAULT_TOTAL_MS);
+    this.#workerTotal = setsTotal(options.timeout);
     this.#livenessMs = internal.livenessMs ?? DEFAULT_LIVENESS_MS;
     this.#baseUrl = options.baseUrl !== undefined ? String(options.baseUrl) : null;
     this.#nextId = 1;
@@ -204,7 +213,9 @@ export class SyncSession {
       });
     }
     const total = totalOf(opts.timeout, this.#total);
-    const ex = this.#receive(id, performance.now() + total + margin(total), m, shown, total);
+    // A total the worker's Session enforces gets a margin, so that its (better named) error comes first; the default total is this wait's alone.
+    const byWorker = this.#workerTotal || setsTotal(opts.timeout);
+    const ex = this.#receive(id, performance.now() + total + (byWorker ? margin(total) : 0), m, shown, total);
     this.#answeredAt = performance.now();
     const h = ex.head!;
     const res = new Response(h.status, h.reason, h.httpVersion, h.headers, h.url, ex.body?.finish() ?? Buffer.alloc(0), h.method);
@@ -265,12 +276,15 @@ export class SyncSession {
    */
   #sendInSlot(msg: RequestMessage): boolean {
     const { ctl, req } = this.#channel;
-    if (Atomics.load(ctl, SLOT) !== SLOT_EMPTY || !plainJson(msg)) return false;
-    const text = JSON.stringify(msg);
+    if (Atomics.load(ctl, SLOT) !== SLOT_EMPTY) return false;
+    const short = encodeShort(msg);
+    if (short === null && !plainJson(msg)) return false;
+    const text = short ?? JSON.stringify(msg);
     if (text.length > REQ_BYTES) return false;
     const { read, written } = UTF8.encodeInto(text, req);
     if (read < text.length) return false;
-    Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < SPIN_US / 1000 ? 1 : 0);
+    Atomics.store(ctl, SPIN_HINT, performance.now() - this.#answeredAt < NEXT_WAIT_US / 1000 ? 1 : 0);
+    Atomics.store(ctl, REQ_FORM, short !== null ? FORM_SHORT : FORM_JSON);
     Atomics.store(ctl, REQ_LEN, written);
     Atomics.store(ctl, SLOT, SLOT_FULL);
     Atomics.notify(ctl, SLOT);

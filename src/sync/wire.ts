@@ -30,8 +30,9 @@ export interface SyncRequestOptions extends Omit<RequestOptions, 'body' | 'signa
 
 /**
  * Options of a {@link SyncSession}: reqivo's {@link SessionOptions} minus
- * what cannot cross threads (functions: hooks, interceptors, lookup). The
- * default `timeout` adds a total of 5 minutes (see docs/sync.md).
+ * what cannot cross threads (functions: hooks, interceptors, lookup). Unless
+ * `timeout` sets a total, each call is bounded by a total of 5 minutes
+ * (see docs/sync.md).
  */
 export interface SyncSessionOptions extends Omit<SessionOptions, 'retry' | 'hooks' | 'interceptors' | 'lookup'> {
   /** Retry policy; off when absent. */
@@ -82,15 +83,21 @@ function toWireBody(body: SyncBodyInit, transfer: ArrayBuffer[]): WireBody {
   throw new InvalidRequestError(`unsupported body type ${Object.prototype.toString.call(body)}`);
 }
 
-/** The worker's Session options: headers as pairs, baseUrl as a string, a default total timeout. */
+/**
+ * The worker's Session options: headers as pairs, baseUrl as a string. The
+ * SyncSession's default total deadline is not among them: the caller keeps
+ * it (its wait's bound), so the worker sets no timer for it on each call.
+ */
 export function sessionOptionsToWire(options: SyncSessionOptions): Record<string, unknown> {
   const out: Record<string, unknown> = { ...options };
   if (options.baseUrl !== undefined) out.baseUrl = String(options.baseUrl);
   if (options.headers !== undefined) out.headers = headerPairs(options.headers);
-  const t = options.timeout;
-  if (t === undefined) out.timeout = { total: DEFAULT_TOTAL_MS };
-  else if (t !== null && typeof t === 'object' && t.total === undefined) out.timeout = { ...t, total: DEFAULT_TOTAL_MS };
   return out;
+}
+
+/** Whether `t` sets a total timeout of its own (a number, or an object with `total`), so that the worker enforces it. */
+export function setsTotal(t: RequestOptions['timeout']): boolean {
+  return typeof t === 'number' || (t !== null && typeof t === 'object' && t.total !== undefined);
 }
 
 /** A request as a message for the worker, with the buffers to transfer. Throws InvalidRequestError. */

@@ -18,8 +18,10 @@ import {
   Channel,
   DEAD,
   EMPTY,
+  decodeShort,
   END,
   ERROR,
+  FORM_SHORT,
   FULL,
   encodeHead,
   HEAD,
@@ -27,12 +29,15 @@ import {
   ID,
   READY,
   RECORD_HEADER,
+  REQ_FORM,
   REQ_LEN,
   type RequestMessage,
   SLOT,
   SLOT_EMPTY,
   SLOT_FULL,
   SLOT_TAKING,
+  NEXT_WAIT_US,
+  SPIN_BACKOFF_MAX,
   SPIN_HINT,
   SPIN_US,
   STATE,
@@ -187,25 +192,27 @@ function toBody(b: WireBody): RequestOptions['body'] {
   }
 }
 
-async function optionsOf(m: RequestMessage, signal: AbortSignal): Promise<RequestOptions> {
+/** The request's options for the Session (no promise: a file upload has its own step, {@link addFile}). */
+function optionsOf(m: RequestMessage, signal: AbortSignal): RequestOptions {
   const opts: RequestOptions = { ...m.opts, signal };
   if (m.query !== null) opts.query = new URLSearchParams(m.query);
   if (m.json !== null) opts.json = JSON.parse(m.json);
   if (m.body !== null) opts.body = toBody(m.body);
-  if (m.file !== null) {
-    const path = m.file;
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      throw new InvalidRequestError(`cannot read the file to upload: ${(err as Error).message}`, { cause: err, method: m.method, url: m.url });
-    }
-    // A stream with a Content-Length header goes out with that length, not chunked.
-    const headers = (opts.headers as [string, string][] | undefined) ?? [];
-    if (!headers.some(([n]) => n.toLowerCase() === 'content-length')) opts.headers = [...headers, ['content-length', String(size)]];
-    opts.body = createReadStream(path);
-  }
   return opts;
+}
+
+/** Make the file `path` the body of `opts`, with its size as Content-Length. */
+async function addFile(m: RequestMessage, path: string, opts: RequestOptions): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new InvalidRequestError(`cannot read the file to upload: ${(err as Error).message}`, { cause: err, method: m.method, url: m.url });
+  }
+  // A stream with a Content-Length header goes out with that length, not chunked.
+  const headers = (opts.headers as [string, string][] | undefined) ?? [];
+  if (!headers.some(([n]) => n.toLowerCase() === 'content-length')) opts.headers = [...headers, ['content-length', String(size)]];
+  opts.body = createReadStream(path);
 }
 
 function headOf(res: Awaited<ReturnType<Session['stream']>>, decompress: boolean): WireHead {
@@ -254,7 +261,8 @@ async function run(m: RequestMessage): Promise<void> {
   current = { id: m.id, abort: mine };
   try {
     if (session === null) throw new Error('the reqivo/sync worker has no session');
-    const opts = await optionsOf(m, mine.signal);
+    const opts = optionsOf(m, mine.signal);
+    if (m.file !== null) await addFile(m, m.file, opts);
     const res = await session.stream(m.method, m.url, opts);
     const head = putHead(m.id, headOf(res, opts.decompress ?? (init.options.decompress !== false)));
     if (head !== null) await head;
@@ -278,36 +286,74 @@ async function run(m: RequestMessage): Promise<void> {
 /** Queue the request in the slot, if there is one (claimed first: the caller may be taking it back); frees the slot. */
 function takeSlot(): boolean {
   if (Atomics.compareExchange(ctl, SLOT, SLOT_FULL, SLOT_TAKING) !== SLOT_FULL) return false;
-  const m = JSON.parse(channel.req.toString('utf8', 0, Atomics.load(ctl, REQ_LEN))) as RequestMessage;
+  const text = channel.req.toString('utf8', 0, Atomics.load(ctl, REQ_LEN));
+  const m = Atomics.load(ctl, REQ_FORM) === FORM_SHORT ? decodeShort(text) : (JSON.parse(text) as RequestMessage);
   Atomics.store(ctl, SLOT, SLOT_EMPTY);
   queue.push(m);
   return true;
 }
 
-/** After an answer, when the caller's calls come back to back: spin briefly for the next one instead of going to sleep. */
-function spinForNext(): boolean {
+/** Answers left to give without a spin after a spin that caught nothing, and how many the next miss leaves. */
+let spinSkip = 0;
+let spinBackoff = 0;
+
+/**
+ * After an answer, when the caller's calls come back to back: wait for the
+ * next one here instead of going back to the event loop — a spin, then a
+ * blocking `Atomics.wait` (see {@link SPIN_US}). A spin that catches nothing
+ * (the caller was slower: on a loaded machine, often because this spin held
+ * the CPU it needed) makes the next 1, 2, 4, … answers go without one; a
+ * spin that catches one ends that.
+ */
+function waitForNext(): boolean {
   if (Atomics.load(ctl, SPIN_HINT) !== 1) return false;
-  const until = performance.now() + SPIN_US / 1000;
-  do if (takeSlot()) return true;
-  while (performance.now() < until);
-  return false;
+  if (spinSkip > 0) spinSkip--;
+  else {
+    const until = performance.now() + SPIN_US / 1000;
+    do
+      if (takeSlot()) {
+        spinBackoff = 0;
+        return true;
+      }
+    while (performance.now() < until);
+    spinBackoff = Math.min(spinBackoff * 2 || 1, SPIN_BACKOFF_MAX);
+    spinSkip = spinBackoff;
+  }
+  Atomics.wait(ctl, SLOT, SLOT_EMPTY, NEXT_WAIT_US / 1000);
+  return takeSlot();
 }
 
-/** Run queued requests in order; the heartbeat ticks only while there is work, so an idle worker never wakes. */
+/** The heartbeat timer: set while there is work, cleared by its own tick once the worker is idle, so an idle worker never wakes. */
+let beat: ReturnType<typeof setInterval> | null = null;
+
+function tick(): void {
+  if (pumping) Atomics.add(ctl, BEAT, 1);
+  else {
+    clearInterval(beat!);
+    beat = null;
+  }
+}
+
+/** Run queued requests in order. */
 async function pump(): Promise<void> {
   pumping = true;
-  const beat = setInterval(() => Atomics.add(ctl, BEAT, 1), BEAT_MS);
-  while (queue.length > 0 || spinForNext()) await run(queue.shift()!);
-  clearInterval(beat);
+  beat ??= setInterval(tick, BEAT_MS);
+  while (queue.length > 0 || waitForNext()) await run(queue.shift()!);
   pumping = false;
 }
 
-/** Wait (asynchronously: the event loop stays free) for requests in the slot. */
+/**
+ * Serve the slot. Idle, the worker waits for it asynchronously (the event
+ * loop stays free); while it serves, no asynchronous wait is pending, so the
+ * caller's notify wakes no event loop and the worker takes the next request
+ * itself ({@link waitForNext}, or this loop's check before it waits again).
+ */
 async function watchSlot(): Promise<void> {
   for (;;) {
-    const r = waitAsync(ctl, SLOT, SLOT_EMPTY);
-    if (r.async) await r.value;
-    if (takeSlot() && !pumping) void pump();
+    if (!takeSlot()) {
+      const r = waitAsync(ctl, SLOT, SLOT_EMPTY);
+      if (r.async) await r.value;
+    } else if (!pumping) await pump();
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeHead, encodeHead, plainJson, type WireHead } from '../../src/sync/protocol.js';
+import { decodeHead, decodeShort, encodeHead, encodeShort, plainJson, type RequestMessage, type WireHead } from '../../src/sync/protocol.js';
 import { SyncSession } from '../../src/sync/index.js';
 import { useServerThread } from './use-server.js';
 
@@ -34,6 +34,20 @@ test('the head as text: round trip, empty fields, latin1; NUL or a wide characte
   assert.equal(encodeHead({ ...head, headers: ['x', '\u20ac'] }), null);
   assert.equal(decodeHead('200\0OK'), null);
   assert.equal(decodeHead(['200', 'OK', '1.1', 'u', 'GET', '0', '0', 'odd'].join('\0')), null);
+});
+
+test('a request without options crosses as id NUL method NUL url; any option, body or NUL means JSON', () => {
+  const m: RequestMessage = { t: 'req', id: 42, method: 'GET', url: 'http://127.0.0.1/caf\u00e9?a=\u20ac', opts: {}, body: null, query: null, json: null, file: null };
+  const text = encodeShort(m);
+  assert.equal(text, '42\0GET\0http://127.0.0.1/caf\u00e9?a=\u20ac');
+  assert.deepEqual(decodeShort(text!), m);
+  assert.equal(encodeShort({ ...m, opts: { headers: [] } }), null);
+  assert.equal(encodeShort({ ...m, body: 'x' }), null);
+  assert.equal(encodeShort({ ...m, json: '1' }), null);
+  assert.equal(encodeShort({ ...m, query: 'a=1' }), null);
+  assert.equal(encodeShort({ ...m, file: '/f' }), null);
+  assert.equal(encodeShort({ ...m, url: 'http://h/a\0b' }), null);
+  assert.equal(encodeShort({ ...m, method: 'G\0T' }), null);
 });
 
 test('plainJson: only data that JSON carries unchanged', () => {
@@ -83,7 +97,10 @@ test('calls back to back and calls with pauses between them all get their own an
   const s = session();
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 40; i++) {
+    // Pauses shorter and longer than the worker's wait for the next call, and none.
     if (i % 8 === 0) Atomics.wait(pause, 0, 0, 5);
+    else if (i % 8 === 4) Atomics.wait(pause, 0, 0, 0.15);
     assert.equal(s.get(`/echo?i=${i}`).json<{ url: string }>().url, `/echo?i=${i}`);
+    assert.equal(s.get(`/echo?j=${i}`, { headers: { 'x-i': String(i) } }).json<{ headers: Record<string, string> }>().headers['x-i'], String(i));
   }
 });

@@ -242,6 +242,27 @@ test('timeouts: read, connect and the total deadline, each within its bound', ()
   assert.equal(s.get('/echo').status, 200, 'the session is usable after a timeout');
 });
 
+test('the default total deadline is kept by the caller: TimeoutError at that bound, the request cancelled, the session usable', () => {
+  const s = session({}, { defaultTotalMs: 400 });
+  let t = performance.now();
+  assert.throws(
+    () => s.get('/drip?ms=50', { timeout: { read: 2000 } }),
+    (e: unknown) => e instanceof TimeoutError && e.timeoutMs === 400 && /no response from the reqivo\/sync worker/.test(e.message),
+  );
+  const took = performance.now() - t;
+  assert.ok(took >= 390 && took < 2000, `took ${took} ms`);
+  assert.equal(s.get('/echo').status, 200);
+  // A total the options set is the worker's Session's own: its error, not the caller's.
+  t = performance.now();
+  assert.throws(
+    () => s.get('/drip?ms=50', { timeout: { read: 2000, total: 300 } }),
+    (e: unknown) => e instanceof TimeoutError && e.timeoutMs === 300 && !/reqivo\/sync worker/.test(e.message),
+  );
+  assert.ok(performance.now() - t < 2000);
+  const own = session({ timeout: { total: 300 } }, { defaultTotalMs: 60_000 });
+  assert.throws(() => own.get('/drip?ms=50'), (e: unknown) => e instanceof TimeoutError && e.timeoutMs === 300 && !/reqivo\/sync worker/.test(e.message));
+});
+
 test('https: the connection and TLS session persist across calls', () => {
   const c = certs();
   const s = session({ baseUrl: tlsServer.url, tls: { ca: c.caCert } });

@@ -224,6 +224,12 @@ export class Connection {
    * connection is unusable (it is destroyed). TLS sockets are not probed: the
    * bytes below TLS are not ours to read.
    */
+  /** Whether {@link probe} can read this socket (plain TCP with a file descriptor); a TLS one it only reports alive. */
+  get probeable(): boolean {
+    const fd = (this.socket as { _handle?: { fd?: number } | null })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 && !(this.socket instanceof tls.TLSSocket);
+  }
+
   probe(): boolean {
     if (!this.alive) return false;
     const fd = (this.socket as { _handle?: { fd?: number } | null })._handle?.fd;

@@ -107,11 +107,13 @@ export class OriginPool implements ConnectionOwner, SettleTarget<Waiter> {
    * For a while after this origin's server was seen closing connections
    * (a reload, idle timeouts) each one is probed right before use instead
    * ({@link Connection.probe}: a FIN that came in a moment ago is seen, at
-   * the price of a syscall and an exception).
+   * the price of a syscall and an exception); one the probe cannot read
+   * (TLS) still settles.
    */
   #check(conn: Connection): number {
     if (this.#waryUntil !== 0) {
       if (performance.now() < this.#waryUntil) {
+        if (!conn.probeable) return this.#pool.settler.isSettled(conn) ? NOW : SETTLE;
         if (conn.probe()) return NOW;
         this.closedByPeer();
         return CLOSED;

@@ -19,6 +19,7 @@ import { decodeBody } from '../layers/decode.js';
 import { ProgressSink } from '../layers/progress.js';
 import { Response, setTimings } from './response.js';
 import { StreamResponse } from './stream-response.js';
+import { Slab } from '../core/slab.js';
 
 /**
  * Builds a hop's response from what a driver reports: a StreamResponse
@@ -246,18 +247,15 @@ function isFlowControl(v: unknown): v is FlowControl {
   return typeof f.pause === 'function' && typeof f.resume === 'function' && typeof f.abort === 'function';
 }
 
-/** Bodies below this size are copied into a shared {@link slab}. */
+/** Bodies below this size are copied into a shared slab. */
 const SLAB_BODY = 4096;
 /**
- * Size of a body slab. Node's Buffer.allocUnsafe pool is 8 KiB, shared with
+ * Slabs of kept bodies. Node's Buffer.allocUnsafe pool is 8 KiB, shared with
  * every other small buffer of the process, and each pool costs an ArrayBuffer
  * and a property array (~16 B of every kept 1 KiB body); a slab of bodies
  * only, twice that size, costs ~5 B of each.
  */
-const SLAB_BYTES = 16 * 1024;
-/** The slab being filled (made on the first small body). */
-let slab: ArrayBuffer | null = null;
-let slabUsed = 0;
+const BODY_SLABS = new Slab(16 * 1024);
 
 /**
  * The body a Response keeps. A single chunk is a view of a socket read that
@@ -269,13 +267,5 @@ let slabUsed = 0;
 function ownBody(c: Buffer): Buffer {
   const n = c.length;
   if (n >= SLAB_BODY) return c.buffer.byteLength - n <= n >>> 4 ? c : Buffer.from(c);
-  if (slab === null || slabUsed + n > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES).buffer;
-    slabUsed = 0;
-  }
-  const out = Buffer.from(slab, slabUsed, n);
-  // Eight-byte aligned, as Node's pool keeps its pieces.
-  slabUsed = (slabUsed + n + 7) & ~7;
-  out.set(c);
-  return out;
+  return BODY_SLABS.copy(c);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidRequestError } from '../errors.js';
-import { sameFieldList } from '../http/headers.js';
+import { copyFieldList, sameFieldList } from '../http/headers.js';
 import { CONTENT_METHODS, checkMethod } from '../http/methods.js';
 import { isValidTarget } from '../http/syntax.js';
 
@@ -23,7 +23,13 @@ export function serializeRequestHead(method: string, target: string, host: strin
     return last.head;
   }
   const head = serialize(method, target, host, headers, bodyLength);
-  LAST = { method, target, host, bodyLength, headers: headers.slice(), head };
+  // Kept in place: a client alternating between requests allocates nothing more for the memo.
+  last.method = method;
+  last.target = target;
+  last.host = host;
+  last.bodyLength = bodyLength;
+  copyFieldList(last.headers, headers);
+  last.head = head;
   return head;
 }
 
@@ -33,7 +39,7 @@ export function serializeRequestHead(method: string, target: string, host: strin
  * is neither rebuilt nor re-validated, and the socket writes a string it has
  * already flattened.
  */
-let LAST: { method: string; target: string; host: string; bodyLength: number | null; headers: readonly string[]; head: string } = {
+const LAST: { method: string; target: string; host: string; bodyLength: number | null; headers: string[]; head: string } = {
   method: '',
   target: '',
   host: '',

@@ -6,7 +6,7 @@
  */
 import type http2 from 'node:http2';
 import type { RequestBody } from '../core/body.js';
-import { sameFieldList } from '../http/headers.js';
+import { copyFieldList, sameFieldList } from '../http/headers.js';
 import { CONTENT_METHODS } from '../http/methods.js';
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
@@ -24,7 +24,14 @@ export function toH2Headers(method: string, scheme: string, authority: string, p
     return last.headers;
   }
   const headers = build(method, scheme, authority, path, list, body);
-  LAST = { method, scheme, authority, path, length, list: list.slice(), headers };
+  // Kept in place: a client alternating between requests allocates nothing more for the memo.
+  last.method = method;
+  last.scheme = scheme;
+  last.authority = authority;
+  last.path = path;
+  last.length = length;
+  copyFieldList(last.list, list);
+  last.headers = headers;
   return headers;
 }
 
@@ -34,7 +41,7 @@ export function toH2Headers(method: string, scheme: string, authority: string, p
  * given before adding to it, and nothing here writes to it once built, so
  * streams in flight can share it.
  */
-let LAST: { method: string; scheme: string; authority: string; path: string; length: number; list: readonly string[]; headers: http2.OutgoingHttpHeaders } = {
+const LAST: { method: string; scheme: string; authority: string; path: string; length: number; list: string[]; headers: http2.OutgoingHttpHeaders } = {
   method: '',
   scheme: '',
   authority: '',

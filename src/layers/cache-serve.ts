@@ -12,6 +12,7 @@ import { type CacheStatus, Response, setCacheStatus } from '../client/response.j
 import { metaOf } from './cache-entry.js';
 import { markGenerated } from './cache-generated.js';
 import type { StoredResponse } from './cache-store.js';
+import { Slab } from '../core/slab.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -58,13 +59,10 @@ class CachedResponse extends Response {
   }
 }
 
-/** Bodies up to this size are copied into {@link slab}s; larger ones get their own buffer. */
+/** Bodies up to this size are copied into a shared slab; larger ones get their own buffer. */
 const SMALL_BODY = 4096;
-/** Size of a slab: several hits' bodies share one ArrayBuffer (Node's own pool is 8 KiB: a new one every few 1 KiB hits, and their allocation was a fifth of a hit). */
-const SLAB_BYTES = 64 * 1024;
-/** The slab being filled (made on the first small hit: a process without a cache never allocates one). */
-let slab: Buffer | null = null;
-let slabUsed = 0;
+/** Slabs of hits' bodies (Node's own pool is 8 KiB: a new one every few 1 KiB hits, and their allocation was a fifth of a hit). */
+const HIT_SLABS = new Slab(64 * 1024);
 
 /**
  * The caller's own copy of stored bytes (a change to `res.body` must not
@@ -72,18 +70,8 @@ let slabUsed = 0;
  * Buffer.allocUnsafe pool does (a kept small body keeps its slab alive).
  */
 function copyOf(body: Uint8Array): Buffer {
-  const n = body.byteLength;
-  let b: Buffer;
-  if (n > SMALL_BODY) b = Buffer.allocUnsafeSlow(n);
-  else {
-    if (slab === null || slabUsed + n > SLAB_BYTES) {
-      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      slabUsed = 0;
-    }
-    b = slab.subarray(slabUsed, slabUsed + n);
-    // Eight-byte aligned, as Node's pool keeps its pieces.
-    slabUsed = (slabUsed + n + 7) & ~7;
-  }
+  if (body.byteLength <= SMALL_BODY) return HIT_SLABS.copy(body);
+  const b = Buffer.allocUnsafeSlow(body.byteLength);
   b.set(body);
   return b;
 }

@@ -24,7 +24,7 @@ const WARY_MS = 30_000;
 const KEEPALIVE_MARGIN_MS = 1000;
 
 /** The connections of one origin. */
-export class OriginPool implements ConnectionOwner, SettleTarget<Waiter> {
+export class OriginPool implements ConnectionOwner, SettleTarget {
   /** `scheme//host:port` plus anything else that makes connections distinct. */
   readonly key: string;
   /** How to open a connection (host, port, TLS, ALPN). */

@@ -17,7 +17,6 @@ import { type ConnectOptions, Connection } from './connection.js';
 import { connect } from './dial.js';
 import { OriginPool } from './origin-pool.js';
 import { Settler } from './settle.js';
-import type { Waiter } from './waiter.js';
 
 export type { ConnectionTaker } from './waiter.js';
 export { OriginPool };
@@ -45,7 +44,7 @@ export class Pool {
   /** Whether {@link close} was called. */
   closed: boolean;
   /** Lets reused connections settle before a request that cannot be replayed (transport/settle.ts). @internal */
-  readonly settler: Settler<Waiter>;
+  readonly settler: Settler;
   readonly #origins: Map<string, OriginPool>;
   #sweepTimer: NodeJS.Timeout | null;
 

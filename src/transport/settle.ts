@@ -22,21 +22,22 @@
  * @module
  */
 import type { Connection } from './connection.js';
+import type { Waiter } from './waiter.js';
 
 /** What a settled connection is given back to: the origin pool it came from. */
-export interface SettleTarget<W> {
+export interface SettleTarget {
   /** The barrier passed: hand `conn` to `waiter` (or retry the settling if it is still too fresh). @internal */
-  settled(waiter: W, conn: Connection): void;
+  settled(waiter: Waiter, conn: Connection): void;
 }
 
 /** One Session's barrier (shared by its origins). */
-export class Settler<W> {
+export class Settler {
   /** Barriers started so far; a released connection is stamped with this count. */
   #started: number;
   /** Connections stamped below this count are settled. */
   #settledBelow: number;
   /** `[target, waiter, connection, …]` waiting for the running barrier. */
-  #queue: (SettleTarget<W> | W | Connection)[];
+  #queue: (SettleTarget | Waiter | Connection)[];
   #armed: boolean;
   readonly #hop: () => void;
   readonly #finish: () => void;
@@ -63,7 +64,7 @@ export class Settler<W> {
   }
 
   /** Hold `conn` for `waiter` until a barrier has passed, then call `target.settled(waiter, conn)`. */
-  defer(target: SettleTarget<W>, waiter: W, conn: Connection): void {
+  defer(target: SettleTarget, waiter: Waiter, conn: Connection): void {
     this.#queue.push(target, waiter, conn);
     if (this.#armed) return;
     this.#armed = true;
@@ -78,7 +79,7 @@ export class Settler<W> {
     this.#queue = [];
     // A connection released after this barrier started goes round once more (target.settled re-defers it).
     for (let i = 0; i < q.length; i += 3) {
-      (q[i] as SettleTarget<W>).settled(q[i + 1] as W, q[i + 2] as Connection);
+      (q[i] as SettleTarget).settled(q[i + 1] as Waiter, q[i + 2] as Connection);
     }
   }
 }

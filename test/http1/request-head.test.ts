@@ -88,3 +88,26 @@ describe('serializeRequestHead', () => {
 });
 
 
+
+describe('serializeRequestHead: the same request sent again', () => {
+  test('an identical request reuses the head; any change in method, target, host, a field or the length is seen', () => {
+    const list = ['Accept', '*/*', 'X-N', '1'];
+    const a = serializeRequestHead('GET', '/a', 'h', list, null);
+    assert.equal(serializeRequestHead('GET', '/a', 'h', list.slice(), null), a);
+    assert.match(serializeRequestHead('HEAD', '/a', 'h', list, null), /^HEAD \/a /);
+    assert.match(serializeRequestHead('GET', '/b', 'h', list, null), /^GET \/b /);
+    assert.match(serializeRequestHead('GET', '/a', 'h2', list, null), /\r\nHost: h2\r\n/);
+    assert.match(serializeRequestHead('GET', '/a', 'h', list, 5), /\r\nContent-Length: 5\r\n/);
+    // The caller's list changed in place after the call: the memo kept its own copy.
+    list[3] = '2';
+    assert.match(serializeRequestHead('GET', '/a', 'h', list, null), /\r\nX-N: 2\r\n/);
+    list.push('X-M', '3');
+    assert.match(serializeRequestHead('GET', '/a', 'h', list, null), /\r\nX-M: 3\r\n/);
+  });
+
+  test('a request the memo would match is still validated when it was never sent before', () => {
+    serializeRequestHead('GET', '/ok', 'h', [], null);
+    assert.throws(() => serializeRequestHead('GET', '/bad path', 'h', [], null), InvalidRequestError);
+    assert.throws(() => serializeRequestHead('GET', '/bad path', 'h', [], null), InvalidRequestError);
+  });
+});

@@ -101,7 +101,7 @@ describe('the first close a session sees (no reason yet to probe)', () => {
   });
 });
 
-describe('replay-safe requests skip the reuse probe', () => {
+describe('replay-safe requests take a reused connection at once (no settling, no probe)', () => {
   test('8 workers × 25 PUTs, every connection closed after its 3rd response: none fails, the stale ones are replayed', async () => {
     const srv = await reloadingServer((_c, reqIndex) => reqIndex === 2);
     const s = h.session({ baseUrl: srv.url, pool: { maxConnectionsPerOrigin: 8 } });

@@ -52,11 +52,10 @@ const LAST: { method: string; scheme: string; authority: string; path: string; l
 };
 
 function build(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
-  const h: http2.OutgoingHttpHeaders = Object.create(null) as http2.OutgoingHttpHeaders;
-  h[':method'] = method;
-  h[':scheme'] = scheme;
-  h[':authority'] = authority;
-  h[':path'] = path;
+  // A literal, not Object.create(null): V8 keeps it a fast object, which node:http2 reads (keys,
+  // validation, a copy) far quicker than a dictionary. Own-property checks keep inherited names
+  // (`constructor`, `__proto__`) ordinary field names.
+  const h: http2.OutgoingHttpHeaders = { ':method': method, ':scheme': scheme, ':authority': authority, ':path': path };
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!.toLowerCase();
     const value = list[i + 1]!;
@@ -65,9 +64,11 @@ function build(method: string, scheme: string, authority: string, path: string, 
       else if (name === 'te' && value.trim().toLowerCase() === 'trailers') h.te = 'trailers';
       continue;
     }
-    const prev = h[name];
-    if (prev === undefined) h[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
+    const prev = Object.hasOwn(h, name) ? h[name] : undefined;
+    if (prev === undefined) {
+      if (name === '__proto__') Object.defineProperty(h, name, { value, enumerable: true, writable: true, configurable: true });
+      else h[name] = value;
+    } else if (Array.isArray(prev)) prev.push(value);
     else h[name] = [String(prev), value];
   }
   if (body !== null) {

@@ -22,4 +22,12 @@ describe('toH2Headers', () => {
     assert.equal(b['x-n'], '2');
     assert.equal(a['x-n'], '1', 'a head handed out is never changed');
   });
+
+  test('field names that are also Object.prototype names are ordinary fields', () => {
+    const h = toH2Headers('GET', 'https', 'a.test', '/', ['Constructor', 'c1', 'constructor', 'c2', '__proto__', 'p', 'x', '1'], null);
+    assert.deepEqual(Object.keys(h), [':method', ':scheme', ':authority', ':path', 'constructor', '__proto__', 'x']);
+    assert.deepEqual(h.constructor, ['c1', 'c2']);
+    assert.equal(Object.getOwnPropertyDescriptor(h, '__proto__')?.value, 'p');
+    assert.equal(Object.getPrototypeOf(h), Object.prototype, 'the prototype is untouched');
+  });
 });

@@ -54,6 +54,15 @@ describe('HTTP/2 over TLS (ALPN)', () => {
     assert.equal(srv.http1Requests, 0);
   });
 
+  test('fields named like Object.prototype properties reach the server', async () => {
+    const srv = await server((req, res) => res.end(JSON.stringify([req.headers.constructor, Object.getOwnPropertyDescriptor(req.headers, '__proto__')?.value])));
+    const headers = new Headers();
+    headers.append('constructor', 'c');
+    headers.append('__proto__', 'p');
+    const res = await session().get(`${srv.url}/`, { headers });
+    assert.deepEqual(res.json(), ['c', 'p']);
+  });
+
   test('50 concurrent GETs share exactly one session', async () => {
     let active = 0;
     let peak = 0;

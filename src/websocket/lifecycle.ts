@@ -12,13 +12,27 @@ import { Driver, type DriverOwner } from './driver.js';
 import type { WebSocketMessage } from './events.js';
 import { Inbox } from './inbox.js';
 import { type Opened, openWithSettings } from './opening.js';
-import type { Settings, WebSocketOptions } from './options.js';
+import type { WebSocketOptions } from './options.js';
 import { reconnectable, type ReconnectOwner, Reconnector } from './reconnect.js';
 import { CLOSED, CLOSING, CONNECTING, OPEN, WebSocketState } from './state.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** A closed-before-open marker passed as the internal abort reason. */
 const CLOSED_BEFORE_OPEN = Symbol('closed before open');
+
+/** `#flags`: `connect()` was called. */
+const STARTED = 1;
+/** `#flags`: `close()` was called. */
+const USER_CLOSED = 2;
+
+/** The closing handshake `close()` waits for: its promise, resolved (and `resolve` dropped) once closed. */
+interface Closing {
+  readonly promise: Promise<void>;
+  resolve: (() => void) | null;
+}
+
+/** The abort listener of a WebSocket given a `signal` (most are not: no field on every WebSocket for it). */
+const abortListeners = new WeakMap<object, () => void>();
 
 /** Close codes that end an iteration quietly. */
 function normalClose(code: number): boolean {
@@ -27,18 +41,15 @@ function normalClose(code: number): boolean {
 
 /** The state and lifecycle of a WebSocket; see {@link WebSocket}. */
 export abstract class WebSocketBase extends WebSocketState implements DriverOwner, ReconnectOwner {
-  readonly #s: Settings;
   readonly #driver: Driver;
   readonly #inbox: Inbox;
-  #started: boolean;
+  /** {@link STARTED}, {@link USER_CLOSED}. */
+  #flags: number;
   #connecting: Promise<this> | null;
   #opening: AbortController | null;
   /** Created when first needed (a wait for a connection, a drop). */
   #reconnector: Reconnector | null;
-  #closePromise: Promise<void> | null;
-  #closeResolve: (() => void) | null;
-  #userClosed: boolean;
-  #onAbort: (() => void) | null;
+  #closing: Closing | null;
 
   /**
    * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
@@ -47,21 +58,19 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
    */
   constructor(url: string | URL, options: WebSocketOptions = {}) {
     super(url, options);
-    this.#s = this._settings;
-    this.#driver = new Driver(this, this.#s);
-    this.#inbox = new Inbox(this.#s.highWaterMark, this.#driver);
-    this.#started = false;
+    const s = this._settings;
+    this.#driver = new Driver(this, s);
+    this.#inbox = new Inbox(s.highWaterMark, this.#driver);
+    this.#flags = 0;
     this.#connecting = null;
     this.#opening = null;
     this.#reconnector = null;
-    this.#closePromise = null;
-    this.#closeResolve = null;
-    this.#userClosed = false;
-    this.#onAbort = null;
-    const signal = this.#s.signal;
+    this.#closing = null;
+    const signal = s.signal;
     if (signal !== null && !signal.aborted) {
-      this.#onAbort = () => this.#aborted();
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+      const onAbort = (): void => this.#aborted();
+      abortListeners.set(this, onAbort);
+      signal.addEventListener('abort', onAbort, { once: true });
     }
   }
 
@@ -77,12 +86,12 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
 
   /** @internal whether `connect()` was called */
   protected get _started(): boolean {
-    return this.#started;
+    return (this.#flags & STARTED) !== 0;
   }
 
   /** @internal whether `close()` was called */
   protected get _userClosed(): boolean {
-    return this.#userClosed;
+    return (this.#flags & USER_CLOSED) !== 0;
   }
 
   /** @internal resolves when the (re)connection in progress is open */
@@ -102,21 +111,22 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
   connect(): Promise<this> {
     if (this.readyState === OPEN) return Promise.resolve(this);
     if (this.#connecting !== null) return this.#connecting;
-    if (this.#userClosed || this.#inbox.ended || this.readyState === CLOSED) {
+    if ((this.#flags & USER_CLOSED) !== 0 || this.#inbox.ended || this.readyState === CLOSED) {
       return Promise.reject(this.wsError('the WebSocket is closed; create a new one to connect again'));
     }
-    if (this.#s.signal?.aborted) {
-      const err = attachRequest(new AbortError('WebSocket connect aborted', { cause: this.#s.signal.reason }), 'GET', this.url);
-      this.#started = true;
+    const signal = this._settings.signal;
+    if (signal?.aborted) {
+      const err = attachRequest(new AbortError('WebSocket connect aborted', { cause: signal.reason }), 'GET', this.url);
+      this.#flags |= STARTED;
       this.#end(false, err);
       this.#finalize();
       return Promise.reject(err);
     }
-    if (this.#started) {
+    if ((this.#flags & STARTED) !== 0) {
       // Reconnecting (or closing before a reconnect): resolve with the new connection.
       return this.#reconnect().waitOpen().then(() => this);
     }
-    this.#started = true;
+    this.#flags |= STARTED;
     const p = this.#open().then(
       () => {
         this.#connecting = null;
@@ -143,7 +153,7 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
     this.#opening = ctrl;
     let opened: Opened;
     try {
-      const s = this.#s;
+      const s = this._settings;
       opened = await (s.opener ?? openWithSettings)(new URL(this._href), this.url, s, ctrl.signal);
     } catch (err) {
       if (ctrl.signal.aborted && ctrl.signal.reason === CLOSED_BEFORE_OPEN) throw this.wsError('the WebSocket was closed before the connection opened', 1006);
@@ -152,7 +162,7 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
     } finally {
       if (this.#opening === ctrl) this.#opening = null;
     }
-    if (this.#userClosed || this.#inbox.ended) {
+    if ((this.#flags & USER_CLOSED) !== 0 || this.#inbox.ended) {
       opened.conn.destroy();
       throw this.wsError('the WebSocket was closed before the connection opened', 1006);
     }
@@ -184,7 +194,7 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
     this.closeCode = code;
     this.closeReason = reason;
     this.readyState = CLOSING;
-    if (!this.#willReconnect(code)) this.#end(this.#userClosed || normalClose(code), this._closedError(code, reason));
+    if (!this.#willReconnect(code)) this.#end((this.#flags & USER_CLOSED) !== 0 || normalClose(code), this._closedError(code, reason));
   }
 
   /** @internal */
@@ -202,7 +212,7 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
   }
 
   #willReconnect(code: number): boolean {
-    return this.#s.autoReconnect && !this.#userClosed && !this.#inbox.ended && reconnectable(code);
+    return this._settings.autoReconnect && (this.#flags & USER_CLOSED) === 0 && !this.#inbox.ended && reconnectable(code);
   }
 
   /** @internal The TCP connection is gone: decide between done, failed and reconnecting. */
@@ -212,7 +222,7 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
       this.closeCode = 1006;
       this.closeReason = '';
     }
-    if (this.#userClosed || failed || this.#inbox.ended) {
+    if ((this.#flags & USER_CLOSED) !== 0 || failed || this.#inbox.ended) {
       this.#end(true, this._closedError(this.closeCode ?? 1006, this.closeReason));
       this.#finalize();
       return;
@@ -242,28 +252,32 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
     this.readyState = CLOSED;
     if (this.closeCode === null) this.closeCode = 1006;
     this.#reconnector?.cancel();
-    if (this.#onAbort !== null) {
-      this.#s.signal?.removeEventListener('abort', this.#onAbort);
-      this.#onAbort = null;
+    const onAbort = abortListeners.get(this);
+    if (onAbort !== undefined) {
+      this._settings.signal?.removeEventListener('abort', onAbort);
+      abortListeners.delete(this);
     }
     const err = this.#inbox.endError ?? this._closedError(this.closeCode, this.closeReason);
     this.#reconnector?.release(err);
     this.emit('close', this.closeCode, this.closeReason);
-    const resolve = this.#closeResolve;
-    this.#closeResolve = null;
-    if (resolve !== null) resolve();
+    const closing = this.#closing;
+    const resolve = closing?.resolve ?? null;
+    if (resolve !== null) {
+      closing!.resolve = null;
+      resolve();
+    }
   }
 
   // -------------------------------------------------------------------------
   // Reconnecting
 
   #reconnect(): Reconnector {
-    return (this.#reconnector ??= new Reconnector(this, this.#s));
+    return (this.#reconnector ??= new Reconnector(this, this._settings));
   }
 
   /** @internal */
   reconnectStopped(): boolean {
-    return this.#userClosed || this.#inbox.ended;
+    return (this.#flags & USER_CLOSED) !== 0 || this.#inbox.ended;
   }
 
   /** @internal */
@@ -341,30 +355,32 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
     } catch (err) {
       return Promise.reject(attachRequest(err as WebSocketError, 'GET', this.url));
     }
-    if (this.#closePromise !== null) return this.#closePromise;
+    if (this.#closing !== null) return this.#closing.promise;
     if (this.readyState === CLOSED) return RESOLVED;
-    this.#closePromise = new Promise<void>((resolve) => {
-      this.#closeResolve = resolve;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
     });
-    this.#userClosed = true;
+    this.#closing = { promise, resolve };
+    this.#flags |= USER_CLOSED;
     this.#reconnector?.cancel();
     this.#opening?.abort(CLOSED_BEFORE_OPEN);
     if (!this.#driver.connected) {
       // Not connected (never, or between reconnect attempts).
-      if (this.closeCode === null) this.closeCode = this.#started ? 1006 : code;
+      if (this.closeCode === null) this.closeCode = (this.#flags & STARTED) !== 0 ? 1006 : code;
       this.#end(true, this._closedError(this.closeCode, this.closeReason));
       this.#finalize();
-      return this.#closePromise;
+      return promise;
     }
-    if (this.#driver.closeSent) return this.#closePromise; // already closing: wait for it
+    if (this.#driver.closeSent) return promise; // already closing: wait for it
     // Messages queued before the close go out before the close frame.
     this.#driver.close(payload);
-    return this.#closePromise;
+    return promise;
   }
 
   #aborted(): void {
-    this.#onAbort = null;
-    const signal = this.#s.signal!;
+    abortListeners.delete(this);
+    const signal = this._settings.signal!;
     const err = attachRequest(new AbortError('WebSocket aborted', { cause: signal.reason }), 'GET', this.url);
     this.#opening?.abort(signal.reason);
     this.#end(false, err);

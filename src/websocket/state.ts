@@ -40,9 +40,13 @@ export abstract class WebSocketState extends Emitter {
   /** The URL with its credentials, if any (they go in the handshake's Authorization). */
   readonly #href: string;
   readonly #settings: Settings;
-  /** Fields of the last 101, flat, as the parser gave them; {@link responseHeaders} wraps them on first read. */
-  #responseFields: string[] | null;
-  #responseHeaders: Headers | null;
+  /**
+   * Fields of the last 101 as one string, names and values joined by NUL
+   * (a parsed field never holds one), until {@link responseHeaders} is first
+   * read and makes Headers of them: one short string on an idle connection
+   * instead of an array and its strings.
+   */
+  #response: string | Headers | null;
 
   /**
    * @param url a ws:// or wss:// URL (http:// and https:// are taken as such)
@@ -65,15 +69,16 @@ export abstract class WebSocketState extends Emitter {
     this.extensions = '';
     this.closeCode = null;
     this.closeReason = '';
-    this.#responseFields = null;
-    this.#responseHeaders = null;
+    this.#response = null;
   }
 
   /** Fields of the last handshake response (101), or null before the first connection. */
   get responseHeaders(): Headers | null {
-    const fields = this.#responseFields;
-    if (fields === null) return null;
-    return (this.#responseHeaders ??= Headers._fromList(fields.slice()));
+    const r = this.#response;
+    if (typeof r !== 'string') return r;
+    const h = Headers._fromList(r === '' ? [] : r.split('\0'));
+    this.#response = h;
+    return h;
   }
 
   /** @internal the URL with its credentials */
@@ -90,8 +95,7 @@ export abstract class WebSocketState extends Emitter {
   protected _opened(protocol: string, extensions: string, fields: string[]): void {
     this.protocol = protocol;
     this.extensions = extensions;
-    this.#responseFields = fields;
-    this.#responseHeaders = null;
+    this.#response = fields.join('\0');
     this.closeCode = null;
     this.closeReason = '';
     this.readyState = OPEN;

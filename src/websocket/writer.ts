@@ -22,24 +22,37 @@ const SETTLED: Promise<void> = Promise.resolve();
 /** The shared empty list (never pushed to: the first waiter replaces it). */
 const NO_WAITERS: Deferred[] = [];
 
+/** The waits for `drain` of one writer: made by its first wait (most connections never wait). */
+class Drain {
+  /** The socket whose `drain` is awaited, or null. */
+  socket: Socket | null;
+  waiters: Deferred[];
+  readonly onDrain: () => void;
+  constructor() {
+    this.socket = null;
+    this.waiters = NO_WAITERS;
+    this.onDrain = () => {
+      const w = this.waiters;
+      this.waiters = NO_WAITERS;
+      this.socket = null;
+      for (const d of w) d.resolve();
+    };
+  }
+}
+
 /** Writes frames for one WebSocket (whichever socket it currently has). */
 export class FrameWriter {
   #corked: Socket | null;
   #inBurst: boolean;
-  #drainSocket: Socket | null;
-  #drainWaiters: Deferred[];
+  #drain: Drain | null;
   /** Bound once, by the first write (an idle connection that never sends holds none). */
   #endBurst: (() => void) | null;
-  /** Bound once, by the first wait for `drain`. */
-  #onDrain: (() => void) | null;
 
   constructor() {
     this.#corked = null;
     this.#inBurst = false;
-    this.#drainSocket = null;
-    this.#drainWaiters = NO_WAITERS;
+    this.#drain = null;
     this.#endBurst = null;
-    this.#onDrain = null;
   }
 
   #burstEnded(): void {
@@ -47,13 +60,6 @@ export class FrameWriter {
     const socket = this.#corked;
     this.#corked = null;
     if (socket !== null) socket.uncork();
-  }
-
-  #drained(): void {
-    const w = this.#drainWaiters;
-    this.#drainWaiters = NO_WAITERS;
-    this.#drainSocket = null;
-    for (const d of w) d.resolve();
   }
 
   /** Write `frame`; false when the socket's buffer is over its high-water mark (wait for {@link waitDrain}). */
@@ -79,24 +85,27 @@ export class FrameWriter {
 
   /** Resolves on the socket's next `drain`. */
   waitDrain(socket: Socket): Promise<void> {
+    const drain = (this.#drain ??= new Drain());
     return new Promise<void>((resolve, reject) => {
-      if (this.#drainWaiters.length === 0) {
-        this.#drainWaiters = [];
-        this.#drainSocket = socket;
-        socket.once('drain', (this.#onDrain ??= () => this.#drained()));
+      if (drain.waiters.length === 0) {
+        drain.waiters = [];
+        drain.socket = socket;
+        socket.once('drain', drain.onDrain);
       }
-      this.#drainWaiters.push({ resolve, reject });
+      drain.waiters.push({ resolve, reject });
     });
   }
 
   /** The socket is gone: every `waitDrain` rejects with `err`. */
   abandon(err: Error): void {
-    const socket = this.#drainSocket;
-    this.#drainSocket = null;
-    if (socket !== null && this.#onDrain !== null) socket.removeListener('drain', this.#onDrain);
-    const w = this.#drainWaiters;
+    const drain = this.#drain;
+    if (drain === null) return;
+    const socket = drain.socket;
+    drain.socket = null;
+    if (socket !== null) socket.removeListener('drain', drain.onDrain);
+    const w = drain.waiters;
     if (w.length === 0) return;
-    this.#drainWaiters = NO_WAITERS;
+    drain.waiters = NO_WAITERS;
     for (const d of w) d.reject(err);
   }
 }

@@ -705,6 +705,21 @@ describe('wss:// with a self-signed certificate', () => {
   });
 });
 
+describe('WebSocket responseHeaders', () => {
+  test('the 101 fields of the current connection, multi-valued ones kept, the same Headers on every read', async () => {
+    const peer = await wsServer();
+    peer.wss.on('headers', (headers) => headers.push('X-Trace: a b', 'Set-Cookie: s=1', 'Set-Cookie: t=2'));
+    const ws = await open(peer.url);
+    const h = ws.responseHeaders!;
+    assert.equal(h.get('upgrade')?.toLowerCase(), 'websocket');
+    assert.equal(h.get('x-trace'), 'a b');
+    assert.match(h.get('sec-websocket-accept') ?? '', /^[A-Za-z0-9+/]{27}=$/);
+    assert.deepEqual(h.getSetCookie(), ['s=1', 't=2']);
+    assert.equal(ws.responseHeaders, h);
+    await ws.close();
+  });
+});
+
 describe('lean objects', () => {
   test('WebSocket, FrameParser, Utf8Validator, PerMessageDeflate, Inbox stay in V8 fast mode through real use', async () => {
     const child = join(dirname(fileURLToPath(import.meta.url)), 'fast-properties-child.js');

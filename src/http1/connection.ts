@@ -9,7 +9,7 @@
  * it carries, so a request allocates no parser and no closures here.
  * @module
  */
-import { NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
+import { InvalidResponseError, NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserHandler, ParserLimits } from './parser.js';
 import { ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
@@ -23,6 +23,8 @@ export type { Exchange } from '../core/sink.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** An Upgrade field in a serialised request head. */
+const UPGRADE_FIELD = /\r\nupgrade[ \t]*:/i;
 /** Bodies up to this size are copied next to the head and written once. */
 const COALESCE_LIMIT = 16 * 1024;
 
@@ -53,6 +55,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   lastActivity: number;
   /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
   #readTimeout: number;
+  /** The head of the request in flight (read only when a 101 comes back). */
+  #head: string;
 
   constructor(conn: Connection, origin: OriginPool) {
     this.conn = conn;
@@ -64,6 +68,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#closeRequested = false;
     this.lastActivity = 0;
     this.#readTimeout = 0;
+    this.#head = '';
     conn.state = this;
   }
 
@@ -96,6 +101,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#requestDone = false;
     this.#closeRequested = closeRequested;
+    this.#head = head;
     this.lastActivity = performance.now();
     this.parser.reset(method, limits);
     conn.sink = this;
@@ -219,6 +225,13 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
 
   /** @internal */
   onHead(p: ResponseParser): void {
+    // RFC 9110 §15.2.2: a server MUST NOT switch to a protocol the request did
+    // not offer in Upgrade. Without one the bytes that follow are not HTTP and
+    // not the answer asked for: an error, not an empty 101 response (the
+    // parser's caller fails the exchange and destroys the connection).
+    if (p.status === 101 && !UPGRADE_FIELD.test(this.#head)) {
+      throw new InvalidResponseError('101 Switching Protocols to a request that offered no Upgrade');
+    }
     this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this);
   }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HttpStatusError, InvalidResponseError, RequestError, Response } from '../../src/index.js';
+import { HttpStatusError, InvalidResponseError, NetworkError, RequestError, Response } from '../../src/index.js';
 import { useHarness } from '../helpers/engine.js';
 import { httpServer, rawServer } from '../helpers/servers.js';
 
@@ -79,6 +79,33 @@ describe('response framing', () => {
     assert.equal(b.ok, false);
     assert.equal((await s.get('/x')).text(), 'conn0');
     assert.equal(srv.accepted, 1);
+  });
+
+  test('204 and 304 followed by body bytes: the bytes are never read as the next response; the connection is closed', async () => {
+    const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
+    const srv = await raw({
+      '/204': `HTTP/1.1 204 No Content\r\n\r\n${smuggled}`,
+      '/304': `HTTP/1.1 304 Not Modified\r\nContent-Length: 4\r\n\r\nevil`,
+    });
+    const s = h.session({ baseUrl: srv.url, pool: { maxConnectionsPerOrigin: 1 }, timeout: { read: 2000 } });
+    const a = await s.get('/204');
+    assert.equal(a.status, 204);
+    assert.equal(a.body.length, 0);
+    assert.equal((await s.get('/')).text(), 'conn1');
+    const b = await s.get('/304');
+    assert.equal(b.status, 304);
+    assert.equal(b.body.length, 0);
+    // /304 went on conn1 (kept alive after '/'), which its stray body then closed.
+    assert.equal((await s.get('/')).text(), 'conn2');
+    assert.equal(srv.accepted, 3);
+  });
+
+  test('a chunked body whose last chunk is not followed by the final CRLF before close is a NetworkError', async () => {
+    const srv = h.server(
+      await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n')),
+    );
+    const s = h.session({ baseUrl: srv.url, timeout: { read: 2000 } });
+    await assert.rejects(s.get('/'), (e: unknown) => e instanceof NetworkError && /before the response body ended/.test(e.message));
   });
 
   test('interim 100 Continue and 103 Early Hints are skipped', async () => {

@@ -242,7 +242,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
 
   /** @internal */
   onComplete(p: ResponseParser): void {
-    if (p.keepAliveTimeoutMs > 0) this.conn.keepAliveMs = p.keepAliveTimeoutMs;
+    // `timeout=0` is a hint too (the server closes at once): the pool then never reuses the connection.
+    if (p.keepAliveTimeoutMs >= 0) this.conn.keepAliveMs = p.keepAliveTimeoutMs;
     if (p.upgraded) {
       // Not HTTP any more (101 or a CONNECT tunnel): the taker owns the socket.
       this.#release();

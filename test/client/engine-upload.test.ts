@@ -100,6 +100,18 @@ describe('streaming upload', () => {
     assert.equal(srv.accepted, 1);
   });
 
+  test('a stream whose content-length is not an exact integer (over 15 digits) goes chunked instead of a wrong length on the wire', async () => {
+    const srv = await hashServer();
+    async function* gen(): AsyncGenerator<string> {
+      yield 'hello';
+    }
+    const s = h.session();
+    const res = await s.post(`${srv.url}/huge`, { body: gen(), headers: { 'content-length': '99999999999999999999' } });
+    assert.deepEqual(res.json(), { sha256: sha(Buffer.from('hello')), length: 5 });
+    assert.equal(srv.received[0]!.headers['content-length'], undefined);
+    assert.equal(srv.received[0]!.headers['transfer-encoding'], 'chunked');
+  });
+
   test('a stream longer than its declared content-length fails the request instead of corrupting the wire', async () => {
     const srv = await hashServer();
     async function* gen(): AsyncGenerator<string> {

@@ -353,6 +353,20 @@ describe('decompression (integration)', () => {
     assert.equal(srv.accepted, Object.keys(cases).length * 2 + 1);
   });
 
+  test('bytes after the end of a gzip stream: another member is decoded, garbage is an InvalidResponseError', async () => {
+    const gz = zlib.gzipSync('hello');
+    const srv = await server((req, res) => {
+      if (req.url === '/members') send(res, 'gzip', Buffer.concat([gz, zlib.gzipSync(' world')]));
+      else if (req.url === '/garbage') send(res, 'gzip', Buffer.concat([gz, Buffer.from('GARBAGE!')]));
+      else res.end('ok');
+    });
+    const s = session({ pool: { maxConnectionsPerOrigin: 1 } });
+    assert.equal((await s.get(`${srv.url}/members`)).text(), 'hello world');
+    await assert.rejects(s.get(`${srv.url}/garbage`), (err: unknown) => err instanceof InvalidResponseError && /cannot decode the gzip response body/.test(err.message));
+    assert.equal((await s.get(`${srv.url}/ok`)).text(), 'ok');
+    assert.equal(srv.accepted, 2);
+  });
+
   test('unknown codings pass through untouched; too many codings fail', async () => {
     const srv = await server((req, res) => {
       if (req.url === '/zstd') send(res, 'zstd', Buffer.from('opaque'));

@@ -229,7 +229,9 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     // not offer in Upgrade. Without one the bytes that follow are not HTTP and
     // not the answer asked for: an error, not an empty 101 response (the
     // parser's caller fails the exchange and destroys the connection).
-    if (p.status === 101 && !UPGRADE_FIELD.test(this.#head)) {
+    const head = this.#head;
+    this.#head = ''; // not kept while the connection idles
+    if (p.status === 101 && !UPGRADE_FIELD.test(head)) {
       throw new InvalidResponseError('101 Switching Protocols to a request that offered no Upgrade');
     }
     this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this);

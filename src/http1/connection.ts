@@ -251,7 +251,11 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
       this.#release();
       return;
     }
-    if (this.#requestDone) this.#release();
+    // A body handed to socket.write() is not sent yet while part of it waits
+    // in the socket's buffer (a large one, to a server that stopped reading):
+    // the server answered without it. Another request written after it would
+    // reach the server behind bytes it may never read (RFC 9112 §9.3, §9.6).
+    if (this.#requestDone && this.conn.socket.writableLength === 0) this.#release();
     else {
       // The server answered before the request body was sent: finish the
       // response, but the connection cannot carry another request.

@@ -195,6 +195,35 @@ describe('streaming upload', () => {
     assert.ok(yielded < 64 * 1024 * 1024, 'the upload stopped');
   });
 
+  test('the same with a Buffer body still in the socket buffer when the answer comes: the connection is not reused', async () => {
+    let stalled: import('node:net').Socket | null = null;
+    const srv = h.server(
+      await tcpServer((socket, connIndex) => {
+        let answered = false;
+        socket.on('data', () => {
+          if (answered) return;
+          answered = true;
+          if (connIndex === 0) {
+            // Answer at once, keep the connection open, and never read the body.
+            socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig');
+            socket.pause();
+            stalled = socket;
+          } else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
+        });
+      }),
+    );
+    const s = h.session({ timeout: { read: 2000 } });
+    // Far more than the loopback socket buffers hold: most of it is still ours when the 413 arrives.
+    const res = await s.post(`${srv.url}/up`, { body: Buffer.alloc(32 * 1024 * 1024) });
+    assert.equal(res.status, 413);
+    assert.equal(res.text(), 'big');
+    // Reused, the GET would sit behind megabytes the server never reads.
+    assert.equal((await s.get(`${srv.url}/next`)).text(), 'fresh');
+    assert.equal(srv.accepted, 2);
+    // Read what was sent, so the server sees the client's close of that connection.
+    stalled!.resume();
+  });
+
   test('abort mid-upload: AbortError, the generator is finalised, the connection destroyed', async () => {
     const sockets: import('node:net').Socket[] = [];
     const srv = h.server(

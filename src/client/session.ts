@@ -327,7 +327,8 @@ export class Session {
         if (body.contentType !== null && !headers.has('content-type')) headers._set('content-type', body.contentType);
         if (body.length < 0 && body.stream !== null) {
           const cl = headers.get('content-length');
-          if (cl !== null && /^\d+$/.test(cl)) body = withLength(body, Number(cl));
+          // At most 15 digits: an exact integer (a longer one is rounded by Number, or written as `1e+21`).
+          if (cl !== null && /^\d{1,15}$/.test(cl)) body = withLength(body, Number(cl));
         }
         if (opts.onUploadProgress !== undefined) body = withUploadProgress(body, opts.onUploadProgress);
       }

@@ -3,6 +3,9 @@
  * raw, as servers send both), br, and chains of them, decoded chunk by chunk
  * with node:zlib streams as the body arrives.
  *
+ * A stream that ends short (truncated data, a missing gzip or zlib trailer)
+ * fails with InvalidResponseError: it is never a silently shorter body.
+ *
  * A decompression bomb is stopped early: every zlib output chunk (at most
  * zlib's 16 KiB chunk size) is counted as it is produced, and the body fails
  * with LimitExceededError as soon as the decoded size passes the limit — the
@@ -65,11 +68,13 @@ export interface WireFlow {
 
 type ZStream = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
 
-const ZLIB_OPTS: zlib.ZlibOptions = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-const BROTLI_OPTS: zlib.BrotliOptions = {
-  flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-  finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
-};
+// Each write is flushed (decoded bytes flow as they arrive); the end is a
+// FINISH (zlib's default finishFlush), so a compressed stream that stops
+// short — mid-data, or a gzip / zlib trailer missing — is an "unexpected end
+// of file" error rather than a silently shorter body. Framing only proves
+// the wire bytes are all there, not that the server sent a whole stream.
+const ZLIB_OPTS: zlib.ZlibOptions = { flush: zlib.constants.Z_SYNC_FLUSH };
+const BROTLI_OPTS: zlib.BrotliOptions = { flush: zlib.constants.BROTLI_OPERATION_FLUSH };
 
 /** Whether two bytes open a zlib (RFC 1950) stream rather than raw deflate (RFC 1951). */
 function isZlibHeader(b0: number, b1: number): boolean {

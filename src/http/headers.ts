@@ -43,7 +43,9 @@ function checkName(name: string): void {
 
 function checkValue(name: string, value: string): void {
   if (!isValidHeaderValue(value)) {
-    throw new InvalidRequestError(`invalid value for header ${name}: CR, LF and NUL are not allowed`);
+    // Say which rule the value broke: a wire-splitting byte, or a character latin1 cannot carry.
+    const why = /[\r\n\0]/.test(value) ? 'CR, LF and NUL are not allowed' : 'characters above U+00FF cannot be sent (encode the value first)';
+    throw new InvalidRequestError(`invalid value for header ${name}: ${why}`);
   }
 }
 

@@ -9,7 +9,7 @@
  * it carries, so a request allocates no parser and no closures here.
  * @module
  */
-import { NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
+import { InvalidResponseError, NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserHandler, ParserLimits } from './parser.js';
 import { ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
@@ -23,6 +23,8 @@ export type { Exchange } from '../core/sink.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** An Upgrade field in a serialised request head. */
+const UPGRADE_FIELD = /\r\nupgrade[ \t]*:/i;
 /** Bodies up to this size are copied next to the head and written once. */
 const COALESCE_LIMIT = 16 * 1024;
 
@@ -53,6 +55,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   lastActivity: number;
   /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
   #readTimeout: number;
+  /** The head of the request in flight (read only when a 101 comes back). */
+  #head: string;
 
   constructor(conn: Connection, origin: OriginPool) {
     this.conn = conn;
@@ -64,6 +68,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#closeRequested = false;
     this.lastActivity = 0;
     this.#readTimeout = 0;
+    this.#head = '';
     conn.state = this;
   }
 
@@ -96,6 +101,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#body = null;
     this.#requestDone = false;
     this.#closeRequested = closeRequested;
+    this.#head = head;
     this.lastActivity = performance.now();
     this.parser.reset(method, limits);
     conn.sink = this;
@@ -219,6 +225,15 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
 
   /** @internal */
   onHead(p: ResponseParser): void {
+    // RFC 9110 §15.2.2: a server MUST NOT switch to a protocol the request did
+    // not offer in Upgrade. Without one the bytes that follow are not HTTP and
+    // not the answer asked for: an error, not an empty 101 response (the
+    // parser's caller fails the exchange and destroys the connection).
+    const head = this.#head;
+    this.#head = ''; // not kept while the connection idles
+    if (p.status === 101 && !UPGRADE_FIELD.test(head)) {
+      throw new InvalidResponseError('101 Switching Protocols to a request that offered no Upgrade');
+    }
     this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this);
   }
 
@@ -229,13 +244,18 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
 
   /** @internal */
   onComplete(p: ResponseParser): void {
-    if (p.keepAliveTimeoutMs > 0) this.conn.keepAliveMs = p.keepAliveTimeoutMs;
+    // `timeout=0` is a hint too (the server closes at once): the pool then never reuses the connection.
+    if (p.keepAliveTimeoutMs >= 0) this.conn.keepAliveMs = p.keepAliveTimeoutMs;
     if (p.upgraded) {
       // Not HTTP any more (101 or a CONNECT tunnel): the taker owns the socket.
       this.#release();
       return;
     }
-    if (this.#requestDone) this.#release();
+    // A body handed to socket.write() is not sent yet while part of it waits
+    // in the socket's buffer (a large one, to a server that stopped reading):
+    // the server answered without it. Another request written after it would
+    // reach the server behind bytes it may never read (RFC 9112 §9.3, §9.6).
+    if (this.#requestDone && this.conn.socket.writableLength === 0) this.#release();
     else {
       // The server answered before the request body was sent: finish the
       // response, but the connection cannot carry another request.

@@ -43,7 +43,7 @@ export function isOws(c: number): boolean {
 
 /**
  * The size on a chunk-size line `[s, e)` (§7.1: hex digits, BWS, then
- * extensions, ignored but free of NUL and bare CR).
+ * extensions, ignored but well formed, §7.1.1).
  * @throws InvalidResponseError for a malformed line or a size past 2^53 - 1.
  */
 export function chunkSizeOf(b: Buffer, s: number, e: number): number {
@@ -64,12 +64,62 @@ export function chunkSizeOf(b: Buffer, s: number, e: number): number {
   while (i < e && isOws(b[i]!)) i++;
   if (i < e) {
     if (b[i] !== 0x3b) throw new InvalidResponseError(`invalid chunk size line ${JSON.stringify(latin1(b, s, Math.min(e, s + 32)))}`);
-    for (; i < e; i++) {
-      const c = b[i]!;
-      if (c === 0 || c === 13) throw new InvalidResponseError('invalid character in chunk extension');
-    }
+    if (!isChunkExt(b, i, e)) throw new InvalidResponseError(`invalid chunk extension ${JSON.stringify(latin1(b, i, Math.min(e, i + 32)))}`);
   }
   return size;
+}
+
+/** qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4): HTAB, SP, VCHAR, obs-text — no other control. */
+function isQuotedText(c: number): boolean {
+  return c === 0x09 || (c >= 0x20 && c !== 0x7f);
+}
+
+/**
+ * Whether `[i, e)` is a whole chunk-ext (§7.1.1):
+ * `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS ( token / quoted-string ) ] )`.
+ * Extensions are ignored, but one that is not well formed (a control byte,
+ * an unterminated quoted-string, a missing name) is refused: another parser
+ * would frame the line differently.
+ */
+function isChunkExt(b: Buffer, i: number, e: number): boolean {
+  while (i < e) {
+    while (i < e && isOws(b[i]!)) i++;
+    if (i === e) return true; // trailing BWS
+    if (b[i] !== 0x3b) return false;
+    i++;
+    while (i < e && isOws(b[i]!)) i++;
+    const name = i;
+    while (i < e && TCHAR[b[i]!] === 1) i++;
+    if (i === name) return false;
+    let j = i;
+    while (j < e && isOws(b[j]!)) j++;
+    if (j === e || b[j] !== 0x3d) {
+      i = j;
+      continue;
+    }
+    j++;
+    while (j < e && isOws(b[j]!)) j++;
+    if (j < e && b[j] === 0x22) {
+      j++;
+      for (;;) {
+        if (j === e) return false; // unterminated quoted-string
+        const c = b[j]!;
+        if (c === 0x22) break;
+        if (c === 0x5c) {
+          j++;
+          if (j === e || !isQuotedText(b[j]!)) return false;
+        } else if (!isQuotedText(c)) return false;
+        j++;
+      }
+      i = j + 1;
+    } else {
+      const v = j;
+      while (j < e && TCHAR[b[j]!] === 1) j++;
+      if (j === v) return false;
+      i = j;
+    }
+  }
+  return true;
 }
 
 function badStatusLine(b: Buffer, s: number, e: number, what = 'invalid status line'): never {

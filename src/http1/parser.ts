@@ -16,7 +16,7 @@
  * - RFC 9110 §5.5 NUL or CR inside a value is rejected; OWS around it is trimmed.
  * - §6.3 message body length and §9.3 persistence: {@link HeadFraming}
  *   (framing.ts); 1xx responses but 101 are interim and skipped (at most 32).
- * - §7.1 chunked with extensions (bounded) and trailer fields; a chunk size
+ * - §7.1 chunked with extensions (bounded, well formed per §7.1.1) and trailer fields; a chunk size
  *   is bounded by its value (2^53 - 1, then maxBodyBytes), leading zeros are
  *   free up to the chunk line limit.
  *

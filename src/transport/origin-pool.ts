@@ -163,7 +163,7 @@ export class OriginPool implements ConnectionOwner, SettleTarget {
 
   #idleLimit(conn: Connection): number {
     const max = this.#pool.options.maxIdleMs;
-    return conn.keepAliveMs > 0 ? Math.min(max, conn.keepAliveMs - KEEPALIVE_MARGIN_MS) : max;
+    return conn.keepAliveMs >= 0 ? Math.min(max, conn.keepAliveMs - KEEPALIVE_MARGIN_MS) : max;
   }
 
   /**

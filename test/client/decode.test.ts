@@ -313,10 +313,58 @@ describe('decompression (integration)', () => {
     assert.equal(srv.accepted, 2);
   });
 
-  test('a truncated gzip trailer is tolerated (framing already checked the body length)', async () => {
-    const gz = zlib.gzipSync('hello world');
-    const srv = await server((_req, res) => send(res, 'gzip', gz.subarray(0, gz.length - 8)));
-    assert.equal((await session().get(`${srv.url}/`)).text(), 'hello world');
+  test('a compressed stream cut short is an InvalidResponseError, never a shorter body; the connection is not reused', async () => {
+    // The framing (Content-Length) is whole; the compressed stream inside it is not.
+    const text = 'hello world, hello world, hello world';
+    const gz = zlib.gzipSync(text);
+    const zl = zlib.deflateSync(text);
+    const br = zlib.brotliCompressSync(TEXT);
+    const cases: Record<string, [string, Buffer]> = {
+      '/gzip-trailer': ['gzip', gz.subarray(0, gz.length - 8)],
+      '/gzip-data': ['gzip', gz.subarray(0, 14)],
+      '/deflate-data': ['deflate', zl.subarray(0, zl.length - 8)],
+      '/deflate-raw': ['deflate', zlib.deflateRawSync(TEXT).subarray(0, 40)],
+      '/br': ['br', br.subarray(0, br.length - 3)],
+      '/gzip-br': ['br, gzip', zlib.gzipSync(br.subarray(0, br.length - 3))],
+    };
+    const srv = await server((req, res) => {
+      const c = cases[req.url!];
+      if (c === undefined) res.end('ok');
+      else send(res, c[0], c[1]);
+    });
+    const s = session({ pool: { maxConnectionsPerOrigin: 1 } });
+    for (const path of Object.keys(cases)) {
+      await assert.rejects(s.get(`${srv.url}${path}`), (err: unknown) => {
+        assert.ok(err instanceof InvalidResponseError, `${path}: ${String(err)}`);
+        assert.match((err as Error).message, /cannot decode the (gzip|deflate|br) response body: unexpected end of file/);
+        return true;
+      });
+      await assert.rejects(
+        (async () => {
+          const st = await s.stream('GET', `${srv.url}${path}`);
+          await st.text();
+        })(),
+        InvalidResponseError,
+        `${path} streamed`,
+      );
+    }
+    assert.equal((await s.get(`${srv.url}/ok`)).text(), 'ok');
+    // Every failed response closed its connection: 12 failures, then one fresh connection for /ok.
+    assert.equal(srv.accepted, Object.keys(cases).length * 2 + 1);
+  });
+
+  test('bytes after the end of a gzip stream: another member is decoded, garbage is an InvalidResponseError', async () => {
+    const gz = zlib.gzipSync('hello');
+    const srv = await server((req, res) => {
+      if (req.url === '/members') send(res, 'gzip', Buffer.concat([gz, zlib.gzipSync(' world')]));
+      else if (req.url === '/garbage') send(res, 'gzip', Buffer.concat([gz, Buffer.from('GARBAGE!')]));
+      else res.end('ok');
+    });
+    const s = session({ pool: { maxConnectionsPerOrigin: 1 } });
+    assert.equal((await s.get(`${srv.url}/members`)).text(), 'hello world');
+    await assert.rejects(s.get(`${srv.url}/garbage`), (err: unknown) => err instanceof InvalidResponseError && /cannot decode the gzip response body/.test(err.message));
+    assert.equal((await s.get(`${srv.url}/ok`)).text(), 'ok');
+    assert.equal(srv.accepted, 2);
   });
 
   test('unknown codings pass through untouched; too many codings fail', async () => {

@@ -154,6 +154,18 @@ describe('keep-alive pool', () => {
     await waitFor(() => srv.open.size <= 1, 2000, 'the expired connection to be closed');
   });
 
+  test('Keep-Alive: timeout=0 from the server: the connection is never reused', async () => {
+    const srv = await portServer((req, res) => {
+      res.setHeader('keep-alive', 'timeout=0');
+      res.end(String(req.socket.remotePort));
+    });
+    const s = h.session({ baseUrl: srv.url, pool: { maxIdleMs: 30_000 } });
+    const first = (await s.get('/')).text();
+    const second = (await s.get('/')).text();
+    assert.notEqual(first, second);
+    assert.equal(srv.accepted, 2);
+  });
+
   test('Keep-Alive: timeout=5 still allows immediate reuse', async () => {
     const srv = await portServer((req, res) => {
       res.setHeader('keep-alive', 'timeout=5');

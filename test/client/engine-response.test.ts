@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HttpStatusError, InvalidResponseError, RequestError, Response } from '../../src/index.js';
+import { HttpStatusError, InvalidResponseError, NetworkError, RequestError, Response } from '../../src/index.js';
 import { useHarness } from '../helpers/engine.js';
 import { httpServer, rawServer } from '../helpers/servers.js';
 
@@ -79,6 +79,33 @@ describe('response framing', () => {
     assert.equal(b.ok, false);
     assert.equal((await s.get('/x')).text(), 'conn0');
     assert.equal(srv.accepted, 1);
+  });
+
+  test('204 and 304 followed by body bytes: the bytes are never read as the next response; the connection is closed', async () => {
+    const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
+    const srv = await raw({
+      '/204': `HTTP/1.1 204 No Content\r\n\r\n${smuggled}`,
+      '/304': `HTTP/1.1 304 Not Modified\r\nContent-Length: 4\r\n\r\nevil`,
+    });
+    const s = h.session({ baseUrl: srv.url, pool: { maxConnectionsPerOrigin: 1 }, timeout: { read: 2000 } });
+    const a = await s.get('/204');
+    assert.equal(a.status, 204);
+    assert.equal(a.body.length, 0);
+    assert.equal((await s.get('/')).text(), 'conn1');
+    const b = await s.get('/304');
+    assert.equal(b.status, 304);
+    assert.equal(b.body.length, 0);
+    // /304 went on conn1 (kept alive after '/'), which its stray body then closed.
+    assert.equal((await s.get('/')).text(), 'conn2');
+    assert.equal(srv.accepted, 3);
+  });
+
+  test('a chunked body whose last chunk is not followed by the final CRLF before close is a NetworkError', async () => {
+    const srv = h.server(
+      await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n')),
+    );
+    const s = h.session({ baseUrl: srv.url, timeout: { read: 2000 } });
+    await assert.rejects(s.get('/'), (e: unknown) => e instanceof NetworkError && /before the response body ended/.test(e.message));
   });
 
   test('interim 100 Continue and 103 Early Hints are skipped', async () => {
@@ -166,6 +193,49 @@ describe('response framing', () => {
     await s.get('/');
     await s.get('/');
     assert.equal(srv.accepted, 1);
+  });
+
+  test('a 101 to a request that offered no Upgrade is an InvalidResponseError; the connection is closed (RFC 9110 §15.2.2)', async () => {
+    const srv = await raw({ '/switch': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\nnot http' });
+    const s = h.session({ baseUrl: srv.url, timeout: { read: 2000 } });
+    await assert.rejects(s.get('/switch'), (e: unknown) => {
+      assert.ok(e instanceof InvalidResponseError, String(e));
+      assert.match(e.message, new RegExp(`^GET ${srv.url}/switch: 101 Switching Protocols to a request that offered no Upgrade`));
+      return true;
+    });
+    await assert.rejects(
+      (async () => {
+        const st = await s.stream('GET', '/switch');
+        await st.text();
+      })(),
+      InvalidResponseError,
+    );
+    // The bytes after the 101 are never read as a response: the next request opens a new connection.
+    assert.equal((await s.get('/')).text(), 'conn2');
+  });
+
+  test('a 101 to a request that offered Upgrade ends the response at its head; the connection is not reused', async () => {
+    const srv = await raw({ '/switch': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\nnot http' });
+    const s = h.session({ baseUrl: srv.url, timeout: { read: 2000 } });
+    const res = await s.get('/switch', { headers: { Connection: 'upgrade', Upgrade: 'foo' } });
+    assert.equal(res.status, 101);
+    assert.equal(res.body.length, 0);
+    assert.equal((await s.get('/')).text(), 'conn1');
+  });
+
+  test('a malformed chunk extension is an InvalidResponseError and the connection is closed (RFC 9112 §7.1.1)', async () => {
+    const srv = await raw({
+      '/quote': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a="x\r\nhello\r\n0\r\n\r\n',
+      '/ctl': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;\x01\r\nhello\r\n0\r\n\r\n',
+      '/ok': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 ; a=b ;c="d;\\"e"\r\nhello\r\n0;x\r\n\r\n',
+    });
+    const s = h.session({ baseUrl: srv.url, timeout: { read: 2000 } });
+    assert.equal((await s.get('/ok')).text(), 'hello');
+    for (const path of ['/quote', '/ctl']) {
+      await assert.rejects(s.get(path), (e: unknown) => e instanceof InvalidResponseError && /invalid chunk extension/.test(e.message));
+    }
+    assert.equal((await s.get('/')).text(), 'conn2');
+    assert.equal(srv.accepted, 3);
   });
 
   test('differing Content-Length values are rejected as InvalidResponseError', async () => {

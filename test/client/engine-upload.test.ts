@@ -100,6 +100,18 @@ describe('streaming upload', () => {
     assert.equal(srv.accepted, 1);
   });
 
+  test('a stream whose content-length is not an exact integer (over 15 digits) goes chunked instead of a wrong length on the wire', async () => {
+    const srv = await hashServer();
+    async function* gen(): AsyncGenerator<string> {
+      yield 'hello';
+    }
+    const s = h.session();
+    const res = await s.post(`${srv.url}/huge`, { body: gen(), headers: { 'content-length': '99999999999999999999' } });
+    assert.deepEqual(res.json(), { sha256: sha(Buffer.from('hello')), length: 5 });
+    assert.equal(srv.received[0]!.headers['content-length'], undefined);
+    assert.equal(srv.received[0]!.headers['transfer-encoding'], 'chunked');
+  });
+
   test('a stream longer than its declared content-length fails the request instead of corrupting the wire', async () => {
     const srv = await hashServer();
     async function* gen(): AsyncGenerator<string> {
@@ -181,6 +193,35 @@ describe('streaming upload', () => {
     assert.equal(res.text(), 'big');
     await waitFor(() => srv.open.size === 0, 2000, 'the connection to be closed');
     assert.ok(yielded < 64 * 1024 * 1024, 'the upload stopped');
+  });
+
+  test('the same with a Buffer body still in the socket buffer when the answer comes: the connection is not reused', async () => {
+    let stalled: import('node:net').Socket | null = null;
+    const srv = h.server(
+      await tcpServer((socket, connIndex) => {
+        let answered = false;
+        socket.on('data', () => {
+          if (answered) return;
+          answered = true;
+          if (connIndex === 0) {
+            // Answer at once, keep the connection open, and never read the body.
+            socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig');
+            socket.pause();
+            stalled = socket;
+          } else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
+        });
+      }),
+    );
+    const s = h.session({ timeout: { read: 2000 } });
+    // Far more than the loopback socket buffers hold: most of it is still ours when the 413 arrives.
+    const res = await s.post(`${srv.url}/up`, { body: Buffer.alloc(32 * 1024 * 1024) });
+    assert.equal(res.status, 413);
+    assert.equal(res.text(), 'big');
+    // Reused, the GET would sit behind megabytes the server never reads.
+    assert.equal((await s.get(`${srv.url}/next`)).text(), 'fresh');
+    assert.equal(srv.accepted, 2);
+    // Read what was sent, so the server sees the client's close of that connection.
+    stalled!.resume();
   });
 
   test('abort mid-upload: AbortError, the generator is finalised, the connection destroyed', async () => {

@@ -66,7 +66,8 @@ describe('fetch: the Response', () => {
   test('a 101 the Response constructor would refuse is kept (status is never 0), with a null body', async () => {
     const srv = await fixed('HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\n');
     const s = h.session();
-    const res = await s.fetch(`${srv.url}/`);
+    // The request offers the upgrade: a 101 to one that did not is an error (RFC 9110 §15.2.2).
+    const res = await s.fetch(`${srv.url}/`, { headers: { connection: 'upgrade', upgrade: 'x' } });
     assert.equal(res.status, 101);
     assert.equal(res.ok, false);
     assert.equal(res.statusText, 'Switching Protocols');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidResponseError, LimitExceededError, ProtocolError } from '../../src/errors.js';
 import { type ParserLimits, ResponseParser } from '../../src/http1/parser.js';
-import { bytes, Collector, chunked, reject, run } from './parser-harness.js';
+import { accept, bytes, Collector, chunked, reject, run } from './parser-harness.js';
 
 const OK = 'HTTP/1.1 200 OK\r\n';
 const END = 'Content-Length: 0\r\n\r\n';
@@ -141,6 +141,34 @@ describe('invalid chunked framing', () => {
       assert.equal(out.heads.length, 1, 'the head was delivered before the body error');
     });
   }
+
+  describe('chunk extensions must be well formed (RFC 9112 §7.1.1)', () => {
+    const exts: [string, string][] = [
+      ['an unterminated quoted-string', '5;a="x\r\nhello\r\n0\r\n\r\n'],
+      ['a quoted-string ending in a lone backslash', '5;a="x\\\r\nhello\r\n0\r\n\r\n'],
+      ['a control byte in a quoted-string', '5;a="x\x01"\r\nhello\r\n0\r\n\r\n'],
+      ['a control byte in a token value', '5;a=b\x7f\r\nhello\r\n0\r\n\r\n'],
+      ['a control byte after the name', '5;a\x02\r\nhello\r\n0\r\n\r\n'],
+      ['an empty name', '5;=b\r\nhello\r\n0\r\n\r\n'],
+      ['a lone semicolon', '5;\r\nhello\r\n0\r\n\r\n'],
+      ['an empty value after =', '5;a=\r\nhello\r\n0\r\n\r\n'],
+      ['two values', '5;a=b c\r\nhello\r\n0\r\n\r\n'],
+      ['a name that is not a token', '5;a@b\r\nhello\r\n0\r\n\r\n'],
+      ['on the last chunk', '5\r\nhello\r\n0;"\r\n\r\n'],
+    ];
+    for (const [name, body] of exts) {
+      test(name, () => {
+        const out = reject(h + body, InvalidResponseError);
+        assert.match(out.error!.message, /chunk extension/);
+      });
+    }
+
+    test('well-formed ones are accepted: BWS, names alone, token and quoted values, quoted-pairs, obs-text', () => {
+      const out = accept(`${h}5 ; a ; b = c ;d="" ;e="x\\"y;z" ;f="\t\xe9\\\xe9"  \r\nhello\r\n0;last\r\n\r\n`);
+      assert.equal(out.body.toString(), 'hello');
+      assert.equal(out.complete, true);
+    });
+  });
 
   test('a size below 2^53 is valid, checked against maxBodyBytes instead', () => {
     const out = reject(`${h}fffffffffffff\r\n`, LimitExceededError, {

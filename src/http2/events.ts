@@ -70,12 +70,14 @@ export function streamPush(this: TaggedStream, chunk: unknown, encoding?: Buffer
 
 /** @internal */
 export function streamOnResponse(this: TaggedStream, headers: http2.IncomingHttpHeaders, _flags: number, raw?: string[]): void {
+  this[kSession]!.activity++;
   const s = this[kStream];
   if (s != null && s.stream === this) s._onResponse(Number(headers[':status']), raw ?? rawFromObject(headers));
 }
 
 /** @internal */
 export function streamOnData(this: TaggedStream, chunk: Buffer): void {
+  this[kSession]!.activity++;
   const s = this[kStream];
   if (s != null && s.stream === this) s._onData(chunk);
 }

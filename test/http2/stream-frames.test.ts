@@ -411,3 +411,30 @@ describe('HTTP/2 server push refused (RFC 9113 §6.5.2, §8.4)', () => {
     await assert.rejects(s.get(`${srv.url}/x`), (e) => e instanceof ProtocolError);
   });
 });
+
+describe('HTTP/2 framing: graceful GOAWAY during a body (RFC 9113 §6.8)', () => {
+  test('GOAWAY(NO_ERROR, last = this stream) mid-body: the stream finishes whole, the next request gets a new connection', async () => {
+    const srv = await raw(async (c, id) => {
+      if (c !== srv.conns[0]) return c.write(responseHead(id, 200), dataFrame(id, 'new', true));
+      await c.writeSplit(4, responseHead(id, 200), dataFrame(id, 'first '), goawayFrame(id, NO_ERROR));
+      await new Promise((r) => setTimeout(r, 30));
+      await c.writeSplit(4, dataFrame(id, 'half'), dataFrame(id, '', true));
+    });
+    const s = session();
+    assert.equal((await s.get(`${srv.url}/a`)).text(), 'first half');
+    assert.equal((await s.get(`${srv.url}/b`)).text(), 'new');
+    assert.equal(srv.connections, 2);
+  });
+
+  for (const cl of [true, false]) {
+    test(`GOAWAY(NO_ERROR, last = this stream) mid-body, then the server closes the connection (${cl ? 'with' : 'without'} content-length): an error, never a short body`, async () => {
+      const srv = await raw(async (c, id) => {
+        await c.write(responseHead(id, 200, cl ? [['content-length', '100']] : []), dataFrame(id, 'part'), goawayFrame(id, NO_ERROR));
+        await new Promise((r) => setTimeout(r, 30));
+        c.destroy();
+      });
+      const s = session();
+      await bothReject(s, `${srv.url}/cut`, (e) => e instanceof NetworkError || e instanceof ProtocolError);
+    });
+  }
+});

@@ -17,6 +17,10 @@
  *   the server never saw them. A stream lost otherwise before its response
  *   head is retried only when idempotent, on a reused session, with a
  *   replayable body (as HTTP/1.1 does).
+ * - A session node:http2 ended without a word (a connection error in what
+ *   the server sent: it sends GOAWAY and stops reading) is found by a PING
+ *   after a silence that never leaves, and destroyed with a ProtocolError
+ *   ({@link H2Session._onProbe}).
  * - An idle session is closed after `pool.maxIdleMs` and unref'd while idle,
  *   so it never keeps the process alive.
  * - Responses reach the {@link Exchange} / {@link BodySink} exactly as

@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { NetworkError, ProtocolError } from '../../src/errors.js';
 import type { Session } from '../../src/client/session.js';
 import { certs } from '../helpers/certs.js';
-import { dataFrame, FrameType, type RawH2Server, type RawScript, rawH2Server, responseHead } from '../helpers/h2-raw.js';
+import { dataFrame, FrameType, headersFrame, type RawH2Server, type RawScript, rawH2Server, responseHead } from '../helpers/h2-raw.js';
 import { waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
@@ -74,6 +74,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
     ['DATA before the response HEADERS (RFC 9113 §8.1)', (id) => dataFrame(id, 'early'), false],
     ['DATA on a stream the client never opened (§5.1)', (id) => Buffer.concat([responseHead(id, 200), dataFrame(id + 2, 'stray')]), true],
     ['a frame over SETTINGS_MAX_FRAME_SIZE mid-body (§4.2)', (id) => Buffer.concat([responseHead(id, 200), dataFrame(id, 'part'), rawFrame(FrameType.DATA, 0, id, Buffer.alloc(20_000))]), true],
+    ['a header block HPACK cannot decode (RFC 7541 §2.3.3: index 0)', (id) => headersFrame(id, Buffer.from([0x80])), false],
     ['bytes that are no frame after SETTINGS (an HTTP/1.1 answer)', () => Buffer.from('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n', 'latin1'), false],
   ];
   for (const [what, bad, headed] of cases) {

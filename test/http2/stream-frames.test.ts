@@ -26,7 +26,9 @@ import {
   rawH2Server,
   responseHead,
   rstFrame,
+  settingsFrame,
 } from '../helpers/h2-raw.js';
+import { waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const NO_ERROR = 0;
@@ -437,4 +439,48 @@ describe('HTTP/2 framing: graceful GOAWAY during a body (RFC 9113 §6.8)', () =>
       await bothReject(s, `${srv.url}/cut`, (e) => e instanceof NetworkError || e instanceof ProtocolError);
     });
   }
+});
+
+describe('HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS from the server (RFC 9113 §5.1.2, §6.5.2)', () => {
+  test('0, then raised to 2, then lowered to 1 below the streams in flight: requests wait, then never exceed the limit in force; all succeed', async () => {
+    let open = 0;
+    let peak = 0;
+    let lowered = false;
+    let peakLowered = 0;
+    const opened: number[] = [];
+    const srv = await rawH2Server(
+      async (c, id) => {
+        opened.push(Date.now());
+        peak = Math.max(peak, ++open);
+        if (lowered) peakLowered = Math.max(peakLowered, open);
+        await new Promise((r) => setTimeout(r, 40));
+        open--;
+        await c.write(responseHead(id, 200), dataFrame(id, `id ${id}`, true));
+      },
+      { settings: [[3, 0]] },
+    );
+    cleanups.push(() => srv.close());
+    const s = session();
+    // The first stream may go out before the server's SETTINGS are read (the initial limit is one stream).
+    const first = await s.get(`${srv.url}/first`);
+    assert.equal(first.status, 200);
+    const t0 = Date.now();
+    const raise = setTimeout(() => void srv.conns[0]!.write(settingsFrame([[3, 2]])), 200);
+    cleanups.push(() => clearTimeout(raise));
+    const waiting = Array.from({ length: 6 }, (_, i) => s.get(`${srv.url}/w${i}`).then((r) => r.text()));
+    const texts = await Promise.all(waiting);
+    assert.equal(texts.length, 6);
+    assert.ok(opened.slice(1).every((t) => t >= t0 + 190), 'no stream opened while the limit was 0');
+    assert.equal(peak, 2, 'never more than 2 once raised');
+    // Two in flight, then the limit drops to 1: the next streams wait until both are done, then go one at a time.
+    const inFlight = [s.get(`${srv.url}/f0`), s.get(`${srv.url}/f1`)];
+    await waitFor(() => open === 2, 2000, 'two streams in flight');
+    lowered = true;
+    await srv.conns[0]!.write(settingsFrame([[3, 1]]));
+    await new Promise((r) => setTimeout(r, 10));
+    const later = Array.from({ length: 4 }, (_, i) => s.get(`${srv.url}/l${i}`));
+    await Promise.all([...inFlight, ...later]);
+    assert.equal(peakLowered, 1, 'after the limit dropped to 1, no stream opened beside another');
+    assert.equal(srv.connections, 1);
+  });
 });

@@ -33,6 +33,16 @@ const PROTOCOL_CODES = new Set([C.NGHTTP2_PROTOCOL_ERROR, C.NGHTTP2_FLOW_CONTROL
 /** nghttp2's NGHTTP2_ERR_TOO_MANY_CONTINUATIONS: a header block spread over more CONTINUATION frames than it accepts. */
 const ERR_TOO_MANY_CONTINUATIONS = -905;
 
+/** A copy of `err` of the same class, so each request gets its own error to stamp with its method and URL. @internal */
+export function cloneError<E extends Error>(err: E): E {
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as E;
+  Object.assign(copy, err);
+  Object.defineProperty(copy, 'message', { value: err.message, writable: true, configurable: true });
+  Object.defineProperty(copy, 'stack', { value: err.stack, writable: true, configurable: true });
+  if ('cause' in err) Object.defineProperty(copy, 'cause', { value: err.cause, writable: true, configurable: true });
+  return copy;
+}
+
 function codeName(code: number): string {
   return CODE_NAMES[code] ?? `error code ${code}`;
 }

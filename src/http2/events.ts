@@ -36,8 +36,11 @@ const readablePush = Duplex.prototype.push;
  * | stream closed with ENHANCE_YOUR_   | before the head: either the server's RST_STREAM or node's own   |
  * | CALM, no 'response'                | reset of a head over our SETTINGS_MAX_HEADER_LIST_SIZE — node   |
  * |                                    | says nothing to tell them apart                                 |
- * | (nothing at all)                   | our session sent GOAWAY(COMPRESSION_ERROR) for a bad HPACK      |
- * |                                    | block: the stream waits for the read timeout or the socket      |
+ * | (nothing at all)                   | our session found a connection error in what the server sent    |
+ * |                                    | (a bad HPACK block, DATA before HEADERS or on an idle stream, a |
+ * |                                    | frame over the size limit, bytes that are no frame), sent       |
+ * |                                    | GOAWAY and stopped reading and writing: H2Session's probe finds |
+ * |                                    | it (a PING that never leaves) and destroys it                   |
  *
  * A session destroyed with an error (GOAWAY with an error code in the same
  * read as END_STREAM) destroys its streams before their 'end', and a
@@ -70,12 +73,14 @@ export function streamPush(this: TaggedStream, chunk: unknown, encoding?: Buffer
 
 /** @internal */
 export function streamOnResponse(this: TaggedStream, headers: http2.IncomingHttpHeaders, _flags: number, raw?: string[]): void {
+  this[kSession]!.activity++;
   const s = this[kStream];
   if (s != null && s.stream === this) s._onResponse(Number(headers[':status']), raw ?? rawFromObject(headers));
 }
 
 /** @internal */
 export function streamOnData(this: TaggedStream, chunk: Buffer): void {
+  this[kSession]!.activity++;
   const s = this[kStream];
   if (s != null && s.stream === this) s._onData(chunk);
 }

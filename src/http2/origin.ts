@@ -11,20 +11,11 @@ import { NetworkError } from '../errors.js';
 import type { ParserLimits } from '../core/limits.js';
 import type { Connection } from '../transport/connection.js';
 import type { Multiplexed, OriginPool } from '../transport/pool.js';
+import { cloneError } from './errors.js';
 import { H2Session } from './session.js';
 import type { H2Stream } from './stream.js';
 
 export { H2Stream } from './stream.js';
-
-/** A copy of `err` of the same class, so each request gets its own error to stamp with its URL. */
-function cloneError(err: Error): Error {
-  const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
-  Object.assign(copy, err);
-  Object.defineProperty(copy, 'message', { value: err.message, writable: true, configurable: true });
-  Object.defineProperty(copy, 'stack', { value: err.stack, writable: true, configurable: true });
-  if ('cause' in err) Object.defineProperty(copy, 'cause', { value: err.cause, writable: true, configurable: true });
-  return copy;
-}
 
 /** The HTTP/2 state of one origin, kept in `OriginPool.multiplexed`. */
 export class H2Origin implements Multiplexed {

@@ -17,6 +17,10 @@
  *   the server never saw them. A stream lost otherwise before its response
  *   head is retried only when idempotent, on a reused session, with a
  *   replayable body (as HTTP/1.1 does).
+ * - A session node:http2 ended without a word (a connection error in what
+ *   the server sent: it sends GOAWAY and stops reading) is found by a PING
+ *   after a silence that never leaves, and destroyed with a ProtocolError
+ *   ({@link H2Session._onProbe}).
  * - An idle session is closed after `pool.maxIdleMs` and unref'd while idle,
  *   so it never keeps the process alive.
  * - Responses reach the {@link Exchange} / {@link BodySink} exactly as
@@ -25,7 +29,7 @@
  * @module
  */
 import http2 from 'node:http2';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, ProtocolError } from '../errors.js';
 import type { ParserLimits } from '../core/limits.js';
 import type { Connection } from '../transport/connection.js';
 import type { ConnectTimes } from '../core/timings.js';
@@ -35,6 +39,15 @@ import type { H2Origin } from './origin.js';
 import type { H2Stream } from './stream.js';
 
 const CONNECTION_WINDOW = 8 << 20;
+/**
+ * How often a session with open streams looks for signs of life. After one
+ * period in which none of its streams heard anything it sends one PING (once
+ * per silence: any stream event starts a new one); a PING still queued a
+ * period later was never written, which on a connection that is not busy
+ * sending a request body means node:http2 has ended the session (see
+ * {@link H2Session._onProbe}).
+ */
+const PROBE_MS = 500;
 /**
  * node:http2's own cap on response header fields, far above any
  * maxHeaderCount: past it node resets the stream itself with
@@ -85,6 +98,19 @@ function sessionOnIdle(this: H2Session): void {
   this._onIdle();
 }
 
+function sessionOnProbe(this: H2Session): void {
+  this._onProbe();
+}
+
+const enum Probe {
+  /** No PING in this silence. */
+  None = 0,
+  /** A PING was sent and is not acknowledged yet. */
+  Sent = 1,
+  /** The PING was acknowledged (or could not be sent): the session reads; no more PINGs until a stream hears something. */
+  Done = 2,
+}
+
 /** One node:http2 client session (one connection) of an origin. */
 export class H2Session {
   /** The node:http2 session. */
@@ -101,10 +127,17 @@ export class H2Session {
   error: Error | null;
   /** The SETTINGS_MAX_HEADER_LIST_SIZE it announced, or -1. */
   readonly headerListSize: number;
+  /** Stream events so far (opened, head, DATA, closed): the probe's sign of life. @internal */
+  activity: number;
   readonly #owner: H2Origin;
   readonly #conn: Connection;
   readonly #streams: Set<TaggedStream>;
   readonly #idleTimer: NodeJS.Timeout;
+  readonly #probeTimer: NodeJS.Timeout;
+  readonly #onPong: (err: Error | null) => void;
+  /** {@link activity} at the last probe. */
+  #seen: number;
+  #probe: Probe;
   #goawayLast: number;
   #gone: boolean;
 
@@ -115,6 +148,7 @@ export class H2Session {
     this.served = 0;
     this.error = null;
     this.headerListSize = headerListSize(limits);
+    this.activity = 0;
     this.#owner = owner;
     this.#conn = conn;
     this.#streams = new Set();
@@ -146,6 +180,14 @@ export class H2Session {
     // One timer for the session's life: it fires harmlessly while busy and is refreshed each time the session goes idle.
     this.#idleTimer = setTimeout(sessionOnIdle.bind(this), Math.max(1, maxIdleMs));
     this.#idleTimer.unref();
+    // Armed while streams are open (refreshed when the first one opens); it never keeps the process alive.
+    this.#probeTimer = setTimeout(sessionOnProbe.bind(this), PROBE_MS);
+    this.#probeTimer.unref();
+    this.#seen = -1;
+    this.#probe = Probe.None;
+    this.#onPong = (err) => {
+      if (err === null && this.#probe === Probe.Sent) this.#probe = Probe.Done;
+    };
     // detach() paused the socket; the session reads it natively from now on.
     socket.resume();
     // Idle until its first stream: it must not keep the process alive on its own.
@@ -193,7 +235,11 @@ export class H2Session {
     const reused = this.served > 0;
     this.active++;
     this.served++;
-    if (this.active === 1) this.h2.ref();
+    this.activity++;
+    if (this.active === 1) {
+      this.h2.ref();
+      this.#probeTimer.refresh();
+    }
     st[kSession] = this;
     this.#streams.add(st);
     s._attach(this, st, reused);
@@ -204,6 +250,7 @@ export class H2Session {
     if (!this.#streams.delete(st)) return;
     st[kStream] = null;
     this.active--;
+    this.activity++;
     if (this.active === 0) {
       if (this.draining) this.close();
       else {
@@ -242,6 +289,53 @@ export class H2Session {
     this.#owner._sessionDraining(this);
   }
 
+  /**
+   * @internal Every {@link PROBE_MS} while streams are open. When node:http2
+   * (nghttp2) finds a connection error in what the server sent (DATA on a
+   * stream without its HEADERS, a frame over the size limit, bytes that are
+   * no frame at all: RFC 9113 §5.4.1) it sends GOAWAY and stops reading and
+   * writing, but tells JavaScript nothing: the session's streams would wait
+   * for their read timeout, and new requests would be given to it. Such a
+   * session writes nothing any more, so a PING sent after a silence stays in
+   * its outbound queue; on a live one it leaves at once, unless the socket is
+   * backed up by a request body (then the probe waits). A session found so
+   * is destroyed with a ProtocolError: its streams fail (or are retried as
+   * after any lost session) and it takes no new ones.
+   */
+  _onProbe(): void {
+    if (this.#gone || this.active === 0) return; // start() arms it again
+    if (this.activity !== this.#seen) {
+      this.#seen = this.activity;
+      this.#probe = Probe.None;
+    } else if (this.#probe === Probe.None) {
+      this.#probe = Probe.Sent;
+      try {
+        if (!this.h2.ping(this.#onPong)) this.#probe = Probe.Done;
+      } catch {
+        this.#probe = Probe.Done;
+      }
+    } else if (this.#probe === Probe.Sent && !this.h2.destroyed && (this.h2.state.outboundQueueSize ?? 0) > 0 && !this.#sendingBody()) {
+      this.#dead();
+      return;
+    }
+    this.#probeTimer.refresh();
+  }
+
+  #sendingBody(): boolean {
+    for (const st of this.#streams) if (st[kStream]?.sending === true) return true;
+    return false;
+  }
+
+  #dead(): void {
+    const err = new ProtocolError(
+      'HTTP/2 connection ended by node:http2 after a protocol error by the server (it sent GOAWAY and stopped reading, RFC 9113 §5.4.1); the stream cannot finish',
+    );
+    this.error = err;
+    this.draining = true;
+    this.#owner._sessionDraining(this);
+    this.h2.destroy(err);
+  }
+
   /** @internal */
   _onIdle(): void {
     if (this.active === 0 && !this.#gone) {
@@ -257,6 +351,7 @@ export class H2Session {
     this.#gone = true;
     this.draining = true;
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#probeTimer);
     this.#owner._sessionClosed(this, this.#conn);
   }
 

@@ -12,14 +12,14 @@
  * @module
  */
 import http2 from 'node:http2';
-import { InvalidResponseError, LimitExceededError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
+import { InvalidResponseError, LimitExceededError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
 import { bodyTooLarge, declaredTooLarge, type ParserLimits } from '../core/limits.js';
 import type { RequestBody } from '../core/body.js';
 import type { H2Origin } from './origin.js';
 import type { H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
-import { headerListRefused, lengthReset, mapError, truncated } from './errors.js';
+import { cloneError, headerListRefused, lengthReset, mapError, truncated } from './errors.js';
 import { kStream, streamOnClose, streamOnData, streamOnEnd, streamOnError, streamOnResponse, streamOnTimeout, streamPush, type TaggedStream } from './events.js';
 import { pumpRequestBody } from './request-body.js';
 import { toH2Headers } from './request-head.js';
@@ -210,6 +210,11 @@ export class H2Stream implements FlowControl {
     return this.#headers;
   }
 
+  /** Whether the current attempt is still sending a streamed request body. */
+  get sending(): boolean {
+    return !this.#requestDone && (this.#state === State.Active || this.#state === State.Body);
+  }
+
   /** Whether the request carries a body (so its HEADERS frame must not end the stream). */
   get hasBody(): boolean {
     return this.#body !== null;
@@ -218,6 +223,11 @@ export class H2Stream implements FlowControl {
   /** @internal the final response head. */
   _onResponse(status: number, raw: string[]): void {
     if (this.#state !== State.Active) return;
+    // nghttp2 checks that :status is three digits; HTTP allows 100..599 only, as the HTTP/1.1 parser does (RFC 9110 §15).
+    if (!(status >= 200 && status <= 599)) {
+      this.#fail(new InvalidResponseError(`HTTP/2 response :status ${JSON.stringify(String(status).padStart(3, '0'))} is not a final status code 200..599 (RFC 9110 §15, RFC 9113 §8.3.2)`));
+      return;
+    }
     const limits = this.#limits;
     const list = responseFields(raw, limits);
     if (!Array.isArray(list)) {
@@ -353,9 +363,12 @@ export class H2Stream implements FlowControl {
     this.#fail(err);
   }
 
-  #fail(err: Error): void {
+  #fail(errIn: Error): void {
     const state = this.#state;
     if (state === State.Done) return;
+    // One error for the whole session (its failure, or node destroying every stream with it) is shared by its
+    // streams: each request gets its own copy, since failing stamps the error with the request's method and URL.
+    const err = errIn instanceof ReqivoError && (errIn.method !== null || errIn === this.#session?.error) ? cloneError(errIn) : errIn;
     const exchange = this.#exchange;
     const sink = this.#sink;
     this.#state = State.Done;

@@ -26,7 +26,9 @@ import {
   rawH2Server,
   responseHead,
   rstFrame,
+  settingsFrame,
 } from '../helpers/h2-raw.js';
+import { waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const NO_ERROR = 0;
@@ -308,6 +310,177 @@ describe('HTTP/2: DATA that node emits before the response head', () => {
       const sid = Number(st.headers.get('x-id'));
       assert.equal(await st.text(), `hello w${sid % 10}rld`);
     }
+    assert.equal(srv.connections, 1);
+  });
+});
+
+describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.1, §8.2, §8.3)', () => {
+  const H = (id: number, fields: ReadonlyArray<readonly [string, string]>, endStream = false): Buffer => headersFrame(id, hpack(fields), { endStream });
+  const ok = (id: number): Buffer => Buffer.concat([responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true)]);
+  // [what, the bytes for the stream, the method]
+  const cases: Array<[string, (id: number) => Buffer, string]> = [
+    ['an upper-case field name (§8.2)', (id) => Buffer.concat([H(id, [[':status', '200'], ['X-Upper', 'a']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ...['connection: keep-alive', 'transfer-encoding: chunked', 'keep-alive: timeout=5', 'upgrade: h2c', 'proxy-connection: close'].map(
+      (f): [string, (id: number) => Buffer, string] => {
+        const [name, value] = f.split(': ') as [string, string];
+        return [`connection-specific "${f}" (§8.2.2)`, (id) => Buffer.concat([H(id, [[':status', '200'], [name, value]]), dataFrame(id, 'ok', true)]), 'GET'];
+      },
+    ),
+    ['a pseudo-header after a regular field (§8.3)', (id) => Buffer.concat([H(id, [['x-a', 'b'], [':status', '200']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['an unknown pseudo-header (§8.3)', (id) => Buffer.concat([H(id, [[':status', '200'], [':foo', 'b']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['a request pseudo-header in a response (§8.3)', (id) => Buffer.concat([H(id, [[':status', '200'], [':path', '/']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['no :status (§8.3.2)', (id) => Buffer.concat([H(id, [['x-a', 'b']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['two :status (§8.3.2)', (id) => Buffer.concat([H(id, [[':status', '200'], [':status', '201']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['an informational head with END_STREAM (§8.1)', (id) => H(id, [[':status', '103']], true), 'GET'],
+    ['101 Switching Protocols (§8.6)', (id) => Buffer.concat([H(id, [[':status', '101']]), ok(id)]), 'GET'],
+    ['trailers without END_STREAM (§8.1)', (id) => Buffer.concat([H(id, [[':status', '200']]), dataFrame(id, 'ok'), H(id, [['x-t', 'v']])]), 'GET'],
+    ['a pseudo-header in trailers (§8.1)', (id) => Buffer.concat([H(id, [[':status', '200']]), dataFrame(id, 'ok'), H(id, [[':status', '200']], true)]), 'GET'],
+    ['DATA in a response to HEAD (RFC 9110 §9.3.2)', (id) => Buffer.concat([responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true)]), 'HEAD'],
+    ['DATA in a 204 (RFC 9110 §15.3.5)', (id) => Buffer.concat([responseHead(id, 204), dataFrame(id, 'ok', true)]), 'GET'],
+    ['DATA in a 304 (RFC 9110 §15.4.5)', (id) => Buffer.concat([responseHead(id, 304), dataFrame(id, 'ok', true)]), 'GET'],
+    ['two content-length values that disagree (§8.1.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['content-length', '2'], ['content-length', '3']]), dataFrame(id, 'ok', true)]), 'GET'],
+  ];
+  for (const [what, bad, method] of cases) {
+    test(`${what}: ProtocolError for that ${method}, never retried; the session carries on`, async () => {
+      const srv = await raw((c, id) => c.writeSplit(5, id === 1 ? bad(id) : ok(id)));
+      const s = session();
+      await assert.rejects(s.request(method, `${srv.url}/bad`), (e) => e instanceof ProtocolError && /PROTOCOL_ERROR/.test((e as Error).message));
+      assert.equal((await s.get(`${srv.url}/next`)).text(), 'ok');
+      assert.equal(srv.streams, 2, 'not retried');
+      assert.equal(srv.connections, 1, 'a stream error, not a connection error');
+      assert.deepEqual(clientResets(srv), [1], 'the client reset that stream');
+    });
+  }
+
+  test(':status outside 200..599 (three digits, as nghttp2 checks): InvalidResponseError, never retried (RFC 9110 §15)', async () => {
+    const srv = await raw((c, id) => c.write(id === 1 ? Buffer.concat([H(id, [[':status', '099']]), dataFrame(id, 'ok', true)]) : ok(id)));
+    const s = session();
+    await assert.rejects(s.get(`${srv.url}/bad`), (e) => e instanceof InvalidResponseError && /:status "099"/.test((e as Error).message));
+    assert.equal((await s.get(`${srv.url}/next`)).text(), 'ok');
+    assert.equal(srv.streams, 2);
+  });
+
+  test('103 Early Hints then the final head: the final status and fields only (RFC 9110 §15.2)', async () => {
+    const srv = await raw((c, id) => c.writeSplit(4, H(id, [[':status', '103'], ['link', '</a.css>; rel=preload']]), H(id, [[':status', '100']]), H(id, [[':status', '200'], ['content-length', '2']]), dataFrame(id, 'ok', true)));
+    const s = session();
+    const r = await s.get(`${srv.url}/hints`);
+    assert.equal(r.status, 200);
+    assert.equal(r.text(), 'ok');
+    assert.equal(r.headers.get('link'), null);
+  });
+
+  test('trailers (HEADERS with END_STREAM after DATA) end the body; their fields stay out of the head, as HTTP/1.1 trailers do', async () => {
+    const srv = await raw((c, id) => c.writeSplit(3, H(id, [[':status', '200'], ['x-head', 'h']]), dataFrame(id, 'hello '), dataFrame(id, 'world'), H(id, [['x-trailer', 't']], true)));
+    const s = session();
+    const r = await s.get(`${srv.url}/t`);
+    assert.equal(r.text(), 'hello world');
+    assert.equal(r.headers.get('x-head'), 'h');
+    assert.equal(r.headers.get('x-trailer'), null);
+    const st = await s.stream('GET', `${srv.url}/t2`);
+    assert.equal(await st.text(), 'hello world');
+  });
+});
+
+describe('HTTP/2 server push refused (RFC 9113 §6.5.2, §8.4)', () => {
+  const pushPromise = (id: number): Buffer => {
+    const block = Buffer.concat([Buffer.from([0, 0, 0, 2]), hpack([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/p']])]);
+    const head = Buffer.alloc(9);
+    head.writeUIntBE(block.length, 0, 3);
+    head[3] = 5; // PUSH_PROMISE
+    head[4] = 0x4; // END_HEADERS
+    head.writeUInt32BE(id, 5);
+    return Buffer.concat([head, block]);
+  };
+  for (const where of ['before', 'after'] as const) {
+    test(`PUSH_PROMISE ${where} the response head despite SETTINGS_ENABLE_PUSH=0: a connection error (ProtocolError); the next request gets a new connection`, async () => {
+      const srv = await raw((c, id) =>
+        c.write(c !== srv.conns[0] ? Buffer.concat([responseHead(id, 200), dataFrame(id, 'fresh', true)]) : where === 'before' ? Buffer.concat([pushPromise(id), responseHead(id, 200), dataFrame(id, 'ok', true)]) : Buffer.concat([responseHead(id, 200), pushPromise(id), dataFrame(id, 'ok', true)])),
+      );
+      const s = session();
+      await assert.rejects(s.get(`${srv.url}/push`), (e) => e instanceof ProtocolError);
+      assert.equal((await s.get(`${srv.url}/next`)).text(), 'fresh');
+      assert.equal(srv.connections, 2);
+      const settings = srv.conns[0]!.frames.find((f) => f.type === FrameType.SETTINGS && (f.flags & 1) === 0)!;
+      const pairs = Array.from({ length: settings.payload.length / 6 }, (_, i) => [settings.payload.readUInt16BE(i * 6), settings.payload.readUInt32BE(i * 6 + 2)]);
+      assert.deepEqual(pairs.find(([k]) => k === 2), [2, 0], 'the client announced SETTINGS_ENABLE_PUSH=0');
+    });
+  }
+
+  test('a server announcing SETTINGS_ENABLE_PUSH=1: a connection error (ProtocolError)', async () => {
+    const srv = await rawH2Server((c, id) => c.write(responseHead(id, 200), dataFrame(id, 'ok', true)), { settings: [[2, 1]] });
+    cleanups.push(() => srv.close());
+    const s = session();
+    await assert.rejects(s.get(`${srv.url}/x`), (e) => e instanceof ProtocolError);
+  });
+});
+
+describe('HTTP/2 framing: graceful GOAWAY during a body (RFC 9113 §6.8)', () => {
+  test('GOAWAY(NO_ERROR, last = this stream) mid-body: the stream finishes whole, the next request gets a new connection', async () => {
+    const srv = await raw(async (c, id) => {
+      if (c !== srv.conns[0]) return c.write(responseHead(id, 200), dataFrame(id, 'new', true));
+      await c.writeSplit(4, responseHead(id, 200), dataFrame(id, 'first '), goawayFrame(id, NO_ERROR));
+      await new Promise((r) => setTimeout(r, 30));
+      await c.writeSplit(4, dataFrame(id, 'half'), dataFrame(id, '', true));
+    });
+    const s = session();
+    assert.equal((await s.get(`${srv.url}/a`)).text(), 'first half');
+    assert.equal((await s.get(`${srv.url}/b`)).text(), 'new');
+    assert.equal(srv.connections, 2);
+  });
+
+  for (const cl of [true, false]) {
+    test(`GOAWAY(NO_ERROR, last = this stream) mid-body, then the server closes the connection (${cl ? 'with' : 'without'} content-length): an error, never a short body`, async () => {
+      const srv = await raw(async (c, id) => {
+        await c.write(responseHead(id, 200, cl ? [['content-length', '100']] : []), dataFrame(id, 'part'), goawayFrame(id, NO_ERROR));
+        await new Promise((r) => setTimeout(r, 30));
+        c.destroy();
+      });
+      const s = session();
+      await bothReject(s, `${srv.url}/cut`, (e) => e instanceof NetworkError || e instanceof ProtocolError);
+    });
+  }
+});
+
+describe('HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS from the server (RFC 9113 §5.1.2, §6.5.2)', () => {
+  test('0, then raised to 2, then lowered to 1 below the streams in flight: requests wait, then never exceed the limit in force; all succeed', async () => {
+    let open = 0;
+    let peak = 0;
+    let lowered = false;
+    let peakLowered = 0;
+    const opened: number[] = [];
+    const srv = await rawH2Server(
+      async (c, id) => {
+        opened.push(Date.now());
+        peak = Math.max(peak, ++open);
+        if (lowered) peakLowered = Math.max(peakLowered, open);
+        await new Promise((r) => setTimeout(r, 40));
+        open--;
+        await c.write(responseHead(id, 200), dataFrame(id, `id ${id}`, true));
+      },
+      { settings: [[3, 0]] },
+    );
+    cleanups.push(() => srv.close());
+    const s = session();
+    // The first stream may go out before the server's SETTINGS are read (the initial limit is one stream).
+    const first = await s.get(`${srv.url}/first`);
+    assert.equal(first.status, 200);
+    const t0 = Date.now();
+    const raise = setTimeout(() => void srv.conns[0]!.write(settingsFrame([[3, 2]])), 200);
+    cleanups.push(() => clearTimeout(raise));
+    const waiting = Array.from({ length: 6 }, (_, i) => s.get(`${srv.url}/w${i}`).then((r) => r.text()));
+    const texts = await Promise.all(waiting);
+    assert.equal(texts.length, 6);
+    assert.ok(opened.slice(1).every((t) => t >= t0 + 190), 'no stream opened while the limit was 0');
+    assert.equal(peak, 2, 'never more than 2 once raised');
+    // Two in flight, then the limit drops to 1: the next streams wait until both are done, then go one at a time.
+    const inFlight = [s.get(`${srv.url}/f0`), s.get(`${srv.url}/f1`)];
+    await waitFor(() => open === 2, 2000, 'two streams in flight');
+    lowered = true;
+    await srv.conns[0]!.write(settingsFrame([[3, 1]]));
+    await new Promise((r) => setTimeout(r, 10));
+    const later = Array.from({ length: 4 }, (_, i) => s.get(`${srv.url}/l${i}`));
+    await Promise.all([...inFlight, ...later]);
+    assert.equal(peakLowered, 1, 'after the limit dropped to 1, no stream opened beside another');
     assert.equal(srv.connections, 1);
   });
 });

@@ -5,7 +5,8 @@
  * every case is a unit test that feeds bytes.
  *
  * - Messages (RFC 6455 §5.4, §5.6): fragments are joined, text is checked
- *   as UTF-8 as it arrives (1007 at the first bad byte).
+ *   as UTF-8 as it arrives (1007 at the first bad byte), also within a frame
+ *   still arriving over several reads.
  * - Compressed messages (RFC 7692): inflating is asynchronous in node:zlib,
  *   so each compressed frame is handed out with `onCompressed` and parsing
  *   stops until the driver gives the output back with {@link
@@ -164,7 +165,7 @@ export class Protocol implements FrameHandler {
   inflated(opcode: number, fin: boolean, chunks: readonly Buffer[]): void {
     if (!this.#reading) return;
     try {
-      for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!);
+      for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!, 0);
       if (fin) this.#completeMessage(opcode);
     } catch (e) {
       this.fail(e);
@@ -177,7 +178,7 @@ export class Protocol implements FrameHandler {
   }
 
   /** @internal */
-  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void {
+  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer, early: number): void {
     if (compressed) {
       // Wait for zlib: messages stay in order and memory stays bounded.
       this.#parser.paused = true;
@@ -185,7 +186,7 @@ export class Protocol implements FrameHandler {
       this.#events.onCompressed(opcode, fin, payload);
       return;
     }
-    if (fin && !this.#fragmenting) {
+    if (fin && !this.#fragmenting && early === 0) {
       // The common case: a whole message in one frame.
       if (opcode === 1) {
         if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
@@ -194,12 +195,20 @@ export class Protocol implements FrameHandler {
       return;
     }
     this.#flags |= FRAGMENTING;
-    this.#piece(opcode, payload);
+    this.#piece(opcode, payload, early);
     if (fin) this.#completeMessage(opcode);
   }
 
-  #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+  /** @internal Part of a text frame still arriving: checked now, so an invalid prefix fails at once (§8.1). */
+  onTextBytes(chunk: Buffer): void {
+    if (!(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+  }
+
+  /** Add a chunk of the message; for text, its bytes from `checked` on are validated (those before were, by {@link onTextBytes}). */
+  #piece(opcode: number, chunk: Buffer, checked: number): void {
+    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(checked === 0 ? chunk : chunk.subarray(checked))) {
+      throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+    }
     if (chunk.length > 0) {
       (this.#frags ??= []).push(chunk);
       this.#fragBytes += chunk.length;

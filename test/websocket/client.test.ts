@@ -440,6 +440,18 @@ describe('WebSocket: violations from the server fail the connection with the rig
     await assert.rejects(ws2.receive(), isWsError(1007, /ends inside a UTF-8 sequence/));
   });
 
+  test('invalid UTF-8 at the start of a text frame still arriving → 1007 at once, before the rest of the frame (fail fast)', async () => {
+    const raw = await rawServer((c) => {
+      // The head of a 1000-byte text frame and an invalid prefix (a surrogate, ED A0 80); the rest never comes.
+      const frame = serverFrame(1, Buffer.concat([Buffer.from('κόσμε', 'utf8'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.alloc(1000, 0x61)]));
+      c.socket.write(frame.subarray(0, 4 + 14));
+    });
+    const ws = await open(raw.url, { perMessageDeflate: false });
+    await assert.rejects(ws.receive(), isWsError(1007, /not valid UTF-8/));
+    const close = await raw.conns[0]!.nextFrame(8);
+    assert.equal(close.payload.readUInt16BE(0), 1007);
+  });
+
   test('invalid UTF-8 in a close reason → 1007', async () => {
     const raw = await rawServer((c) => c.socket.write(serverFrame(8, Buffer.concat([closePayload(1000), Buffer.from([0xff])]))));
     const ws = await open(raw.url);

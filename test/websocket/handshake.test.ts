@@ -224,6 +224,15 @@ describe('permessage-deflate negotiation (RFC 7692 §7.1)', () => {
     assert.throws(() => accept('permessage-deflate; client_max_window_bits=7'), /from 8 to 15/);
     assert.throws(() => accept('permessage-deflate; client_max_window_bits'), /no value/);
     assert.throws(() => accept('permessage-deflate; server_max_window_bits=16'), /from 8 to 15/);
+    // §7.1.2: a decimal integer "without leading zeroes".
+    for (const v of ['08', '010', '015', '"09"', '0', '1e1', '-8']) {
+      assert.throws(() => accept(`permessage-deflate; server_max_window_bits=${v}`), /from 8 to 15/, v);
+      assert.throws(() => accept(`permessage-deflate; client_max_window_bits=${v}`), /from 8 to 15/, v);
+    }
+    for (let bits = 8; bits <= 15; bits++) {
+      assert.equal(accept(`permessage-deflate; server_max_window_bits=${bits}`).serverMaxWindowBits, bits);
+      assert.equal(accept(`permessage-deflate; client_max_window_bits="${bits}"`).clientMaxWindowBits, bits);
+    }
   });
 
   test('the server may not exceed what was offered', () => {

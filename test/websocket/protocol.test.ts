@@ -151,6 +151,33 @@ describe('Protocol: bytes in, events and bytes out', () => {
     }
   });
 
+  test('a text frame still arriving fails at its first invalid byte (fail fast), not when the frame ends', () => {
+    // A 40-byte text frame: valid UTF-8, then a surrogate (ED A0 80), then bytes that never come.
+    const prefix = Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xed, 0xa0, 0x80]);
+    const frame = rawFrame(1, Buffer.concat([prefix, Buffer.alloc(32, 0x61)]));
+    const head = 2;
+    for (let cut = head + 1; cut <= head + prefix.length; cut++) {
+      const { p, peer } = make();
+      p.receive(frame.subarray(0, cut));
+      // The bytes so far are a valid prefix up to the ED byte; A0 makes them invalid.
+      const bad = cut >= head + 7;
+      assert.deepEqual(peer.events, bad ? [['fail', 1007]] : [], `cut at ${cut}`);
+      assert.equal(peer.sent.length, bad ? 1 : 0, `cut at ${cut}`);
+      if (bad) assert.equal(peer.sent[0]![1].readUInt16BE(0), 1007);
+    }
+  });
+
+  test('a valid text frame fed one byte at a time (also as a continuation of a fragmented message) comes out whole', () => {
+    const text = 'κόσμε €𝄞 ascii';
+    const script = Buffer.concat([rawFrame(1, text), rawFrame(1, 'ab€', { fin: false }), rawFrame(0, text)]);
+    const { p, peer } = make();
+    for (let i = 0; i < script.length; i++) p.receive(script.subarray(i, i + 1));
+    assert.deepEqual(peer.events, [
+      ['message', text],
+      ['message', `ab€${text}`],
+    ]);
+  });
+
   test('compressed frames: parsing waits for inflated(), bytes received meanwhile stay in order', () => {
     const deflated = zlib.deflateRawSync(Buffer.from('zipped'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
     const script = Buffer.concat([rawFrame(1, deflated.subarray(0, 3), { rsv1: true, fin: false }), rawFrame(0, deflated.subarray(3)), rawFrame(1, 'plain')]);

@@ -63,7 +63,7 @@ export class WebSocket extends WebSocketBase {
     super(url, options);
   }
 
-  /** Bytes written but not yet flushed to the network. */
+  /** Bytes of messages sent but not yet flushed to the network (waiting for compression, or in the socket's buffer); 0 without a connection. */
   get bufferedAmount(): number {
     return this._driver.bufferedAmount;
   }

@@ -93,9 +93,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     return this.#proto.failed;
   }
 
-  /** Bytes written but not yet flushed to the network. */
+  /** Bytes of messages sent but not yet flushed to the network: waiting for compression (or behind one), then in the socket's buffer. */
   get bufferedAmount(): number {
-    return this.#conn === null ? 0 : this.#conn.socket.writableLength;
+    return this.#conn === null ? 0 : this.#sender.waitingBytes + this.#conn.socket.writableLength;
   }
 
   /** Take over a connection whose handshake is done; reading starts with {@link begin}. */

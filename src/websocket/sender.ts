@@ -49,6 +49,8 @@ export class Sender extends FrameWriter {
   #queue: Queued[] | null;
   /** The message being compressed. */
   #inFlight: Queued | null;
+  /** Bytes of the messages waiting (queued or being compressed), not yet handed to the socket. */
+  #waitingBytes: number;
 
   constructor(owner: SenderOwner) {
     super();
@@ -57,6 +59,12 @@ export class Sender extends FrameWriter {
     this.#deflate = null;
     this.#queue = null;
     this.#inFlight = null;
+    this.#waitingBytes = 0;
+  }
+
+  /** Bytes of messages `send()` took that wait for compression or for their turn behind one (part of `bufferedAmount`). */
+  get waitingBytes(): number {
+    return this.#waitingBytes;
   }
 
   /** Send on a new connection (`deflate` when permessage-deflate was agreed). */
@@ -75,6 +83,7 @@ export class Sender extends FrameWriter {
     this.abandon(err);
     const q = this.#queue;
     this.#queue = null;
+    this.#waitingBytes = 0;
     if (inFlight !== null) inFlight.reject(err);
     if (q !== null) for (const item of q) item.reject(err);
   }
@@ -112,8 +121,10 @@ export class Sender extends FrameWriter {
     const compress = this.#deflate !== null && this.#deflate.shouldCompress(data.length);
     if (this.#idle()) {
       if (!compress) return this.#write(buildFrame(opcode, data));
+      this.#waitingBytes += data.length;
       return new Promise<void>((resolve, reject) => this.#compress({ opcode, data, compress, resolve, reject, step: null }));
     }
+    this.#waitingBytes += data.length;
     return new Promise<void>((resolve, reject) => (this.#queue ??= []).push({ opcode, data, compress, resolve, reject, step: null }));
   }
 
@@ -128,6 +139,7 @@ export class Sender extends FrameWriter {
     this.#deflate!.compress(item.data!, (err, payload) => {
       if (this.#inFlight !== item) return; // detached: the item was rejected there
       this.#inFlight = null;
+      this.#waitingBytes -= item.data!.length;
       if (err !== null) item.reject(err);
       else this.#emit(item, buildFrame(item.opcode, payload, true, true));
       this.#next();
@@ -150,7 +162,10 @@ export class Sender extends FrameWriter {
       const item = q.shift()!;
       if (item.step !== null) item.step();
       else if (item.compress) this.#compress(item);
-      else this.#emit(item, buildFrame(item.opcode, item.data!));
+      else {
+        this.#waitingBytes -= item.data!.length;
+        this.#emit(item, buildFrame(item.opcode, item.data!));
+      }
     }
   }
 }

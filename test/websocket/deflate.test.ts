@@ -41,6 +41,19 @@ describe('permessage-deflate against the ws server', () => {
     assert.ok(bin.equals((await ws.receive()) as Buffer));
   });
 
+  test('bufferedAmount counts messages waiting for compression (and behind one), then drops to 0', async () => {
+    const peer = await wsServer({ perMessageDeflate: { threshold: 0 } });
+    const ws = await open(peer.url);
+    assert.equal(ws.bufferedAmount, 0);
+    const big = Buffer.from(TEXT);
+    const sends = [ws.send(big), ws.send('short'), ws.send(big)];
+    // Nothing has reached the socket yet: the first message is being compressed, the others wait behind it.
+    assert.equal(ws.bufferedAmount, 2 * big.length + 5);
+    await Promise.all(sends);
+    for (let i = 0; i < 3; i++) await ws.receive();
+    assert.equal(ws.bufferedAmount, 0);
+  });
+
   test('perMessageDeflate: false offers nothing', async () => {
     const peer = await wsServer({ perMessageDeflate: true });
     const ws = await open(peer.url, { perMessageDeflate: false });

@@ -21,7 +21,7 @@
  *   Violations fail the connection with 1002, 1007 or 1009 and reject
  *   `receive()` with a {@link WebSocketError} carrying the code.
  * - Keep-alive (`pingIntervalMs`, default 30 s): a silent peer is failed
- *   locally with 1006.
+ *   locally with 1006 (not judged while reading is paused).
  * - Reconnecting (`autoReconnect`): after a drop (no close frame) or a server
  *   close meaning "come back later" (see {@link reconnectable}), never after
  *   `close()` or a 1000, with exponential backoff and jitter; `receive()`

@@ -287,11 +287,17 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   keepAliveTick(): void {
     const conn = this.#conn;
     if (conn === null || this.#proto.closeSent) return;
+    if (this.#pause !== 0) {
+      // We are not reading (an unread queue, or waiting for zlib): the peer's bytes, pongs too, wait
+      // unread in the kernel, so its silence says nothing. Judge again once reading resumes.
+      this.#alive = true;
+      return;
+    }
     if (!this.#alive) {
       // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
       // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
       setImmediate(() => {
-        if (this.#conn === conn && !this.#alive && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
+        if (this.#conn === conn && !this.#alive && this.#pause === 0 && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
       });
       return;
     }

@@ -399,6 +399,21 @@ describe('WebSocket: closing', () => {
     assert.ok(rtt >= 0);
   });
 
+  test('keep-alive does not drop a connection whose reading is paused by an unread queue (the peer is not silent: we are not listening)', async () => {
+    const msg = Buffer.alloc(16 * 1024, 7);
+    const count = 100;
+    const peer = await wsServer({}, (s) => {
+      for (let i = 0; i < count; i++) s.send(msg, { binary: true });
+    });
+    const ws = await open(peer.url, { receiveHighWaterMark: 32 * 1024, perMessageDeflate: false, pingIntervalMs: 50 });
+    await waitFor(() => ws.queuedMessages > 1, 5000, 'queued messages');
+    // Several keep-alive intervals with the socket paused: the pongs wait unread in the kernel.
+    await sleep(400);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    for (let i = 0; i < count; i++) assert.equal(((await ws.receive()) as Buffer).length, msg.length);
+    assert.ok((await ws.ping('alive')) >= 0);
+  });
+
   test('keep-alive pings answered by the server keep the connection open', async () => {
     const peer = await wsServer();
     const ws = await open(peer.url, { pingIntervalMs: 100 });

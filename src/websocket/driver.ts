@@ -198,8 +198,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   }
 
   /** @internal */
-  onSend(frame: Buffer): void {
-    this.#sender.writeControl(frame);
+  onSend(frame: Buffer, pong?: boolean): void {
+    if (pong === true) this.#sender.writePong(frame);
+    else this.#sender.writeControl(frame);
   }
 
   /** @internal */

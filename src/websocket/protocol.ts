@@ -40,8 +40,12 @@ export interface ProtocolEvents {
   onCloseFrame(code: number, reason: string): void;
   /** The connection failed; a close frame carrying `err.code` went out through `onSend` when none had been sent. @internal */
   onFail(err: WebSocketError): void;
-  /** Bytes to write to the peer. @internal */
-  onSend(frame: Buffer): void;
+  /**
+   * Bytes to write to the peer. `pong` marks the answer to a ping, which may
+   * be held back while the peer does not read ours and replaced by a later
+   * one (§5.5.3 lets an endpoint answer only the most recent ping). @internal
+   */
+  onSend(frame: Buffer, pong?: boolean): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -233,7 +237,7 @@ export class Protocol implements FrameHandler {
       return;
     }
     if (opcode === 9) {
-      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload));
+      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload), true);
       this.#events.onPing(payload);
       return;
     }

@@ -51,6 +51,8 @@ export class Sender extends FrameWriter {
   #inFlight: Queued | null;
   /** Bytes of the messages waiting (queued or being compressed), not yet handed to the socket. */
   #waitingBytes: number;
+  /** The pong held back while the socket's buffer is full (only the latest ping's: §5.5.3). */
+  #owedPong: Buffer | null;
 
   constructor(owner: SenderOwner) {
     super();
@@ -60,6 +62,7 @@ export class Sender extends FrameWriter {
     this.#queue = null;
     this.#inFlight = null;
     this.#waitingBytes = 0;
+    this.#owedPong = null;
   }
 
   /** Bytes of messages `send()` took that wait for compression or for their turn behind one (part of `bufferedAmount`). */
@@ -78,6 +81,7 @@ export class Sender extends FrameWriter {
   detach(err: Error): void {
     this.#socket = null;
     this.#deflate = null;
+    this.#owedPong = null;
     const inFlight = this.#inFlight;
     this.#inFlight = null;
     this.abandon(err);
@@ -95,6 +99,32 @@ export class Sender extends FrameWriter {
   /** Write a control frame now (pings do not wait behind data: RFC 6455 §5.4 lets them interleave). */
   writeControl(frame: Buffer): void {
     if (this.#socket !== null) this.write(this.#socket, frame);
+  }
+
+  /**
+   * Write the pong answering a ping. While the socket's buffer is over its
+   * high-water mark (the peer is not reading), it is held back until `drain`,
+   * and a later ping's pong replaces it (RFC 6455 §5.5.3): a peer that floods
+   * pings without reading the answers cannot grow our buffer without bound.
+   */
+  writePong(frame: Buffer): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    if (this.#owedPong !== null) {
+      this.#owedPong = frame;
+      return;
+    }
+    if (socket.writableLength < socket.writableHighWaterMark) {
+      this.write(socket, frame);
+      return;
+    }
+    this.#owedPong = frame;
+    this.waitDrain(socket).then(() => {
+      const owed = this.#owedPong;
+      this.#owedPong = null;
+      // Not after our close frame: nothing follows it.
+      if (owed !== null && this.#socket === socket && this.#owner.sendBlocked() === null) this.write(socket, owed);
+    }, noop);
   }
 
   /** Send a text message. Call only while the connection is open. */

@@ -121,6 +121,41 @@ describe('WebSocket against the ws server: messages', () => {
     assert.deepEqual(pings, ['are you there']);
   });
 
+  test('a ping flood from a server that does not read: pongs are held back while our buffer is full, and only the latest is sent (bounded memory)', async () => {
+    const count = 60_000;
+    let server: import('node:net').Socket | null = null;
+    const raw = await rawServer((c) => {
+      server = c.socket;
+      // Never read what the client answers (until the end), and write pings as fast as the client reads them.
+      c.socket.pause();
+      let i = 0;
+      const more = (): void => {
+        while (i < count) {
+          const payload = Buffer.alloc(125, 0x70);
+          payload.writeUInt32BE(i++, 0);
+          if (!c.socket.write(serverFrame(9, payload))) {
+            c.socket.once('drain', more);
+            return;
+          }
+        }
+        c.socket.write(serverFrame(1, 'done'));
+      };
+      more();
+    });
+    const ws = await open(raw.url, { perMessageDeflate: false, pingIntervalMs: 0 });
+    assert.equal(await ws.receive(), 'done');
+    // 60 000 pongs are 7.6 MB: without holding them back, most would sit in the client's socket buffer.
+    assert.ok(ws.bufferedAmount < 256 * 1024, `bufferedAmount ${ws.bufferedAmount}`);
+    // Once the server reads again, the pong owed goes out last, answering the latest ping.
+    server!.resume();
+    await waitFor(() => raw.conns[0]!.frames.at(-1)?.payload.readUInt32BE(0) === count - 1, 10_000, 'the last pong');
+    const pongs = raw.conns[0]!.frames.filter((f) => f.opcode === 10);
+    assert.equal(pongs.length, raw.conns[0]!.frames.length);
+    assert.ok(pongs.length < count, `${pongs.length} pongs`);
+    for (let k = 1; k < pongs.length; k++) assert.ok(pongs[k]!.payload.readUInt32BE(0) > pongs[k - 1]!.payload.readUInt32BE(0), 'in order');
+    await ws.send('still open');
+  });
+
   test('ping() resolves with the round-trip time when the matching pong arrives', async () => {
     const peer = await wsServer();
     const ws = await open(peer.url);

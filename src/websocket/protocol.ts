@@ -60,6 +60,15 @@ function failReason(code: number): string {
   return code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
 }
 
+/**
+ * Pieces of a fragmented message shorter than this are copied into a shared
+ * buffer rather than kept as views, so a message sent as millions of 1-byte
+ * fragments costs its bytes, not a Buffer object (~100 bytes) per byte.
+ */
+const SMALL_PIECE = 1024;
+/** Size of that buffer once a message has this many bytes (before: {@link SMALL_PIECE}). */
+const STAGE_BYTES = 16 * 1024;
+
 const CLOSE_SENT = 1;
 const CLOSE_RECEIVED = 2;
 const FAILED = 4;
@@ -80,6 +89,10 @@ export class Protocol implements FrameHandler {
   #flags: number;
   #frags: Buffer[] | null;
   #fragBytes: number;
+  /** Small pieces of a message are copied here (a bump buffer), not kept as views: see {@link SMALL_PIECE}. */
+  #stage: Buffer | null;
+  #stageStart: number;
+  #stageEnd: number;
   /** Bytes received while parsing waited for an inflate. */
   #pending: Buffer | null;
 
@@ -97,6 +110,9 @@ export class Protocol implements FrameHandler {
     this.#utf8 = null;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
     this.#pending = null;
   }
 
@@ -133,6 +149,9 @@ export class Protocol implements FrameHandler {
     this.#utf8?.reset();
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
     this.#pending = null;
   }
 
@@ -213,17 +232,43 @@ export class Protocol implements FrameHandler {
     if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(checked === 0 ? chunk : chunk.subarray(checked))) {
       throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
     }
-    if (chunk.length > 0) {
+    const n = chunk.length;
+    if (n === 0) return;
+    this.#fragBytes += n;
+    if (n >= SMALL_PIECE) {
+      this.#flushStage();
       (this.#frags ??= []).push(chunk);
-      this.#fragBytes += chunk.length;
+      return;
+    }
+    let stage = this.#stage;
+    if (stage === null || this.#stageEnd + n > stage.length) {
+      this.#flushStage();
+      // Small at first (a short fragmented message stays cheap), then in 16 KiB blocks.
+      stage = this.#stage = Buffer.allocUnsafe(this.#fragBytes <= STAGE_BYTES ? SMALL_PIECE : STAGE_BYTES);
+      this.#stageStart = 0;
+      this.#stageEnd = 0;
+    }
+    chunk.copy(stage, this.#stageEnd);
+    this.#stageEnd += n;
+  }
+
+  /** The staged small pieces become one piece of the message. */
+  #flushStage(): void {
+    if (this.#stageEnd > this.#stageStart) {
+      (this.#frags ??= []).push(this.#stage!.subarray(this.#stageStart, this.#stageEnd));
+      this.#stageStart = this.#stageEnd;
     }
   }
 
   #completeMessage(opcode: number): void {
+    this.#flushStage();
     const frags = this.#frags;
     const n = this.#fragBytes;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
     this.#flags &= ~FRAGMENTING;
     if (opcode === 1 && this.#utf8 !== null && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
     const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
@@ -298,5 +343,8 @@ export class Protocol implements FrameHandler {
     this.#pending = null;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
   }
 }

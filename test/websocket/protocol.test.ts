@@ -4,6 +4,8 @@
  * the same events.
  */
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import type { WebSocketError } from '../../src/errors.js';
@@ -176,6 +178,46 @@ describe('Protocol: bytes in, events and bytes out', () => {
       ['message', text],
       ['message', `ab€${text}`],
     ]);
+  });
+
+  test('a message sent as 300 000 one-byte fragments costs about its bytes, not a Buffer object per fragment', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 300_000;
+    const { p, peer } = make({ maxMessageBytes: 1 << 22 });
+    p.receive(rawFrame(2, 'a', { fin: false }));
+    const read = Buffer.concat(Array.from({ length: 1000 }, (_, i) => rawFrame(0, Buffer.from([i & 0xff]), { fin: false })));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // Each read in a buffer of its own, as from a socket.
+    for (let i = 0; i < n / 1000; i++) p.receive(Buffer.from(read));
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // Kept as views, the fragments would hold ~30 MB of heap (one ~100-byte Buffer object each).
+    assert.ok(grown < 8 * 2 ** 20, `heap grew by ${(grown / 2 ** 20).toFixed(1)} MiB for ${n} fragments`);
+    p.receive(rawFrame(0, 'z'));
+    assert.equal(peer.events.length, 1);
+    const msg = peer.events[0]![1] as Buffer;
+    assert.equal(msg.length, n + 2);
+    assert.equal(msg[0], 0x61);
+    for (let i = 0; i < n; i++) if (msg[1 + i] !== (i % 1000) % 256) assert.fail(`byte ${1 + i}`);
+    assert.equal(msg[n + 1], 0x7a);
+  });
+
+  test('fragments small and large, mixed: the message is their bytes in order', () => {
+    const sizes = [1, 5, 2000, 3, 1023, 1024, 1, 16384, 7, 16383, 2, 40000, 1];
+    const parts = sizes.map((len, k) => Buffer.alloc(len, k + 1));
+    const frames = parts.map((b, k) => rawFrame(k === 0 ? 2 : 0, b, { fin: k === parts.length - 1 }));
+    const { p, peer } = make();
+    for (const f of frames) p.receive(f);
+    assert.deepEqual(peer.events, [['message', Buffer.concat(parts)]]);
+    // Text too, cut inside UTF-8 sequences.
+    const text = '€𝄞κόσμε'.repeat(700);
+    const bytes = Buffer.from(text);
+    const cuts = [0, 1, 3, 10, 1500, 1501, 3000, 3003, bytes.length];
+    const { p: p2, peer: peer2 } = make();
+    for (let k = 0; k + 1 < cuts.length; k++) p2.receive(rawFrame(k === 0 ? 1 : 0, bytes.subarray(cuts[k], cuts[k + 1]), { fin: k + 2 === cuts.length }));
+    assert.deepEqual(peer2.events, [['message', text]]);
   });
 
   test('compressed frames: parsing waits for inflated(), bytes received meanwhile stay in order', () => {

@@ -11,8 +11,9 @@
  * - Reading: socket bytes go to the {@link Protocol}; a message is delivered
  *   to a pending `receive()` (or iterator), else to `message` listeners, else
  *   queued. The queue is bounded: past `receiveHighWaterMark` bytes the socket
- *   is paused, and it resumes once the reader has drained half of it. While a
- *   compressed frame is inflated the socket is paused too.
+ *   is paused and bytes already received wait unparsed (a compressed message
+ *   is not inflated into a full queue), until the reader has drained half of
+ *   it. While a compressed frame is inflated the socket is paused too.
  * - Writing: the {@link Sender} keeps messages in order through compression;
  *   `send()` resolves at once when the socket took the frame under its
  *   high-water mark, else on `drain` — the backpressure `ws` lacks.

@@ -103,6 +103,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     const conn = o.conn;
     this.#conn = conn;
     this.#proto.open(o.deflate !== null);
+    if (queueFull) this.#proto.hold(true);
     this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
     this.#sender.attach(conn.socket, this.#deflate);
     this.#pause = queueFull ? PAUSE_QUEUE : 0;
@@ -131,6 +132,8 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   /** The reader queue crossed its high-water mark (pause reading) or drained below half (resume). */
   setQueueFull(full: boolean): void {
     this.#setPause(PAUSE_QUEUE, full);
+    // Also the bytes already received wait unparsed (and uninflated) until the reader catches up.
+    this.#proto.hold(full);
   }
 
   #setPause(flag: number, on: boolean): void {

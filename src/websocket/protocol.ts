@@ -74,6 +74,10 @@ const CLOSE_RECEIVED = 2;
 const FAILED = 4;
 const READING = 8;
 const FRAGMENTING = 16;
+/** Parsing is held: the reader's queue is full ({@link Protocol.hold}). */
+const HELD = 32;
+/** A compressed frame is out for inflating (until {@link Protocol.inflated}). */
+const INFLATING = 64;
 
 /** The protocol state of one WebSocket connection (a client's view). */
 export class Protocol implements FrameHandler {
@@ -157,7 +161,29 @@ export class Protocol implements FrameHandler {
 
   /** Whether parsing waits for an inflate (the driver should stop reading the socket meanwhile). */
   get waiting(): boolean {
-    return this.#reading && this.#parser.paused;
+    return this.#reading && (this.#flags & INFLATING) !== 0;
+  }
+
+  /**
+   * Hold parsing (the reader's queue is full) or go on. Held, no further
+   * frame is parsed — nor inflated — and bytes received are kept as they
+   * are: the queue cannot outgrow its high-water mark by the messages of
+   * bytes already received (compressed ones could each inflate to
+   * `maxMessageBytes`). Going on parses what was kept.
+   */
+  hold(on: boolean): void {
+    if (on) {
+      this.#flags |= HELD;
+      if (this.#reading) this.#parser.paused = true;
+      return;
+    }
+    if ((this.#flags & HELD) === 0) return;
+    this.#flags &= ~HELD;
+    if (!this.#reading || (this.#flags & INFLATING) !== 0) return;
+    this.#parser.paused = false;
+    const rest = this.#pending;
+    this.#pending = null;
+    if (rest !== null) this.#parse(rest);
   }
 
   /** Whether received bytes are still read (false once a close frame was received or the connection failed). */
@@ -187,6 +213,7 @@ export class Protocol implements FrameHandler {
   /** The output of the frame last given to `onCompressed`; parsing goes on with the bytes received meanwhile. */
   inflated(opcode: number, fin: boolean, chunks: readonly Buffer[]): void {
     if (!this.#reading) return;
+    this.#flags &= ~INFLATING;
     try {
       for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!, 0);
       if (fin) this.#completeMessage(opcode);
@@ -194,6 +221,8 @@ export class Protocol implements FrameHandler {
       this.fail(e);
       return;
     }
+    // The message may have filled the reader's queue: then parsing stays held.
+    if ((this.#flags & HELD) !== 0) return;
     this.#parser.paused = false;
     const rest = this.#pending;
     this.#pending = null;
@@ -205,7 +234,7 @@ export class Protocol implements FrameHandler {
     if (compressed) {
       // Wait for zlib: messages stay in order and memory stays bounded.
       this.#parser.paused = true;
-      this.#flags |= FRAGMENTING;
+      this.#flags |= FRAGMENTING | INFLATING;
       this.#events.onCompressed(opcode, fin, payload);
       return;
     }

@@ -28,8 +28,12 @@ class Peer implements ProtocolEvents {
     },
     { maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 20, expectMasked: true },
   );
+  onFirstMessage: (() => void) | null = null;
   onMessage(msg: string | Uint8Array): void {
     this.events.push(['message', typeof msg === 'string' ? msg : Buffer.from(msg)]);
+    const first = this.onFirstMessage;
+    this.onFirstMessage = null;
+    first?.();
   }
   onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
     this.compressed.push([opcode, fin, Buffer.from(payload)]);
@@ -51,10 +55,12 @@ class Peer implements ProtocolEvents {
   }
 }
 
-function make(o: { maxFrameBytes?: number; maxMessageBytes?: number; compressed?: boolean } = {}): { p: Protocol; peer: Peer } {
+function make(o: { maxFrameBytes?: number; maxMessageBytes?: number; compressed?: boolean; holdAfterFirst?: boolean } = {}): { p: Protocol; peer: Peer } {
   const peer = new Peer();
   const p = new Protocol(peer, o.maxFrameBytes ?? 1 << 20, o.maxMessageBytes ?? 1 << 20);
   p.open(o.compressed ?? false);
+  // As the driver does when the reader's queue crosses its high-water mark.
+  if (o.holdAfterFirst === true) peer.onFirstMessage = () => p.hold(true);
   return { p, peer };
 }
 
@@ -218,6 +224,32 @@ describe('Protocol: bytes in, events and bytes out', () => {
     const { p: p2, peer: peer2 } = make();
     for (let k = 0; k + 1 < cuts.length; k++) p2.receive(rawFrame(k === 0 ? 1 : 0, bytes.subarray(cuts[k], cuts[k + 1]), { fin: k + 2 === cuts.length }));
     assert.deepEqual(peer2.events, [['message', text]]);
+  });
+
+  test('hold(): no frame is parsed (nor handed out to inflate) while held; going on parses what was kept, in order', () => {
+    const deflated = zlib.deflateRawSync(Buffer.from('zipped'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const script = Buffer.concat([rawFrame(1, 'one'), rawFrame(1, deflated, { rsv1: true }), rawFrame(1, 'three'), rawFrame(9, 'ping'), rawFrame(1, 'four')]);
+    everySplit(
+      script,
+      (peer, p) => {
+        // The reader's queue filled with the first message: held from then on.
+        assert.deepEqual(peer.events, [['message', 'one']]);
+        assert.equal(peer.compressed.length, 0, 'nothing handed out to inflate while held');
+        assert.equal(peer.sent.length, 0, 'the ping is not parsed (nor answered) yet');
+        p.hold(false);
+        assert.equal(peer.compressed.length, 1);
+        assert.ok(p.waiting);
+        p.hold(true);
+        // Inflated while held: the message comes, parsing stays held.
+        p.inflated(1, true, [Buffer.from('zipped')]);
+        assert.ok(!p.waiting);
+        assert.deepEqual(peer.events, [['message', 'one'], ['message', 'zipped']]);
+        p.hold(false);
+        assert.deepEqual(peer.events, [['message', 'one'], ['message', 'zipped'], ['message', 'three'], ['ping', 'ping'], ['message', 'four']]);
+        assert.deepEqual(peer.sent.map(([op, b]) => [op, b.toString()]), [[10, 'ping']]);
+      },
+      { compressed: true, holdAfterFirst: true },
+    );
   });
 
   test('compressed frames: parsing waits for inflated(), bytes received meanwhile stay in order', () => {

@@ -193,5 +193,9 @@ export function acceptDeflate(offer: Required<PerMessageDeflateOptions>, ext: Ex
     // §7.1.1.1: a server that accepts the offer must include the parameter.
     throw new Error('the server ignored the server_no_context_takeover the client asked for');
   }
+  if (offer.serverMaxWindowBits !== 0 && !seen.has('server_max_window_bits')) {
+    // §7.1.2.1: a server accepts an offer with this parameter by including it (with the same or a smaller value).
+    throw new Error(`the server ignored the server_max_window_bits=${offer.serverMaxWindowBits} the client asked for`);
+  }
   return p;
 }

@@ -18,7 +18,8 @@
  *   `send()` resolves at once when the socket took the frame under its
  *   high-water mark, else on `drain` — the backpressure `ws` lacks.
  * - Closing (§7): `close()` sends a close frame after the messages queued
- *   before it, waits for the peer's (at most `timeout`), then ends TCP.
+ *   before it and waits for the peer's; then the server closes TCP first
+ *   (§7.1.1). All of it takes at most `timeout`, after which TCP is dropped.
  *   Violations fail the connection with 1002, 1007 or 1009 and reject
  *   `receive()` with a {@link WebSocketError} carrying the code.
  * - Keep-alive (`pingIntervalMs`, default 30 s): a silent peer is failed

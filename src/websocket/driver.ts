@@ -211,9 +211,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     const conn = this.#conn!;
     this.#drainSocket();
     this.#owner.driverPeerClosed(code, reason);
-    // §7.1.1: the server closes TCP first; end our side and bound the wait.
-    conn.socket.end();
-    this.#armCloseTimer(conn);
+    // §7.1.1: the server SHOULD close TCP first (it then holds TIME_WAIT, not us): wait for its FIN,
+    // at most `timeout`. Without a timeout, end our side now rather than wait forever.
+    if (!this.#armCloseTimer(conn)) conn.socket.end();
   }
 
   /** @internal */
@@ -274,11 +274,13 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     });
   }
 
-  #armCloseTimer(conn: Connection): void {
-    if (this.#closeTimer !== null) return;
+  /** Bound the closing handshake by `timeout`; false when there is no timeout. */
+  #armCloseTimer(conn: Connection): boolean {
+    if (this.#closeTimer !== null) return true;
     const ms = this.#s.timeoutMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
+    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return false;
     this.#closeTimer = setTimeout(closeTimedOut, ms, this, conn);
+    return true;
   }
 
   /** @internal The closing handshake took longer than `timeout`. */

@@ -335,6 +335,41 @@ describe('WebSocket: closing', () => {
     await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
   });
 
+  test('after the close frames crossed, the client waits for the server to close TCP first (RFC 6455 §7.1.1), at most `timeout`', async () => {
+    // A server that echoes nothing by itself: the test drives it.
+    const raw = await rawServer(() => {}, { ignoreClose: true });
+    const ws = await open(raw.url, { timeout: 2000 });
+    const c = raw.conns[0]!;
+    let clientFin = false;
+    c.socket.on('end', () => {
+      clientFin = true;
+    });
+    c.socket.write(serverFrame(8, closePayload(1000, 'done')));
+    const echo = await c.nextFrame(8);
+    assert.equal(echo.payload.readUInt16BE(0), 1000);
+    await sleep(150);
+    assert.equal(clientFin, false, 'the client did not close its side first');
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    c.socket.end();
+    await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    assert.equal(ws.closeCode, 1000);
+    assert.equal(ws.closeReason, 'done');
+
+    // A server that never closes TCP: the client drops it after `timeout`, and the close stays clean (1000).
+    const raw2 = await rawServer(() => {}, { ignoreClose: true });
+    const ws2 = await open(raw2.url, { timeout: 200 });
+    const closed: number[] = [];
+    ws2.on('close', (code) => closed.push(code));
+    const started = performance.now();
+    raw2.conns[0]!.socket.write(serverFrame(8, closePayload(1000)));
+    await raw2.conns[0]!.nextFrame(8);
+    await raw2.conns[0]!.closed;
+    const waited = performance.now() - started;
+    assert.ok(waited >= 150 && waited < 2000, `dropped after ${waited.toFixed(0)} ms`);
+    await waitFor(() => ws2.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    assert.deepEqual(closed, [1000]);
+  });
+
   test('messages queued before the close can still be read', async () => {
     const peer = await wsServer({}, (s) => {
       s.send('one');

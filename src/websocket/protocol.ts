@@ -66,6 +66,13 @@ function failReason(code: number): string {
  * fragments costs its bytes, not a Buffer object (~100 bytes) per byte.
  */
 const SMALL_PIECE = 1024;
+/** The buffer small pieces are copied into, and its used part (from `start`: not yet a piece of the message). */
+interface Stage {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
 /** Size of that buffer once a message has this many bytes (before: {@link SMALL_PIECE}). */
 const STAGE_BYTES = 16 * 1024;
 
@@ -94,9 +101,7 @@ export class Protocol implements FrameHandler {
   #frags: Buffer[] | null;
   #fragBytes: number;
   /** Small pieces of a message are copied here (a bump buffer), not kept as views: see {@link SMALL_PIECE}. */
-  #stage: Buffer | null;
-  #stageStart: number;
-  #stageEnd: number;
+  #stage: Stage | null;
   /** Bytes received while parsing waited for an inflate. */
   #pending: Buffer | null;
 
@@ -115,8 +120,6 @@ export class Protocol implements FrameHandler {
     this.#frags = null;
     this.#fragBytes = 0;
     this.#stage = null;
-    this.#stageStart = 0;
-    this.#stageEnd = 0;
     this.#pending = null;
   }
 
@@ -154,8 +157,6 @@ export class Protocol implements FrameHandler {
     this.#frags = null;
     this.#fragBytes = 0;
     this.#stage = null;
-    this.#stageStart = 0;
-    this.#stageEnd = 0;
     this.#pending = null;
   }
 
@@ -270,22 +271,27 @@ export class Protocol implements FrameHandler {
       return;
     }
     let stage = this.#stage;
-    if (stage === null || this.#stageEnd + n > stage.length) {
+    if (stage === null || stage.end + n > stage.buf.length) {
       this.#flushStage();
       // Small at first (a short fragmented message stays cheap), then in 16 KiB blocks.
-      stage = this.#stage = Buffer.allocUnsafe(this.#fragBytes <= STAGE_BYTES ? SMALL_PIECE : STAGE_BYTES);
-      this.#stageStart = 0;
-      this.#stageEnd = 0;
+      const buf = Buffer.allocUnsafe(this.#fragBytes <= STAGE_BYTES ? SMALL_PIECE : STAGE_BYTES);
+      if (stage === null) stage = this.#stage = { buf, start: 0, end: 0 };
+      else {
+        stage.buf = buf;
+        stage.start = 0;
+        stage.end = 0;
+      }
     }
-    chunk.copy(stage, this.#stageEnd);
-    this.#stageEnd += n;
+    chunk.copy(stage.buf, stage.end);
+    stage.end += n;
   }
 
   /** The staged small pieces become one piece of the message. */
   #flushStage(): void {
-    if (this.#stageEnd > this.#stageStart) {
-      (this.#frags ??= []).push(this.#stage!.subarray(this.#stageStart, this.#stageEnd));
-      this.#stageStart = this.#stageEnd;
+    const stage = this.#stage;
+    if (stage !== null && stage.end > stage.start) {
+      (this.#frags ??= []).push(stage.buf.subarray(stage.start, stage.end));
+      stage.start = stage.end;
     }
   }
 
@@ -296,8 +302,6 @@ export class Protocol implements FrameHandler {
     this.#frags = null;
     this.#fragBytes = 0;
     this.#stage = null;
-    this.#stageStart = 0;
-    this.#stageEnd = 0;
     this.#flags &= ~FRAGMENTING;
     if (opcode === 1 && this.#utf8 !== null && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
     const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
@@ -373,7 +377,5 @@ export class Protocol implements FrameHandler {
     this.#frags = null;
     this.#fragBytes = 0;
     this.#stage = null;
-    this.#stageStart = 0;
-    this.#stageEnd = 0;
   }
 }

@@ -34,6 +34,9 @@ interface Queued {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The pong a {@link Sender} holds back while its socket's buffer is full (only the latest ping's: §5.5.3): an entry only during a flood, no field on every connection. */
+const owedPongs = new WeakMap<Sender, Buffer>();
+
 function noop(): void {}
 
 /**
@@ -49,10 +52,6 @@ export class Sender extends FrameWriter {
   #queue: Queued[] | null;
   /** The message being compressed. */
   #inFlight: Queued | null;
-  /** Bytes of the messages waiting (queued or being compressed), not yet handed to the socket. */
-  #waitingBytes: number;
-  /** The pong held back while the socket's buffer is full (only the latest ping's: §5.5.3). */
-  #owedPong: Buffer | null;
 
   constructor(owner: SenderOwner) {
     super();
@@ -61,13 +60,15 @@ export class Sender extends FrameWriter {
     this.#deflate = null;
     this.#queue = null;
     this.#inFlight = null;
-    this.#waitingBytes = 0;
-    this.#owedPong = null;
   }
 
   /** Bytes of messages `send()` took that wait for compression or for their turn behind one (part of `bufferedAmount`). */
   get waitingBytes(): number {
-    return this.#waitingBytes;
+    // Counted when asked (rarely), so an idle connection carries no counter.
+    let n = this.#inFlight?.data?.length ?? 0;
+    const q = this.#queue;
+    if (q !== null) for (let i = 0; i < q.length; i++) n += q[i]!.data?.length ?? 0;
+    return n;
   }
 
   /** Send on a new connection (`deflate` when permessage-deflate was agreed). */
@@ -81,13 +82,12 @@ export class Sender extends FrameWriter {
   detach(err: Error): void {
     this.#socket = null;
     this.#deflate = null;
-    this.#owedPong = null;
+    owedPongs.delete(this);
     const inFlight = this.#inFlight;
     this.#inFlight = null;
     this.abandon(err);
     const q = this.#queue;
     this.#queue = null;
-    this.#waitingBytes = 0;
     if (inFlight !== null) inFlight.reject(err);
     if (q !== null) for (const item of q) item.reject(err);
   }
@@ -110,20 +110,20 @@ export class Sender extends FrameWriter {
   writePong(frame: Buffer): void {
     const socket = this.#socket;
     if (socket === null) return;
-    if (this.#owedPong !== null) {
-      this.#owedPong = frame;
+    if (owedPongs.has(this)) {
+      owedPongs.set(this, frame);
       return;
     }
     if (socket.writableLength < socket.writableHighWaterMark) {
       this.write(socket, frame);
       return;
     }
-    this.#owedPong = frame;
+    owedPongs.set(this, frame);
     this.waitDrain(socket).then(() => {
-      const owed = this.#owedPong;
-      this.#owedPong = null;
+      const owed = owedPongs.get(this);
+      owedPongs.delete(this);
       // Not after our close frame: nothing follows it.
-      if (owed !== null && this.#socket === socket && this.#owner.sendBlocked() === null) this.write(socket, owed);
+      if (owed !== undefined && this.#socket === socket && this.#owner.sendBlocked() === null) this.write(socket, owed);
     }, noop);
   }
 
@@ -151,10 +151,8 @@ export class Sender extends FrameWriter {
     const compress = this.#deflate !== null && this.#deflate.shouldCompress(data.length);
     if (this.#idle()) {
       if (!compress) return this.#write(buildFrame(opcode, data));
-      this.#waitingBytes += data.length;
       return new Promise<void>((resolve, reject) => this.#compress({ opcode, data, compress, resolve, reject, step: null }));
     }
-    this.#waitingBytes += data.length;
     return new Promise<void>((resolve, reject) => (this.#queue ??= []).push({ opcode, data, compress, resolve, reject, step: null }));
   }
 
@@ -169,7 +167,6 @@ export class Sender extends FrameWriter {
     this.#deflate!.compress(item.data!, (err, payload) => {
       if (this.#inFlight !== item) return; // detached: the item was rejected there
       this.#inFlight = null;
-      this.#waitingBytes -= item.data!.length;
       if (err !== null) item.reject(err);
       else this.#emit(item, buildFrame(item.opcode, payload, true, true));
       this.#next();
@@ -192,10 +189,7 @@ export class Sender extends FrameWriter {
       const item = q.shift()!;
       if (item.step !== null) item.step();
       else if (item.compress) this.#compress(item);
-      else {
-        this.#waitingBytes -= item.data!.length;
-        this.#emit(item, buildFrame(item.opcode, item.data!));
-      }
+      else this.#emit(item, buildFrame(item.opcode, item.data!));
     }
   }
 }

@@ -11,17 +11,19 @@
  * - Reading: socket bytes go to the {@link Protocol}; a message is delivered
  *   to a pending `receive()` (or iterator), else to `message` listeners, else
  *   queued. The queue is bounded: past `receiveHighWaterMark` bytes the socket
- *   is paused, and it resumes once the reader has drained half of it. While a
- *   compressed frame is inflated the socket is paused too.
+ *   is paused and bytes already received wait unparsed (a compressed message
+ *   is not inflated into a full queue), until the reader has drained half of
+ *   it. While a compressed frame is inflated the socket is paused too.
  * - Writing: the {@link Sender} keeps messages in order through compression;
  *   `send()` resolves at once when the socket took the frame under its
  *   high-water mark, else on `drain` — the backpressure `ws` lacks.
  * - Closing (§7): `close()` sends a close frame after the messages queued
- *   before it, waits for the peer's (at most `timeout`), then ends TCP.
+ *   before it and waits for the peer's; then the server closes TCP first
+ *   (§7.1.1). All of it takes at most `timeout`, after which TCP is dropped.
  *   Violations fail the connection with 1002, 1007 or 1009 and reject
  *   `receive()` with a {@link WebSocketError} carrying the code.
  * - Keep-alive (`pingIntervalMs`, default 30 s): a silent peer is failed
- *   locally with 1006.
+ *   locally with 1006 (not judged while reading is paused).
  * - Reconnecting (`autoReconnect`): after a drop (no close frame) or a server
  *   close meaning "come back later" (see {@link reconnectable}), never after
  *   `close()` or a 1000, with exponential backoff and jitter; `receive()`
@@ -63,7 +65,7 @@ export class WebSocket extends WebSocketBase {
     super(url, options);
   }
 
-  /** Bytes written but not yet flushed to the network. */
+  /** Bytes of messages sent but not yet flushed to the network (waiting for compression, or in the socket's buffer); 0 without a connection. */
   get bufferedAmount(): number {
     return this._driver.bufferedAmount;
   }

@@ -93,9 +93,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     return this.#proto.failed;
   }
 
-  /** Bytes written but not yet flushed to the network. */
+  /** Bytes of messages sent but not yet flushed to the network: waiting for compression (or behind one), then in the socket's buffer. */
   get bufferedAmount(): number {
-    return this.#conn === null ? 0 : this.#conn.socket.writableLength;
+    return this.#conn === null ? 0 : this.#sender.waitingBytes + this.#conn.socket.writableLength;
   }
 
   /** Take over a connection whose handshake is done; reading starts with {@link begin}. */
@@ -103,6 +103,7 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     const conn = o.conn;
     this.#conn = conn;
     this.#proto.open(o.deflate !== null);
+    if (queueFull) this.#proto.hold(true);
     this.#deflate = o.deflate === null ? null : new PerMessageDeflate(o.deflate, this.#s.deflate!, this.#s.maxMessageBytes);
     this.#sender.attach(conn.socket, this.#deflate);
     this.#pause = queueFull ? PAUSE_QUEUE : 0;
@@ -131,6 +132,8 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   /** The reader queue crossed its high-water mark (pause reading) or drained below half (resume). */
   setQueueFull(full: boolean): void {
     this.#setPause(PAUSE_QUEUE, full);
+    // Also the bytes already received wait unparsed (and uninflated) until the reader catches up.
+    this.#proto.hold(full);
   }
 
   #setPause(flag: number, on: boolean): void {
@@ -198,8 +201,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   }
 
   /** @internal */
-  onSend(frame: Buffer): void {
-    this.#sender.writeControl(frame);
+  onSend(frame: Buffer, pong?: boolean): void {
+    if (pong === true) this.#sender.writePong(frame);
+    else this.#sender.writeControl(frame);
   }
 
   /** @internal */
@@ -207,9 +211,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     const conn = this.#conn!;
     this.#drainSocket();
     this.#owner.driverPeerClosed(code, reason);
-    // §7.1.1: the server closes TCP first; end our side and bound the wait.
-    conn.socket.end();
-    this.#armCloseTimer(conn);
+    // §7.1.1: the server SHOULD close TCP first (it then holds TIME_WAIT, not us): wait for its FIN,
+    // at most `timeout`. Without a timeout, end our side now rather than wait forever.
+    if (!this.#armCloseTimer(conn)) conn.socket.end();
   }
 
   /** @internal */
@@ -270,11 +274,13 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     });
   }
 
-  #armCloseTimer(conn: Connection): void {
-    if (this.#closeTimer !== null) return;
+  /** Bound the closing handshake by `timeout`; false when there is no timeout. */
+  #armCloseTimer(conn: Connection): boolean {
+    if (this.#closeTimer !== null) return true;
     const ms = this.#s.timeoutMs;
-    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return;
+    if (ms <= 0 || ms === Number.POSITIVE_INFINITY) return false;
     this.#closeTimer = setTimeout(closeTimedOut, ms, this, conn);
+    return true;
   }
 
   /** @internal The closing handshake took longer than `timeout`. */
@@ -287,11 +293,17 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   keepAliveTick(): void {
     const conn = this.#conn;
     if (conn === null || this.#proto.closeSent) return;
+    if (this.#pause !== 0) {
+      // We are not reading (an unread queue, or waiting for zlib): the peer's bytes, pongs too, wait
+      // unread in the kernel, so its silence says nothing. Judge again once reading resumes.
+      this.#alive = true;
+      return;
+    }
     if (!this.#alive) {
       // Nothing (not even the pong) came back for a whole interval: the peer or the path is gone —
       // unless our own event loop was stalled and the bytes wait in the poll phase: look again after it.
       setImmediate(() => {
-        if (this.#conn === conn && !this.#alive && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
+        if (this.#conn === conn && !this.#alive && this.#pause === 0 && !this.#proto.closeSent) conn.destroy(new Error(`no data and no pong for ${this.#s.pingIntervalMs} ms`));
       });
       return;
     }

@@ -13,6 +13,9 @@
  * - §5.4   a continuation needs a message in progress; a new text/binary frame
  *          may not start before the previous message's FIN.
  * - §5.5   control frames are never fragmented and carry ≤ 125 bytes.
+ * - §8.1   a text frame cut across reads hands its bytes so far to
+ *          `onTextBytes` (when the handler has it), so invalid UTF-8 can fail
+ *          before the frame completes.
  * - limits `maxFrameBytes` (per frame) and `maxMessageBytes` (sum of an
  *          uncompressed message's frames) are checked from the header, before
  *          a payload byte is buffered. A frame of a compressed message may be
@@ -46,7 +49,14 @@ export interface FrameHandler {
    * the bytes given to `execute`.
    * @internal (like its implementation in WebSocket, which stripInternal drops from the .d.ts)
    */
-  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void;
+  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer, early: number): void;
+  /**
+   * Bytes of an unfinished frame of an uncompressed text message, as they
+   * arrive (unmasked frames only): lets UTF-8 be checked before the frame
+   * completes (fail fast, RFC 6455 §8.1). The frame's `onDataFrame` then says
+   * how many of its first bytes were given here (`early`). @internal
+   */
+  onTextBytes?(chunk: Buffer): void;
   /** A close, ping or pong frame (always complete, ≤ 125 bytes). @internal */
   onControlFrame(opcode: number, payload: Buffer): void;
 }
@@ -285,12 +295,18 @@ export class FrameParser {
     if (payload === null) payload = this.#payload = Buffer.allocUnsafe(this.#length);
     const n = Math.min(need, avail);
     buf.copy(payload, this.#received, pos, pos + n);
+    const from = this.#received;
     this.#received += n;
-    if (this.#received === this.#length) this.#emit(payload);
+    // A text frame cut across reads: its bytes are checked as they come (each piece but the last
+    // through onTextBytes), not when the frame ends. Nothing of the frame is kept for this.
+    const early = this.#msgOpcode === 1 && (this.#flags & (F_MSG_COMPRESSED | F_MASKED)) === 0 && this.#opcode < 8 && this.#handler.onTextBytes !== undefined;
+    if (this.#received === this.#length) this.#emit(payload, early ? from : 0);
+    else if (early) this.#handler.onTextBytes!(payload.subarray(from, this.#received));
     return pos + n;
   }
 
-  #emit(payload: Buffer): void {
+  /** @param early bytes of the payload already given to `onTextBytes` */
+  #emit(payload: Buffer, early = 0): void {
     const own = payload === this.#payload;
     const flags = this.#flags;
     this.#flags = flags & ~F_PAYLOAD;
@@ -310,7 +326,7 @@ export class FrameParser {
     const compressed = (flags & F_MSG_COMPRESSED) !== 0;
     const fin = (flags & F_FIN) !== 0;
     if (fin) this.#msgOpcode = 0;
-    this.#handler.onDataFrame(msgOpcode, fin, compressed, payload);
+    this.#handler.onDataFrame(msgOpcode, fin, compressed, payload, early);
   }
 }
 

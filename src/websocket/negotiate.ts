@@ -136,8 +136,11 @@ export function parseExtensions(value: string): Extension[] {
   return out;
 }
 
+/** RFC 7692 §7.1.2: "a decimal integer value without leading zeroes between 8 to 15, inclusive". */
+const WINDOW_BITS = /^(?:[89]|1[0-5])$/;
+
 function bitsParam(name: string, v: string | true): number {
-  if (v === true || !/^\d{1,2}$/.test(v) || Number(v) < 8 || Number(v) > 15) {
+  if (v === true || !WINDOW_BITS.test(v)) {
     throw new Error(`${name} must be a number from 8 to 15, got ${v === true ? 'no value' : JSON.stringify(v)}`);
   }
   return Number(v);
@@ -189,6 +192,10 @@ export function acceptDeflate(offer: Required<PerMessageDeflateOptions>, ext: Ex
   if (offer.serverNoContextTakeover && !p.serverNoContextTakeover) {
     // §7.1.1.1: a server that accepts the offer must include the parameter.
     throw new Error('the server ignored the server_no_context_takeover the client asked for');
+  }
+  if (offer.serverMaxWindowBits !== 0 && !seen.has('server_max_window_bits')) {
+    // §7.1.2.1: a server accepts an offer with this parameter by including it (with the same or a smaller value).
+    throw new Error(`the server ignored the server_max_window_bits=${offer.serverMaxWindowBits} the client asked for`);
   }
   return p;
 }

@@ -5,7 +5,8 @@
  * every case is a unit test that feeds bytes.
  *
  * - Messages (RFC 6455 §5.4, §5.6): fragments are joined, text is checked
- *   as UTF-8 as it arrives (1007 at the first bad byte).
+ *   as UTF-8 as it arrives (1007 at the first bad byte), also within a frame
+ *   still arriving over several reads.
  * - Compressed messages (RFC 7692): inflating is asynchronous in node:zlib,
  *   so each compressed frame is handed out with `onCompressed` and parsing
  *   stops until the driver gives the output back with {@link
@@ -39,8 +40,12 @@ export interface ProtocolEvents {
   onCloseFrame(code: number, reason: string): void;
   /** The connection failed; a close frame carrying `err.code` went out through `onSend` when none had been sent. @internal */
   onFail(err: WebSocketError): void;
-  /** Bytes to write to the peer. @internal */
-  onSend(frame: Buffer): void;
+  /**
+   * Bytes to write to the peer. `pong` marks the answer to a ping, which may
+   * be held back while the peer does not read ours and replaced by a later
+   * one (§5.5.3 lets an endpoint answer only the most recent ping). @internal
+   */
+  onSend(frame: Buffer, pong?: boolean): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -55,11 +60,31 @@ function failReason(code: number): string {
   return code === 1002 ? 'protocol error' : code === 1007 ? 'invalid UTF-8' : code === 1009 ? 'message too big' : '';
 }
 
+/**
+ * Pieces of a fragmented message shorter than this are copied into a shared
+ * buffer rather than kept as views, so a message sent as millions of 1-byte
+ * fragments costs its bytes, not a Buffer object (~100 bytes) per byte.
+ */
+const SMALL_PIECE = 1024;
+/** The buffer small pieces are copied into, and its used part (from `start`: not yet a piece of the message). */
+interface Stage {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Size of that buffer once a message has this many bytes (before: {@link SMALL_PIECE}). */
+const STAGE_BYTES = 16 * 1024;
+
 const CLOSE_SENT = 1;
 const CLOSE_RECEIVED = 2;
 const FAILED = 4;
 const READING = 8;
 const FRAGMENTING = 16;
+/** Parsing is held: the reader's queue is full ({@link Protocol.hold}). */
+const HELD = 32;
+/** A compressed frame is out for inflating (until {@link Protocol.inflated}). */
+const INFLATING = 64;
 
 /** The protocol state of one WebSocket connection (a client's view). */
 export class Protocol implements FrameHandler {
@@ -75,6 +100,8 @@ export class Protocol implements FrameHandler {
   #flags: number;
   #frags: Buffer[] | null;
   #fragBytes: number;
+  /** Small pieces of a message are copied here (a bump buffer), not kept as views: see {@link SMALL_PIECE}. */
+  #stage: Stage | null;
   /** Bytes received while parsing waited for an inflate. */
   #pending: Buffer | null;
 
@@ -92,6 +119,7 @@ export class Protocol implements FrameHandler {
     this.#utf8 = null;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
     this.#pending = null;
   }
 
@@ -128,12 +156,35 @@ export class Protocol implements FrameHandler {
     this.#utf8?.reset();
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
     this.#pending = null;
   }
 
   /** Whether parsing waits for an inflate (the driver should stop reading the socket meanwhile). */
   get waiting(): boolean {
-    return this.#reading && this.#parser.paused;
+    return this.#reading && (this.#flags & INFLATING) !== 0;
+  }
+
+  /**
+   * Hold parsing (the reader's queue is full) or go on. Held, no further
+   * frame is parsed — nor inflated — and bytes received are kept as they
+   * are: the queue cannot outgrow its high-water mark by the messages of
+   * bytes already received (compressed ones could each inflate to
+   * `maxMessageBytes`). Going on parses what was kept.
+   */
+  hold(on: boolean): void {
+    if (on) {
+      this.#flags |= HELD;
+      if (this.#reading) this.#parser.paused = true;
+      return;
+    }
+    if ((this.#flags & HELD) === 0) return;
+    this.#flags &= ~HELD;
+    if (!this.#reading || (this.#flags & INFLATING) !== 0) return;
+    this.#parser.paused = false;
+    const rest = this.#pending;
+    this.#pending = null;
+    if (rest !== null) this.#parse(rest);
   }
 
   /** Whether received bytes are still read (false once a close frame was received or the connection failed). */
@@ -163,13 +214,16 @@ export class Protocol implements FrameHandler {
   /** The output of the frame last given to `onCompressed`; parsing goes on with the bytes received meanwhile. */
   inflated(opcode: number, fin: boolean, chunks: readonly Buffer[]): void {
     if (!this.#reading) return;
+    this.#flags &= ~INFLATING;
     try {
-      for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!);
+      for (let i = 0; i < chunks.length; i++) this.#piece(opcode, chunks[i]!, 0);
       if (fin) this.#completeMessage(opcode);
     } catch (e) {
       this.fail(e);
       return;
     }
+    // The message may have filled the reader's queue: then parsing stays held.
+    if ((this.#flags & HELD) !== 0) return;
     this.#parser.paused = false;
     const rest = this.#pending;
     this.#pending = null;
@@ -177,15 +231,15 @@ export class Protocol implements FrameHandler {
   }
 
   /** @internal */
-  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer): void {
+  onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer, early: number): void {
     if (compressed) {
       // Wait for zlib: messages stay in order and memory stays bounded.
       this.#parser.paused = true;
-      this.#flags |= FRAGMENTING;
+      this.#flags |= FRAGMENTING | INFLATING;
       this.#events.onCompressed(opcode, fin, payload);
       return;
     }
-    if (fin && !this.#fragmenting) {
+    if (fin && !this.#fragmenting && early === 0) {
       // The common case: a whole message in one frame.
       if (opcode === 1) {
         if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
@@ -194,23 +248,60 @@ export class Protocol implements FrameHandler {
       return;
     }
     this.#flags |= FRAGMENTING;
-    this.#piece(opcode, payload);
+    this.#piece(opcode, payload, early);
     if (fin) this.#completeMessage(opcode);
   }
 
-  #piece(opcode: number, chunk: Buffer): void {
-    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
-    if (chunk.length > 0) {
+  /** @internal Part of a text frame still arriving: checked now, so an invalid prefix fails at once (§8.1). */
+  onTextBytes(chunk: Buffer): void {
+    if (!(this.#utf8 ??= new Utf8Validator()).push(chunk)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+  }
+
+  /** Add a chunk of the message; for text, its bytes from `checked` on are validated (those before were, by {@link onTextBytes}). */
+  #piece(opcode: number, chunk: Buffer, checked: number): void {
+    if (opcode === 1 && !(this.#utf8 ??= new Utf8Validator()).push(checked === 0 ? chunk : chunk.subarray(checked))) {
+      throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
+    }
+    const n = chunk.length;
+    if (n === 0) return;
+    this.#fragBytes += n;
+    if (n >= SMALL_PIECE) {
+      this.#flushStage();
       (this.#frags ??= []).push(chunk);
-      this.#fragBytes += chunk.length;
+      return;
+    }
+    let stage = this.#stage;
+    if (stage === null || stage.end + n > stage.buf.length) {
+      this.#flushStage();
+      // Small at first (a short fragmented message stays cheap), then in 16 KiB blocks.
+      const buf = Buffer.allocUnsafe(this.#fragBytes <= STAGE_BYTES ? SMALL_PIECE : STAGE_BYTES);
+      if (stage === null) stage = this.#stage = { buf, start: 0, end: 0 };
+      else {
+        stage.buf = buf;
+        stage.start = 0;
+        stage.end = 0;
+      }
+    }
+    chunk.copy(stage.buf, stage.end);
+    stage.end += n;
+  }
+
+  /** The staged small pieces become one piece of the message. */
+  #flushStage(): void {
+    const stage = this.#stage;
+    if (stage !== null && stage.end > stage.start) {
+      (this.#frags ??= []).push(stage.buf.subarray(stage.start, stage.end));
+      stage.start = stage.end;
     }
   }
 
   #completeMessage(opcode: number): void {
+    this.#flushStage();
     const frags = this.#frags;
     const n = this.#fragBytes;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
     this.#flags &= ~FRAGMENTING;
     if (opcode === 1 && this.#utf8 !== null && !this.#utf8.end()) throw new WebSocketError('text message ends inside a UTF-8 sequence', { code: 1007 });
     const buf = frags === null ? EMPTY : frags.length === 1 ? frags[0]! : Buffer.concat(frags, n);
@@ -224,7 +315,7 @@ export class Protocol implements FrameHandler {
       return;
     }
     if (opcode === 9) {
-      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload));
+      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload), true);
       this.#events.onPing(payload);
       return;
     }
@@ -285,5 +376,6 @@ export class Protocol implements FrameHandler {
     this.#pending = null;
     this.#frags = null;
     this.#fragBytes = 0;
+    this.#stage = null;
   }
 }

@@ -34,6 +34,9 @@ interface Queued {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The pong a {@link Sender} holds back while its socket's buffer is full (only the latest ping's: §5.5.3): an entry only during a flood, no field on every connection. */
+const owedPongs = new WeakMap<Sender, Buffer>();
+
 function noop(): void {}
 
 /**
@@ -59,6 +62,15 @@ export class Sender extends FrameWriter {
     this.#inFlight = null;
   }
 
+  /** Bytes of messages `send()` took that wait for compression or for their turn behind one (part of `bufferedAmount`). */
+  get waitingBytes(): number {
+    // Counted when asked (rarely), so an idle connection carries no counter.
+    let n = this.#inFlight?.data?.length ?? 0;
+    const q = this.#queue;
+    if (q !== null) for (let i = 0; i < q.length; i++) n += q[i]!.data?.length ?? 0;
+    return n;
+  }
+
   /** Send on a new connection (`deflate` when permessage-deflate was agreed). */
   attach(socket: Socket, deflate: PerMessageDeflate | null): void {
     this.#socket = socket;
@@ -70,6 +82,7 @@ export class Sender extends FrameWriter {
   detach(err: Error): void {
     this.#socket = null;
     this.#deflate = null;
+    owedPongs.delete(this);
     const inFlight = this.#inFlight;
     this.#inFlight = null;
     this.abandon(err);
@@ -86,6 +99,32 @@ export class Sender extends FrameWriter {
   /** Write a control frame now (pings do not wait behind data: RFC 6455 §5.4 lets them interleave). */
   writeControl(frame: Buffer): void {
     if (this.#socket !== null) this.write(this.#socket, frame);
+  }
+
+  /**
+   * Write the pong answering a ping. While the socket's buffer is over its
+   * high-water mark (the peer is not reading), it is held back until `drain`,
+   * and a later ping's pong replaces it (RFC 6455 §5.5.3): a peer that floods
+   * pings without reading the answers cannot grow our buffer without bound.
+   */
+  writePong(frame: Buffer): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    if (owedPongs.has(this)) {
+      owedPongs.set(this, frame);
+      return;
+    }
+    if (socket.writableLength < socket.writableHighWaterMark) {
+      this.write(socket, frame);
+      return;
+    }
+    owedPongs.set(this, frame);
+    this.waitDrain(socket).then(() => {
+      const owed = owedPongs.get(this);
+      owedPongs.delete(this);
+      // Not after our close frame: nothing follows it.
+      if (owed !== undefined && this.#socket === socket && this.#owner.sendBlocked() === null) this.write(socket, owed);
+    }, noop);
   }
 
   /** Send a text message. Call only while the connection is open. */

@@ -121,6 +121,41 @@ describe('WebSocket against the ws server: messages', () => {
     assert.deepEqual(pings, ['are you there']);
   });
 
+  test('a ping flood from a server that does not read: pongs are held back while our buffer is full, and only the latest is sent (bounded memory)', async () => {
+    const count = 60_000;
+    let server: import('node:net').Socket | null = null;
+    const raw = await rawServer((c) => {
+      server = c.socket;
+      // Never read what the client answers (until the end), and write pings as fast as the client reads them.
+      c.socket.pause();
+      let i = 0;
+      const more = (): void => {
+        while (i < count) {
+          const payload = Buffer.alloc(125, 0x70);
+          payload.writeUInt32BE(i++, 0);
+          if (!c.socket.write(serverFrame(9, payload))) {
+            c.socket.once('drain', more);
+            return;
+          }
+        }
+        c.socket.write(serverFrame(1, 'done'));
+      };
+      more();
+    });
+    const ws = await open(raw.url, { perMessageDeflate: false, pingIntervalMs: 0 });
+    assert.equal(await ws.receive(), 'done');
+    // 60 000 pongs are 7.6 MB: without holding them back, most would sit in the client's socket buffer.
+    assert.ok(ws.bufferedAmount < 256 * 1024, `bufferedAmount ${ws.bufferedAmount}`);
+    // Once the server reads again, the pong owed goes out last, answering the latest ping.
+    server!.resume();
+    await waitFor(() => raw.conns[0]!.frames.at(-1)?.payload.readUInt32BE(0) === count - 1, 10_000, 'the last pong');
+    const pongs = raw.conns[0]!.frames.filter((f) => f.opcode === 10);
+    assert.equal(pongs.length, raw.conns[0]!.frames.length);
+    assert.ok(pongs.length < count, `${pongs.length} pongs`);
+    for (let k = 1; k < pongs.length; k++) assert.ok(pongs[k]!.payload.readUInt32BE(0) > pongs[k - 1]!.payload.readUInt32BE(0), 'in order');
+    await ws.send('still open');
+  });
+
   test('ping() resolves with the round-trip time when the matching pong arrives', async () => {
     const peer = await wsServer();
     const ws = await open(peer.url);
@@ -252,10 +287,11 @@ describe('WebSocket against the ws server: messages', () => {
       }
     });
     const ws = await open(peer.url, { receiveHighWaterMark: 64 * 1024, perMessageDeflate: false });
-    await waitFor(() => ws.queuedMessages > 4, 5000, 'queued messages');
+    await waitFor(() => ws.queuedMessages >= 4, 5000, 'queued messages');
     await sleep(200);
-    // Paused near the mark: far fewer than all 200 messages were taken off the socket…
-    assert.ok(ws.queuedMessages < 60, `queued ${ws.queuedMessages}`);
+    // Held at the mark: the message that crossed it is the last one parsed (bytes already received wait
+    // unparsed), so far fewer than all 200 messages were taken off the socket…
+    assert.equal(ws.queuedMessages, 4, `queued ${ws.queuedMessages}`);
     // …and the rest waits on the server side.
     assert.ok(serverSocket !== null);
     for (let i = 0; i < count; i++) {
@@ -297,6 +333,41 @@ describe('WebSocket: closing', () => {
     assert.equal(ws.closeCode, 4002);
     assert.equal(ws.closeReason, 'server says bye');
     await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+  });
+
+  test('after the close frames crossed, the client waits for the server to close TCP first (RFC 6455 §7.1.1), at most `timeout`', async () => {
+    // A server that echoes nothing by itself: the test drives it.
+    const raw = await rawServer(() => {}, { ignoreClose: true });
+    const ws = await open(raw.url, { timeout: 2000 });
+    const c = raw.conns[0]!;
+    let clientFin = false;
+    c.socket.on('end', () => {
+      clientFin = true;
+    });
+    c.socket.write(serverFrame(8, closePayload(1000, 'done')));
+    const echo = await c.nextFrame(8);
+    assert.equal(echo.payload.readUInt16BE(0), 1000);
+    await sleep(150);
+    assert.equal(clientFin, false, 'the client did not close its side first');
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    c.socket.end();
+    await waitFor(() => ws.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    assert.equal(ws.closeCode, 1000);
+    assert.equal(ws.closeReason, 'done');
+
+    // A server that never closes TCP: the client drops it after `timeout`, and the close stays clean (1000).
+    const raw2 = await rawServer(() => {}, { ignoreClose: true });
+    const ws2 = await open(raw2.url, { timeout: 200 });
+    const closed: number[] = [];
+    ws2.on('close', (code) => closed.push(code));
+    const started = performance.now();
+    raw2.conns[0]!.socket.write(serverFrame(8, closePayload(1000)));
+    await raw2.conns[0]!.nextFrame(8);
+    await raw2.conns[0]!.closed;
+    const waited = performance.now() - started;
+    assert.ok(waited >= 150 && waited < 2000, `dropped after ${waited.toFixed(0)} ms`);
+    await waitFor(() => ws2.readyState === WebSocket.CLOSED, 5000, 'CLOSED');
+    assert.deepEqual(closed, [1000]);
   });
 
   test('messages queued before the close can still be read', async () => {
@@ -399,6 +470,21 @@ describe('WebSocket: closing', () => {
     assert.ok(rtt >= 0);
   });
 
+  test('keep-alive does not drop a connection whose reading is paused by an unread queue (the peer is not silent: we are not listening)', async () => {
+    const msg = Buffer.alloc(16 * 1024, 7);
+    const count = 100;
+    const peer = await wsServer({}, (s) => {
+      for (let i = 0; i < count; i++) s.send(msg, { binary: true });
+    });
+    const ws = await open(peer.url, { receiveHighWaterMark: 32 * 1024, perMessageDeflate: false, pingIntervalMs: 50 });
+    await waitFor(() => ws.queuedMessages > 1, 5000, 'queued messages');
+    // Several keep-alive intervals with the socket paused: the pongs wait unread in the kernel.
+    await sleep(400);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    for (let i = 0; i < count; i++) assert.equal(((await ws.receive()) as Buffer).length, msg.length);
+    assert.ok((await ws.ping('alive')) >= 0);
+  });
+
   test('keep-alive pings answered by the server keep the connection open', async () => {
     const peer = await wsServer();
     const ws = await open(peer.url, { pingIntervalMs: 100 });
@@ -438,6 +524,18 @@ describe('WebSocket: violations from the server fail the connection with the rig
     });
     const ws2 = await open(raw2.url);
     await assert.rejects(ws2.receive(), isWsError(1007, /ends inside a UTF-8 sequence/));
+  });
+
+  test('invalid UTF-8 at the start of a text frame still arriving → 1007 at once, before the rest of the frame (fail fast)', async () => {
+    const raw = await rawServer((c) => {
+      // The head of a 1000-byte text frame and an invalid prefix (a surrogate, ED A0 80); the rest never comes.
+      const frame = serverFrame(1, Buffer.concat([Buffer.from('κόσμε', 'utf8'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.alloc(1000, 0x61)]));
+      c.socket.write(frame.subarray(0, 4 + 14));
+    });
+    const ws = await open(raw.url, { perMessageDeflate: false });
+    await assert.rejects(ws.receive(), isWsError(1007, /not valid UTF-8/));
+    const close = await raw.conns[0]!.nextFrame(8);
+    assert.equal(close.payload.readUInt16BE(0), 1007);
   });
 
   test('invalid UTF-8 in a close reason → 1007', async () => {

@@ -6,7 +6,7 @@ import { WebSocketError } from '../../src/errors.js';
 import { PerMessageDeflate } from '../../src/websocket/deflate.js';
 import { normalizeDeflateOptions } from '../../src/websocket/negotiate.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
-import { onCleanup, rawServer, serverFrame, wsServer } from './servers.js';
+import { onCleanup, rawServer, serverFrame, sleep, waitFor, wsServer } from './servers.js';
 
 async function open(url: string, options: WebSocketOptions = {}): Promise<WebSocket> {
   const ws = new WebSocket(url, { proxy: false, ...options });
@@ -39,6 +39,19 @@ describe('permessage-deflate against the ws server', () => {
     const bin = Buffer.alloc(300_000, 0x42);
     await ws.send(bin);
     assert.ok(bin.equals((await ws.receive()) as Buffer));
+  });
+
+  test('bufferedAmount counts messages waiting for compression (and behind one), then drops to 0', async () => {
+    const peer = await wsServer({ perMessageDeflate: { threshold: 0 } });
+    const ws = await open(peer.url);
+    assert.equal(ws.bufferedAmount, 0);
+    const big = Buffer.from(TEXT);
+    const sends = [ws.send(big), ws.send('short'), ws.send(big)];
+    // Nothing has reached the socket yet: the first message is being compressed, the others wait behind it.
+    assert.equal(ws.bufferedAmount, 2 * big.length + 5);
+    await Promise.all(sends);
+    for (let i = 0; i < 3; i++) await ws.receive();
+    assert.equal(ws.bufferedAmount, 0);
   });
 
   test('perMessageDeflate: false offers nothing', async () => {
@@ -193,6 +206,22 @@ describe('permessage-deflate against a raw server', () => {
     const ws = await open(raw.url);
     assert.equal(await ws.receive(), 'hello hello hello ✓');
     assert.equal(await ws.receive(), 'plain', 'an uncompressed message on a deflate connection');
+  });
+
+  test('an unread queue stops inflating: compressed messages already received wait compressed, not inflated into the queue', async () => {
+    // 20 messages of 4 MiB each, ~4 KiB compressed: all of them arrive in one or two reads.
+    const big = Buffer.alloc(4 * 2 ** 20, 0x61);
+    const compressed = zlib.deflateRawSync(big, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const count = 20;
+    const raw = await rawServer((c) => c.socket.write(Buffer.concat(Array.from({ length: count }, () => serverFrame(2, compressed, true, true)))), {
+      extraHeaders: accept,
+    });
+    const ws = await open(raw.url, { receiveHighWaterMark: 1024 * 1024 });
+    await waitFor(() => ws.queuedMessages > 0, 5000, 'a message');
+    await sleep(200);
+    // Past the high-water mark, nothing more is inflated: 80 MiB would be queued otherwise.
+    assert.equal(ws.queuedMessages, 1);
+    for (let i = 0; i < count; i++) assert.ok(big.equals((await ws.receive()) as Buffer), `message ${i}`);
   });
 
   test('invalid compressed data → 1007', async () => {

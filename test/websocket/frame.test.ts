@@ -151,6 +151,54 @@ describe('FrameParser: frame shapes', () => {
   });
 });
 
+describe('FrameParser: text bytes before the frame ends (onTextBytes)', () => {
+  function withTextBytes(o: { expectMasked?: boolean; rsv1Allowed?: boolean } = {}) {
+    const early: Buffer[] = [];
+    const frames: Array<[number, boolean, number, Buffer]> = [];
+    const parser = new FrameParser(
+      {
+        onDataFrame: (opcode, fin, _c, payload, n) => frames.push([opcode, fin, n, Buffer.from(payload)]),
+        onControlFrame: () => {},
+        onTextBytes: (chunk) => early.push(Buffer.from(chunk)),
+      },
+      { maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 20, expectMasked: o.expectMasked },
+    );
+    parser.rsv1Allowed = o.rsv1Allowed ?? false;
+    return { parser, early, frames };
+  }
+
+  test('a text frame cut across reads hands out its bytes so far; the frame then says how many', () => {
+    const { parser, early, frames } = withTextBytes();
+    const f = rawFrame(1, 'abcdefgh');
+    feedSplit(parser, f, [1, 4, 7]);
+    assert.deepEqual(early.map((b) => b.toString()), ['ab', 'cde']);
+    assert.deepEqual(frames, [[1, true, 5, Buffer.from('abcdefgh')]]);
+    // A continuation of a text message too; a frame whole in one read hands out nothing early.
+    const g = Buffer.concat([rawFrame(1, 'xy', { fin: false }), rawFrame(0, 'zzzz')]);
+    feedSplit(parser, g, [8]);
+    assert.deepEqual(early.map((b) => b.toString()), ['ab', 'cde', 'zz']);
+    assert.deepEqual(frames.slice(1), [
+      [1, false, 0, Buffer.from('xy')],
+      [1, true, 2, Buffer.from('zzzz')],
+    ]);
+  });
+
+  test('not for binary, compressed, masked or control frames', () => {
+    const cases: Array<[Buffer, { expectMasked?: boolean; rsv1Allowed?: boolean }]> = [
+      [rawFrame(2, 'abcdefgh'), {}],
+      [rawFrame(1, 'abcdefgh', { rsv1: true }), { rsv1Allowed: true }],
+      [rawFrame(1, 'abcdefgh', { mask: new Uint8Array([1, 2, 3, 4]) }), { expectMasked: true }],
+      [Buffer.concat([rawFrame(1, 'a', { fin: false }), rawFrame(9, 'abcdefgh'), rawFrame(0, 'b')]), {}],
+    ];
+    for (const [bytes, o] of cases) {
+      const { parser, early, frames } = withTextBytes(o);
+      for (let i = 0; i < bytes.length; i++) assert.equal(parser.execute(bytes.subarray(i, i + 1)), 1);
+      assert.deepEqual(early, []);
+      assert.ok(frames.length >= 1 && frames.every((f) => f[2] === 0));
+    }
+  });
+});
+
 describe('FrameParser: split at every byte', () => {
   const stream = Buffer.concat([
     rawFrame(1, 'héllo wörld'),

@@ -224,13 +224,28 @@ describe('permessage-deflate negotiation (RFC 7692 §7.1)', () => {
     assert.throws(() => accept('permessage-deflate; client_max_window_bits=7'), /from 8 to 15/);
     assert.throws(() => accept('permessage-deflate; client_max_window_bits'), /no value/);
     assert.throws(() => accept('permessage-deflate; server_max_window_bits=16'), /from 8 to 15/);
+    // §7.1.2: a decimal integer "without leading zeroes".
+    for (const v of ['08', '010', '015', '"09"', '0', '1e1', '-8']) {
+      assert.throws(() => accept(`permessage-deflate; server_max_window_bits=${v}`), /from 8 to 15/, v);
+      assert.throws(() => accept(`permessage-deflate; client_max_window_bits=${v}`), /from 8 to 15/, v);
+    }
+    for (let bits = 8; bits <= 15; bits++) {
+      assert.equal(accept(`permessage-deflate; server_max_window_bits=${bits}`).serverMaxWindowBits, bits);
+      assert.equal(accept(`permessage-deflate; client_max_window_bits="${bits}"`).clientMaxWindowBits, bits);
+    }
   });
 
   test('the server may not exceed what was offered', () => {
     const offer = normalizeDeflateOptions({ serverMaxWindowBits: 10, clientMaxWindowBits: 11 })!;
     assert.throws(() => accept('permessage-deflate; server_max_window_bits=12', offer), /larger than the 10 offered/);
     assert.throws(() => accept('permessage-deflate; client_max_window_bits=12', offer), /larger than the 11 offered/);
-    assert.equal(accept('permessage-deflate', offer).clientMaxWindowBits, 11, 'our own limit applies when the server is silent');
+    assert.equal(accept('permessage-deflate; server_max_window_bits=10', offer).clientMaxWindowBits, 11, 'our own limit applies when the server is silent');
+    assert.equal(accept('permessage-deflate; server_max_window_bits=8', offer).serverMaxWindowBits, 8);
+    // §7.1.2.1: accepting an offer with server_max_window_bits means answering with it.
+    assert.throws(() => accept('permessage-deflate', offer), /ignored the server_max_window_bits=10/);
+    assert.throws(() => accept('permessage-deflate; client_max_window_bits=11', offer), /ignored the server_max_window_bits=10/);
+    // Not asked for: the server may still limit its own window.
+    assert.equal(accept('permessage-deflate; server_max_window_bits=9').serverMaxWindowBits, 9);
   });
 
   test('no-context-takeover flags take no value, appear once, and a requested one must be accepted', () => {

@@ -4,6 +4,8 @@
  * the same events.
  */
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import type { WebSocketError } from '../../src/errors.js';
@@ -26,8 +28,12 @@ class Peer implements ProtocolEvents {
     },
     { maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 20, expectMasked: true },
   );
+  onFirstMessage: (() => void) | null = null;
   onMessage(msg: string | Uint8Array): void {
     this.events.push(['message', typeof msg === 'string' ? msg : Buffer.from(msg)]);
+    const first = this.onFirstMessage;
+    this.onFirstMessage = null;
+    first?.();
   }
   onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
     this.compressed.push([opcode, fin, Buffer.from(payload)]);
@@ -49,10 +55,12 @@ class Peer implements ProtocolEvents {
   }
 }
 
-function make(o: { maxFrameBytes?: number; maxMessageBytes?: number; compressed?: boolean } = {}): { p: Protocol; peer: Peer } {
+function make(o: { maxFrameBytes?: number; maxMessageBytes?: number; compressed?: boolean; holdAfterFirst?: boolean } = {}): { p: Protocol; peer: Peer } {
   const peer = new Peer();
   const p = new Protocol(peer, o.maxFrameBytes ?? 1 << 20, o.maxMessageBytes ?? 1 << 20);
   p.open(o.compressed ?? false);
+  // As the driver does when the reader's queue crosses its high-water mark.
+  if (o.holdAfterFirst === true) peer.onFirstMessage = () => p.hold(true);
   return { p, peer };
 }
 
@@ -149,6 +157,99 @@ describe('Protocol: bytes in, events and bytes out', () => {
         o,
       );
     }
+  });
+
+  test('a text frame still arriving fails at its first invalid byte (fail fast), not when the frame ends', () => {
+    // A 40-byte text frame: valid UTF-8, then a surrogate (ED A0 80), then bytes that never come.
+    const prefix = Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xed, 0xa0, 0x80]);
+    const frame = rawFrame(1, Buffer.concat([prefix, Buffer.alloc(32, 0x61)]));
+    const head = 2;
+    for (let cut = head + 1; cut <= head + prefix.length; cut++) {
+      const { p, peer } = make();
+      p.receive(frame.subarray(0, cut));
+      // The bytes so far are a valid prefix up to the ED byte; A0 makes them invalid.
+      const bad = cut >= head + 7;
+      assert.deepEqual(peer.events, bad ? [['fail', 1007]] : [], `cut at ${cut}`);
+      assert.equal(peer.sent.length, bad ? 1 : 0, `cut at ${cut}`);
+      if (bad) assert.equal(peer.sent[0]![1].readUInt16BE(0), 1007);
+    }
+  });
+
+  test('a valid text frame fed one byte at a time (also as a continuation of a fragmented message) comes out whole', () => {
+    const text = 'κόσμε €𝄞 ascii';
+    const script = Buffer.concat([rawFrame(1, text), rawFrame(1, 'ab€', { fin: false }), rawFrame(0, text)]);
+    const { p, peer } = make();
+    for (let i = 0; i < script.length; i++) p.receive(script.subarray(i, i + 1));
+    assert.deepEqual(peer.events, [
+      ['message', text],
+      ['message', `ab€${text}`],
+    ]);
+  });
+
+  test('a message sent as 300 000 one-byte fragments costs about its bytes, not a Buffer object per fragment', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 300_000;
+    const { p, peer } = make({ maxMessageBytes: 1 << 22 });
+    p.receive(rawFrame(2, 'a', { fin: false }));
+    const read = Buffer.concat(Array.from({ length: 1000 }, (_, i) => rawFrame(0, Buffer.from([i & 0xff]), { fin: false })));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // Each read in a buffer of its own, as from a socket.
+    for (let i = 0; i < n / 1000; i++) p.receive(Buffer.from(read));
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // Kept as views, the fragments would hold ~30 MB of heap (one ~100-byte Buffer object each).
+    assert.ok(grown < 8 * 2 ** 20, `heap grew by ${(grown / 2 ** 20).toFixed(1)} MiB for ${n} fragments`);
+    p.receive(rawFrame(0, 'z'));
+    assert.equal(peer.events.length, 1);
+    const msg = peer.events[0]![1] as Buffer;
+    assert.equal(msg.length, n + 2);
+    assert.equal(msg[0], 0x61);
+    for (let i = 0; i < n; i++) if (msg[1 + i] !== (i % 1000) % 256) assert.fail(`byte ${1 + i}`);
+    assert.equal(msg[n + 1], 0x7a);
+  });
+
+  test('fragments small and large, mixed: the message is their bytes in order', () => {
+    const sizes = [1, 5, 2000, 3, 1023, 1024, 1, 16384, 7, 16383, 2, 40000, 1];
+    const parts = sizes.map((len, k) => Buffer.alloc(len, k + 1));
+    const frames = parts.map((b, k) => rawFrame(k === 0 ? 2 : 0, b, { fin: k === parts.length - 1 }));
+    const { p, peer } = make();
+    for (const f of frames) p.receive(f);
+    assert.deepEqual(peer.events, [['message', Buffer.concat(parts)]]);
+    // Text too, cut inside UTF-8 sequences.
+    const text = '€𝄞κόσμε'.repeat(700);
+    const bytes = Buffer.from(text);
+    const cuts = [0, 1, 3, 10, 1500, 1501, 3000, 3003, bytes.length];
+    const { p: p2, peer: peer2 } = make();
+    for (let k = 0; k + 1 < cuts.length; k++) p2.receive(rawFrame(k === 0 ? 1 : 0, bytes.subarray(cuts[k], cuts[k + 1]), { fin: k + 2 === cuts.length }));
+    assert.deepEqual(peer2.events, [['message', text]]);
+  });
+
+  test('hold(): no frame is parsed (nor handed out to inflate) while held; going on parses what was kept, in order', () => {
+    const deflated = zlib.deflateRawSync(Buffer.from('zipped'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const script = Buffer.concat([rawFrame(1, 'one'), rawFrame(1, deflated, { rsv1: true }), rawFrame(1, 'three'), rawFrame(9, 'ping'), rawFrame(1, 'four')]);
+    everySplit(
+      script,
+      (peer, p) => {
+        // The reader's queue filled with the first message: held from then on.
+        assert.deepEqual(peer.events, [['message', 'one']]);
+        assert.equal(peer.compressed.length, 0, 'nothing handed out to inflate while held');
+        assert.equal(peer.sent.length, 0, 'the ping is not parsed (nor answered) yet');
+        p.hold(false);
+        assert.equal(peer.compressed.length, 1);
+        assert.ok(p.waiting);
+        p.hold(true);
+        // Inflated while held: the message comes, parsing stays held.
+        p.inflated(1, true, [Buffer.from('zipped')]);
+        assert.ok(!p.waiting);
+        assert.deepEqual(peer.events, [['message', 'one'], ['message', 'zipped']]);
+        p.hold(false);
+        assert.deepEqual(peer.events, [['message', 'one'], ['message', 'zipped'], ['message', 'three'], ['ping', 'ping'], ['message', 'four']]);
+        assert.deepEqual(peer.sent.map(([op, b]) => [op, b.toString()]), [[10, 'ping']]);
+      },
+      { compressed: true, holdAfterFirst: true },
+    );
   });
 
   test('compressed frames: parsing waits for inflated(), bytes received meanwhile stay in order', () => {

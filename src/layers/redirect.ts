@@ -45,6 +45,11 @@ export interface RedirectStep {
  * https → http downgrade unless `allowInsecure`.
  */
 export function nextHop(from: URL, method: string, status: number, location: string, allowInsecure: boolean): RedirectStep {
+  // The URL parser silently drops tabs and newlines (`java\tscript:`, `/a\nb`): a Location holding any
+  // control character is no URI reference (RFC 3986 §2) and is refused rather than guessed at.
+  if (/[\u0000-\u001f\u007f]/.test(location)) {
+    throw new InvalidRequestError(`redirect to a Location with control characters ${JSON.stringify(redactUrl(location))}`);
+  }
   let url: URL;
   try {
     // Location may carry raw non-ASCII bytes decoded as latin1; re-encode them as UTF-8 per browsers.

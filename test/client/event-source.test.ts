@@ -223,6 +223,29 @@ describe('session.events() against a raw node:net server writing exact bytes', (
     await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
   });
 
+  test('a hostile endless event of short data lines: LimitExceededError at 16 x maxLineBytes, no reconnection, the connection closed', async () => {
+    const srv = await rawSse((socket) => {
+      socket.write(HEAD);
+      const chunk = Buffer.from(`data: ${'x'.repeat(1000)}\n`.repeat(16));
+      let sent = 0;
+      const pump = (): void => {
+        while (!socket.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    await assert.rejects(async () => {
+      for await (const _ of session().events(srv.url, { maxLineBytes: 4096, retryMs: 10 })) assert.fail('no event');
+    }, (e: unknown) => e instanceof LimitExceededError && /event data exceeds/.test((e as Error).message));
+    assert.equal(srv.accepted, 1, 'never reconnected');
+    await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
+  });
+
   test('a server that closes mid-event, short of its Content-Length: reconnected after the valid retry, with the last dispatched id', async () => {
     // Only the all-digits retry counts: were `1e1` or `-5` taken, the client would come back within a few ms.
     const body = 'retry: 250\nretry: 1e1\nretry: -5\nid: 7\ndata: whole\n\nid: 8\ndata: hal';

@@ -174,6 +174,17 @@ describe('redirects (integration)', () => {
     await assert.rejects(s.get(`${srv.url}/n0`, { maxRedirects: 0 }), TooManyRedirects);
   });
 
+  test('maxRedirects that could never stop a chain (NaN, negative, not a number) is refused before anything is sent', async () => {
+    const srv = await server((req, res) => redirect(res, 302, `/n${Number(req.url.slice(2) || 0) + 1}`));
+    for (const bad of [Number.NaN, -1, '3', null]) {
+      assert.throws(() => new Session({ maxRedirects: bad as number }), InvalidRequestError, String(bad));
+      await assert.rejects(session().get(`${srv.url}/n0`, { maxRedirects: bad as number }), InvalidRequestError, String(bad));
+    }
+    assert.equal(srv.seen.length, 0);
+    await assert.rejects(session({ maxRedirects: 3 }).get(`${srv.url}/n0`), TooManyRedirects);
+    assert.equal(srv.seen.length, 4);
+  });
+
   test('a redirect loop → RedirectLoopError', async () => {
     const srv = await server((req, res) => redirect(res, 302, req.url === '/a' ? '/b' : '/a'));
     await assert.rejects(session().get(`${srv.url}/a`), (err: unknown) => {

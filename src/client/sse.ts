@@ -33,7 +33,7 @@ export interface ServerSentEvent {
 export interface SseParserOptions {
   /**
    * Longest line accepted, in UTF-8 bytes (default 1 MiB); a longer one fails with LimitExceededError.
-   * The data of one event (its `data` lines together) is bounded by {@link EVENT_LINES} times it.
+   * The data of one event (its `data` lines together) is bounded by 16 times it.
    */
   maxLineBytes?: number;
 }

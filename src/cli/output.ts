@@ -80,7 +80,7 @@ export function isBinary(body: Uint8Array): boolean {
 
 /** The note printed instead of a binary body on a terminal. */
 export function binaryNote(bytes: number, contentType: string | null): string {
-  return `+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n(${bytes} bytes${contentType ? `, ${contentType}` : ''}; use --download or -o FILE to save it)\n`;
+  return `+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n(${bytes} bytes${contentType ? `, ${contentType}` : ''}; use --download, or -d -o FILE, to save it)\n`;
 }
 
 /** A body as text for the terminal: JSON re-indented / coloured when it parses, else as is. */

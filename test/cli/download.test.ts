@@ -107,6 +107,17 @@ test('names from the server or the URL stay in the working directory: no travers
   assert.equal(downloadName('../chosen', 'attachment; filename="x"', 'http://h/y'), '../chosen', '-o is the user\'s own choice');
 });
 
+test('-o without -d is a usage error: nothing is requested, no file is written, nothing lands on stdout', async () => {
+  const dir = tempDir();
+  const before = ranges.length;
+  const r = await reqivo(['-o', 'out.bin', `${server.url}/files/data.bin`], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--output only works with --download/);
+  assert.equal(r.stdout, '');
+  assert.equal(existsSync(join(dir, 'out.bin')), false);
+  assert.equal(ranges.length, before);
+});
+
 test('-c resumes a partial file with Range and appends the 206 body; a complete file gets 416 and stays', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'part.bin'), DATA.subarray(0, 123_456));

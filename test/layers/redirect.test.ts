@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { isRedirect, nextHop } from '../../src/layers/redirect.js';
 import { Session } from '../../src/client/session.js';
-import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
+import { InvalidRequestError, InvalidResponseError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
 import { useSessions } from '../helpers/sessions.js';
 import { httpServer, httpsServer, rawServer, type TestServer } from '../helpers/servers.js';
@@ -302,6 +302,21 @@ describe('redirects (integration)', () => {
     }
     assert.equal(target.seen.length, 0);
     assert.throws(() => nextHop(new URL('http://a.test/'), 'GET', 302, '/a\nb', false), InvalidRequestError);
+  });
+
+  test('two different Location fields are an InvalidResponseError, not a guess; the same one twice is followed', async () => {
+    const target = await server((req, res) => res.end(`at ${req.url}`));
+    const raw = await rawServer((sock, head) => {
+      const two = head.startsWith('GET /two ');
+      const second = two ? `http://127.0.0.1:${target.port}/b` : '/same';
+      sock.write(`HTTP/1.1 302 Found\r\nLocation: /same\r\nLocation: ${second}\r\nContent-Length: 0\r\n\r\n`);
+    });
+    cleanups.push(() => raw.close());
+    const s = session();
+    await assert.rejects(s.get(`${raw.url}/two`), (e: unknown) => e instanceof InvalidResponseError && /2 different Location fields/.test((e as Error).message));
+    assert.equal(target.seen.length, 0);
+    // The same value twice: one Location. (/same redirects again, to itself: a loop.)
+    await assert.rejects(s.get(`${raw.url}/dup`), RedirectLoopError);
   });
 
   test('userinfo in a Location is neither sent as credentials nor shown in res.url or res.redirects', async () => {

@@ -65,7 +65,8 @@ export class DigestAuthState {
    * `WWW-Authenticate`, or null when it holds none this client can answer or
    * when it repeats the nonce already answered without `stale=true` (the
    * credentials were refused), or when it asks for a weaker algorithm than
-   * the one this origin already used (a downgrade: MD5 after SHA-256). A new
+   * the one this origin already used (a downgrade: MD5 after SHA-256), or
+   * without the qop it offered before (the RFC 2069 form). A new
    * nonce starts its count at 1. `body` is the request body for `qop=auth-int`
    * (`''` for none; absent for a stream, which cannot be hashed).
    */
@@ -80,6 +81,8 @@ export class DigestAuthState {
     if (old !== undefined && sameNonce(old.challenge, challenge) && !challenge.stale) return null;
     // A server (or a middlebox) that offered a stronger algorithm before does not get an answer with a weaker one.
     if (old !== undefined && algorithmStrength(challenge.algorithm) < algorithmStrength(old.challenge.algorithm)) return null;
+    // Nor one without qop (the RFC 2069 form: no cnonce, no nonce count) after one with it.
+    if (old !== undefined && old.challenge.qop.length > 0 && challenge.qop.length === 0) return null;
     const state = new NonceState(challenge);
     this.#byKey.delete(key);
     if (this.#byKey.size >= MAX_REMEMBERED) this.#byKey.delete(this.#byKey.keys().next().value!);

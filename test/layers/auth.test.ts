@@ -356,6 +356,11 @@ describe('Digest (RFC 7616)', () => {
     assert.match(st.preemptive(auth, 'GET', new URL('http://h.test/y'))!, /nc=00000002/);
     // Other origin: nothing.
     assert.equal(st.preemptive(auth, 'GET', new URL('http://h.test:81/y')), null);
+    // A later challenge weaker than the one answered: no qop (RFC 2069 form), or MD5 after SHA-256, is not answered.
+    assert.equal(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n2", stale=true']])), null);
+    assert.match(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n3", algorithm=SHA-256, qop="auth"']]))!, /algorithm=SHA-256/);
+    assert.equal(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n4", algorithm=MD5, qop="auth", stale=true']])), null);
+    assert.match(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n5", algorithm=SHA-512-256, qop="auth"']]))!, /algorithm=SHA-512-256/);
     st.clear();
     assert.equal(st.preemptive(auth, 'GET', url), null);
   });

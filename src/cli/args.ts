@@ -183,6 +183,8 @@ function check(out: CliArgs): void {
     throw new UsageError(`--auth-type must be basic, digest or bearer, got ${JSON.stringify(out.authType)}`);
   }
   if (out.continue && !out.download) throw new UsageError('--continue only works with --download');
+  // Without --download the body goes to stdout: an --output silently ignored would leave the file unwritten.
+  if (out.output !== null && !out.download) throw new UsageError('--output only works with --download (-d -o FILE)');
 }
 
 /** Read `argv` (without node and the script). Throws {@link UsageError}. */

@@ -80,14 +80,46 @@ function eta(left: number, rate: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-/** The file name: `-o`, else Content-Disposition's filename (RFC 6266), else the URL's last segment. */
+/**
+ * The file name: `-o`, else Content-Disposition's filename (RFC 6266), else
+ * the URL's last segment. A name from the response or the URL is made safe
+ * to create in the working directory, as httpie does: percent-decoded first
+ * (a malformed escape is kept as it is), then only its last path segment
+ * (`/` and `\` both separate), without control characters and leading dots
+ * (no `..`, no hidden file such as `.bashrc`).
+ */
 export function downloadName(output: string | null, disposition: string | null, url: string): string {
   if (output !== null) return output;
   const m = disposition !== null ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition) : null;
-  const fromHeader = m ? basename(decodeURIComponent(m[1]!)) : '';
-  if (fromHeader && fromHeader !== '.' && fromHeader !== '..') return fromHeader;
-  const last = basename(new URL(url).pathname);
-  return last && last !== '/' ? decodeURIComponent(last) : 'index.html';
+  const fromHeader = m ? safeName(m[1]!) : '';
+  if (fromHeader !== '') return fromHeader;
+  return safeName(new URL(url).pathname) || 'index.html';
+}
+
+/**
+ * A name the server chose (Content-Disposition) never replaces a file that
+ * exists: `name-1.ext`, `name-2.ext`, … instead (the first free one).
+ */
+export function freshName(name: string): string {
+  if (!existsSync(name)) return name;
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  for (let i = 1; ; i++) {
+    const candidate = `${stem}-${i}${ext}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
+
+function safeName(raw: string): string {
+  let s = raw;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    // A malformed escape (`100%.txt`): the name as sent.
+  }
+  s = basename(s.replace(/\\/g, '/'));
+  return s.replace(/[\u0000-\u001f\u007f]/g, '').trim().replace(/^\.+/, '');
 }
 
 /** Bytes of a partial file to resume from, or 0. */

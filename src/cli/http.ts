@@ -8,7 +8,7 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { Session, type AuthOptions, type PreparedRequest, type SessionOptions, type StreamResponse, type TimingPhases, type TlsOptions } from '../index.js';
 import { VERSION } from '../version.js';
 import { type CliArgs, expandUrl, UsageError } from './args.js';
-import { downloadName, downloadTo, resumeFrom } from './download.js';
+import { downloadName, downloadTo, freshName, resumeFrom } from './download.js';
 import { Exit } from './failure.js';
 import { buildRequest, DEFAULT_SOURCES, type ItemSources, readStdin } from './items.js';
 import { binaryNote, formatBody, headerLines, isBinary, isJsonType, jsonText, note, requestLine, statusLine, styleFor, type Style } from './output.js';
@@ -189,7 +189,11 @@ export async function runHttp(args: CliArgs): Promise<number> {
     const headText = `${statusLine(res.httpVersion, res.status, res.reason, args.download ? errStyle : style)}\n${headerLines(res.headers, args.download ? errStyle : style)}`;
     if (args.download) {
       // A resumed file keeps its name: the Range was computed for it.
-      if (args.output === null && resumeAt === 0) target = downloadName(null, res.headers.get('content-disposition'), res.url);
+      if (args.output === null && resumeAt === 0) {
+        const named = downloadName(null, res.headers.get('content-disposition'), res.url);
+        // A name the server picked (it differs from the one the URL gave) never replaces an existing file.
+        target = named !== target ? freshName(named) : named;
+      }
       await downloadTo(res, target, resumeAt, print.includes('h') ? headText : null, headText);
     } else {
       if (print.includes('h')) out(`${headText}\n`);

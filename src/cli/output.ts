@@ -37,17 +37,27 @@ function paint(on: boolean, color: string, s: string): string {
   return on ? `${color}${s}${C.reset}` : s;
 }
 
+/**
+ * A server's text for a head line, with control characters (C0 but HTAB, DEL, C1) shown as `\xHH`:
+ * an ESC or a CSI in a reason phrase or a field value must not drive the terminal (title, cursor, colours, OSC 52).
+ */
+export function visible(s: string): string {
+  return /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s)
+    ? s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    : s;
+}
+
 /** A status line: `HTTP/1.1 200 OK`, green for 2xx, yellow 3xx, red 4xx/5xx. */
 export function statusLine(httpVersion: string, status: number, reason: string, style: Style): string {
   const color = status < 300 ? C.green : status < 400 ? C.yellow : C.red;
-  const code = paint(style.colors, `${C.bold}${color}`, `${status}${reason ? ` ${reason}` : ''}`);
+  const code = paint(style.colors, `${C.bold}${color}`, `${status}${reason ? ` ${visible(reason)}` : ''}`);
   return `${paint(style.colors, C.blue, `HTTP/${httpVersion}`)} ${code}`;
 }
 
 /** Header lines, `Name: value`, names in cyan. */
 export function headerLines(headers: Iterable<readonly [string, string]>, style: Style): string {
   let out = '';
-  for (const [name, value] of headers) out += `${paint(style.colors, C.cyan, name)}: ${value}\n`;
+  for (const [name, value] of headers) out += `${paint(style.colors, C.cyan, visible(name))}: ${visible(value)}\n`;
   return out;
 }
 
@@ -70,7 +80,7 @@ export function isBinary(body: Uint8Array): boolean {
 
 /** The note printed instead of a binary body on a terminal. */
 export function binaryNote(bytes: number, contentType: string | null): string {
-  return `+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n(${bytes} bytes${contentType ? `, ${contentType}` : ''}; use --download or -o FILE to save it)\n`;
+  return `+-----------------------------------------+\n| NOTE: binary data not shown in terminal |\n+-----------------------------------------+\n(${bytes} bytes${contentType ? `, ${contentType}` : ''}; use --download, or -d -o FILE, to save it)\n`;
 }
 
 /** A body as text for the terminal: JSON re-indented / coloured when it parses, else as is. */

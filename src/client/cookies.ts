@@ -145,7 +145,8 @@ export class CookieJar {
     // 6265bis cookie prefixes (matched case-insensitively).
     const lname = parsed.name.toLowerCase();
     if (lname.startsWith('__secure-') && !parsed.secure) return false;
-    if (lname.startsWith('__host-') && (!parsed.secure || !hostOnly || parsed.domain !== null || path !== '/')) return false;
+    // __Host-: Secure, host-only, and a Path attribute of `/` (6265bis §4.1.3.2): a default path of `/` is not enough.
+    if (lname.startsWith('__host-') && (!parsed.secure || !hostOnly || parsed.domain !== null || parsed.path !== '/')) return false;
     // 6265bis "leave secure cookies alone": an insecure origin may not shadow a Secure cookie.
     if (!parsed.secure && !secureOrigin && this.#store.shadowsSecure(parsed.name, domain, path)) return false;
 

@@ -56,7 +56,9 @@ export async function* events(open: OpenStream, url: string | URL, options: Even
     const headers = new Headers(request.headers);
     if (!headers.has('accept')) headers.set('accept', 'text/event-stream');
     headers.set('cache-control', 'no-cache');
-    if (parser.lastEventId !== '') headers.set('last-event-id', parser.lastEventId);
+    // The server's id goes back as UTF-8 bytes (WHATWG HTML §9.2.4), written by the head as latin1 units, one per byte:
+    // an id outside latin1 (an emoji) is no invalid header then, and nothing the server sent can end the line (no CR, LF, NUL in an id).
+    if (parser.lastEventId !== '') headers.set('last-event-id', Buffer.from(parser.lastEventId, 'utf8').toString('latin1'));
     else headers.delete('last-event-id');
     let got = false;
     let res: StreamResponse | null = null;

@@ -120,7 +120,7 @@ export class Session {
     // An http+unix: baseUrl names the socket every relative request goes over.
     this.#socketPath = toSocketPath(options.socketPath) ?? baseSocket;
     this.#followRedirects = options.followRedirects ?? true;
-    this.#maxRedirects = options.maxRedirects ?? 10;
+    this.#maxRedirects = toMaxRedirects(options.maxRedirects, 10);
     this.#auth = options.auth ?? null;
     this.#closed = false;
     this.#lastHref = '';
@@ -332,6 +332,7 @@ export class Session {
         }
         if (opts.onUploadProgress !== undefined) body = withUploadProgress(body, opts.onUploadProgress);
       }
+      if (opts.maxRedirects !== undefined) toMaxRedirects(opts.maxRedirects, 0);
       const decompress = opts.decompress ?? this.#decompress;
       // `decompress: false` on one request takes back the session's default Accept-Encoding (not one the caller set).
       if (!decompress && headers.get('accept-encoding') === ACCEPT_ENCODING) headers.delete('accept-encoding');
@@ -390,3 +391,10 @@ export class Session {
 }
 
 const EMPTY_OPTS: RequestOptions = Object.freeze({});
+
+/** `maxRedirects` as given, or `fallback`; NaN, a negative number or a non-number (which would never stop a redirect chain) is refused. */
+function toMaxRedirects(v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !(v >= 0)) throw new InvalidRequestError(`maxRedirects must be a non-negative number, not ${String(v)}`);
+  return v;
+}

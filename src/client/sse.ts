@@ -31,12 +31,22 @@ export interface ServerSentEvent {
 
 /** Options of {@link SseParser}. */
 export interface SseParserOptions {
-  /** Longest line accepted, in UTF-8 bytes (default 1 MiB); a longer one fails with LimitExceededError. */
+  /**
+   * Longest line accepted, in UTF-8 bytes (default 1 MiB); a longer one fails with LimitExceededError.
+   * The data of one event (its `data` lines together) is bounded by 16 times it.
+   */
   maxLineBytes?: number;
 }
 
 /** Default longest line: generous for LLM streams that put a whole JSON chunk on one `data:` line. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * The data of one event may be this many times `maxLineBytes` (16 MiB by
+ * default): a stream of `data:` lines that never ends its event must not grow
+ * without bound.
+ */
+export const EVENT_LINES = 16;
 
 const LF = 10;
 const CR = 13;
@@ -142,6 +152,14 @@ export class SseParser {
     }
   }
 
+  #checkEvent(): void {
+    const max = this.#maxLine * EVENT_LINES;
+    const d = this.#data;
+    if (d.length * 3 > max && Buffer.byteLength(d, 'utf8') > max) {
+      throw new LimitExceededError(`event stream event data exceeds ${EVENT_LINES} x maxLineBytes (${max})`, { limit: 'maxLineBytes' });
+    }
+  }
+
   #process(line: string, out: ServerSentEvent[]): void {
     if (line === '') {
       this.#dispatch(out);
@@ -162,6 +180,7 @@ export class SseParser {
       case 'data':
         this.#data = this.#hasData ? `${this.#data}\n${value}` : value;
         this.#hasData = true;
+        this.#checkEvent();
         break;
       case 'event':
         this.#event = value;

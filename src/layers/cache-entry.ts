@@ -6,6 +6,7 @@
  * writing / dropping variants.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { Headers } from '../http/headers.js';
 import type { PreparedRequest } from '../core/request.js';
 import { type Directives, freshnessLifetime, initialAge, parseCacheControl } from './cache-control.js';
@@ -25,13 +26,19 @@ export function keyOf(method: string, url: string): string {
     if (memo !== undefined) return memo;
   }
   const hash = url.indexOf('#');
-  const key = `${method} ${hash === -1 ? url : url.slice(0, hash)}`;
+  let target = hash === -1 ? url : url.slice(0, hash);
+  // Credentials in the URL never reach a store (a store may persist or log its keys): their digest keeps users apart instead.
+  const m = USERINFO.exec(target);
+  if (m !== null) target = `${m[1]}~${createHash('sha256').update(m[2]!).digest('base64url').slice(0, 22)}@${target.slice(m[0].length)}`;
+  const key = `${method} ${target}`;
   if (method === 'GET') {
     if (GET_KEYS.size >= MAX_MEMO_KEYS) GET_KEYS.clear();
     GET_KEYS.set(url, key);
   }
   return key;
 }
+/** The scheme and userinfo of an absolute URL that has userinfo. */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i;
 /** GET keys of recent URLs (bounded: cleared when full). */
 const GET_KEYS = new Map<string, string>();
 const MAX_MEMO_KEYS = 512;

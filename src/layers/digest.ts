@@ -147,32 +147,53 @@ export function parseChallenges(header: string | readonly string[]): AuthChallen
 /**
  * The Digest challenge of a `WWW-Authenticate` value, or `null` when it holds
  * none this client can answer. With several Digest challenges (one per
- * algorithm, RFC 7616 §3.7) the first whose algorithm is supported wins, as
- * the server lists them in order of preference.
+ * algorithm, RFC 7616 §3.7) the strongest supported algorithm wins
+ * (SHA-512-256, then SHA-256, then MD5; the first of equals), the local
+ * policy §3.7 allows: a weaker challenge put in front (by a middlebox, or a
+ * server's odd order) does not downgrade the answer.
  */
 export function parseChallenge(wwwAuthenticate: string | readonly string[]): DigestChallenge | null {
+  let best: DigestChallenge | null = null;
   for (const c of parseChallenges(wwwAuthenticate)) {
-    if (c.scheme.toLowerCase() !== 'digest') continue;
-    const p = c.params;
-    const nonce = p['nonce'];
-    if (nonce === undefined) continue;
-    const given = p['algorithm'];
-    const algorithm = CANONICAL[(given ?? 'MD5').toUpperCase()];
-    if (algorithm === undefined) continue;
-    const qop = p['qop'] === undefined ? [] : p['qop'].split(',').map((q) => q.trim().toLowerCase()).filter((q) => q !== '');
-    return {
-      realm: p['realm'] ?? '',
-      nonce,
-      opaque: p['opaque'] ?? null,
-      algorithm,
-      algorithmGiven: given !== undefined,
-      qop,
-      stale: (p['stale'] ?? '').toLowerCase() === 'true',
-      userhash: (p['userhash'] ?? '').toLowerCase() === 'true',
-      params: { ...p },
-    };
+    const d = digestOf(c);
+    if (d !== null && (best === null || algorithmStrength(d.algorithm) > algorithmStrength(best.algorithm))) best = d;
   }
-  return null;
+  return best;
+}
+
+/**
+ * How strong a Digest algorithm is, for choosing among challenges and
+ * refusing a downgrade: 3 for SHA-512-256, 2 for SHA-256, 1 for MD5 (the
+ * `-sess` forms rank with their hash), 0 for anything else.
+ */
+export function algorithmStrength(algorithm: string): number {
+  const a = algorithm.toUpperCase().replace(/-SESS$/, '');
+  return a === 'SHA-512-256' ? 3 : a === 'SHA-256' ? 2 : a === 'MD5' ? 1 : 0;
+}
+
+/** One challenge as a Digest challenge, or null when it is not one this client can answer. */
+function digestOf(c: AuthChallenge): DigestChallenge | null {
+  if (c.scheme.toLowerCase() !== 'digest') return null;
+  const p = c.params;
+  const nonce = p['nonce'];
+  if (nonce === undefined) return null;
+  const given = p['algorithm'];
+  const algorithm = CANONICAL[(given ?? 'MD5').toUpperCase()];
+  if (algorithm === undefined) return null;
+  const qop = p['qop'] === undefined ? [] : p['qop'].split(',').map((q) => q.trim().toLowerCase()).filter((q) => q !== '');
+  // Only qop values this client speaks: a challenge offering none of them cannot be answered.
+  if (qop.length > 0 && !qop.includes('auth') && !qop.includes('auth-int')) return null;
+  return {
+    realm: p['realm'] ?? '',
+    nonce,
+    opaque: p['opaque'] ?? null,
+    algorithm,
+    algorithmGiven: given !== undefined,
+    qop,
+    stale: (p['stale'] ?? '').toLowerCase() === 'true',
+    userhash: (p['userhash'] ?? '').toLowerCase() === 'true',
+    params: { ...p },
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
  * earlier one with the same cookies is a RedirectLoopError.
  * @module
  */
-import { InvalidRequestError, RedirectLoopError, RequestError, redactCause, redactUrl, TooManyRedirects } from '../errors.js';
+import { InvalidRequestError, InvalidResponseError, RedirectLoopError, RequestError, redactCause, redactUrl, TooManyRedirects } from '../errors.js';
 import type { Headers } from '../http/headers.js';
 import type { CookieJar } from '../client/cookies.js';
 import { displayUrl, originKey } from '../client/url.js';
@@ -45,6 +45,11 @@ export interface RedirectStep {
  * https → http downgrade unless `allowInsecure`.
  */
 export function nextHop(from: URL, method: string, status: number, location: string, allowInsecure: boolean): RedirectStep {
+  // The URL parser silently drops tabs and newlines (`java\tscript:`, `/a\nb`): a Location holding any
+  // control character is no URI reference (RFC 3986 §2) and is refused rather than guessed at.
+  if (/[\u0000-\u001f\u007f]/.test(location)) {
+    throw new InvalidRequestError(`redirect to a Location with control characters ${JSON.stringify(redactUrl(location))}`);
+  }
   let url: URL;
   try {
     // Location may carry raw non-ASCII bytes decoded as latin1; re-encode them as UTF-8 per browsers.
@@ -107,6 +112,10 @@ async function follow(next: Dispatch, req: PreparedRequest, first: AnyResponse, 
     const from = req._url;
     let step: RedirectStep;
     try {
+      // Location is a singleton (RFC 9110 §10.2.2): two different ones are a broken or smuggled response, not one
+      // to pick from (joined, they would even read as one relative reference).
+      const all = res._peekHeaders().getAll('location');
+      if (all.length > 1 && all.some((v) => v !== all[0])) throw new InvalidResponseError(`the ${res.status} redirect has ${all.length} different Location fields`);
       if (chain.length >= max) throw new TooManyRedirects(`exceeded maxRedirects (${max}); last Location ${redactUrl(location)}`);
       step = nextHop(from, req.method, res.status, location, opts.allowInsecureRedirects === true);
       if (!step.dropBody && !req.canResend()) {

@@ -81,10 +81,10 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         session: useCache ? getTlsSession(sessionKey) : undefined,
         socket: opts.socket ?? undefined,
       };
-      if (t.servername !== undefined && net.isIP(t.servername) === 0) {
-        const name = t.servername;
-        options.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
-      }
+      // The name checked is always ours: over a tunnel (`opts.socket`) Node would otherwise fall back to the
+      // proxy's host for an IP target (no SNI), and accept a certificate for the proxy's address.
+      const name = t.servername ?? host;
+      options.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
       try {
         socket = tls.connect(options);
       } catch (err) {

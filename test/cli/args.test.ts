@@ -24,6 +24,8 @@ test('flags take values with = or as the next word; switches refuse a value', ()
   assert.throws(() => parseArgs(['--pretty=loud', 'x.org']), /--pretty must be/);
   assert.throws(() => parseArgs(['--print=X', 'x.org']), /--print takes letters/);
   assert.throws(() => parseArgs(['-c', 'x.org']), /--continue only works with --download/);
+  assert.throws(() => parseArgs(['-o', 'out.bin', 'x.org']), /--output only works with --download/);
+  assert.equal(parseArgs(['-d', '-o', 'out.bin', 'x.org']).output, 'out.bin');
   assert.throws(() => parseArgs([]), /a URL is required/);
 });
 

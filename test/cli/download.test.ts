@@ -1,9 +1,9 @@
 /** --download: files written, names chosen, resume with Range, and the progress bar only on a terminal. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { renderProgress } from '../../src/cli/download.js';
+import { downloadName, renderProgress } from '../../src/cli/download.js';
 import { httpServer, type TestServer } from '../helpers/servers.js';
 import { reqivo, reqivoInTty, tempDir } from './bin.js';
 
@@ -15,6 +15,19 @@ before(async () => {
     if (req.url === '/named') {
       res.writeHead(200, { 'content-disposition': 'attachment; filename="report.csv"', 'content-length': 5 });
       res.end('a,b\n1');
+      return;
+    }
+    const evil: Record<string, string> = {
+      '/evil/up': 'attachment; filename="../../escape.txt"',
+      '/evil/back': 'attachment; filename="..\\..\\back.txt"',
+      '/evil/hidden': 'attachment; filename=".bashrc"',
+      '/evil/encoded': "attachment; filename*=UTF-8''%2E%2E%2Fenc.txt",
+      '/evil/pct': 'attachment; filename="100%.txt"',
+      '/evil/dots': 'attachment; filename=".."',
+    };
+    if (req.url !== undefined && evil[req.url] !== undefined) {
+      res.writeHead(200, { 'content-disposition': evil[req.url]!, 'content-length': 4 });
+      res.end('evil');
       return;
     }
     if (req.url === '/missing.bin') {
@@ -65,6 +78,44 @@ test('-d saves under the URL name, -o under the given one, Content-Disposition n
   assert.deepEqual(readFileSync(join(dir, 'out.bin')), DATA);
   await reqivo(['--download', `${server.url}/named`], { cwd: dir });
   assert.equal(readFileSync(join(dir, 'report.csv'), 'utf8'), 'a,b\n1');
+});
+
+test('names from the server or the URL stay in the working directory: no traversal, no hidden file, no overwrite', async () => {
+  const base = tempDir();
+  const dir = join(base, 'work');
+  mkdirSync(dir);
+  const run = async (path: string): Promise<void> => {
+    const r = await reqivo(['-d', `${server.url}${path}`], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  for (const p of ['/evil/up', '/evil/back', '/evil/hidden', '/evil/encoded', '/evil/pct', '/evil/dots']) await run(p);
+  // The URL's own last segment, percent-decoded into a path, is cut to its last segment too.
+  await run('/files/..%2F..%2Fup.bin');
+  assert.deepEqual(readdirSync(base), ['work']);
+  assert.deepEqual(readdirSync(dir).sort(), ['100%.txt', 'back.txt', 'bashrc', 'dots', 'enc.txt', 'escape.txt', 'up.bin']);
+  assert.equal(readFileSync(join(dir, 'escape.txt'), 'utf8'), 'evil');
+  // An existing file is not replaced by a name the server chose.
+  writeFileSync(join(dir, 'report.csv'), 'mine');
+  await run('/named');
+  await run('/named');
+  assert.equal(readFileSync(join(dir, 'report.csv'), 'utf8'), 'mine');
+  assert.equal(readFileSync(join(dir, 'report-1.csv'), 'utf8'), 'a,b\n1');
+  assert.equal(readFileSync(join(dir, 'report-2.csv'), 'utf8'), 'a,b\n1');
+  assert.equal(downloadName(null, 'attachment; filename="a\u0001b.txt"', 'http://h/x'), 'ab.txt');
+  assert.equal(downloadName(null, null, 'http://h/%E0%A4%A'), '%E0%A4%A');
+  assert.equal(downloadName(null, null, 'http://h/'), 'index.html');
+  assert.equal(downloadName('../chosen', 'attachment; filename="x"', 'http://h/y'), '../chosen', '-o is the user\'s own choice');
+});
+
+test('-o without -d is a usage error: nothing is requested, no file is written, nothing lands on stdout', async () => {
+  const dir = tempDir();
+  const before = ranges.length;
+  const r = await reqivo(['-o', 'out.bin', `${server.url}/files/data.bin`], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--output only works with --download/);
+  assert.equal(r.stdout, '');
+  assert.equal(existsSync(join(dir, 'out.bin')), false);
+  assert.equal(ranges.length, before);
 });
 
 test('-c resumes a partial file with Range and appends the 206 body; a complete file gets 416 and stays', async () => {

@@ -1,7 +1,8 @@
 /** What the bin prints: heads and bodies per --print, JSON formatting and colours per --pretty, TTY and NO_COLOR, binary, streams. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { httpServer, type TestServer } from '../helpers/servers.js';
+import { visible } from '../../src/cli/output.js';
+import { httpServer, rawServer, type TestServer } from '../helpers/servers.js';
 import { reqivo, reqivoInTty } from './bin.js';
 
 const ESC = '\x1b[';
@@ -100,4 +101,21 @@ test('SSE and NDJSON are printed as they arrive, before the response has ended',
     assert.ok(early.includes(first) && !early.includes(second), `first part shown alone: ${JSON.stringify(early)}`);
     assert.ok(r.stdout.includes(first) && r.stdout.endsWith(second), r.stdout);
   }
+});
+
+test('control characters a server puts in its reason phrase or header fields are shown as \\xHH, never sent to the terminal', async () => {
+  // A raw server: node:http would not write these bytes. ESC ] 0 ; sets a terminal title; 0x9b is a one-byte CSI.
+  const raw = await rawServer((sock) =>
+    sock.end(Buffer.from('HTTP/1.1 200 OK\x1b[2J\r\nX-Evil: a\x1b]0;pwned\x07b\x9bc\x7f\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok', 'latin1')),
+  );
+  try {
+    const r = await reqivo(['-h', `${raw.url}/`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    assert.match(r.stdout, /^HTTP\/1\.1 200 OK\\x1b\[2J\n/);
+    assert.match(r.stdout, /\nX-Evil: a\\x1b\]0;pwned\\x07b\\x9bc\\x7f\n/);
+  } finally {
+    await raw.close();
+  }
+  assert.equal(visible('tab\tstays, plain stays, é stays'), 'tab\tstays, plain stays, é stays');
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { CookieJar } from '../../src/client/cookies.js';
-import { httpServer, type TestServer } from '../helpers/servers.js';
+import { certs } from '../helpers/certs.js';
+import { httpServer, httpsServer, type TestServer } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const { cleanups, session } = useSessions();
@@ -89,6 +90,34 @@ describe('cookies in a Session', () => {
     await s.get(`${srv.url}/set`);
     await s.get(`${srv.url}/next`);
     assert.equal(srv.cookies[1], 'plain=1');
+  });
+
+  test('over https: prefixed and Secure cookies from a real response, the __Host- rules, and nothing Secure sent back over http', async () => {
+    const seen: Array<string | undefined> = [];
+    const srv = await httpsServer((req, res) => {
+      seen.push(req.headers.cookie);
+      if (req.url === '/set') {
+        res.setHeader('set-cookie', [
+          '__Host-ok=1; Secure; Path=/',
+          '__Host-nopath=1; Secure',
+          '__Host-dom=1; Secure; Path=/; Domain=127.0.0.1',
+          '__Secure-ok=1; Secure',
+          '__Secure-insecure=1',
+          'sec=1; Secure; Path=/',
+          'plain=1; Path=/',
+        ]);
+      }
+      res.end();
+    });
+    cleanups.push(() => srv.close());
+    const plain = await server((_req, res) => res.end());
+    const s = session({ tls: { ca: certs().caCert } });
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`);
+    assert.equal(seen[1], '__Host-ok=1; __Secure-ok=1; sec=1; plain=1');
+    // Same host over plain http on another port: ports do not scope cookies (RFC 6265 §8.5), Secure does.
+    await s.get(`${plain.url}/x`);
+    assert.equal(plain.cookies[0], 'plain=1');
   });
 
   test('cookies: false turns the jar off', async () => {

@@ -158,8 +158,10 @@ describe('CookieJar: storing and sending', () => {
     assert.equal(jar.setCookie('__Host-d=1; Secure; Domain=example.com; Path=/', 'https://example.com/'), false, 'a Domain attribute');
     assert.equal(jar.setCookie('__Host-e=1; Secure; Path=/x', 'https://example.com/'), false, 'a path other than /');
     assert.equal(jar.setCookie('__host-f=1; Secure', 'https://example.com/deep/page'), false, 'default path is /deep');
+    assert.equal(jar.setCookie('__Host-h=1; Secure', 'https://example.com/'), false, 'no Path attribute, even with a default path of /');
+    assert.equal(jar.setCookie('__Host-i=1; Secure; Path=/x; Path=/', 'https://example.com/'), true, 'the last Path wins');
     assert.equal(jar.setCookie('=__Host-g=1; Secure; Path=/', 'https://example.com/'), false, 'a nameless cookie smuggling a prefix');
-    assert.deepEqual(jar.getCookies().map((c) => c.name).sort(), ['__Host-b', '__Secure-a']);
+    assert.deepEqual(jar.getCookies().map((c) => c.name).sort(), ['__Host-b', '__Host-i', '__Secure-a']);
   });
 
   test('flags and SameSite are stored', () => {

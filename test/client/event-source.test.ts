@@ -179,6 +179,19 @@ describe('session.events() against a raw node:net server writing exact bytes', (
     assert.equal(lastEventIdOf(srv.requests[1]!), '1', 'the id of the cut-off event was never committed');
   });
 
+  test('a server id outside latin1 (or with control characters) goes back as its UTF-8 bytes; an id with NUL is ignored', async () => {
+    const srv = await rawSse((socket, _head, n) => {
+      if (n === 0) socket.end(HEAD + 'id: \u00e9\u{1F30D}\u0001x\r\ndata: a\r\n\r\nid: bad\u0000id\r\ndata: b\r\n\r\n');
+      else socket.end('HTTP/1.1 204 No Content\r\n\r\n');
+    });
+    const got: ServerSentEvent[] = [];
+    for await (const e of session().events(srv.url, { retryMs: 10 })) got.push(e);
+    assert.deepEqual(got, [ev('a', 'message', '\u00e9\u{1F30D}\u0001x'), ev('b', 'message', '\u00e9\u{1F30D}\u0001x')]);
+    assert.equal(srv.requests.length, 2);
+    // rawServer reads heads as latin1: the UTF-8 bytes of the id, one unit per byte.
+    assert.equal(lastEventIdOf(srv.requests[1]!), Buffer.from('\u00e9\u{1F30D}\u0001x', 'utf8').toString('latin1'));
+  });
+
   test('chunked transfer coding whose chunks split lines and CRLFs: the same events, then a clean end reconnects', async () => {
     const chunks = ['id: 4\r', '\ndata: one\r', '\n\r', '\nda', 'ta: tw', 'o\n', '\n'];
     const srv = await rawSse((socket, _head, n) => {
@@ -219,6 +232,29 @@ describe('session.events() against a raw node:net server writing exact bytes', (
     await assert.rejects(async () => {
       for await (const _ of session().events(srv.url, { maxLineBytes: 64 * 1024, retryMs: 10 })) assert.fail('no event');
     }, LimitExceededError);
+    assert.equal(srv.accepted, 1, 'never reconnected');
+    await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
+  });
+
+  test('a hostile endless event of short data lines: LimitExceededError at 16 x maxLineBytes, no reconnection, the connection closed', async () => {
+    const srv = await rawSse((socket) => {
+      socket.write(HEAD);
+      const chunk = Buffer.from(`data: ${'x'.repeat(1000)}\n`.repeat(16));
+      let sent = 0;
+      const pump = (): void => {
+        while (!socket.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    await assert.rejects(async () => {
+      for await (const _ of session().events(srv.url, { maxLineBytes: 4096, retryMs: 10 })) assert.fail('no event');
+    }, (e: unknown) => e instanceof LimitExceededError && /event data exceeds/.test((e as Error).message));
     assert.equal(srv.accepted, 1, 'never reconnected');
     await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
   });

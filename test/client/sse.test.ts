@@ -84,6 +84,20 @@ describe('SseParser (WHATWG event stream rules)', () => {
     }, LimitExceededError);
   });
 
+  test('an event whose data lines never end is bounded: 16 x maxLineBytes, then LimitExceededError', () => {
+    const p = new SseParser({ maxLineBytes: 64 });
+    // Each line is short; together they pass 16 x 64 bytes without a blank line.
+    assert.throws(() => {
+      for (let i = 0; i < 100; i++) p.feed(Buffer.from(`data: ${'y'.repeat(50)}\n`));
+    }, (e: unknown) => e instanceof LimitExceededError && /event data exceeds 16 x maxLineBytes \(1024\)/.test((e as Error).message));
+    // Just under the bound, an event goes through, and the bound is per event.
+    const ok = new SseParser({ maxLineBytes: 64 });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) ok.feed(Buffer.from(`data: ${'z'.repeat(50)}\n`));
+      assert.equal(ok.feed(Buffer.from('\n'))[0]!.data.length, 20 * 50 + 19);
+    }
+  });
+
   test('a stream split at every byte offset (and byte by byte) gives the same events', () => {
     const text = '\uFEFF: comment\r\nid: 1\r\nevent: greet\r\ndata: héllo 🌍\r\ndata:\r\n\r\nretry: 250\rdata: two\r\rdata: three\n\nid: x\0y\ndata: four\r\n\r\n';
     const bytes = Buffer.from(text);

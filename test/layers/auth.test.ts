@@ -62,7 +62,11 @@ describe('Basic and Bearer', () => {
 // ---- Digest: an independent server-side implementation of RFC 7616 (qop=auth) ----
 
 interface DigestServerOptions {
-  algorithm?: 'MD5' | 'SHA-256';
+  algorithm?: 'MD5' | 'SHA-256' | 'MD5-sess' | 'SHA-256-sess';
+  /** The qop of the challenge (default `auth, auth-int`); the answer must use `auth-int` when that is all it offers. */
+  qop?: string;
+  /** Algorithms of further challenges sent before the real one (a weaker one in front, say); their nonces are never accepted. */
+  decoys?: string[];
   user?: string;
   password?: string;
   /** Every how many uses a nonce goes stale (0 = never). */
@@ -91,7 +95,9 @@ async function digestServer(opts: DigestServerOptions = {}): Promise<DigestServe
   const password = opts.password ?? 'Circle of Life';
   const realm = 'http-auth@example.org';
   const opaque = 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS';
-  const H = (s: string): string => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
+  const H = (s: string): string => createHash(algorithm.startsWith('MD5') ? 'md5' : 'sha256').update(s).digest('hex');
+  const qopOffer = opts.qop ?? 'auth, auth-int';
+  const qopWanted = qopOffer === 'auth-int' ? 'auth-int' : 'auth';
   const seen: Array<string | undefined> = [];
   const verified: Array<Record<string, string>> = [];
   const nonces: string[] = [];
@@ -108,7 +114,8 @@ async function digestServer(opts: DigestServerOptions = {}): Promise<DigestServe
     res.writeHead(401, {
       'www-authenticate': [
         'Basic realm="fallback"',
-        `Digest realm="${realm}", qop="auth, auth-int", algorithm=${algorithm}, nonce="${n}", opaque="${opaque}"${stale ? ', stale=true' : ''}`,
+        ...(opts.decoys ?? []).map((a) => `Digest realm="${realm}", qop="auth", algorithm=${a}, nonce="decoy-${a}", opaque="${opaque}"`),
+        `Digest realm="${realm}", qop="${qopOffer}", algorithm=${algorithm}, nonce="${n}", opaque="${opaque}"${stale ? ', stale=true' : ''}`,
       ],
       'content-type': 'text/plain',
     });
@@ -128,14 +135,15 @@ async function digestServer(opts: DigestServerOptions = {}): Promise<DigestServe
       const nc = Number.parseInt(p['nc']!, 16);
       // A nonce count must grow with each use of a nonce (replay protection).
       if (!(nc > (lastNc.get(p['nonce']!) ?? 0))) return challenge(res, false);
-      const ha1 = H(`${user}:${realm}:${password}`);
-      const ha2 = H(`${req.method}:${req.url}`);
+      let ha1 = H(`${user}:${realm}:${password}`);
+      if (algorithm.endsWith('-sess')) ha1 = H(`${ha1}:${p['nonce']}:${p['cnonce']}`);
+      const ha2 = qopWanted === 'auth-int' ? H(`${req.method}:${req.url}:${H(body)}`) : H(`${req.method}:${req.url}`);
       const expected = H(`${ha1}:${p['nonce']}:${p['nc']}:${p['cnonce']}:${p['qop']}:${ha2}`);
       const ok =
         p['username'] === user &&
         p['realm'] === realm &&
         p['uri'] === req.url &&
-        p['qop'] === 'auth' &&
+        p['qop'] === qopWanted &&
         p['opaque'] === opaque &&
         p['algorithm'] === algorithm &&
         p['response'] === expected;
@@ -270,6 +278,72 @@ describe('Digest (RFC 7616)', () => {
     assert.deepEqual(other.seen, [undefined]);
   });
 
+  for (const algorithm of ['MD5-sess', 'SHA-256-sess'] as const) {
+    test(`${algorithm}: HA1 folds in both nonces; answered, then up front with nc counting`, async () => {
+      const srv = await digestServer({ algorithm });
+      const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+      assert.equal((await s.get(`${srv.url}/a`)).status, 200);
+      assert.equal((await s.get(`${srv.url}/b`)).status, 200);
+      assert.deepEqual(srv.verified.map((v) => [v['algorithm'], v['nc']]), [[algorithm, '00000001'], [algorithm, '00000002']]);
+      assert.notEqual(srv.verified[0]!['cnonce'], srv.verified[1]!['cnonce']);
+    });
+  }
+
+  test('qop=auth-int alone: the body is hashed into the answer (GET with none, POST with one), up front too', async () => {
+    const srv = await digestServer({ algorithm: 'SHA-256', qop: 'auth-int' });
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    const r1 = await s.get(`${srv.url}/a`);
+    assert.equal(r1.status, 200);
+    const r2 = await s.post(`${srv.url}/b`, { body: 'some body' });
+    assert.equal(r2.text(), 'hello Mufasa: POST some body');
+    assert.deepEqual(srv.verified.map((v) => [v['qop'], v['nc']]), [['auth-int', '00000001'], ['auth-int', '00000002']]);
+    // 401 + answer, then one request up front.
+    assert.equal(srv.seen.length, 3);
+    // A stream body cannot be hashed: the 401 comes back as is, nothing is resent.
+    async function* gen(): AsyncGenerator<string> {
+      yield 'once';
+    }
+    const before = srv.seen.length;
+    const r3 = await s.post(`${srv.url}/c`, { body: gen() });
+    assert.equal(r3.status, 401);
+    assert.equal(srv.seen.length, before + 1);
+  });
+
+  test('a weaker challenge put in front of a SHA-256 one is not chosen (no downgrade to MD5)', async () => {
+    const srv = await digestServer({ algorithm: 'SHA-256', decoys: ['MD5', 'MD5-sess'] });
+    const s = session({ auth: { type: 'digest', username: 'Mufasa', password: 'Circle of Life' } });
+    const res = await s.get(`${srv.url}/x`);
+    assert.equal(res.status, 200);
+    assert.equal(srv.verified[0]!['algorithm'], 'SHA-256');
+  });
+
+  test('after SHA-256, a server switching to MD5 (same nonce, or a new stale one) gets no answer', async () => {
+    let n = 0;
+    const seen: Array<string | undefined> = [];
+    const srv = await httpServer((req, res) => {
+      seen.push(req.headers.authorization);
+      n++;
+      const alg = n === 1 ? 'SHA-256' : 'MD5';
+      if (n === 2 && req.headers.authorization?.includes('algorithm=SHA-256')) {
+        res.end('ok');
+        return;
+      }
+      const nonce = n <= 3 ? 'n1' : `n${n}`;
+      res.writeHead(401, { 'www-authenticate': `Digest realm="r", qop="auth", algorithm=${alg}, nonce="${nonce}"${n > 3 ? ', stale=true' : ''}` });
+      res.end('again');
+    });
+    cleanups.push(() => srv.close());
+    const s = session({ auth: { type: 'digest', username: 'u', password: 'p' } });
+    assert.equal((await s.get(`${srv.url}/1`)).text(), 'ok');
+    // Up front with SHA-256; the answer is an MD5 challenge on the same nonce: returned as is.
+    assert.equal((await s.get(`${srv.url}/2`)).status, 401);
+    // Up front with SHA-256 again; an MD5 stale=true challenge with a new nonce: returned as is too.
+    assert.equal((await s.get(`${srv.url}/3`)).status, 401);
+    assert.equal(seen.length, 4);
+    assert.ok(seen.slice(1).every((a) => a !== undefined && a.includes('algorithm=SHA-256')), JSON.stringify(seen));
+    assert.ok(!seen.some((a) => a?.includes('algorithm=MD5')));
+  });
+
   test('DigestAuthState: nothing remembered → no preemptive answer; unsupported qop → null', () => {
     const st = new DigestAuthState();
     const auth = { type: 'digest' as const, username: 'u', password: 'p' };
@@ -282,6 +356,11 @@ describe('Digest (RFC 7616)', () => {
     assert.match(st.preemptive(auth, 'GET', new URL('http://h.test/y'))!, /nc=00000002/);
     // Other origin: nothing.
     assert.equal(st.preemptive(auth, 'GET', new URL('http://h.test:81/y')), null);
+    // A later challenge weaker than the one answered: no qop (RFC 2069 form), or MD5 after SHA-256, is not answered.
+    assert.equal(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n2", stale=true']])), null);
+    assert.match(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n3", algorithm=SHA-256, qop="auth"']]))!, /algorithm=SHA-256/);
+    assert.equal(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n4", algorithm=MD5, qop="auth", stale=true']])), null);
+    assert.match(st.answer(auth, 'GET', url, new Headers([['www-authenticate', 'Digest realm="r", nonce="n5", algorithm=SHA-512-256, qop="auth"']]))!, /algorithm=SHA-512-256/);
     st.clear();
     assert.equal(st.preemptive(auth, 'GET', url), null);
   });

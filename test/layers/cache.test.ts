@@ -39,6 +39,28 @@ describe('freshness', () => {
     assert.equal(o.seen.length, 1);
   });
 
+  test('credentials in the URL never reach the store keys; different credentials still get different entries', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', 'content-type': 'text/plain' }));
+    const mem = new MemoryCache();
+    const keys: string[] = [];
+    const store: CacheStore = {
+      get: (k) => (keys.push(k), mem.get(k)),
+      set: (k, e) => (keys.push(k), mem.set(k, e)),
+      delete: (k) => (keys.push(k), mem.delete(k)),
+    };
+    const s = session({ cache: store });
+    const ann = o.url.replace('http://', 'http://ann:s3cret@');
+    const bob = o.url.replace('http://', 'http://bob:hunter2@');
+    assert.equal((await s.get(`${ann}/x`)).text(), 'body 1');
+    assert.equal((await s.get(`${ann}/x`)).cacheStatus, 'hit');
+    assert.equal((await s.get(`${bob}/x`)).text(), 'body 2');
+    assert.equal((await s.get(`${o.url}/x`)).text(), 'body 3');
+    assert.equal(o.seen.length, 3);
+    assert.ok(keys.length > 0);
+    for (const k of keys) assert.doesNotMatch(k, /s3cret|hunter2|ann|bob/, k);
+    assert.equal(new Set(keys).size, 3, JSON.stringify(keys));
+  });
+
   test('a hit with a large body gets its own copy of it', async () => {
     const big = Buffer.alloc(100_000, 'z');
     const o = await origin((_req, res) => {

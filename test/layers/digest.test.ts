@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { basicAuthorization, digestAuthorization, parseChallenge, parseChallenges } from '../../src/layers/digest.js';
+import { algorithmStrength, basicAuthorization, digestAuthorization, parseChallenge, parseChallenges } from '../../src/layers/digest.js';
 import { InvalidRequestError } from '../../src/errors.js';
 
 // RFC 7616 §3.9.1: the server sends two challenges, SHA-256 first.
@@ -63,6 +63,16 @@ describe('parseChallenges / parseChallenge', () => {
     const c = parseChallenge([rfcChallenge('SHA-256'), rfcChallenge('MD5')]);
     assert.equal(c?.algorithm, 'SHA-256');
     assert.deepEqual(c?.qop, ['auth', 'auth-int']);
+  });
+
+  test('several Digest challenges: the strongest algorithm wins whatever the order (no downgrade by a challenge put in front)', () => {
+    const pick = (...algs: string[]): string | undefined => parseChallenge(algs.map((a, i) => `Digest realm="r", nonce="n${i}", algorithm=${a}, qop="auth"`))?.algorithm;
+    assert.equal(pick('MD5', 'SHA-256'), 'SHA-256');
+    assert.equal(pick('MD5-sess', 'SHA-512-256', 'SHA-256'), 'SHA-512-256');
+    assert.equal(pick('SHA-256', 'SHA-256-sess'), 'SHA-256');
+    assert.equal(pick('MD5', 'FOO-1'), 'MD5');
+    assert.equal(algorithmStrength('sha-256-SESS'), 2);
+    assert.equal(algorithmStrength('FOO'), 0);
   });
 
   test('an unsupported algorithm is skipped for the next challenge; none left means null', () => {
@@ -171,8 +181,10 @@ describe('digestAuthorization (RFC 7616)', () => {
     const ha1 = md5('Mufasa:r:Circle of Life');
     assert.equal(param(h, 'response'), md5(`${ha1}:n:00000001:${RFC_CNONCE}:auth-int:${md5(`GET:/dir/index.html:${md5('hello')}`)}`));
     assert.throws(() => digestAuthorization({ ...base, challenge: intOnly }), InvalidRequestError);
-    const weird = parseChallenge('Digest realm="r", nonce="n", qop="foo"')!;
-    assert.throws(() => digestAuthorization({ ...base, challenge: weird }), InvalidRequestError);
+    // A challenge offering no qop this client speaks is not one it can answer: the next one is taken instead.
+    assert.equal(parseChallenge('Digest realm="r", nonce="n", qop="foo"'), null);
+    assert.equal(parseChallenge(['Digest realm="r", nonce="n", algorithm=SHA-256, qop="foo"', 'Digest realm="r", nonce="m", qop="auth"'])!.nonce, 'm');
+    assert.throws(() => digestAuthorization({ ...base, challenge: { ...intOnly, qop: ['foo'] } }), InvalidRequestError);
   });
 
   test('a random cnonce when none is given; quotes in values are escaped', () => {

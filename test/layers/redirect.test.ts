@@ -3,10 +3,10 @@ import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { isRedirect, nextHop } from '../../src/layers/redirect.js';
 import { Session } from '../../src/client/session.js';
-import { InvalidRequestError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
+import { InvalidRequestError, InvalidResponseError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
 import { useSessions } from '../helpers/sessions.js';
-import { httpServer, httpsServer, type TestServer } from '../helpers/servers.js';
+import { httpServer, httpsServer, rawServer, type TestServer } from '../helpers/servers.js';
 
 const { cleanups, session: newSession } = useSessions();
 
@@ -174,6 +174,17 @@ describe('redirects (integration)', () => {
     await assert.rejects(s.get(`${srv.url}/n0`, { maxRedirects: 0 }), TooManyRedirects);
   });
 
+  test('maxRedirects that could never stop a chain (NaN, negative, not a number) is refused before anything is sent', async () => {
+    const srv = await server((req, res) => redirect(res, 302, `/n${Number(req.url.slice(2) || 0) + 1}`));
+    for (const bad of [Number.NaN, -1, '3', null]) {
+      assert.throws(() => new Session({ maxRedirects: bad as number }), InvalidRequestError, String(bad));
+      await assert.rejects(session().get(`${srv.url}/n0`, { maxRedirects: bad as number }), InvalidRequestError, String(bad));
+    }
+    assert.equal(srv.seen.length, 0);
+    await assert.rejects(session({ maxRedirects: 3 }).get(`${srv.url}/n0`), TooManyRedirects);
+    assert.equal(srv.seen.length, 4);
+  });
+
   test('a redirect loop → RedirectLoopError', async () => {
     const srv = await server((req, res) => redirect(res, 302, req.url === '/a' ? '/b' : '/a'));
     await assert.rejects(session().get(`${srv.url}/a`), (err: unknown) => {
@@ -278,6 +289,79 @@ describe('redirects (integration)', () => {
     assert.equal((await res.text()).length, 100_000);
     // The redirect response was read whole, so one connection served both.
     assert.equal(srv.accepted, 1);
+  });
+
+  test('a Location with a tab, CR or other control character is refused, not cleaned up and followed', async () => {
+    // A raw server, since node:http refuses to write such values; HTAB is legal in a field value.
+    const target = await server((_req, res) => res.end('followed'));
+    for (const loc of ['/x\ty', 'java\tscript:alert(1)', `http://127.0.0.1:${target.port}/a\tb`, '/a\x01b', '/a\x7fb']) {
+      const raw = await rawServer((sock) => sock.end(`HTTP/1.1 302 Found\r\nLocation: ${loc}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+      cleanups.push(() => raw.close());
+      await assert.rejects(session().get(`${raw.url}/`), (e: unknown) => e instanceof InvalidRequestError && /control characters/.test((e as Error).message), JSON.stringify(loc));
+      assert.equal(raw.requests.length, 1, JSON.stringify(loc));
+    }
+    assert.equal(target.seen.length, 0);
+    assert.throws(() => nextHop(new URL('http://a.test/'), 'GET', 302, '/a\nb', false), InvalidRequestError);
+  });
+
+  test('two different Location fields are an InvalidResponseError, not a guess; the same one twice is followed', async () => {
+    const target = await server((req, res) => res.end(`at ${req.url}`));
+    const raw = await rawServer((sock, head) => {
+      const two = head.startsWith('GET /two ');
+      const second = two ? `http://127.0.0.1:${target.port}/b` : '/same';
+      sock.write(`HTTP/1.1 302 Found\r\nLocation: /same\r\nLocation: ${second}\r\nContent-Length: 0\r\n\r\n`);
+    });
+    cleanups.push(() => raw.close());
+    const s = session();
+    await assert.rejects(s.get(`${raw.url}/two`), (e: unknown) => e instanceof InvalidResponseError && /2 different Location fields/.test((e as Error).message));
+    assert.equal(target.seen.length, 0);
+    // The same value twice: one Location. (/same redirects again, to itself: a loop.)
+    await assert.rejects(s.get(`${raw.url}/dup`), RedirectLoopError);
+  });
+
+  test('userinfo in a Location is neither sent as credentials nor shown in res.url or res.redirects', async () => {
+    const b = await server((_req, res) => res.end('on B'));
+    const a = await server((_req, res) => redirect(res, 302, `http://bob:s3cret@127.0.0.1:${b.port}/landed`));
+    const res = await session().get(`${a.url}/start`);
+    assert.equal(res.text(), 'on B');
+    assert.equal(b.seen[0]!.headers.authorization, undefined);
+    assert.equal(res.url, `${b.url}/landed`);
+    assert.doesNotMatch(JSON.stringify(res.redirects), /s3cret/);
+  });
+
+  test('credentials in the request URL never appear in res.redirects or a redirect error', async () => {
+    const a = await server((req, res) => redirect(res, 302, req.url === '/1' ? '/2' : '/1'));
+    const url = `http://ann:pw0rd@127.0.0.1:${a.port}/1`;
+    const res = await session().get(url.replace('/1', '/x'), { maxRedirects: 0, followRedirects: true }).catch((e: unknown) => e);
+    assert.ok(res instanceof TooManyRedirects);
+    assert.doesNotMatch(`${(res as Error).message} ${String((res as Error).stack)}`, /pw0rd/);
+    await assert.rejects(session().get(url), (e: unknown) => e instanceof RedirectLoopError && !/pw0rd/.test((e as Error).message));
+    assert.equal(a.seen[0]!.headers.authorization, `Basic ${Buffer.from('ann:pw0rd').toString('base64')}`);
+  });
+
+  test('a chain that leaves the origin and comes back does not carry the credentials back either', async () => {
+    const a = await server((req, res) => {
+      if (req.url === '/start') redirect(res, 307, `http://127.0.0.1:${b.port}/bounce`);
+      else res.end('home');
+    });
+    const b = await server((_req, res) => redirect(res, 308, `${a.url}/home`));
+    const s = session();
+    const res = await s.post(`${a.url}/start`, {
+      body: 'payload',
+      headers: { authorization: 'Bearer secret', cookie: 'sid=secret', 'proxy-authorization': 'Basic c2VjcmV0' },
+    });
+    assert.equal(res.text(), 'home');
+    assert.deepEqual(res.redirects, [`${a.url}/start`, `${b.url}/bounce`]);
+    assert.deepEqual(
+      a.seen.map((r) => [r.method, r.url, r.body, r.headers.authorization, r.headers.cookie, r.headers['proxy-authorization']]),
+      [
+        ['POST', '/start', 'payload', 'Bearer secret', 'sid=secret', 'Basic c2VjcmV0'],
+        ['POST', '/home', 'payload', undefined, undefined, undefined],
+      ],
+    );
+    assert.equal(b.seen[0]!.body, 'payload');
+    assert.equal(b.seen[0]!.headers.authorization, undefined);
+    assert.equal(b.seen[0]!.headers.cookie, undefined);
   });
 
   test('a non-ASCII Location is followed as UTF-8', async () => {

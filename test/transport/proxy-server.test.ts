@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { Session } from '../../src/client/session.js';
-import { ConnectTimeout, NetworkError } from '../../src/errors.js';
+import { ConnectTimeout, NetworkError, TlsError } from '../../src/errors.js';
 import { openTunnel, ProxyError } from '../../src/transport/proxy.js';
 import { certs } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
@@ -31,7 +31,7 @@ interface TestProxy {
 }
 
 /** An HTTP proxy: CONNECT tunnels and absolute-form forwarding, optional Basic auth, counting what passes. */
-async function proxyServer(opts: { user?: string; pass?: string; refuseConnect?: number; silentConnect?: boolean } = {}): Promise<TestProxy> {
+async function proxyServer(opts: { user?: string; pass?: string; refuseConnect?: number; silentConnect?: boolean; tunnelTo?: number } = {}): Promise<TestProxy> {
   const expected = opts.user !== undefined ? `Basic ${Buffer.from(`${opts.user}:${opts.pass}`).toString('base64')}` : null;
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket): void => {
@@ -83,7 +83,8 @@ async function proxyServer(opts: { user?: string; pass?: string; refuseConnect?:
     }
     state.connects.push(req.url ?? '');
     const m = /^(.*):(\d+)$/.exec(req.url ?? '')!;
-    const up = net.connect(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => {
+    // tunnelTo: every tunnel goes to that local port, whatever authority was asked for (a target that is not 127.0.0.1).
+    const up = net.connect(opts.tunnelTo ?? Number(m[2]), opts.tunnelTo !== undefined ? '127.0.0.1' : m[1]!.replace(/^\[|\]$/g, ''), () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) up.write(head);
       up.pipe(client);
@@ -195,6 +196,18 @@ describe('HTTPS through a proxy (CONNECT tunnel)', () => {
     });
     assert.equal(proxy.connects.length, 1);
     assert.equal(srv.sessions, 1);
+  });
+
+  test('an IP address target is verified against that address, not against the proxy host (IP SANs through a tunnel)', async () => {
+    // The certificate holds IP:127.0.0.1 only; the proxy is at 127.0.0.1 and tunnels 10.255.255.1 to the local server.
+    const srv = await httpsServer((_req, res) => res.end('tls'));
+    cleanups.push(() => srv.close());
+    const proxy = await proxyServer({ tunnelTo: srv.port });
+    const s = session({ proxy: proxy.url });
+    await assert.rejects(s.get('https://10.255.255.1:8443/x'), (e: unknown) => e instanceof TlsError && /10\.255\.255\.1/.test(e.message));
+    assert.deepEqual(proxy.connects, ['10.255.255.1:8443']);
+    // The address the certificate does name still works through the same proxy.
+    assert.equal((await s.get(`${srv.url}/ok`)).text(), 'tls');
   });
 
   test('407 on CONNECT → ProxyError (refused credentials); other refusals name the status', async () => {

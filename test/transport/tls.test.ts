@@ -163,6 +163,17 @@ describe('verification, CA bundles, servername', () => {
     assert.equal((await session({ tls: { rejectUnauthorized: false } }).get(`${srv.url}/`)).status, 200);
   });
 
+  test('a self-signed certificate is refused by default; TLS 1.2 is the default floor, minVersion raises it', async () => {
+    const c = certs();
+    const self = await server({ cert: c.selfSignedCert, key: c.selfSignedKey });
+    await assert.rejects(session().get(`${self.url}/`), (e: unknown) => e instanceof TlsError && /self-signed|not trusted/i.test(e.message));
+    // The certificate itself as the CA: trusted then.
+    assert.equal((await session({ tls: { ca: c.selfSignedCert } }).get(`${self.url}/`)).status, 200);
+    const old = await server({ maxVersion: 'TLSv1.2' });
+    assert.equal((await session({ tls: { ca: c.caCert } }).get(`${old.url}/`)).status, 200);
+    await assert.rejects(session({ tls: { ca: c.caCert, minVersion: 'TLSv1.3' } }).get(`${old.url}/`), TlsError);
+  });
+
   test('servername overrides SNI and the name checked; a mismatch names the host name check', async () => {
     const c = certs();
     const srv = await server();

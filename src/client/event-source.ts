@@ -2,7 +2,8 @@
  * `session.events(url)`: an EventSource in the HTTP client. It GETs the
  * stream (`Accept: text/event-stream`), yields its events (client/sse.ts),
  * and when the stream ends or fails it waits the server's `retry` (default
- * 3 s, capped by `maxRetryMs`) and reconnects with `Last-Event-ID`, as the
+ * 3 s, capped by `maxRetryMs`; after attempts that brought no event at
+ * least 50 ms, doubled each time) and reconnects with `Last-Event-ID`, as the
  * WHATWG EventSource does (HTML §9.2.3). It does not reconnect after a 204,
  * a status other than 200 (HttpStatusError for 4xx/5xx, InvalidResponseError
  * otherwise), or a Content-Type that is not `text/event-stream`
@@ -82,11 +83,26 @@ export async function* events(open: OpenStream, url: string | URL, options: Even
     failures = got ? 0 : failures + 1;
     if (failures > maxFailures) throw new ReqivoError(`event stream ${String(url)}: gave up after ${maxFailures} reconnections without an event`);
     try {
-      await delay(Math.min(parser.retry ?? retryMs ?? DEFAULT_RETRY_MS, cap), undefined, { signal: signal ?? undefined });
+      await delay(reconnectDelay(parser.retry ?? retryMs ?? DEFAULT_RETRY_MS, failures, cap), undefined, { signal: signal ?? undefined });
     } catch {
       throw new AbortError('event stream aborted', { cause: signal?.reason });
     }
   }
+}
+
+/** Shortest wait after an attempt that brought no event, whatever `retry` says (doubled after each such attempt). */
+const MIN_FAILED_RETRY_MS = 50;
+
+/**
+ * The wait before the next attempt: the server's `retry` after a stream that
+ * brought events; after `failures` attempts in a row without one, at least
+ * {@link MIN_FAILED_RETRY_MS} doubled for each (WHATWG HTML §9.2.3 allows
+ * an exponential backoff), so `retry: 0` from a server that drops every
+ * connection is no busy loop. Never above `cap`.
+ */
+function reconnectDelay(retry: number, failures: number, cap: number): number {
+  const ms = failures === 0 ? retry : Math.max(retry, MIN_FAILED_RETRY_MS * 2 ** Math.min(failures - 1, 20));
+  return Math.min(ms, cap);
 }
 
 /** A reply events() reads: 200 with text/event-stream, or 204 (the server says stop). */

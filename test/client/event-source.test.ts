@@ -62,6 +62,20 @@ describe('session.events() against node:http', () => {
     assert.equal(seen[1]!['last-event-id'], '5');
   });
 
+  test('retry: 0 from a server that drops every stream without an event is no busy loop: the waits double from 50 ms', async () => {
+    const { url, seen } = await sseServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('retry: 0\n\n');
+    });
+    const started = Date.now();
+    await assert.rejects(async () => {
+      for await (const _e of session().events(url, { maxReconnects: 3 })) assert.fail('no event was sent');
+    }, /gave up after 3 reconnections/);
+    assert.equal(seen.length, 4, 'the first attempt and three reconnections');
+    // 50 + 100 + 200 ms at least between them (without the floor the four attempts take a few ms).
+    assert.ok(Date.now() - started >= 340, `${Date.now() - started} ms`);
+  });
+
   test('no reconnection after a non-200 or a wrong content type: typed errors', async () => {
     const a = await sseServer((_req, res) => {
       res.writeHead(503, { 'content-type': 'text/event-stream' });

@@ -22,6 +22,21 @@ async function sseServer(route: (req: http.IncomingMessage, res: http.ServerResp
   return { url: srv.url, seen };
 }
 
+/** Write `chunk` again and again, as fast as the client reads, until the socket closes (at most 64 MiB). */
+function flood(socket: net.Socket, chunk: Buffer): void {
+  let sent = 0;
+  const pump = (): void => {
+    while (!socket.destroyed && sent < 64 * 1024 * 1024) {
+      sent += chunk.length;
+      if (!socket.write(chunk)) {
+        socket.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
 describe('session.events() against node:http', () => {
   test('session.events() reconnects after the stream ends, with Last-Event-ID and the server retry', async () => {
     const { url, seen } = await sseServer((_req, res, n) => {
@@ -230,18 +245,7 @@ describe('session.events() against a raw node:net server writing exact bytes', (
   test('a hostile endless line: LimitExceededError at maxLineBytes, no reconnection, the connection closed', async () => {
     const srv = await rawSse((socket) => {
       socket.write(HEAD + 'data: ');
-      const chunk = Buffer.alloc(16 * 1024, 0x78);
-      let sent = 0;
-      const pump = (): void => {
-        while (!socket.destroyed && sent < 64 * 1024 * 1024) {
-          sent += chunk.length;
-          if (!socket.write(chunk)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
+      flood(socket, Buffer.alloc(16 * 1024, 0x78));
     });
     await assert.rejects(async () => {
       for await (const _ of session().events(srv.url, { maxLineBytes: 64 * 1024, retryMs: 10 })) assert.fail('no event');
@@ -253,18 +257,7 @@ describe('session.events() against a raw node:net server writing exact bytes', (
   test('a hostile endless event of short data lines: LimitExceededError at 16 x maxLineBytes, no reconnection, the connection closed', async () => {
     const srv = await rawSse((socket) => {
       socket.write(HEAD);
-      const chunk = Buffer.from(`data: ${'x'.repeat(1000)}\n`.repeat(16));
-      let sent = 0;
-      const pump = (): void => {
-        while (!socket.destroyed && sent < 64 * 1024 * 1024) {
-          sent += chunk.length;
-          if (!socket.write(chunk)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
+      flood(socket, Buffer.from(`data: ${'x'.repeat(1000)}\n`.repeat(16)));
     });
     await assert.rejects(async () => {
       for await (const _ of session().events(srv.url, { maxLineBytes: 4096, retryMs: 10 })) assert.fail('no event');

@@ -131,6 +131,8 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
 
   /** The reader queue crossed its high-water mark (pause reading) or drained below half (resume). */
   setQueueFull(full: boolean): void {
+    // Once our close frame is out, reading never stops for the queue: the peer's close must be seen.
+    if (full && this.#proto.closeSent) return;
     this.#setPause(PAUSE_QUEUE, full);
     // Also the bytes already received wait unparsed (and uninflated) until the reader catches up.
     this.#proto.hold(full);
@@ -271,6 +273,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
       if (this.#conn !== conn || !this.#proto.sendClose(payload)) return;
       this.#owner.driverClosing();
       this.#armCloseTimer(conn);
+      // A full reader queue held reading: the peer's close frame may wait behind messages
+      // nobody reads. Read on (the owner drops messages past the queue's mark from now on).
+      if ((this.#pause & PAUSE_QUEUE) !== 0) this.setQueueFull(false);
     });
   }
 

@@ -181,6 +181,9 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
 
   /** @internal */
   driverMessage(msg: WebSocketMessage): void {
+    // After close(), reading goes on past a full queue so the peer's close frame is seen: what
+    // arrives then beyond receiveHighWaterMark is dropped (a browser drops every message after close()).
+    if (this.#inbox.full && this.#driver.closeSent) return;
     this.#deliver(msg);
   }
 
@@ -344,7 +347,9 @@ export abstract class WebSocketBase extends WebSocketState implements DriverOwne
    * Close: send a close frame with `code` and `reason`, wait for the peer's
    * close frame (at most `timeout`), then close TCP. Resolves when the
    * connection is closed; also stops reconnecting. Messages already queued
-   * can still be read.
+   * can still be read; while the queue is past `receiveHighWaterMark`,
+   * messages arriving after `close()` are dropped (reading goes on, so the
+   * peer's close frame behind them is seen).
    * @param code 1000 (default), 1001–1003, 1007–1014 or 3000–4999
    * @param reason at most 123 bytes of UTF-8
    */

@@ -803,6 +803,27 @@ describe('wss:// with a self-signed certificate', () => {
   });
 });
 
+describe('WebSocket close() with a full, unread queue', () => {
+  test("the server's close frame behind unread messages is still read: a clean close, not the close timeout", async () => {
+    const peer = await wsServer({}, (s) => {
+      // 400 × 16 KiB: far past a 64 KiB receiveHighWaterMark and the kernel's socket buffers, so
+      // the client stops reading and the server's close frame would wait behind the rest.
+      for (let i = 0; i < 400; i++) s.send(Buffer.alloc(16 * 1024, i));
+    });
+    const server = peer.nextClient();
+    const ws = await open(peer.url, { receiveHighWaterMark: 64 * 1024, timeout: 5000 });
+    const s = await server;
+    await waitFor(() => s.bufferedAmount > 0, 3000, 'the server to be backed up (the client stopped reading)');
+    const started = Date.now();
+    await ws.close(1000, 'done');
+    assert.equal(ws.closeCode, 1000, 'the peer echoed our close (a timed-out close is 1006)');
+    assert.ok(Date.now() - started < 4000, 'well before the 5 s close timeout');
+    // What was queued before close() can still be read, in order.
+    const first = await ws.receive();
+    assert.ok(first instanceof Uint8Array && first.length === 16 * 1024 && first[0] === 0);
+  });
+});
+
 describe('WebSocket responseHeaders', () => {
   test('the 101 fields of the current connection, multi-valued ones kept, the same Headers on every read', async () => {
     const peer = await wsServer();

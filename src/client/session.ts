@@ -305,6 +305,8 @@ export class Session {
     try {
       if (opts !== EMPTY_OPTS) checkNames(opts, REQUEST_OPTIONS, 'request option');
       checkMethod(method);
+      // CONNECT asks for a tunnel in authority-form (RFC 9110 §9.3.6, RFC 9112 §3.2.3), not a resource.
+      if (method === 'CONNECT') throw new InvalidRequestError('CONNECT opens a tunnel, not a request: use openTunnel(proxy, host, port)');
       if (this.#closed) throw new RequestError('the session is closed');
       let unix: ReturnType<typeof splitUnixUrl> = null;
       let url: URL;

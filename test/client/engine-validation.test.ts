@@ -32,6 +32,11 @@ describe('request validation (nothing is sent)', () => {
     await expectInvalid('GET\r\nX-Evil: 1', '/x', undefined, /invalid HTTP method/);
   });
 
+  test('CONNECT (a tunnel, not a request: openTunnel)', async () => {
+    await expectInvalid('CONNECT', '/x', undefined, /openTunnel/);
+    await expectInvalid('connect', '/x', undefined, /openTunnel/);
+  });
+
   test('an empty method', async () => {
     const srv = h.server(await captureServer());
     const s = h.session();

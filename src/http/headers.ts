@@ -24,19 +24,6 @@ function lowerEq(a: string, lowerB: string): boolean {
   return a.length === lowerB.length && (a === lowerB || a.toLowerCase() === lowerB);
 }
 
-/** Make `into` a copy of `from` (a flat field list), reusing its storage. @internal */
-export function copyFieldList(into: string[], from: readonly string[]): void {
-  into.length = from.length;
-  for (let i = 0; i < from.length; i++) into[i] = from[i]!;
-}
-
-/** Whether two flat `[name, value, …]` lists hold the same strings in the same order. @internal */
-export function sameFieldList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function checkName(name: string): void {
   if (!isToken(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)}`);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidRequestError } from '../errors.js';
-import { copyFieldList, sameFieldList } from '../http/headers.js';
+import { HeadMemo } from '../http/head-memo.js';
 import { CONTENT_METHODS, checkMethod } from '../http/methods.js';
 import { isValidTarget } from '../http/syntax.js';
 
@@ -18,35 +18,14 @@ import { isValidTarget } from '../http/syntax.js';
  * @param bodyLength body bytes, -1 for chunked, null for no body
  */
 export function serializeRequestHead(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
-  const last = LAST;
-  if (method === last.method && target === last.target && host === last.host && bodyLength === last.bodyLength && sameFieldList(headers, last.headers)) {
-    return last.head;
-  }
-  const head = serialize(method, target, host, headers, bodyLength);
-  // Kept in place: a client alternating between requests allocates nothing more for the memo.
-  last.method = method;
-  last.target = target;
-  last.host = host;
-  last.bodyLength = bodyLength;
-  copyFieldList(last.headers, headers);
-  last.head = head;
-  return head;
+  return LAST.get(method, target, host, bodyLength, null, headers) ?? LAST.set(method, target, host, bodyLength, null, headers, serialize(method, target, host, headers, bodyLength));
 }
 
 /**
- * The last head serialised and what it was made of. A client sends the same
- * request again and again (polling, a loop over one endpoint): then the head
- * is neither rebuilt nor re-validated, and the socket writes a string it has
- * already flattened.
+ * The last head serialised (http/head-memo.ts): the same request sent again
+ * gets it back, and the socket writes a string it has already flattened.
  */
-const LAST: { method: string; target: string; host: string; bodyLength: number | null; headers: string[]; head: string } = {
-  method: '',
-  target: '',
-  host: '',
-  bodyLength: null,
-  headers: [],
-  head: '',
-};
+const LAST = new HeadMemo<string>();
 
 function serialize(method: string, target: string, host: string, headers: readonly string[], bodyLength: number | null): string {
   checkMethod(method);

@@ -6,7 +6,7 @@
  */
 import type http2 from 'node:http2';
 import type { RequestBody } from '../core/body.js';
-import { copyFieldList, sameFieldList } from '../http/headers.js';
+import { HeadMemo } from '../http/head-memo.js';
 import { CONTENT_METHODS } from '../http/methods.js';
 
 /** Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
@@ -19,37 +19,15 @@ const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connecti
  */
 export function toH2Headers(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
   const length = body === null ? -2 : body.length;
-  const last = LAST;
-  if (method === last.method && path === last.path && authority === last.authority && scheme === last.scheme && length === last.length && sameFieldList(list, last.list)) {
-    return last.headers;
-  }
-  const headers = build(method, scheme, authority, path, list, body);
-  // Kept in place: a client alternating between requests allocates nothing more for the memo.
-  last.method = method;
-  last.scheme = scheme;
-  last.authority = authority;
-  last.path = path;
-  last.length = length;
-  copyFieldList(last.list, list);
-  last.headers = headers;
-  return headers;
+  return LAST.get(method, scheme, authority, path, length, list) ?? LAST.set(method, scheme, authority, path, length, list, build(method, scheme, authority, path, list, body));
 }
 
 /**
- * The last head built and what it was made of: a request sent again (a
- * loop over one endpoint) reuses it. node:http2 copies the object it is
+ * The last head built (http/head-memo.ts). node:http2 copies the object it is
  * given before adding to it, and nothing here writes to it once built, so
  * streams in flight can share it.
  */
-const LAST: { method: string; scheme: string; authority: string; path: string; length: number; list: string[]; headers: http2.OutgoingHttpHeaders } = {
-  method: '',
-  scheme: '',
-  authority: '',
-  path: '',
-  length: -3,
-  list: [],
-  headers: Object.create(null) as http2.OutgoingHttpHeaders,
-};
+const LAST = new HeadMemo<http2.OutgoingHttpHeaders>();
 
 function build(method: string, scheme: string, authority: string, path: string, list: readonly string[], body: RequestBody | null): http2.OutgoingHttpHeaders {
   // A literal, not Object.create(null): V8 keeps it a fast object, which node:http2 reads (keys,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import { ReqivoError, WebSocketError } from '../../src/errors.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
@@ -129,7 +130,9 @@ describe('WebSocket edge cases', () => {
     const peer = await wsServer();
     const ac = new AbortController();
     const ws = await open(peer.url, { signal: ac.signal });
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1, 'listening while open');
     await ws.close();
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'the listener is removed at close');
     ac.abort(); // after the close: no effect
     assert.equal(ws.closeCode, 1000);
   });

@@ -114,6 +114,27 @@ export const NEXT_WAIT_US = 200;
  * follows each answer).
  */
 export const SPIN_BACKOFF_MAX = 64;
+/**
+ * How long the caller spins on {@link STATE} before it blocks in
+ * `Atomics.wait`, in µs. A thread blocked in a futex is woken by the kernel
+ * (on a virtual machine an inter-processor interrupt, tens of µs); a spinning
+ * one sees the answer at once. Measured on the 2-vCPU bench machine: the
+ * median SyncSession GET went from 1.25–1.84× the async Session's latency to
+ * 0.83–1.01× (BENCHMARKS.md): the spin also keeps the caller's virtual CPU
+ * from going idle, slow to wake. {@link CALLER_SPIN_MISSES} spins in a row
+ * that caught nothing make the caller skip the spin for the next 1, 2, 4, …
+ * waits up to {@link SPIN_BACKOFF_MAX}, so a slow server costs at most this
+ * much CPU per that many calls. Never on a single CPU, where the spin would
+ * keep the worker it waits for off it.
+ */
+export const CALLER_SPIN_US = 1000;
+/**
+ * Spins in a row that must catch nothing before the caller backs off (see
+ * {@link CALLER_SPIN_US}). Not one: on the bench machine a fifth of the
+ * answers to a ~400 µs GET come after the spin, and backing off at the first
+ * miss let the CPU go idle and slowed the next ones (86 % missed, 1.4–2.2×).
+ */
+export const CALLER_SPIN_MISSES = 8;
 /** How often a busy worker bumps {@link BEAT}. */
 export const BEAT_MS = 100;
 /** Default shared window: 1 MiB. */

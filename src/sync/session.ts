@@ -6,6 +6,7 @@
  * response has crossed the shared window (see protocol.ts).
  * @module
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { attachRequest } from '../errors.js';
 import { InvalidRequestError, ReqivoError, RequestError, Response, TimeoutError } from '../index.js';
@@ -13,6 +14,8 @@ import { type WireError, rebuildError, SyncWorkerError } from './errors.js';
 import {
   BEAT,
   BODY,
+  CALLER_SPIN_MISSES,
+  CALLER_SPIN_US,
   Channel,
   DEAD,
   DEFAULT_WINDOW_BYTES,
@@ -36,6 +39,7 @@ import {
   SLOT,
   SLOT_EMPTY,
   SLOT_FULL,
+  SPIN_BACKOFF_MAX,
   SPIN_HINT,
   NEXT_WAIT_US,
   STATE,
@@ -57,6 +61,16 @@ const SLICE_MS = 200;
 const PREALLOC_MAX = 256 * 2 ** 20;
 /** How long close() waits for the worker to close its Session and exit. */
 const CLOSE_WAIT_MS = 1_000;
+/** Whether this thread may spin for an answer (see {@link CALLER_SPIN_US}): not on one CPU. */
+const CAN_SPIN = availableParallelism() > 1;
+
+/** Spin until the window is full or `until` (a `performance.now()` time) has passed; returns whether it filled. */
+function spinUntilFull(ctl: Int32Array, until: number): boolean {
+  for (let k = 1; ; k++) {
+    if (Atomics.load(ctl, STATE) !== EMPTY) return true;
+    if ((k & 63) === 0 && performance.now() >= until) return false;
+  }
+}
 
 /**
  * Knobs for tests and benchmarks, not part of the API.
@@ -71,6 +85,8 @@ export interface SyncInternals {
   workerUrl?: URL;
   /** The total deadline of a call whose options set none, in ms (default 5 minutes). */
   defaultTotalMs?: number;
+  /** How long the caller spins before it blocks, in µs (default {@link CALLER_SPIN_US}; 0: never). */
+  callerSpinUs?: number;
 }
 
 /** The caller's margin over the worker's own total timeout, so that the worker's (better named) error arrives first. */
@@ -146,6 +162,12 @@ export class SyncSession {
   #answeredAt: number;
   /** Why the worker is gone, once it is. */
   #failure: SyncWorkerError | null;
+  /** Spins in a row that caught nothing; waits left to block at once; how many the next miss leaves. */
+  #spinMisses: number;
+  #spinSkip: number;
+  #spinBackoff: number;
+  /** {@link CALLER_SPIN_US} in ms (or the test's own). */
+  readonly #spinMs: number;
 
   /**
    * Start the worker and wait until its Session exists: bad options throw
@@ -165,6 +187,10 @@ export class SyncSession {
     this.#slotId = 0;
     this.#closed = false;
     this.#failure = null;
+    this.#spinMs = (internal.callerSpinUs ?? CALLER_SPIN_US) / 1000;
+    this.#spinSkip = CAN_SPIN && this.#spinMs > 0 ? 0 : Number.POSITIVE_INFINITY;
+    this.#spinBackoff = 0;
+    this.#spinMisses = 0;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
     try {
       this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init });
@@ -348,7 +374,17 @@ export class SyncSession {
       } else if (now - beatAt > this.#livenessMs && id !== 0) {
         throw this.#workerError(`the reqivo/sync worker stopped responding (no heartbeat for ${this.#livenessMs} ms)`, method, url());
       }
-      Atomics.wait(ctl, STATE, EMPTY, Math.min(SLICE_MS, deadline - now));
+      if (this.#spinSkip > 0) this.#spinSkip--;
+      else if (spinUntilFull(ctl, Math.min(now + this.#spinMs, deadline))) {
+        this.#spinMisses = 0;
+        this.#spinBackoff = 0;
+        continue;
+      } else if (++this.#spinMisses >= CALLER_SPIN_MISSES) {
+        this.#spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.#spinBackoff * 2 || 1);
+        this.#spinSkip = this.#spinBackoff;
+      }
+      // A negative timeout (the spin ran into the deadline) waits not at all.
+      Atomics.wait(ctl, STATE, EMPTY, Math.min(SLICE_MS, deadline - performance.now()));
     }
   }
 

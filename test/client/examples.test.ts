@@ -25,7 +25,7 @@ const expected: Record<string, RegExp[]> = {
   ],
   'cache-file-store': [
     /^first: miss document "v1" \(requests: 1\)$/m,
-    /^new session: hit document "v1", age 0 \(requests: 1\)$/m,
+    /^new session: hit document "v1", age [01] \(requests: 1\)$/m,
     /^no-cache: revalidated after a 304 \(requests: 3\)$/m,
     /^after POST: miss document "v2"$/m,
   ],

@@ -5,8 +5,8 @@
  * synchronously with their classes, causes and request names.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, afterEach, before, test } from 'node:test';
@@ -240,6 +240,21 @@ test('timeouts: read, connect and the total deadline, each within its bound', ()
   assert.throws(() => s.get(`https://127.0.0.1:${server.silentPort}/`, { timeout: { connect: 300 } }), (e: unknown) => e instanceof ConnectTimeout && e.timeoutMs === 300);
   assert.ok(performance.now() - t < 3000);
   assert.equal(s.get('/echo').status, 200, 'the session is usable after a timeout');
+});
+
+test('waiting on a slow server, the caller stops spinning: 40 calls of 15 ms cost its thread little more CPU than with no spin', { skip: availableParallelism() < 2 || !existsSync(`/proc/self/task/${process.pid}/schedstat`) }, () => {
+  // CPU time of this (the calling) thread alone, in ms: the worker and the server threads are not in it.
+  const cpuMs = (): number => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ')[0]) / 1e6;
+  const used = (s: SyncSession): number => {
+    assert.equal(s.get('/echo').status, 200);
+    const before = cpuMs();
+    for (let i = 0; i < 40; i++) assert.equal(s.get('/slow?ms=15').text(), 'late');
+    return cpuMs() - before;
+  };
+  const still = used(session({}, { callerSpinUs: 0 }));
+  const spinning = used(session());
+  // A 1 ms spin on every call would add 40 ms; backing off after 8 misses in a row adds ~10 ms.
+  assert.ok(spinning - still < 25, `the calling thread used ${spinning.toFixed(1)} ms of CPU, ${still.toFixed(1)} ms without a spin`);
 });
 
 test('the default total deadline is kept by the caller: TimeoutError at that bound, the request cancelled, the session usable', () => {

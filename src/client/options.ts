@@ -164,8 +164,8 @@ export interface SessionOptions {
   http2?: 'auto' | 'prior-knowledge' | false;
   /** Proxy: `'env'` (default), a proxy URL, or `false`. */
   proxy?: string | false | 'env';
-  /** Retry policy; off when absent. */
-  retry?: RetryOptions;
+  /** Retry policy; off when absent or `false`. */
+  retry?: RetryOptions | false;
   /** Session-wide auth. */
   auth?: AuthOptions | null;
   /** Decode gzip/deflate/br bodies (default true). */

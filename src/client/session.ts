@@ -126,7 +126,7 @@ export class Session {
     this.#lastHref = '';
     this.#lastInput = '';
     this.#lastUrl = null;
-    this.#retry = options.retry !== undefined ? new RetryPolicy(options.retry) : null;
+    this.#retry = options.retry !== undefined && options.retry !== false ? new RetryPolicy(options.retry) : null;
     this.#digest = new DigestAuthState();
     this.cookies = options.cookies === false ? null : new CookieJar();
     this.hooks = toHooks(options.hooks);

@@ -118,10 +118,10 @@ export const SPIN_BACKOFF_MAX = 64;
  * How long the caller spins on {@link STATE} before it blocks in
  * `Atomics.wait`, in µs. A thread blocked in a futex is woken by the kernel
  * (on a virtual machine an inter-processor interrupt, tens of µs); a spinning
- * one sees the answer at once. Measured on the 2-vCPU bench machine: the
- * median SyncSession GET went from 1.25–1.84× the async Session's latency to
- * 0.83–1.01× (BENCHMARKS.md): the spin also keeps the caller's virtual CPU
- * from going idle, slow to wake. {@link CALLER_SPIN_MISSES} spins in a row
+ * one sees the answer at once. Measured on a 2-vCPU virtual machine, old and
+ * new side by side: the SyncSession GET went from 1.99–2.08× the async
+ * Session's latency to 1.01–1.30× (BENCHMARKS.md); the spin also keeps the
+ * caller's virtual CPU from going idle, slow to wake. {@link CALLER_SPIN_MISSES} spins in a row
  * that caught nothing make the caller skip the spin for the next 1, 2, 4, …
  * waits up to {@link SPIN_BACKOFF_MAX}, so a slow server costs at most this
  * much CPU per that many calls. Never on a single CPU, where the spin would

@@ -35,8 +35,8 @@ export interface SyncRequestOptions extends Omit<RequestOptions, 'body' | 'signa
  * (see docs/sync.md).
  */
 export interface SyncSessionOptions extends Omit<SessionOptions, 'retry' | 'hooks' | 'interceptors' | 'lookup'> {
-  /** Retry policy; off when absent. */
-  retry?: SyncRetryOptions;
+  /** Retry policy; off when absent or `false`. */
+  retry?: SyncRetryOptions | false;
 }
 
 /** Total deadline of a SyncSession unless its options say otherwise: a blocked script should not wait forever. */

@@ -109,11 +109,13 @@ describe('retry policy (unit)', () => {
 });
 
 describe('retries (integration)', () => {
-  test('retries are off by default', async () => {
-    const srv = await flaky([503]);
+  test('retries are off by default, and with retry: false', async () => {
+    const srv = await flaky([503, 503]);
     const res = await session().get(`${srv.url}/`);
     assert.equal(res.status, 503);
     assert.equal(srv.times.length, 1);
+    assert.equal((await session({ retry: false }).get(`${srv.url}/`)).status, 503);
+    assert.equal(srv.times.length, 2);
   });
 
   test('a GET is retried on 503 until it succeeds', async () => {

@@ -151,8 +151,11 @@ export class HopExchange extends ResponseBuilder implements Cancellable, Connect
     const h1 = H1Conn.of(conn, this.#origin);
     this.flow = h1;
     if (this.timings !== null) this.onSocket(conn.uses === 0 ? conn.times : null, conn.uses > 0);
-    const read = this.deadline !== null ? this.deadline.timeout.read : Number.POSITIVE_INFINITY;
-    h1.dispatch(this, req.method, head, body, read, req.limits, hasCloseOption(req.headers.get('connection')));
+    const t = this.deadline !== null ? this.deadline.timeout : null;
+    const read = t !== null ? t.read : Number.POSITIVE_INFINITY;
+    // The time of the last read only tells a read timeout from the total one (phaseTimeout): needed with both set.
+    const stamp = t !== null && t.total !== Number.POSITIVE_INFINITY && read !== Number.POSITIVE_INFINITY;
+    h1.dispatch(this, req.method, head, body, read, req.limits, hasCloseOption(req.headers.get('connection')), stamp);
   }
 
   protected override released(): void {

@@ -46,7 +46,7 @@ export class Deadline {
   readonly timeout: Timeout;
   /** The caller's signal, or null. */
   readonly signal: AbortSignal | null;
-  /** `performance.now()` when the exchange began: the one clock of the total timeout. */
+  /** `performance.now()` when the exchange began: the one clock of the total timeout (0 when there is none). */
   readonly started: number;
   #failure: Error | null;
   #target: Cancellable | null;
@@ -56,7 +56,7 @@ export class Deadline {
   constructor(timeout: Timeout, signal: AbortSignal | null) {
     this.timeout = timeout;
     this.signal = signal;
-    this.started = performance.now();
+    this.started = timeout.total !== Number.POSITIVE_INFINITY ? performance.now() : 0;
     this.#failure = null;
     this.#target = null;
     this.#timer = null;

@@ -51,8 +51,14 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #requestDone: boolean;
   /** The request said `Connection: close`: no further request may go on this connection (RFC 9112 §9.6). */
   #closeRequested: boolean;
-  /** `performance.now()` of the last bytes read, or of the request being written (for timeout errors). */
+  /**
+   * `performance.now()` of the last bytes read, or of the request being
+   * written, when the request asked for it (a read and a total timeout both
+   * set: it tells which of them ran out); else 0.
+   */
   lastActivity: number;
+  /** Whether this request keeps {@link lastActivity}. */
+  #stampReads: boolean;
   /** Read timeout of the exchange in flight (suspended while the body's reader holds the socket paused). */
   #readTimeout: number;
   /** The head of the request in flight (read only when a 101 comes back). */
@@ -67,6 +73,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#requestDone = false;
     this.#closeRequested = false;
     this.lastActivity = 0;
+    this.#stampReads = false;
     this.#readTimeout = 0;
     this.#head = '';
     conn.state = this;
@@ -95,6 +102,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     readTimeoutMs: number,
     limits: ParserLimits,
     closeRequested = false,
+    stampReads = false,
   ): void {
     const conn = this.conn;
     this.#exchange = exchange;
@@ -102,7 +110,8 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#requestDone = false;
     this.#closeRequested = closeRequested;
     this.#head = head;
-    this.lastActivity = performance.now();
+    this.#stampReads = stampReads;
+    this.lastActivity = stampReads ? performance.now() : 0;
     this.parser.reset(method, limits);
     conn.sink = this;
     conn.uses++;
@@ -182,7 +191,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
       conn.destroy();
       return;
     }
-    this.lastActivity = performance.now();
+    if (this.#stampReads) this.lastActivity = performance.now();
     try {
       const n = this.parser.execute(data);
       if (n < data.length && this.#exchange === null) {

@@ -75,11 +75,9 @@ export class HeadFraming {
     if (lname === 'content-length') this.contentLength = contentLengthOf(value, this.contentLength);
     else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
     else if (lname === 'connection') {
-      for (const tok of value.split(',')) {
-        const t = tok.trim().toLowerCase();
-        if (t === 'close') this.#connectionClose = true;
-        else if (t === 'keep-alive') this.#connectionKeepAlive = true;
-      }
+      const t = connectionTokensOf(value);
+      if ((t & CONNECTION_CLOSE) !== 0) this.#connectionClose = true;
+      if ((t & CONNECTION_KEEP_ALIVE) !== 0) this.#connectionKeepAlive = true;
     } else if (lname === 'keep-alive') {
       const t = keepAliveTimeoutOf(value);
       if (t !== -1) this.keepAliveTimeoutMs = t;
@@ -176,8 +174,44 @@ export function contentLengthOf(value: string, known: number): number {
   return v;
 }
 
+/*
+ * A connection's responses repeat their Connection and Keep-Alive values (the
+ * parser even hands back the previous response's string when the bytes are
+ * equal), so each parse below remembers its last value: a string compare
+ * instead of a split or a regular expression per response (1 % of the CPU of
+ * 256 GETs in flight, profiled).
+ */
+let lastKeepAlive: string | null = null;
+let lastKeepAliveMs = -1;
+let lastConnection: string | null = null;
+let lastConnectionTokens = 0;
+
 /** The `timeout=` of a Keep-Alive field value in milliseconds, or -1. */
 export function keepAliveTimeoutOf(value: string): number {
-  const m = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
-  return m ? Number(m[1]) * 1000 : -1;
+  if (value !== lastKeepAlive) {
+    const m = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i.exec(value);
+    lastKeepAliveMs = m ? Number(m[1]) * 1000 : -1;
+    lastKeepAlive = value;
+  }
+  return lastKeepAliveMs;
+}
+
+/** Connection option `close` (RFC 9112 §9.6). */
+const CONNECTION_CLOSE = 1;
+/** Connection option `keep-alive` (an HTTP/1.0 server's way to keep the connection, RFC 9112 §9.3). */
+const CONNECTION_KEEP_ALIVE = 2;
+
+/** The {@link CONNECTION_CLOSE} and {@link CONNECTION_KEEP_ALIVE} bits of one Connection field value. */
+export function connectionTokensOf(value: string): number {
+  if (value !== lastConnection) {
+    let t = 0;
+    for (const tok of value.split(',')) {
+      const o = tok.trim().toLowerCase();
+      if (o === 'close') t |= CONNECTION_CLOSE;
+      else if (o === 'keep-alive') t |= CONNECTION_KEEP_ALIVE;
+    }
+    lastConnectionTokens = t;
+    lastConnection = value;
+  }
+  return lastConnectionTokens;
 }

@@ -77,6 +77,20 @@ describe('HeadFraming', () => {
     assert.equal(framed(['Content-Length', '0', 'Keep-Alive', 'max=100']).f.keepAliveTimeoutMs, -1);
   });
 
+  test('the remembered last Connection and Keep-Alive values never answer for another value', () => {
+    // Each parse keeps its last value (responses on a connection repeat them): the same value again, then others, in turn.
+    const ka = ['timeout=5', 'timeout=5', 'max=3', 'timeout=7, max=3', 'timeout=5'];
+    assert.deepEqual(
+      ka.map((v) => framed(['Content-Length', '0', 'Keep-Alive', v]).f.keepAliveTimeoutMs),
+      [5000, 5000, -1, 7000, 5000],
+    );
+    const conn = ['close', 'close', 'keep-alive', 'upgrade', 'Keep-Alive, close', 'keep-alive'];
+    assert.deepEqual(
+      conn.map((v) => framed(['Content-Length', '0', 'Connection', v], 200, '1.0').f.keepAlive),
+      [false, false, true, false, false, true],
+    );
+  });
+
   test('a Content-Length over maxBodyBytes is refused before the body', () => {
     assert.throws(
       () => framed(['Content-Length', '11'], 200, '1.1', 'GET', 10),

@@ -11,6 +11,7 @@
  */
 import { ConnectTimeout, ReadTimeout, timeoutAdvice, type TimeoutError } from '../errors.js';
 import { serializeRequestHead } from '../http1/request-head.js';
+import { hasCloseOption } from '../http1/framing.js';
 import type { Connection } from '../transport/connection.js';
 import type { ConnectionTaker, OriginPool } from '../transport/pool.js';
 import type { Cancellable } from '../core/deadline.js';
@@ -193,9 +194,3 @@ export class HopExchange extends ResponseBuilder implements Cancellable, Connect
   }
 }
 
-/** Whether a Connection header value carries the `close` option (RFC 9112 §9.6). */
-function hasCloseOption(value: string | null): boolean {
-  if (value === null) return false;
-  for (const token of value.split(',')) if (token.trim().toLowerCase() === 'close') return true;
-  return false;
-}

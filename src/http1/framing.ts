@@ -201,6 +201,11 @@ const CONNECTION_CLOSE = 1;
 /** Connection option `keep-alive` (an HTTP/1.0 server's way to keep the connection, RFC 9112 §9.3). */
 const CONNECTION_KEEP_ALIVE = 2;
 
+/** Whether a Connection field value (or null: none) carries the `close` option (RFC 9112 §9.6). */
+export function hasCloseOption(value: string | null): boolean {
+  return value !== null && (connectionTokensOf(value) & CONNECTION_CLOSE) !== 0;
+}
+
 /** The {@link CONNECTION_CLOSE} and {@link CONNECTION_KEEP_ALIVE} bits of one Connection field value. */
 export function connectionTokensOf(value: string): number {
   if (value !== lastConnection) {

@@ -135,6 +135,51 @@ export const CALLER_SPIN_US = 1000;
  * miss let the CPU go idle and slowed the next ones (86 % missed, 1.4–2.2×).
  */
 export const CALLER_SPIN_MISSES = 8;
+
+/**
+ * When a side spins before it blocks, and when it skips the spin: after
+ * `missesBeforeBackoff` spins in a row that caught nothing, the next 1, 2, 4,
+ * … up to {@link SPIN_BACKOFF_MAX} waits go without one; a spin that catches
+ * something ends that. The worker backs off at its first miss (its spin can
+ * keep the very caller it waits for off the CPU), the caller after
+ * {@link CALLER_SPIN_MISSES}.
+ */
+export class SpinBackoff {
+  readonly #missesBeforeBackoff: number;
+  /** Spins in a row that caught nothing. */
+  #misses: number;
+  /** Waits left to go without a spin. */
+  #skip: number;
+  /** How many the next backing-off miss leaves. */
+  #backoff: number;
+
+  constructor(missesBeforeBackoff: number) {
+    this.#missesBeforeBackoff = missesBeforeBackoff;
+    this.#misses = 0;
+    this.#skip = 0;
+    this.#backoff = 0;
+  }
+
+  /** Whether this wait spins (false: block at once; counts a skipped wait). */
+  spins(): boolean {
+    if (this.#skip === 0) return true;
+    this.#skip--;
+    return false;
+  }
+
+  /** The spin caught what it waited for. */
+  hit(): void {
+    this.#misses = 0;
+    this.#backoff = 0;
+  }
+
+  /** The spin ran out. */
+  miss(): void {
+    if (++this.#misses < this.#missesBeforeBackoff) return;
+    this.#backoff = Math.min(SPIN_BACKOFF_MAX, this.#backoff * 2 || 1);
+    this.#skip = this.#backoff;
+  }
+}
 /** How often a busy worker bumps {@link BEAT}. */
 export const BEAT_MS = 100;
 /** Default shared window: 1 MiB. */

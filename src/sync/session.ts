@@ -39,7 +39,7 @@ import {
   SLOT,
   SLOT_EMPTY,
   SLOT_FULL,
-  SPIN_BACKOFF_MAX,
+  SpinBackoff,
   SPIN_HINT,
   NEXT_WAIT_US,
   STATE,
@@ -162,10 +162,8 @@ export class SyncSession {
   #answeredAt: number;
   /** Why the worker is gone, once it is. */
   #failure: SyncWorkerError | null;
-  /** Spins in a row that caught nothing; waits left to block at once; how many the next miss leaves. */
-  #spinMisses: number;
-  #spinSkip: number;
-  #spinBackoff: number;
+  /** When this side spins before it blocks (see {@link CALLER_SPIN_US}); null: never. */
+  readonly #spin: SpinBackoff | null;
   /** {@link CALLER_SPIN_US} in ms (or the test's own). */
   readonly #spinMs: number;
 
@@ -188,9 +186,7 @@ export class SyncSession {
     this.#closed = false;
     this.#failure = null;
     this.#spinMs = (internal.callerSpinUs ?? CALLER_SPIN_US) / 1000;
-    this.#spinSkip = CAN_SPIN && this.#spinMs > 0 ? 0 : Number.POSITIVE_INFINITY;
-    this.#spinBackoff = 0;
-    this.#spinMisses = 0;
+    this.#spin = CAN_SPIN && this.#spinMs > 0 ? new SpinBackoff(CALLER_SPIN_MISSES) : null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
     try {
       this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init });
@@ -374,14 +370,13 @@ export class SyncSession {
       } else if (now - beatAt > this.#livenessMs && id !== 0) {
         throw this.#workerError(`the reqivo/sync worker stopped responding (no heartbeat for ${this.#livenessMs} ms)`, method, url());
       }
-      if (this.#spinSkip > 0) this.#spinSkip--;
-      else if (spinUntilFull(ctl, Math.min(now + this.#spinMs, deadline))) {
-        this.#spinMisses = 0;
-        this.#spinBackoff = 0;
-        continue;
-      } else if (++this.#spinMisses >= CALLER_SPIN_MISSES) {
-        this.#spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.#spinBackoff * 2 || 1);
-        this.#spinSkip = this.#spinBackoff;
+      const spin = this.#spin;
+      if (spin !== null && spin.spins()) {
+        if (spinUntilFull(ctl, Math.min(now + this.#spinMs, deadline))) {
+          spin.hit();
+          continue;
+        }
+        spin.miss();
       }
       // A negative timeout (the spin ran into the deadline) waits not at all.
       Atomics.wait(ctl, STATE, EMPTY, Math.min(SLICE_MS, deadline - performance.now()));

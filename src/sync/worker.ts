@@ -37,7 +37,7 @@ import {
   SLOT_FULL,
   SLOT_TAKING,
   NEXT_WAIT_US,
-  SPIN_BACKOFF_MAX,
+  SpinBackoff,
   SPIN_HINT,
   SPIN_US,
   STATE,
@@ -293,9 +293,8 @@ function takeSlot(): boolean {
   return true;
 }
 
-/** Answers left to give without a spin after a spin that caught nothing, and how many the next miss leaves. */
-let spinSkip = 0;
-let spinBackoff = 0;
+/** When the worker spins after an answer: it backs off at the first spin that caught nothing. */
+const spin = new SpinBackoff(1);
 
 /**
  * After an answer, when the caller's calls come back to back: wait for the
@@ -307,17 +306,15 @@ let spinBackoff = 0;
  */
 function waitForNext(): boolean {
   if (Atomics.load(ctl, SPIN_HINT) !== 1) return false;
-  if (spinSkip > 0) spinSkip--;
-  else {
+  if (spin.spins()) {
     const until = performance.now() + SPIN_US / 1000;
     do
       if (takeSlot()) {
-        spinBackoff = 0;
+        spin.hit();
         return true;
       }
     while (performance.now() < until);
-    spinBackoff = Math.min(spinBackoff * 2 || 1, SPIN_BACKOFF_MAX);
-    spinSkip = spinBackoff;
+    spin.miss();
   }
   Atomics.wait(ctl, SLOT, SLOT_EMPTY, NEXT_WAIT_US / 1000);
   return takeSlot();

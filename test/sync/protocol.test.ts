@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeHead, decodeShort, encodeHead, encodeShort, plainJson, type RequestMessage, type WireHead } from '../../src/sync/protocol.js';
+import { decodeHead, decodeShort, encodeHead, encodeShort, plainJson, type RequestMessage, SpinBackoff, SPIN_BACKOFF_MAX, type WireHead } from '../../src/sync/protocol.js';
 import { SyncSession } from '../../src/sync/index.js';
 import { useServerThread } from './use-server.js';
 
@@ -48,6 +48,35 @@ test('a request without options crosses as id NUL method NUL url; any option, bo
   assert.equal(encodeShort({ ...m, file: '/f' }), null);
   assert.equal(encodeShort({ ...m, url: 'http://h/a\0b' }), null);
   assert.equal(encodeShort({ ...m, method: 'G\0T' }), null);
+});
+
+test('SpinBackoff: after N misses in a row it skips 1, 2, 4, … up to the cap; a hit ends that', () => {
+  // Which of the next `n` waits spin, each spin missing unless it is in `hits` (indices of spinning waits).
+  const run = (b: SpinBackoff, n: number, hits = new Set<number>()): string => {
+    let out = '';
+    for (let i = 0, spun = 0; i < n; i++) {
+      if (!b.spins()) {
+        out += '.';
+      } else if (hits.has(spun++)) {
+        b.hit();
+        out += 'H';
+      } else {
+        b.miss();
+        out += 's';
+      }
+    }
+    return out;
+  };
+  // The worker's rule: back off at the first miss.
+  assert.equal(run(new SpinBackoff(1), 15), 's.s..s....s....');
+  // The caller's: 8 misses in a row first; a hit resets the count and the back-off.
+  assert.equal(run(new SpinBackoff(8), 14), 'ssssssss.s..s.');
+  assert.equal(run(new SpinBackoff(3), 12, new Set([3])), 'sss.Hsss.s..');
+  const capped = new SpinBackoff(1);
+  const long = run(capped, 1000);
+  const gaps = long.split('s').slice(1, -1).map((g) => g.length);
+  assert.equal(Math.max(...gaps), SPIN_BACKOFF_MAX);
+  assert.deepEqual(gaps.slice(0, 7), [1, 2, 4, 8, 16, 32, 64]);
 });
 
 test('plainJson: only data that JSON carries unchanged', () => {

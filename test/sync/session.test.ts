@@ -120,6 +120,8 @@ test('session and request options reach the worker: headers, query, timeout, fol
   assert.equal(echo.url, '/echo?a=1&b=2');
   assert.equal(s.get('/echo', { query: { q: ['x', 'y'] } }).json<Echo>().url, '/echo?q=x&q=y');
   assert.equal(s.get('/redirect', { followRedirects: false }).status, 302);
+  // retry: false at session level is "off", as for a Session (it used to be refused there).
+  assert.equal(session({ retry: false }).get('/status/503').status, 503);
 });
 
 test('bodies: string, bytes, ArrayBuffer, URLSearchParams, json, form, FormData, Blob, a sync iterable, a file', () => {

@@ -182,7 +182,7 @@ export class HopExchange extends ResponseBuilder implements Cancellable, Connect
     const t = this.deadline!.timeout;
     const flow = this.flow;
     // Still opening a connection: no exchange yet, or an HTTP/2 stream waiting for its session.
-    const connecting = (flow === null && this.stream === null) || (flow instanceof H2Stream && flow.stream === null);
+    const connecting = (flow === null && this.stream === null) || (flow instanceof H2Stream && flow.id === 0);
     if (connecting) {
       if (this.#connectStart >= 0 && this.#connectStart + t.connect <= deadlineAt) {
         return new ConnectTimeout(`connect timed out after ${t.connect} ms${timeoutAdvice('connect', t.connect)}`, { timeoutMs: t.connect });

@@ -25,7 +25,6 @@ export class H2Origin implements Multiplexed {
   closed: boolean;
   /** Sessions opened so far (for stats and tests). */
   sessionsOpened: number;
-  readonly #authority: string;
   readonly #maxIdleMs: number;
   readonly #sessions: Set<H2Session>;
   #current: H2Session | null;
@@ -37,11 +36,9 @@ export class H2Origin implements Multiplexed {
   #retries: H2Stream[];
 
   constructor(origin: OriginPool, maxIdleMs: number) {
-    const o = origin.connectOptions;
     this.origin = origin;
     this.closed = false;
     this.sessionsOpened = 0;
-    this.#authority = `${o.secure ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
     this.#maxIdleMs = maxIdleMs;
     this.#sessions = new Set();
     this.#current = null;
@@ -191,7 +188,7 @@ export class H2Origin implements Multiplexed {
     }
     let sess: H2Session;
     try {
-      sess = new H2Session(this, conn, this.#authority, this.#maxIdleMs, limits);
+      sess = new H2Session(this, conn, this.#maxIdleMs, limits);
     } catch (err) {
       this.origin.release(conn, false);
       this.#failQueued(new NetworkError(`could not start an HTTP/2 session: ${(err as Error).message}`, { cause: err }));

@@ -42,3 +42,61 @@ export function declaredLength(fields: readonly string[]): number {
   }
   return contentLength;
 }
+
+/** Fields a response must not carry over HTTP/2 (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+/** Field names seen valid already (servers send the same few names again and again); bounded. */
+const VALID_NAMES = new Set<string>();
+const MAX_VALID_NAMES = 512;
+/** A field value's forbidden octets (NUL, CR, LF) or surrounding whitespace (RFC 9113 §8.2.1). */
+const BAD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
+
+function nameError(name: string): string | null {
+  if (VALID_NAMES.has(name)) return null;
+  if (name.length === 0) return 'an empty field name (RFC 9113 §8.2.1)';
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return `an upper-case field name ${JSON.stringify(name)} (RFC 9113 §8.2.1)`;
+    // A token character (RFC 9110 §5.6.2): no controls, space, delimiters or octets past 0x7e.
+    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x2c || c === 0x2f || (c >= 0x3a && c <= 0x40) || (c >= 0x5b && c <= 0x5d) || c === 0x7b || c === 0x7d) {
+      return `a field name ${JSON.stringify(name)} that is not a token (RFC 9113 §8.2.1)`;
+    }
+  }
+  if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field "${name}" (RFC 9113 §8.2.2)`;
+  if (VALID_NAMES.size < MAX_VALID_NAMES) VALID_NAMES.add(name);
+  return null;
+}
+
+/**
+ * Why a decoded HTTP/2 response head (`raw`: flat, pseudo-headers included)
+ * or trailer section (`trailers`) is malformed (RFC 9113 §8.1, §8.2, §8.3),
+ * or null when it is well-formed. A head has exactly one `:status` of three
+ * digits before every regular field and no other pseudo-header; trailers
+ * have none; content-length values agree.
+ */
+export function malformedHead(raw: readonly string[], trailers: boolean): string | null {
+  let status = 0;
+  let length: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (name.charCodeAt(0) === 58) {
+      if (trailers) return `the pseudo-header ${JSON.stringify(name)} in trailers (RFC 9113 §8.1)`;
+      if (name !== ':status') return `the pseudo-header ${JSON.stringify(name)} in a response (RFC 9113 §8.3)`;
+      if (i !== 0) return status > 0 ? 'two :status pseudo-headers (RFC 9113 §8.3.2)' : 'a pseudo-header after a regular field (RFC 9113 §8.3)';
+      if (!/^\d{3}$/.test(value)) return `:status ${JSON.stringify(value)} is not three digits (RFC 9113 §8.3.2)`;
+      status = 1;
+      continue;
+    }
+    const bad = nameError(name);
+    if (bad !== null) return bad;
+    if (BAD_VALUE.test(value)) return `the value of "${name}" has NUL, CR or LF, or starts or ends with whitespace (RFC 9113 §8.2.1)`;
+    if (name === 'content-length' && !trailers) {
+      if (!/^\d{1,15}$/.test(value)) return `content-length ${JSON.stringify(value)} is not a number (RFC 9110 §8.6)`;
+      if (length !== null && length !== value) return `two content-length values that disagree (${length}, ${value}) (RFC 9113 §8.1.1)`;
+      length = value;
+    }
+  }
+  if (!trailers && status === 0) return 'no :status pseudo-header (RFC 9113 §8.3.2)';
+  return null;
+}

@@ -1,197 +1,225 @@
 /**
- * HTTP/2 over `node:http2`: one session per origin, many concurrent streams.
- * This module is {@link H2Session} (one connection); the origin's queue and
- * sessions are {@link H2Origin} in origin.ts, a request is H2Stream (stream.ts).
+ * HTTP/2 over our own framing (RFC 9113): {@link H2Session} is one
+ * connection of an origin — the frames read and written on its socket, HPACK
+ * (hpack.ts), SETTINGS, flow control both ways, stream ids, GOAWAY, PING,
+ * and connection errors. The origin's queue and sessions are H2Origin in
+ * origin.ts, a request is H2Stream (stream.ts), frames are in frames.ts.
  *
- * - {@link H2Origin} (kept in `OriginPool.multiplexed`) owns the origin's
- *   sessions and a FIFO queue of requests waiting for a session or for a
- *   stream slot: never more streams than the server's
- *   `SETTINGS_MAX_CONCURRENT_STREAMS` (one until its SETTINGS arrive).
- * - A session starts on a connection from the origin's pool (TLS with ALPN
- *   `h2`, or plain TCP for h2c prior knowledge); when ALPN picks
- *   `http/1.1` instead, the connection goes back to the pool as an idle
- *   HTTP/1.1 connection and the queued requests run over HTTP/1.1.
- * - GOAWAY (RFC 9113 §6.8): the session takes no new streams; streams the
- *   server did not process (id above the last stream id, REFUSED_STREAM, or
- *   never sent) are retried on a new session — safe for any method, since
- *   the server never saw them. A stream lost otherwise before its response
- *   head is retried only when idempotent, on a reused session, with a
- *   replayable body (as HTTP/1.1 does).
- * - A session node:http2 ended without a word (a connection error in what
- *   the server sent: it sends GOAWAY and stops reading) is found by a PING
- *   after a silence that never leaves, and destroyed with a ProtocolError
- *   ({@link H2Session._onProbe}).
- * - An idle session is closed after `pool.maxIdleMs` and unref'd while idle,
- *   so it never keeps the process alive.
- * - Responses reach the {@link Exchange} / {@link BodySink} exactly as
- *   HTTP/1.1 ones do, with `httpVersion '2'`, an empty reason and no
- *   pseudo-headers.
+ * - Streams start as soon as the server's SETTINGS arrived (one before):
+ *   never more than its `SETTINGS_MAX_CONCURRENT_STREAMS`.
+ * - GOAWAY (§6.8): no new streams; streams above the last stream id were not
+ *   processed and are retried on a new session, whatever their method;
+ *   GOAWAY with an error code ends the connection.
+ * - A connection error in what the server sent (§5.4.1: a malformed frame,
+ *   a bad HPACK block, DATA on an idle stream, a flow-control violation…)
+ *   sends GOAWAY with its code and closes the connection; its streams fail
+ *   with a ProtocolError (or are retried as after any lost connection). A
+ *   stream error (§5.4.2: a malformed response head) resets that stream
+ *   only.
+ * - Our receive windows are 1 MiB a stream and 8 MiB the connection; a
+ *   stream's window is given back as its reader takes the body (a paused
+ *   reader stops the server), the connection's as DATA arrives.
+ * - Frames queued in one tick go out in one socket write.
+ * - An idle session is closed after `pool.maxIdleMs` (GOAWAY, then the
+ *   connection closes) and unref'd while idle, so it never keeps the
+ *   process alive.
  * @module
  */
-import http2 from 'node:http2';
-import { InvalidRequestError, ProtocolError } from '../errors.js';
+import type net from 'node:net';
+import { LimitExceededError, NetworkError, ProtocolError } from '../errors.js';
 import type { ParserLimits } from '../core/limits.js';
 import type { Connection } from '../transport/connection.js';
 import type { ConnectTimes } from '../core/timings.js';
-import { mapError } from './errors.js';
-import { kSession, kStream, type TaggedStream } from './events.js';
+import { codeName, mapError } from './errors.js';
+import {
+  ACK,
+  Code,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  Flag,
+  FrameReader,
+  type FrameSink,
+  goawayFrame,
+  headersFrames,
+  MAX_WINDOW,
+  pingFrame,
+  PREFACE,
+  rstStreamFrame,
+  Setting,
+  settingsFrame,
+  Type,
+  windowUpdateFrame,
+  writeFrameHead,
+} from './frames.js';
+import { HeaderListTooLarge, HpackDecoder, HpackError } from './hpack.js';
 import type { H2Origin } from './origin.js';
 import type { H2Stream } from './stream.js';
 
+/** Our connection receive window. */
 const CONNECTION_WINDOW = 8 << 20;
-/**
- * How often a session with open streams looks for signs of life. After one
- * period in which none of its streams heard anything it sends one PING (once
- * per silence: any stream event starts a new one); a PING still queued a
- * period later was never written, which on a connection that is not busy
- * sending a request body means node:http2 has ended the session (see
- * {@link H2Session._onProbe}).
- */
-const PROBE_MS = 500;
-/**
- * node:http2's own cap on response header fields, far above any
- * maxHeaderCount: past it node resets the stream itself with
- * ENHANCE_YOUR_CALM, which looks like the server's reset. Below it the
- * fields reach {@link H2Stream}, which answers maxHeaderCount with
- * LimitExceededError as HTTP/1.1 does. (It costs no memory up front.)
- */
-const MAX_HEADER_PAIRS = 0xffff;
-
-/** `request()` options, shared (node:http2 copies them): a request with no body ends its stream with its HEADERS. */
-const END_STREAM = Object.freeze({ endStream: true });
-const OPEN_STREAM = Object.freeze({ endStream: false });
+/** Our stream receive window (SETTINGS_INITIAL_WINDOW_SIZE). */
+export const STREAM_WINDOW = 1 << 20;
+/** A window is given back once this much of it was used. */
+const STREAM_CREDIT_AT = STREAM_WINDOW >>> 1;
+const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;
+/** Request body bytes queued on the socket past which body frames wait for 'drain'. */
+const SOCKET_HIGH_WATER = 1 << 20;
+/** CONTINUATION frames accepted in one header block: more is a flood (CVE-2024-27316 and kin). */
+const MAX_CONTINUATIONS = 128;
+/** A header block's octets are capped at twice the header list size we announced, within these bounds. */
+const MIN_BLOCK_CAP = 64 * 1024;
+const MAX_BLOCK_CAP = 16 << 20;
+/** How long a closing connection waits for the server's close after our GOAWAY. */
+const CLOSE_GRACE_MS = 1000;
+/** The largest stream id (RFC 9113 §5.1.1). */
+const MAX_STREAM_ID = 0x7fffffff;
+/** A dynamic table size update to 0 (RFC 7541 §6.3): our encoder never indexes, so its table is empty whatever the server allows. */
+const TABLE_SIZE_ZERO = Buffer.from([0x20]);
 
 /**
  * SETTINGS_MAX_HEADER_LIST_SIZE for `limits` (RFC 9113 §6.5.2), or -1 for
  * none. The setting counts name + value + 32 octets per field where
  * maxHeaderBytes counts name + value + 4, so it is maxHeaderBytes plus 32 per
- * field up to maxHeaderCount (and `:status`): node:http2 enforces what we
- * announce (resetting the stream with ENHANCE_YOUR_CALM) and must never
- * refuse a head within both limits, which H2Stream checks exactly.
+ * field up to maxHeaderCount (and `:status`): a head within both limits is
+ * always within it. H2Stream checks the limits exactly.
+ * @internal
  */
-function headerListSize(limits: ParserLimits): number {
+export function headerListSize(limits: ParserLimits): number {
   const size = limits.maxHeaderBytes + 32 * (limits.maxHeaderCount + 1);
   return Number.isFinite(size) && size >= 0 ? Math.min(Math.floor(size), 0xffffffff) : -1;
 }
 
-type TaggedSession = http2.ClientHttp2Session & { [kSession]?: H2Session };
-
-// ---- session listeners ----
-
-function sessionOnSettings(this: TaggedSession, settings: http2.Settings): void {
-  this[kSession]!._onSettings(settings);
+function socketOnData(this: TaggedSocket, chunk: Buffer): void {
+  this[kSession]!._read(chunk);
 }
-
-function sessionOnGoaway(this: TaggedSession, _code: number, lastStreamID: number): void {
-  this[kSession]!._onGoaway(lastStreamID);
+function socketOnEnd(this: TaggedSocket): void {
+  this[kSession]!._lost(new NetworkError('the server closed the HTTP/2 connection'));
 }
-
-function sessionOnError(this: TaggedSession, err: Error): void {
-  this[kSession]!._onError(err);
+function socketOnError(this: TaggedSocket, err: Error): void {
+  this[kSession]!._lost(mapError(err, 0, 'on the HTTP/2 connection'));
 }
-
-function sessionOnClose(this: TaggedSession): void {
+function socketOnClose(this: TaggedSocket): void {
   this[kSession]!._onClose();
 }
-
+function socketOnDrain(this: TaggedSocket): void {
+  this[kSession]!._onDrain();
+}
 function sessionOnIdle(this: H2Session): void {
   this._onIdle();
 }
-
-function sessionOnProbe(this: H2Session): void {
-  this._onProbe();
+function sessionFlush(s: H2Session): void {
+  s._flush();
 }
 
-const enum Probe {
-  /** No PING in this silence. */
-  None = 0,
-  /** A PING was sent and is not acknowledged yet. */
-  Sent = 1,
-  /** The PING was acknowledged (or could not be sent): the session reads; no more PINGs until a stream hears something. */
-  Done = 2,
-}
+const kSession: unique symbol = Symbol('reqivo.h2session');
+type TaggedSocket = net.Socket & { [kSession]?: H2Session };
 
-/** One node:http2 client session (one connection) of an origin. */
-export class H2Session {
-  /** The node:http2 session. */
-  readonly h2: http2.ClientHttp2Session;
+/** One HTTP/2 connection of an origin. */
+export class H2Session implements FrameSink {
   /** Streams open on it. */
   active: number;
   /** Streams allowed at once: the server's SETTINGS_MAX_CONCURRENT_STREAMS, 1 until its SETTINGS arrive. */
   maxStreams: number;
-  /** Takes no new streams (GOAWAY received, idle close, error). */
+  /** Takes no new streams (GOAWAY received or sent, idle close, error). */
   draining: boolean;
   /** Streams ever started on it. */
   served: number;
-  /** The session's error, if it failed. */
+  /** The connection's error, if it failed. */
   error: Error | null;
   /** The SETTINGS_MAX_HEADER_LIST_SIZE it announced, or -1. */
   readonly headerListSize: number;
-  /** Stream events so far (opened, head, DATA, closed): the probe's sign of life. @internal */
-  activity: number;
   readonly #owner: H2Origin;
   readonly #conn: Connection;
-  readonly #streams: Set<TaggedStream>;
+  readonly #socket: TaggedSocket;
+  readonly #reader: FrameReader;
+  readonly #decoder: HpackDecoder;
+  readonly #streams: Map<number, H2Stream>;
   readonly #idleTimer: NodeJS.Timeout;
-  readonly #probeTimer: NodeJS.Timeout;
-  readonly #onPong: (err: Error | null) => void;
-  /** {@link activity} at the last probe. */
-  #seen: number;
-  #probe: Probe;
+  readonly #blockCap: number;
+  #nextId: number;
+  /** Our send window on the connection, and the server's initial stream window and frame size. */
+  #sendWindow: number;
+  #peerWindow: number;
+  #peerMaxFrame: number;
+  /** Connection receive window left, and octets taken from it not yet given back. */
+  #recvWindow: number;
+  #recvUnacked: number;
+  #settingsSeen: boolean;
+  #tableSizeSent: boolean;
   #goawayLast: number;
   #gone: boolean;
+  /** Frames waiting for the next flush, and their octets. */
+  #out: Buffer[];
+  #outBytes: number;
+  #flushQueued: boolean;
+  /** Streams with body frames waiting for a window or for the socket. */
+  #blocked: H2Stream[];
+  /** The header block being read across CONTINUATION frames. */
+  #hdrStream: number;
+  #hdrFlags: number;
+  #hdrParts: Buffer[] | null;
+  #hdrBytes: number;
+  /** The stream of the DATA frame being read, or null (closed, reset); the frame's length and the payload octets read of it. */
+  #dataStream: H2Stream | null;
+  #dataLength: number;
+  #dataRead: number;
+  /** The fields of the block just decoded (reused). */
+  readonly #fields: string[];
 
-  constructor(owner: H2Origin, conn: Connection, authority: string, maxIdleMs: number, limits: ParserLimits) {
+  constructor(owner: H2Origin, conn: Connection, maxIdleMs: number, limits: ParserLimits) {
     this.active = 0;
     this.maxStreams = 1;
     this.draining = false;
     this.served = 0;
     this.error = null;
     this.headerListSize = headerListSize(limits);
-    this.activity = 0;
     this.#owner = owner;
     this.#conn = conn;
-    this.#streams = new Set();
+    this.#reader = new FrameReader(this);
+    this.#decoder = new HpackDecoder();
+    this.#streams = new Map();
+    this.#blockCap = Math.min(MAX_BLOCK_CAP, Math.max(MIN_BLOCK_CAP, 2 * (this.headerListSize < 0 ? MAX_BLOCK_CAP : this.headerListSize)));
+    this.#nextId = 1;
+    this.#sendWindow = DEFAULT_WINDOW;
+    this.#peerWindow = DEFAULT_WINDOW;
+    this.#peerMaxFrame = DEFAULT_MAX_FRAME;
+    this.#recvWindow = CONNECTION_WINDOW;
+    this.#recvUnacked = 0;
+    this.#settingsSeen = false;
+    this.#tableSizeSent = false;
     this.#goawayLast = -1;
     this.#gone = false;
-    const socket = conn.detach();
-    const h2 = http2.connect(authority, {
-      createConnection: () => socket,
-      // No server push; larger windows than the 64 KiB default for throughput.
-      settings:
-        this.headerListSize < 0
-          ? { enablePush: false, initialWindowSize: 1 << 20 }
-          : { enablePush: false, initialWindowSize: 1 << 20, maxHeaderListSize: this.headerListSize },
-      maxHeaderListPairs: MAX_HEADER_PAIRS,
-    }) as TaggedSession;
-    h2[kSession] = this;
-    h2.on('remoteSettings', sessionOnSettings);
-    h2.on('goaway', sessionOnGoaway);
-    h2.on('error', sessionOnError);
-    h2.on('close', sessionOnClose);
-    h2.once('connect', () => {
-      try {
-        h2.setLocalWindowSize(CONNECTION_WINDOW);
-      } catch {
-        // too late or destroyed: keep the default window
-      }
-    });
-    this.h2 = h2;
+    this.#out = [];
+    this.#outBytes = 0;
+    this.#flushQueued = false;
+    this.#blocked = [];
+    this.#hdrStream = 0;
+    this.#hdrFlags = 0;
+    this.#hdrParts = null;
+    this.#hdrBytes = 0;
+    this.#dataStream = null;
+    this.#dataLength = 0;
+    this.#dataRead = 0;
+    this.#fields = [];
+    const socket = conn.detach() as TaggedSocket;
+    this.#socket = socket;
+    socket[kSession] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+    socket.on('drain', socketOnDrain);
     // One timer for the session's life: it fires harmlessly while busy and is refreshed each time the session goes idle.
     this.#idleTimer = setTimeout(sessionOnIdle.bind(this), Math.max(1, maxIdleMs));
     this.#idleTimer.unref();
-    // Armed while streams are open (refreshed when the first one opens); it never keeps the process alive.
-    this.#probeTimer = setTimeout(sessionOnProbe.bind(this), PROBE_MS);
-    this.#probeTimer.unref();
-    this.#seen = -1;
-    this.#probe = Probe.None;
-    this.#onPong = (err) => {
-      if (err === null && this.#probe === Probe.Sent) this.#probe = Probe.Done;
-    };
-    // detach() paused the socket; the session reads it natively from now on.
-    socket.resume();
+    // No server push; larger windows than the 64 KiB default for throughput.
+    const settings = [Setting.ENABLE_PUSH, 0, Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW];
+    if (this.headerListSize >= 0) settings.push(Setting.MAX_HEADER_LIST_SIZE, this.headerListSize);
+    this.#queue(Buffer.concat([PREFACE, settingsFrame(settings), windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW)]));
     // Idle until its first stream: it must not keep the process alive on its own.
-    h2.unref();
+    refSocket(socket, false);
+    // detach() paused the socket.
+    socket.resume();
   }
 
   /** When its connection was opened, connected and secured. */
@@ -206,160 +234,622 @@ export class H2Session {
 
   /** Whether it may take streams at all (now or later). */
   get usable(): boolean {
-    return !this.draining && !this.#gone && !this.h2.destroyed && !this.h2.closed;
+    return !this.draining && !this.#gone;
   }
 
-  /** Whether `st` is a stream the server said (by GOAWAY) it did not process. */
-  unprocessed(st: http2.ClientHttp2Stream): boolean {
-    const last = this.#goawayLast;
-    if (last < 0) return false;
-    return st.id === undefined || st.id > last;
+  /** The server's SETTINGS_MAX_FRAME_SIZE. @internal */
+  get peerMaxFrame(): number {
+    return this.#peerMaxFrame;
   }
 
-  /** Open a stream for `s`. */
+  /** Open a stream for `s`: its HEADERS frame (with END_STREAM when it has no body) is queued. */
   start(s: H2Stream): void {
-    let st: TaggedStream;
-    try {
-      st = this.h2.request(s.headers, s.hasBody ? OPEN_STREAM : END_STREAM) as TaggedStream;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
-        this.draining = true;
-        this.#owner._sessionDraining(this);
-        this.#owner.requeue(s);
-      } else {
-        s._failQueued(new InvalidRequestError(`invalid HTTP/2 request: ${(err as Error).message}`, { cause: err }));
-      }
+    const id = this.#nextId;
+    if (id > MAX_STREAM_ID) {
+      this.#drain();
+      this.#owner.requeue(s);
       return;
     }
+    this.#nextId = id + 2;
     const reused = this.served > 0;
     this.active++;
     this.served++;
-    this.activity++;
-    if (this.active === 1) {
-      this.h2.ref();
-      this.#probeTimer.refresh();
+    if (this.active === 1) refSocket(this.#socket, true);
+    this.#streams.set(id, s);
+    let prefix: Buffer | null = null;
+    if (!this.#tableSizeSent) {
+      this.#tableSizeSent = true;
+      prefix = TABLE_SIZE_ZERO;
     }
-    st[kSession] = this;
-    this.#streams.add(st);
-    s._attach(this, st, reused);
+    this.#queue(headersFrames(id, prefix, s.headBlock, !s.hasBody, this.#peerMaxFrame));
+    s._attach(this, id, reused, this.#peerWindow);
   }
 
-  /** @internal */
-  _streamClosed(st: TaggedStream): void {
-    if (!this.#streams.delete(st)) return;
-    st[kStream] = null;
+  /** Whether stream `id` was opened here and the server's GOAWAY says it was not processed. */
+  unprocessed(id: number): boolean {
+    const last = this.#goawayLast;
+    return last >= 0 && id > last;
+  }
+
+  // ---- what streams ask of the session ----
+
+  /** Queue request body bytes of `s` (and its END_STREAM when `end`); they go out as the windows allow. @internal */
+  _send(s: H2Stream, buf: Buffer, end: boolean): void {
+    if (buf.length > 0) {
+      s._outQ.push(buf);
+      s._outBytes += buf.length;
+    }
+    if (end) s._outEnd = true;
+    this.#pump(s);
+  }
+
+  /** The reader of `s` took `n` octets of its body: give them back to its window. @internal */
+  _consumed(s: H2Stream, n: number): void {
+    s._unacked += n;
+    if (s._unacked >= STREAM_CREDIT_AT && s.id !== 0 && !this.#gone) {
+      this.#queue(windowUpdateFrame(s.id, s._unacked));
+      s._recvWindow += s._unacked;
+      s._unacked = 0;
+    }
+  }
+
+  /** Reset stream `s` with `code` and forget it (cancel, our limits, a malformed response). @internal */
+  _reset(s: H2Stream, code: number): void {
+    const id = s.id;
+    if (id === 0 || this.#streams.get(id) !== s) return;
+    if (!this.#gone) this.#queue(rstStreamFrame(id, code));
+    this.#closeStream(id, s);
+  }
+
+  /** The stream `s` ended both ways (END_STREAM received, request sent): forget it. @internal */
+  _finished(s: H2Stream): void {
+    const id = s.id;
+    if (id !== 0 && this.#streams.get(id) === s) this.#closeStream(id, s);
+  }
+
+  /** Forget `s` without a frame (a stream the server never processed, retried elsewhere). @internal */
+  _drop(s: H2Stream): void {
+    this._finished(s);
+  }
+
+  #closeStream(id: number, s: H2Stream): void {
+    this.#streams.delete(id);
+    if (this.#dataStream === s) this.#dataStream = null;
+    s._detached();
     this.active--;
-    this.activity++;
     if (this.active === 0) {
       if (this.draining) this.close();
       else {
-        this.h2.unref();
+        refSocket(this.#socket, false);
         this.#idleTimer.refresh();
       }
     }
     this.#owner._pump();
   }
 
-  /** @internal */
-  _onSettings(settings: http2.Settings): void {
-    const max = settings.maxConcurrentStreams;
-    this.maxStreams = typeof max === 'number' ? Math.max(0, Math.min(max, 0x7fffffff)) : 100;
-    this.#owner._pump();
-  }
+  // ---- writing ----
 
-  /** @internal GOAWAY: retry what the server did not process; no new streams here. */
-  _onGoaway(lastStreamID: number): void {
-    // A later GOAWAY may only lower the last stream id (RFC 9113 §6.8).
-    this.#goawayLast = this.#goawayLast < 0 ? lastStreamID : Math.min(this.#goawayLast, lastStreamID);
-    this.draining = true;
-    this.#owner._sessionDraining(this);
-    for (const st of Array.from(this.#streams)) {
-      const s = st[kStream];
-      if (s == null || s.stream !== st || !this.unprocessed(st)) continue;
-      if (s._retryable(true)) s._retry();
+  #queue(buf: Buffer): void {
+    this.#out.push(buf);
+    this.#outBytes += buf.length;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      process.nextTick(sessionFlush, this);
     }
-    this.#owner._pump();
   }
 
-  /** @internal */
-  _onError(err: Error): void {
-    if (this.error === null) this.error = mapError(err, 0, 'on the HTTP/2 connection');
-    this.draining = true;
-    this.#owner._sessionDraining(this);
-  }
-
-  /**
-   * @internal Every {@link PROBE_MS} while streams are open. When node:http2
-   * (nghttp2) finds a connection error in what the server sent (DATA on a
-   * stream without its HEADERS, a frame over the size limit, bytes that are
-   * no frame at all: RFC 9113 §5.4.1) it sends GOAWAY and stops reading and
-   * writing, but tells JavaScript nothing: the session's streams would wait
-   * for their read timeout, and new requests would be given to it. Such a
-   * session writes nothing any more, so a PING sent after a silence stays in
-   * its outbound queue; on a live one it leaves at once, unless the socket is
-   * backed up by a request body (then the probe waits). A session found so
-   * is destroyed with a ProtocolError: its streams fail (or are retried as
-   * after any lost session) and it takes no new ones.
-   */
-  _onProbe(): void {
-    if (this.#gone || this.active === 0) return; // start() arms it again
-    if (this.activity !== this.#seen) {
-      this.#seen = this.activity;
-      this.#probe = Probe.None;
-    } else if (this.#probe === Probe.None) {
-      this.#probe = Probe.Sent;
-      try {
-        if (!this.h2.ping(this.#onPong)) this.#probe = Probe.Done;
-      } catch {
-        this.#probe = Probe.Done;
+  /** @internal write what was queued in this tick in one go. */
+  _flush(): void {
+    this.#flushQueued = false;
+    const out = this.#out;
+    if (out.length === 0) return;
+    this.#out = [];
+    this.#outBytes = 0;
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return;
+    if (out.length === 1) socket.write(out[0]!);
+    else {
+      let total = 0;
+      for (const b of out) total += b.length;
+      if (total <= 65536) socket.write(Buffer.concat(out, total));
+      else {
+        socket.cork();
+        for (const b of out) socket.write(b);
+        socket.uncork();
       }
-    } else if (this.#probe === Probe.Sent && !this.h2.destroyed && (this.h2.state.outboundQueueSize ?? 0) > 0 && !this.#sendingBody()) {
-      this.#dead();
+    }
+  }
+
+  /** Send body frames of `s` while the windows and the socket allow. */
+  #pump(s: H2Stream): void {
+    if (this.#gone || s.id === 0) return;
+    const q = s._outQ;
+    while (q.length > 0) {
+      if (this.#outBytes + this.#socket.writableLength >= SOCKET_HIGH_WATER) {
+        this.#block(s);
+        return;
+      }
+      const head = q[0]!;
+      const n = Math.min(head.length, s._sendWindow, this.#sendWindow, this.#peerMaxFrame);
+      if (n <= 0) {
+        this.#block(s);
+        return;
+      }
+      const piece = n === head.length ? head : head.subarray(0, n);
+      if (n === head.length) q.shift();
+      else q[0] = head.subarray(n);
+      s._sendWindow -= n;
+      this.#sendWindow -= n;
+      s._outBytes -= n;
+      const last = q.length === 0 && s._outEnd;
+      const fh = Buffer.allocUnsafe(9);
+      writeFrameHead(fh, 0, n, Type.DATA, last ? Flag.END_STREAM : 0, s.id);
+      this.#queue(fh);
+      this.#queue(piece);
+      s._touch();
+      if (last) {
+        s._outEnd = false;
+        s._requestSent();
+        return;
+      }
+    }
+    if (s._outEnd) {
+      s._outEnd = false;
+      const fh = Buffer.allocUnsafe(9);
+      writeFrameHead(fh, 0, 0, Type.DATA, Flag.END_STREAM, s.id);
+      this.#queue(fh);
+      s._requestSent();
       return;
     }
-    this.#probeTimer.refresh();
+    s._bodyDrained();
   }
 
-  #sendingBody(): boolean {
-    for (const st of this.#streams) if (st[kStream]?.sending === true) return true;
+  #block(s: H2Stream): void {
+    if (!this.#blocked.includes(s)) this.#blocked.push(s);
+  }
+
+  #unblock(): void {
+    const list = this.#blocked;
+    if (list.length === 0) return;
+    this.#blocked = [];
+    for (const s of list) if (this.#streams.get(s.id) === s) this.#pump(s);
+  }
+
+  /** @internal the socket took what was queued on it. */
+  _onDrain(): void {
+    this.#unblock();
+  }
+
+  // ---- reading ----
+
+  /** @internal */
+  _read(chunk: Buffer): void {
+    this.#reader.push(chunk);
+  }
+
+  /** @internal FrameSink */
+  onDataStart(_flags: number, id: number, length: number): boolean {
+    if (this.#hdrParts !== null) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame inside a header block (RFC 9113 §6.10)');
+    if (id === 0) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame on stream 0 (RFC 9113 §6.1)');
+    if (!this.#settingsSeen) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame before the server SETTINGS (RFC 9113 §3.4)');
+    this.#recvWindow -= length;
+    if (this.#recvWindow < 0) return this.#connectionError(Code.FLOW_CONTROL_ERROR, 'DATA past the connection flow-control window (RFC 9113 §6.9.1)');
+    this.#recvUnacked += length;
+    if (this.#recvUnacked >= CONNECTION_CREDIT_AT) {
+      this.#queue(windowUpdateFrame(0, this.#recvUnacked));
+      this.#recvWindow += this.#recvUnacked;
+      this.#recvUnacked = 0;
+    }
+    const s = this.#streams.get(id);
+    this.#dataStream = null;
+    if (s === undefined) {
+      if ((id & 1) === 0 || id >= this.#nextId) return this.#connectionError(Code.PROTOCOL_ERROR, `a DATA frame on idle stream ${id} (RFC 9113 §5.1)`);
+      return true; // a stream we closed or reset: its DATA is dropped (the connection window was given back above)
+    }
+    s._recvWindow -= length;
+    if (s._recvWindow < 0) {
+      s._streamError(Code.FLOW_CONTROL_ERROR, 'DATA past the stream flow-control window (RFC 9113 §6.9.1)');
+      return true;
+    }
+    if (!s._dataStart(length)) return true;
+    this.#dataStream = s;
+    this.#dataLength = length;
+    this.#dataRead = 0;
+    return true;
+  }
+
+  /** @internal FrameSink */
+  onData(_id: number, piece: Buffer): void {
+    const s = this.#dataStream;
+    if (s === null) return;
+    this.#dataRead += piece.length;
+    s._onData(piece);
+  }
+
+  /** @internal FrameSink */
+  onDataEnd(flags: number, _id: number): void {
+    const s = this.#dataStream;
+    this.#dataStream = null;
+    if (s === null) return;
+    // Padding counts against the stream window too (RFC 9113 §6.9.1): given back at once, since no reader takes it.
+    const padding = this.#dataLength - this.#dataRead;
+    if (padding > 0) this._consumed(s, padding);
+    if ((flags & Flag.END_STREAM) !== 0) s._onEndStream();
+  }
+
+  /** @internal FrameSink */
+  onFrameError(code: number, message: string): void {
+    this.#connectionError(code, message);
+  }
+
+  /** @internal FrameSink */
+  onFrame(type: number, flags: number, id: number, p: Buffer): void {
+    if (this.#hdrParts !== null && type !== Type.CONTINUATION) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'a frame other than CONTINUATION inside a header block (RFC 9113 §6.10)');
+      return;
+    }
+    if (!this.#settingsSeen && type !== Type.SETTINGS) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'the server did not start with SETTINGS (RFC 9113 §3.4)');
+      return;
+    }
+    switch (type) {
+      case Type.HEADERS:
+        this.#onHeaders(flags, id, p);
+        return;
+      case Type.CONTINUATION:
+        this.#onContinuation(flags, id, p);
+        return;
+      case Type.SETTINGS:
+        this.#onSettings(flags, id, p);
+        return;
+      case Type.WINDOW_UPDATE:
+        this.#onWindowUpdate(id, p);
+        return;
+      case Type.RST_STREAM:
+        this.#onRstStream(id, p);
+        return;
+      case Type.PING:
+        if (id !== 0) this.#connectionError(Code.PROTOCOL_ERROR, 'a PING frame on a stream (RFC 9113 §6.7)');
+        else if (p.length !== 8) this.#connectionError(Code.FRAME_SIZE_ERROR, `a PING frame of ${p.length} octets (RFC 9113 §6.7)`);
+        else if ((flags & ACK) === 0) this.#queue(pingFrame(p, 0, true));
+        return;
+      case Type.GOAWAY:
+        this.#onGoaway(id, p);
+        return;
+      case Type.PRIORITY:
+        if (id === 0) this.#connectionError(Code.PROTOCOL_ERROR, 'a PRIORITY frame on stream 0 (RFC 9113 §6.3)');
+        else if (p.length !== 5) this.#streams.get(id)?._streamError(Code.FRAME_SIZE_ERROR, `a PRIORITY frame of ${p.length} octets (RFC 9113 §6.3)`);
+        return;
+      case Type.PUSH_PROMISE:
+        this.#connectionError(Code.PROTOCOL_ERROR, 'PUSH_PROMISE although we announced SETTINGS_ENABLE_PUSH=0 (RFC 9113 §6.6, §8.4)');
+        return;
+      default:
+        // Unknown frame types are ignored (RFC 9113 §5.5).
+        return;
+    }
+  }
+
+  #onHeaders(flags: number, id: number, p: Buffer): void {
+    if (id === 0) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'a HEADERS frame on stream 0 (RFC 9113 §6.2)');
+      return;
+    }
+    let start = 0;
+    let end = p.length;
+    if ((flags & Flag.PADDED) !== 0) {
+      if (p.length < 1) {
+        this.#connectionError(Code.FRAME_SIZE_ERROR, 'a PADDED HEADERS frame without its Pad Length (RFC 9113 §6.2)');
+        return;
+      }
+      end -= p[0]!;
+      start = 1;
+    }
+    if ((flags & Flag.PRIORITY) !== 0) start += 5;
+    if (end < start) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'HEADERS padding or priority past the frame (RFC 9113 §6.2)');
+      return;
+    }
+    if ((id & 1) === 0 || id >= this.#nextId) {
+      this.#connectionError(Code.PROTOCOL_ERROR, `a HEADERS frame on idle stream ${id} (RFC 9113 §5.1)`);
+      return;
+    }
+    const fragment = p.subarray(start, end);
+    if ((flags & Flag.END_HEADERS) !== 0) {
+      this.#headerBlock(flags, id, fragment);
+      return;
+    }
+    this.#hdrStream = id;
+    this.#hdrFlags = flags;
+    this.#hdrParts = [Buffer.from(fragment)];
+    this.#hdrBytes = fragment.length;
+  }
+
+  #onContinuation(flags: number, id: number, p: Buffer): void {
+    const parts = this.#hdrParts;
+    if (parts === null || id !== this.#hdrStream) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'a CONTINUATION frame outside a header block (RFC 9113 §6.10)');
+      return;
+    }
+    this.#hdrBytes += p.length;
+    if (parts.length >= MAX_CONTINUATIONS || this.#hdrBytes > this.#blockCap) {
+      this.#limitError(
+        new LimitExceededError(`response header block over ${parts.length} CONTINUATION frames and ${this.#hdrBytes} octets, past what a head within maxHeaderBytes needs: the connection is closed (maxHeaderBytes)`, {
+          limit: 'maxHeaderBytes',
+        }),
+      );
+      return;
+    }
+    parts.push(Buffer.from(p));
+    if ((flags & Flag.END_HEADERS) === 0) return;
+    this.#hdrParts = null;
+    this.#headerBlock(this.#hdrFlags, id, Buffer.concat(parts, this.#hdrBytes));
+  }
+
+  #headerBlock(flags: number, id: number, block: Buffer): void {
+    const s = this.#streams.get(id);
+    const fields = this.#fields;
+    fields.length = 0;
+    try {
+      this.#decoder.decode(block, 0, block.length, fields, s !== undefined ? s.maxListSize : this.#blockCap);
+    } catch (err) {
+      if (err instanceof HeaderListTooLarge) {
+        // Decoded whole (the table stays in step): only this stream fails.
+        s?._limitError();
+        return;
+      }
+      if (err instanceof HpackError) {
+        this.#connectionError(Code.COMPRESSION_ERROR, `a bad HPACK header block: ${err.message} (RFC 7541)`);
+        return;
+      }
+      throw err;
+    }
+    // A stream we closed or reset: its head was decoded (HPACK state) and is dropped.
+    if (s !== undefined) s._onHeaders(fields, (flags & Flag.END_STREAM) !== 0);
+  }
+
+  #onSettings(flags: number, id: number, p: Buffer): void {
+    if (id !== 0) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'a SETTINGS frame on a stream (RFC 9113 §6.5)');
+      return;
+    }
+    if ((flags & ACK) !== 0) {
+      if (p.length !== 0) this.#connectionError(Code.FRAME_SIZE_ERROR, 'a SETTINGS ACK with a payload (RFC 9113 §6.5)');
+      return;
+    }
+    if (p.length % 6 !== 0) {
+      this.#connectionError(Code.FRAME_SIZE_ERROR, `a SETTINGS frame of ${p.length} octets (RFC 9113 §6.5)`);
+      return;
+    }
+    let maxStreams = this.#settingsSeen ? this.maxStreams : 100;
+    for (let i = 0; i < p.length; i += 6) {
+      const key = p.readUInt16BE(i);
+      const value = p.readUInt32BE(i + 2);
+      switch (key) {
+        case Setting.ENABLE_PUSH:
+          // A server must not announce push (RFC 9113 §6.5.2: only 0 or 1, and a client treats 1 as an error).
+          if (value !== 0) {
+            this.#connectionError(Code.PROTOCOL_ERROR, `the server announced SETTINGS_ENABLE_PUSH=${value} (RFC 9113 §6.5.2)`);
+            return;
+          }
+          break;
+        case Setting.MAX_CONCURRENT_STREAMS:
+          maxStreams = Math.min(value, MAX_STREAM_ID);
+          break;
+        case Setting.INITIAL_WINDOW_SIZE: {
+          if (value > MAX_WINDOW) {
+            this.#connectionError(Code.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} over 2^31-1 (RFC 9113 §6.5.2)`);
+            return;
+          }
+          const delta = value - this.#peerWindow;
+          this.#peerWindow = value;
+          if (delta !== 0) {
+            for (const s of this.#streams.values()) {
+              s._sendWindow += delta;
+              if (s._sendWindow > MAX_WINDOW) {
+                this.#connectionError(Code.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE took a stream window past 2^31-1 (RFC 9113 §6.9.2)');
+                return;
+              }
+            }
+          }
+          break;
+        }
+        case Setting.MAX_FRAME_SIZE:
+          if (value < DEFAULT_MAX_FRAME || value > 0xffffff) {
+            this.#connectionError(Code.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} outside 16384..16777215 (RFC 9113 §6.5.2)`);
+            return;
+          }
+          this.#peerMaxFrame = value;
+          break;
+        default:
+          // HEADER_TABLE_SIZE: our encoder never indexes (its table is empty); MAX_HEADER_LIST_SIZE is advisory; unknown ones are ignored.
+          break;
+      }
+    }
+    this.#queue(settingsAck());
+    this.maxStreams = maxStreams;
+    this.#settingsSeen = true;
+    this.#unblock();
+    this.#owner._pump();
+  }
+
+  #onWindowUpdate(id: number, p: Buffer): void {
+    if (p.length !== 4) {
+      this.#connectionError(Code.FRAME_SIZE_ERROR, `a WINDOW_UPDATE frame of ${p.length} octets (RFC 9113 §6.9)`);
+      return;
+    }
+    const inc = p.readUInt32BE(0) & 0x7fffffff;
+    if (id === 0) {
+      if (inc === 0) {
+        this.#connectionError(Code.PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0 on the connection (RFC 9113 §6.9)');
+        return;
+      }
+      this.#sendWindow += inc;
+      if (this.#sendWindow > MAX_WINDOW) {
+        this.#connectionError(Code.FLOW_CONTROL_ERROR, 'WINDOW_UPDATE took the connection window past 2^31-1 (RFC 9113 §6.9.1)');
+        return;
+      }
+      this.#unblock();
+      return;
+    }
+    const s = this.#streams.get(id);
+    if (s === undefined) {
+      if ((id & 1) === 0 || id >= this.#nextId) this.#connectionError(Code.PROTOCOL_ERROR, `a WINDOW_UPDATE on idle stream ${id} (RFC 9113 §5.1)`);
+      return;
+    }
+    if (inc === 0) {
+      s._streamError(Code.PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0 (RFC 9113 §6.9)');
+      return;
+    }
+    s._sendWindow += inc;
+    if (s._sendWindow > MAX_WINDOW) {
+      s._streamError(Code.FLOW_CONTROL_ERROR, 'WINDOW_UPDATE took the stream window past 2^31-1 (RFC 9113 §6.9.1)');
+      return;
+    }
+    if (s._outQ.length > 0 || s._outEnd) this.#pump(s);
+  }
+
+  #onRstStream(id: number, p: Buffer): void {
+    if (id === 0) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'RST_STREAM on stream 0 (RFC 9113 §6.4)');
+      return;
+    }
+    if (p.length !== 4) {
+      this.#connectionError(Code.FRAME_SIZE_ERROR, `an RST_STREAM frame of ${p.length} octets (RFC 9113 §6.4)`);
+      return;
+    }
+    const s = this.#streams.get(id);
+    if (s === undefined) {
+      if ((id & 1) === 0 || id >= this.#nextId) this.#connectionError(Code.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id} (RFC 9113 §5.1)`);
+      return;
+    }
+    this.#closeStream(id, s);
+    s._onReset(p.readUInt32BE(0));
+  }
+
+  #onGoaway(id: number, p: Buffer): void {
+    if (id !== 0) {
+      this.#connectionError(Code.PROTOCOL_ERROR, 'GOAWAY on a stream (RFC 9113 §6.8)');
+      return;
+    }
+    if (p.length < 8) {
+      this.#connectionError(Code.FRAME_SIZE_ERROR, `a GOAWAY frame of ${p.length} octets (RFC 9113 §6.8)`);
+      return;
+    }
+    const last = p.readUInt32BE(0) & 0x7fffffff;
+    const code = p.readUInt32BE(4);
+    // A later GOAWAY may only lower the last stream id (RFC 9113 §6.8).
+    this.#goawayLast = this.#goawayLast < 0 ? last : Math.min(this.#goawayLast, last);
+    this.#drain();
+    for (const [sid, s] of Array.from(this.#streams)) {
+      if (sid <= this.#goawayLast) continue;
+      this.#closeStream(sid, s);
+      s._onUnprocessed();
+    }
+    if (code !== Code.NO_ERROR) {
+      const text = `the server ended the HTTP/2 connection with GOAWAY(${codeName(code)})`;
+      this._lost(code === Code.PROTOCOL_ERROR || code === Code.COMPRESSION_ERROR || code === Code.FLOW_CONTROL_ERROR || code === Code.FRAME_SIZE_ERROR ? new ProtocolError(text) : new NetworkError(text));
+      return;
+    }
+    this.#owner._pump();
+  }
+
+  // ---- failure and close ----
+
+  /** A connection error of ours: GOAWAY with `code`, then the connection closes and its streams fail. Returns false. */
+  #connectionError(code: number, message: string): false {
+    if (this.#gone) return false;
+    this.#reader.kill();
+    this.#queue(goawayFrame(0, code));
+    this._flush();
+    this._lost(new ProtocolError(`HTTP/2 connection error ${codeName(code)}: ${message}`));
     return false;
   }
 
-  #dead(): void {
-    const err = new ProtocolError(
-      'HTTP/2 connection ended by node:http2 after a protocol error by the server (it sent GOAWAY and stopped reading, RFC 9113 §5.4.1); the stream cannot finish',
-    );
-    this.error = err;
+  /** Our limit on header blocks: the connection ends (ENHANCE_YOUR_CALM), its streams fail with `err`, never retried. */
+  #limitError(err: LimitExceededError): void {
+    if (this.#gone) return;
+    this.#reader.kill();
+    this.#queue(goawayFrame(0, Code.ENHANCE_YOUR_CALM));
+    this._flush();
+    this._lost(err);
+  }
+
+  /**
+   * @internal The connection is lost with `err` (closed, failed, ended by
+   * us or by the server's GOAWAY with an error code): every stream still
+   * open fails or is retried; the socket is destroyed.
+   */
+  _lost(err: Error): void {
+    if (this.error === null) this.error = err;
     this.draining = true;
     this.#owner._sessionDraining(this);
-    this.h2.destroy(err);
+    this.#reader.kill();
+    const streams = Array.from(this.#streams.values());
+    this.#streams.clear();
+    this.#dataStream = null;
+    this.active = 0;
+    this.#blocked = [];
+    for (const s of streams) s._detached();
+    for (const s of streams) s._onLost(this.error);
+    const socket = this.#socket;
+    if (!socket.destroyed) {
+      // What is queued (our GOAWAY) goes first.
+      if (this.#out.length > 0) this._flush();
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    this.#owner._pump();
+  }
+
+  #drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.#owner._sessionDraining(this);
   }
 
   /** @internal */
   _onIdle(): void {
-    if (this.active === 0 && !this.#gone) {
-      this.draining = true;
-      this.#owner._sessionDraining(this);
-      this.close();
-    }
+    if (this.active === 0 && !this.#gone) this.close();
   }
 
-  /** @internal */
+  /** @internal the socket closed. */
   _onClose(): void {
     if (this.#gone) return;
+    if (this.#streams.size > 0) this._lost(this.error ?? new NetworkError('the HTTP/2 connection closed'));
     this.#gone = true;
     this.draining = true;
     clearTimeout(this.#idleTimer);
-    clearTimeout(this.#probeTimer);
     this.#owner._sessionClosed(this, this.#conn);
   }
 
-  /** Close gracefully: streams in flight finish, then the connection closes. */
+  /** Close gracefully: streams in flight finish, then GOAWAY and the connection closes. */
   close(): void {
-    this.draining = true;
-    const h2 = this.h2;
-    if (!h2.closed && !h2.destroyed) h2.close();
-    if (this.active === 0) h2.unref();
+    this.#drain();
+    this.#owner._sessionDraining(this);
+    if (this.active > 0 || this.#gone) return;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    this.#queue(goawayFrame(0, Code.NO_ERROR));
+    this._flush();
+    socket.end();
+    refSocket(socket, false);
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
+}
+
+/** Keep (or stop keeping) the process alive for `socket`; a userland Duplex transport has no such switch. */
+function refSocket(socket: net.Socket, on: boolean): void {
+  if (on) {
+    if (typeof socket.ref === 'function') socket.ref();
+  } else if (typeof socket.unref === 'function') socket.unref();
+}
+
+let SETTINGS_ACK: Buffer | null = null;
+function settingsAck(): Buffer {
+  // One shared frame: a queued buffer is never written to.
+  if (SETTINGS_ACK === null) {
+    SETTINGS_ACK = Buffer.alloc(9);
+    writeFrameHead(SETTINGS_ACK, 0, 0, Type.SETTINGS, ACK, 0);
+  }
+  return SETTINGS_ACK;
 }

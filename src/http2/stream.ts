@@ -1,33 +1,31 @@
 /**
- * {@link H2Stream}: one request over HTTP/2 — its request head for
- * node:http2 (connection-specific fields dropped, RFC 9113 §8.2.2), its
- * body streamed with flow control, its response delivered to the request's
- * {@link Exchange} / {@link BodySink} exactly as HTTP/1.1 delivers one
- * (`httpVersion '2'`, empty reason, no pseudo-headers), limits and read
- * timeout, and the decision to retry it on another session. Sessions are
- * in session.ts, the per-origin queue in origin.ts; the node stream's
- * listeners in events.ts, the request head and body pump in request-head.ts
- * and request-body.ts, the response head in response-head.ts, the error
- * mapping in errors.ts.
+ * {@link H2Stream}: one request over HTTP/2 — its request head (encoded once,
+ * request-head.ts), its body sent with flow control, its response delivered
+ * to the request's {@link Exchange} / {@link BodySink} exactly as HTTP/1.1
+ * delivers one (`httpVersion '2'`, empty reason, no pseudo-headers), the
+ * checks of the response (RFC 9113 §8.1: heads, trailers, content-length,
+ * END_STREAM), limits and read timeout, and the decision to retry it on
+ * another session. Sessions and frames are in session.ts, the per-origin
+ * queue in origin.ts, the error mapping in errors.ts.
  * @module
  */
-import http2 from 'node:http2';
-import { InvalidResponseError, LimitExceededError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
+import { InvalidResponseError, LimitExceededError, ProtocolError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
 import { bodyTooLarge, declaredTooLarge, type ParserLimits } from '../core/limits.js';
 import type { RequestBody } from '../core/body.js';
 import type { H2Origin } from './origin.js';
-import type { H2Session } from './session.js';
+import { headerListSize, STREAM_WINDOW, type H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 import { IDEMPOTENT_METHODS } from '../http/methods.js';
-import { cloneError, headerListRefused, lengthReset, mapError, truncated } from './errors.js';
-import { kStream, streamOnClose, streamOnData, streamOnEnd, streamOnError, streamOnResponse, streamOnTimeout, streamPush, type TaggedStream } from './events.js';
-import { pumpRequestBody } from './request-body.js';
-import { toH2Headers } from './request-head.js';
-import { declaredLength, responseFields } from './response-head.js';
+import { Code } from './frames.js';
+import { cloneError, codeName, mapError, truncated } from './errors.js';
+import { h2HeadBlock } from './request-head.js';
+import { declaredLength, malformedHead, responseFields } from './response-head.js';
 
-const C = http2.constants;
-/** Attempts of one request across sessions (GOAWAY, refused streams, dead sessions). */
+/** Attempts of one request across sessions (GOAWAY, refused streams, lost connections). */
 const MAX_ATTEMPTS = 3;
+/** Body bytes of a streamed request queued in the session past which the pump waits. */
+const BODY_HIGH_WATER = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 const enum State {
   Idle = 0,
@@ -35,6 +33,14 @@ const enum State {
   Active = 2,
   Body = 3,
   Done = 4,
+}
+
+function streamOnTimeout(s: H2Stream): void {
+  s._onTimeout();
+}
+
+function streamDeliverHeld(s: H2Stream): void {
+  s._deliverHeld();
 }
 
 /**
@@ -45,14 +51,19 @@ const enum State {
 export class H2Stream implements FlowControl {
   /** Request method. */
   readonly method: string;
-  /** The node:http2 stream of the current attempt, or null. */
-  stream: http2.ClientHttp2Stream | null;
-  /** @internal error event of the current attempt. */
-  _error: Error | null;
-  /** @internal END_STREAM of the current attempt arrived. */
-  _endStream: boolean;
+  /** The stream id of the current attempt, 0 when none. */
+  id: number;
+  /** The HPACK block of the request head. */
+  readonly headBlock: Buffer;
+  /** @internal flow control of the current attempt: our receive window, octets taken and not given back, the server's window. */
+  _recvWindow: number;
+  _unacked: number;
+  _sendWindow: number;
+  /** @internal request body waiting for a window, its octets, and its END_STREAM. */
+  _outQ: Buffer[];
+  _outBytes: number;
+  _outEnd: boolean;
   readonly #origin: H2Origin;
-  readonly #headers: http2.OutgoingHttpHeaders;
   readonly #body: RequestBody | null;
   readonly #readTimeoutMs: number;
   readonly #limits: ParserLimits;
@@ -66,12 +77,18 @@ export class H2Stream implements FlowControl {
   #received: number;
   /** The response's content-length (-1: none, or no body expected: HEAD, 204, 304). */
   #contentLength: number;
-  /** DATA that came before node emitted the response head. */
-  #early: Buffer[] | null;
-  /** The header list size node:http2 enforces on this attempt's head (our SETTINGS were acknowledged), or -1. */
-  #headerListSize: number;
+  /** No DATA may follow the head (HEAD, 204, 304). */
+  #noBody: boolean;
   #requestDone: boolean;
   #reused: boolean;
+  /** END_STREAM arrived. */
+  #ended: boolean;
+  /** The reader paused: body chunks (and the end) wait here. */
+  #paused: boolean;
+  #held: Buffer[] | null;
+  #timer: NodeJS.Timeout | null;
+  /** Resolves the streamed-body pump's wait for room. */
+  #roomWaiter: (() => void) | null;
 
   /**
    * @param origin the origin's HTTP/2 state
@@ -95,11 +112,15 @@ export class H2Stream implements FlowControl {
     connectTimeoutMs: number,
   ) {
     this.method = method;
-    this.stream = null;
-    this._error = null;
-    this._endStream = false;
+    this.id = 0;
+    this.headBlock = h2HeadBlock(method, scheme, authority, path, headers, body);
+    this._recvWindow = 0;
+    this._unacked = 0;
+    this._sendWindow = 0;
+    this._outQ = [];
+    this._outBytes = 0;
+    this._outEnd = false;
     this.#origin = origin;
-    this.#headers = toH2Headers(method, scheme, authority, path, headers, body);
     this.#body = body;
     this.#readTimeoutMs = readTimeoutMs;
     this.#limits = limits;
@@ -112,10 +133,14 @@ export class H2Stream implements FlowControl {
     this.#attempts = 0;
     this.#received = 0;
     this.#contentLength = -1;
-    this.#early = null;
-    this.#headerListSize = -1;
+    this.#noBody = false;
     this.#requestDone = false;
     this.#reused = false;
+    this.#ended = false;
+    this.#paused = false;
+    this.#held = null;
+    this.#timer = null;
+    this.#roomWaiter = null;
   }
 
   /** Connect timeout of the request (used when it makes the origin open a session). */
@@ -128,9 +153,25 @@ export class H2Stream implements FlowControl {
     return this.#limits;
   }
 
+  /** The header list size (RFC 9113 §6.5.2) past which a response head is refused unread. @internal */
+  get maxListSize(): number {
+    const n = headerListSize(this.#limits);
+    return n < 0 ? Number.POSITIVE_INFINITY : n;
+  }
+
   /** Whether the request finished (response ended, failed, or handed to HTTP/1.1). */
   get done(): boolean {
     return this.#state === State.Done;
+  }
+
+  /** Whether the request carries a body (so its HEADERS frame must not end the stream). */
+  get hasBody(): boolean {
+    return this.#body !== null;
+  }
+
+  /** Whether the current attempt is still sending a streamed request body. */
+  get sending(): boolean {
+    return !this.#requestDone && (this.#state === State.Active || this.#state === State.Body);
   }
 
   /** Begin: queue on the origin. `h1` runs the request over HTTP/1.1 instead. */
@@ -151,188 +192,290 @@ export class H2Stream implements FlowControl {
     if (f !== null) f();
   }
 
-  /** @internal open a stream for this request on `session`. */
-  _attach(session: H2Session, st: http2.ClientHttp2Stream, reused: boolean): void {
-    const t = st as TaggedStream;
-    this.stream = st;
-    this._error = null;
-    this._endStream = false;
+  /** @internal the session opened stream `id` for this request (its HEADERS are queued). */
+  _attach(session: H2Session, id: number, reused: boolean, sendWindow: number): void {
+    this.id = id;
     this.#session = session;
     this.#state = State.Active;
     this.#attempts++;
     this.#received = 0;
     this.#contentLength = -1;
-    this.#early = null;
-    // node:http2 takes a stream's header limit from our SETTINGS once the server acknowledged them.
-    this.#headerListSize = session.h2.pendingSettingsAck ? -1 : session.headerListSize;
+    this.#noBody = false;
+    this.#ended = false;
     this.#requestDone = this.#body === null;
     this.#reused = reused;
-    t[kStream] = this;
-    t.push = streamPush;
-    t.on('response', streamOnResponse);
-    t.on('data', streamOnData);
-    t.on('end', streamOnEnd);
-    t.on('error', streamOnError);
-    t.on('close', streamOnClose);
+    this._recvWindow = STREAM_WINDOW;
+    this._unacked = 0;
+    this._sendWindow = sendWindow;
+    this._outQ.length = 0;
+    this._outBytes = 0;
+    this._outEnd = false;
     const ms = this.#readTimeoutMs;
     if (ms > 0 && ms !== Number.POSITIVE_INFINITY) {
-      st.setTimeout(ms);
-      t.on('timeout', streamOnTimeout);
+      if (this.#timer === null) this.#timer = setTimeout(streamOnTimeout, ms, this);
+      else this.#timer.refresh();
+      this.#timer.unref();
     }
-    const exchange = this.#exchange;
-    exchange?.onSocket(session.times, reused);
+    this.#exchange?.onSocket(session.times, reused);
     const body = this.#body;
     if (body === null) {
-      exchange?.onRequestSent();
+      this.#exchange?.onRequestSent();
       return;
     }
-    if (body.bytes !== null) {
-      st.end(body.bytes);
-      this.#requestDone = true;
-      exchange?.onRequestSent();
-    } else {
-      pumpRequestBody(st, body, () => this.stream === st && this.#state !== State.Done).then(
-        (sent) => {
-          if (!sent) return;
-          this.#requestDone = true;
-          this.#exchange?.onRequestSent();
-        },
-        (err: unknown) => {
-          if (this.stream !== st || this.#state === State.Done) return;
-          this.#fail(err instanceof RequestError ? err : new RequestError(`request body stream failed: ${(err as Error)?.message ?? err}`, { cause: err }));
-        },
-      );
+    if (body.bytes !== null) session._send(this, body.bytes, true);
+    else void this.#pumpBody(session, id, body);
+  }
+
+  /** Stream a request body of unknown size or from a source, waiting for room in the session. */
+  async #pumpBody(session: H2Session, id: number, body: RequestBody): Promise<void> {
+    const current = (): boolean => this.#session === session && this.id === id && this.#state !== State.Done;
+    const known = body.length >= 0;
+    let sent = 0;
+    try {
+      for await (const piece of body.open()) {
+        if (!current()) return;
+        const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        if (buf.length === 0) continue;
+        sent += buf.length;
+        if (known && sent > body.length) throw new RequestError(`request body is longer than its Content-Length (${body.length})`);
+        session._send(this, buf, false);
+        if (this._outBytes > BODY_HIGH_WATER) {
+          await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+          if (!current()) return;
+        }
+      }
+      if (!current()) return;
+      if (known && sent !== body.length) throw new RequestError(`request body is shorter (${sent} bytes) than its Content-Length (${body.length})`);
+      session._send(this, EMPTY, true);
+    } catch (err) {
+      if (!current()) return;
+      this.#fail(err instanceof RequestError ? err : new RequestError(`request body stream failed: ${(err as Error)?.message ?? err}`, { cause: err }));
     }
   }
 
-  /** The h2 request head for node:http2 (built once, reused by retries). */
-  get headers(): http2.OutgoingHttpHeaders {
-    return this.#headers;
+  /** @internal the session sent what was queued of the body: the pump may go on. */
+  _bodyDrained(): void {
+    const w = this.#roomWaiter;
+    if (w !== null && this._outBytes <= BODY_HIGH_WATER >>> 1) {
+      this.#roomWaiter = null;
+      w();
+    }
   }
 
-  /** Whether the current attempt is still sending a streamed request body. */
-  get sending(): boolean {
-    return !this.#requestDone && (this.#state === State.Active || this.#state === State.Body);
+  /** @internal the whole request went out (END_STREAM queued). */
+  _requestSent(): void {
+    this.#requestDone = true;
+    if (this.#state === State.Active || this.#state === State.Body) this.#exchange?.onRequestSent();
+    if (this.#ended) this.#session?._finished(this);
   }
 
-  /** Whether the request carries a body (so its HEADERS frame must not end the stream). */
-  get hasBody(): boolean {
-    return this.#body !== null;
+  /** @internal the session forgot the current stream (closed, reset or lost). */
+  _detached(): void {
+    this.id = 0;
+    this._outQ.length = 0;
+    this._outBytes = 0;
+    this._outEnd = false;
+    const w = this.#roomWaiter;
+    this.#roomWaiter = null;
+    if (w !== null) w();
+    this.#stopTimer();
   }
 
-  /** @internal the final response head. */
-  _onResponse(status: number, raw: string[]): void {
-    if (this.#state !== State.Active) return;
-    // nghttp2 checks that :status is three digits; HTTP allows 100..599 only, as the HTTP/1.1 parser does (RFC 9110 §15).
+  #stopTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  /** @internal a frame of the stream went out or came in: the read timeout starts again. */
+  _touch(): void {
+    if (this.#timer !== null && !this.#paused) this.#timer.refresh();
+  }
+
+  /** @internal a decoded header block for this stream: a head (informational or final) or trailers. */
+  _onHeaders(raw: string[], endStream: boolean): void {
+    const state = this.#state;
+    if (state !== State.Active && state !== State.Body) return;
+    this._touch();
+    const bad = malformedHead(raw, state === State.Body);
+    if (bad !== null) {
+      this._streamError(Code.PROTOCOL_ERROR, `a malformed response ${state === State.Body ? 'trailer section' : 'head'}: ${bad}`);
+      return;
+    }
+    if (state === State.Body) {
+      // Trailers: they end the stream, and stay out of the head (as HTTP/1.1 trailers do).
+      if (!endStream) this._streamError(Code.PROTOCOL_ERROR, 'a trailer section without END_STREAM (RFC 9113 §8.1)');
+      else this._onEndStream();
+      return;
+    }
+    const status = Number(raw[1]);
+    if (status >= 100 && status <= 199) {
+      if (status === 101) this._streamError(Code.PROTOCOL_ERROR, 'a malformed response head: 101 Switching Protocols (RFC 9113 §8.6)');
+      else if (endStream) this._streamError(Code.PROTOCOL_ERROR, `an informational ${status} head with END_STREAM (RFC 9113 §8.1)`);
+      return; // 1xx: the final head follows (RFC 9110 §15.2)
+    }
     if (!(status >= 200 && status <= 599)) {
-      this.#fail(new InvalidResponseError(`HTTP/2 response :status ${JSON.stringify(String(status).padStart(3, '0'))} is not a final status code 200..599 (RFC 9110 §15, RFC 9113 §8.3.2)`));
+      this.#resetAndFail(new InvalidResponseError(`HTTP/2 response :status ${JSON.stringify(raw[1])} is not a final status code 200..599 (RFC 9110 §15, RFC 9113 §8.3.2)`));
       return;
     }
     const limits = this.#limits;
     const list = responseFields(raw, limits);
     if (!Array.isArray(list)) {
-      this.#fail(list);
+      this.#resetAndFail(list);
       return;
     }
     const contentLength = declaredLength(list);
     if (contentLength > limits.maxBodyBytes && this.method !== 'HEAD') {
-      this.#fail(declaredTooLarge(contentLength, limits.maxBodyBytes));
+      this.#resetAndFail(declaredTooLarge(contentLength, limits.maxBodyBytes));
       return;
     }
     // No body follows a HEAD request, 204 or 304, whatever content-length says (RFC 9110 §6.4.1, §8.6).
-    this.#contentLength = this.method === 'HEAD' || status === 204 || status === 304 ? -1 : contentLength;
+    this.#noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    this.#contentLength = this.#noBody ? -1 : contentLength;
     this.#state = State.Body;
     this.#sink = this.#exchange!.onHead(status, '', '2', list, this);
-    const early = this.#early;
-    this.#early = null;
-    if (early !== null) for (const chunk of early) this._onData(chunk);
+    if (endStream && this.#state === State.Body) this._onEndStream();
   }
 
-  /** @internal */
-  _onData(chunk: Buffer): void {
+  /** @internal a DATA frame of `length` octets begins; false when the stream failed on it. */
+  _dataStart(length: number): boolean {
     if (this.#state === State.Active) {
-      // node emitted DATA before the head it follows: keep it for the head.
-      if (this.#early === null) this.#early = [chunk];
-      else this.#early.push(chunk);
-      return;
+      this._streamError(Code.PROTOCOL_ERROR, 'DATA before the response head (RFC 9113 §8.1)');
+      return false;
     }
+    if (this.#state !== State.Body) return false;
+    if (this.#noBody && length > 0) {
+      this._streamError(Code.PROTOCOL_ERROR, `DATA in a response that has no body (${this.method === 'HEAD' ? 'a HEAD request, RFC 9110 §9.3.2' : 'RFC 9110 §15.3.5, §15.4.5'})`);
+      return false;
+    }
+    this._touch();
+    return true;
+  }
+
+  /** @internal a piece of DATA payload (padding excluded: the session gave that back already). */
+  _onData(chunk: Buffer): void {
     if (this.#state !== State.Body) return;
     this.#received += chunk.length;
     if (this.#received > this.#limits.maxBodyBytes) {
-      this.#fail(bodyTooLarge(this.#limits));
+      this.#resetAndFail(bodyTooLarge(this.#limits));
       return;
     }
     const cl = this.#contentLength;
     if (cl >= 0 && this.#received > cl) {
-      this.#fail(new InvalidResponseError(`HTTP/2 response body is longer than its content-length (${cl}) (RFC 9113 §8.1.1)`));
+      this._streamError(Code.PROTOCOL_ERROR, `the response body is longer than its content-length (${cl}) (RFC 9113 §8.1.1)`, true);
+      return;
+    }
+    if (this.#paused || this.#held !== null) {
+      // Paused, or chunks still waiting to be delivered after a resume: keep the order.
+      if (this.#held === null) this.#held = [chunk];
+      else this.#held.push(chunk);
       return;
     }
     this.#sink!.onChunk(chunk);
+    this.#session?._consumed(this, chunk.length);
   }
 
-  /** @internal node ended the readable side: END_STREAM, or a reset (see the table in events.ts). */
-  _onEnd(): void {
-    if (this.#state !== State.Body) return;
-    if (!this._endStream) {
-      this.#fail(truncated(this._error, this.stream!.rstCode ?? 0));
+  /** @internal END_STREAM arrived (on DATA, on the head, or on trailers). */
+  _onEndStream(): void {
+    if (this.#state !== State.Body) {
+      if (this.#state === State.Active) this._streamError(Code.PROTOCOL_ERROR, 'END_STREAM before the response head (RFC 9113 §8.1)');
       return;
     }
     const cl = this.#contentLength;
     if (cl >= 0 && this.#received !== cl) {
-      this.#fail(new InvalidResponseError(`HTTP/2 response body has ${this.#received} bytes, its content-length says ${cl} (RFC 9113 §8.1.1)`));
+      this._streamError(Code.PROTOCOL_ERROR, `the response body has ${this.#received} bytes, its content-length says ${cl} (RFC 9113 §8.1.1)`, true);
       return;
     }
+    this.#ended = true;
+    const session = this.#session;
+    // The server answered before the request body was sent: stop sending it (RFC 9113 §8.1).
+    if (!this.#requestDone && session !== null) session._reset(this, Code.CANCEL);
+    else session?._finished(this);
+    if (!this.#paused && this.#held === null) this.#finish();
+  }
+
+  #finish(): void {
     const sink = this.#sink!;
     this.#state = State.Done;
     this.#sink = null;
     this.#exchange = null;
-    const st = this.stream;
-    // The server answered before the request body was sent: stop sending it.
-    if (!this.#requestDone && st !== null && !st.destroyed) st.close(C.NGHTTP2_CANCEL);
+    this.#stopTimer();
     sink.onEnd();
   }
 
-  /** @internal */
-  _onTimeout(): void {
-    if (this.#state !== State.Active && this.#state !== State.Body) return;
-    const ms = this.#readTimeoutMs;
-    this.#fail(new ReadTimeout(`no data from the server for ${ms} ms${timeoutAdvice('read', ms)}`, { timeoutMs: ms }));
-  }
-
-  /** @internal the current stream closed before the response ended. */
-  _onClose(): void {
+  /** @internal the server reset the stream (RST_STREAM with `code`). */
+  _onReset(code: number): void {
     const state = this.#state;
-    if (state !== State.Active && state !== State.Body) return;
-    const st = this.stream!;
-    const rst = st.rstCode ?? 0;
-    const err = this._error;
-    const session = this.#session!;
     if (state === State.Body) {
-      // END_STREAM arrived (its body already handed over), then the session died before node emitted 'end'.
-      if (this._endStream) this._onEnd();
-      else if (rst === C.NGHTTP2_PROTOCOL_ERROR && this.#contentLength >= 0) this.#fail(lengthReset(this.#received, this.#contentLength, err));
-      else this.#fail(truncated(err, rst));
+      // RST_STREAM after END_STREAM is harmless (the response is whole); before it, the body is cut short.
+      if (!this.#ended) this.#fail(truncated(null, code));
       return;
     }
-    if (rst === C.NGHTTP2_ENHANCE_YOUR_CALM && this.#headerListSize >= 0) {
-      // How node:http2 refuses a head over the SETTINGS_MAX_HEADER_LIST_SIZE we announced: our limit, never retried.
-      this.#fail(headerListRefused(this.#headerListSize, this.#limits, err));
+    if (state !== State.Active) return;
+    if (code === Code.REFUSED_STREAM) {
+      this._onUnprocessed();
       return;
     }
-    const mapped = mapError(err ?? session.error, rst, 'before any response');
-    // Our own limits and a peer asking us to calm down (RFC 9113 §7) are answers, not lost requests.
-    if (mapped instanceof LimitExceededError || rst === C.NGHTTP2_ENHANCE_YOUR_CALM) {
-      this.#fail(mapped);
-      return;
-    }
-    // No response head: was the request processed at all?
-    const unprocessed = rst === C.NGHTTP2_REFUSED_STREAM || session.unprocessed(st) || (err as NodeJS.ErrnoException | null)?.code === 'ERR_HTTP2_STREAM_CANCEL';
-    if (this._retryable(unprocessed)) {
+    const err = mapError(null, code, 'before any response');
+    // A peer asking us to calm down (RFC 9113 §7) is an answer, not a lost request.
+    if (code !== Code.ENHANCE_YOUR_CALM && this._retryable(false)) {
       this._retry();
       return;
     }
-    const what = unprocessed ? 'before the server processed the request' : 'before any response';
-    this.#fail(mapError(err ?? session.error, rst, what));
+    this.#fail(err);
+  }
+
+  /** @internal the server did not process the stream (GOAWAY above its id, REFUSED_STREAM): retried, whatever the method. */
+  _onUnprocessed(): void {
+    if (this.#state !== State.Active) {
+      if (this.#state === State.Body && !this.#ended) this.#fail(truncated(null, Code.REFUSED_STREAM));
+      return;
+    }
+    if (this._retryable(true)) this._retry();
+    else this.#fail(mapError(null, Code.REFUSED_STREAM, 'before the server processed the request'));
+  }
+
+  /** @internal the connection was lost (or failed) under this stream. */
+  _onLost(err: Error): void {
+    const state = this.#state;
+    if (state === State.Body) {
+      if (!this.#ended) this.#fail(err instanceof LimitExceededError ? err : truncated(err, 0));
+      return;
+    }
+    if (state !== State.Active) return;
+    if (!(err instanceof LimitExceededError) && this._retryable(false)) {
+      this._retry();
+      return;
+    }
+    this.#fail(err);
+  }
+
+  /** @internal our own limit on the response head was passed: this stream fails, never retried. */
+  _limitError(): void {
+    this.#resetAndFail(
+      new LimitExceededError(`HTTP/2 response head over the header list size ${headerListSize(this.#limits)} (maxHeaderBytes ${this.#limits.maxHeaderBytes}, maxHeaderCount ${this.#limits.maxHeaderCount}, 32 octets a field: RFC 9113 §6.5.2)`, {
+        limit: 'maxHeaderBytes',
+      }),
+    );
+  }
+
+  /** @internal a stream error (RFC 9113 §5.4.2): reset with `code`, the request fails with a ProtocolError naming it. */
+  _streamError(code: number, message: string, invalid = false): void {
+    const text = `HTTP/2 stream error ${codeName(code)}: ${message}`;
+    this.#resetAndFail(invalid ? new InvalidResponseError(text) : new ProtocolError(text), code);
+  }
+
+  /** @internal the read timeout fired. */
+  _onTimeout(): void {
+    if (this.#state !== State.Active && this.#state !== State.Body) return;
+    if (this.#paused) {
+      // The reader holds the server back: not the server's silence.
+      this.#timer?.refresh();
+      return;
+    }
+    const ms = this.#readTimeoutMs;
+    this.#resetAndFail(new ReadTimeout(`no data from the server for ${ms} ms${timeoutAdvice('read', ms)}`, { timeoutMs: ms }));
   }
 
   /** @internal whether the current attempt may run again on another session. */
@@ -346,14 +489,11 @@ export class H2Stream implements FlowControl {
 
   /** @internal drop the current stream and queue again (front of the line). */
   _retry(): void {
-    const st = this.stream as TaggedStream | null;
-    this.stream = null;
+    const session = this.#session;
     this.#session = null;
     this.#state = State.Queued;
-    if (st !== null) {
-      st[kStream] = null;
-      if (!st.destroyed) st.close(C.NGHTTP2_CANCEL);
-    }
+    if (session !== null && this.id !== 0) session._reset(this, Code.CANCEL);
+    this.id = 0;
     this.#origin.requeue(this);
   }
 
@@ -363,11 +503,17 @@ export class H2Stream implements FlowControl {
     this.#fail(err);
   }
 
+  #resetAndFail(err: Error, code: number = Code.CANCEL): void {
+    const session = this.#session;
+    if (session !== null && this.id !== 0) session._reset(this, code);
+    this.#fail(err);
+  }
+
   #fail(errIn: Error): void {
     const state = this.#state;
     if (state === State.Done) return;
-    // One error for the whole session (its failure, or node destroying every stream with it) is shared by its
-    // streams: each request gets its own copy, since failing stamps the error with the request's method and URL.
+    // One error for the whole connection is shared by its streams: each request gets its own copy, since
+    // failing stamps the error with the request's method and URL.
     const err = errIn instanceof ReqivoError && (errIn.method !== null || errIn === this.#session?.error) ? cloneError(errIn) : errIn;
     const exchange = this.#exchange;
     const sink = this.#sink;
@@ -375,22 +521,49 @@ export class H2Stream implements FlowControl {
     this.#exchange = null;
     this.#sink = null;
     this.#fallback = null;
-    const st = this.stream;
-    if (st !== null && !st.destroyed) st.close(C.NGHTTP2_CANCEL);
+    this.#held = null;
+    this.#stopTimer();
+    const session = this.#session;
+    if (session !== null && this.id !== 0) session._reset(this, Code.CANCEL);
     if (sink !== null) sink.onError(err);
     else if (exchange !== null) exchange.onError(err, false);
   }
 
   // ---- FlowControl ----
 
-  /** Stop reading the response body (flow control keeps the server from sending more). */
+  /** Stop reading the response body: chunks wait here and the window is not given back, so the server stops. */
   pause(): void {
-    this.stream?.pause();
+    this.#paused = true;
   }
 
-  /** Read again. */
+  /** Read again: what waited is delivered first, on a later tick (as a socket's data would be). */
   resume(): void {
-    this.stream?.resume();
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#held !== null || this.#ended) setImmediate(streamDeliverHeld, this);
+    else this._touch();
+  }
+
+  /** @internal deliver what waited while paused, until paused again. */
+  _deliverHeld(): void {
+    if (this.#paused || this.#state !== State.Body) return;
+    const held = this.#held;
+    this.#held = null;
+    if (held !== null) {
+      for (let i = 0; i < held.length; i++) {
+        const chunk = held[i]!;
+        this.#sink!.onChunk(chunk);
+        this.#session?._consumed(this, chunk.length);
+        if (this.#state !== State.Body) return;
+        // A reader may pause again on any chunk.
+        if (this.#paused) {
+          if (i + 1 < held.length) this.#held = held.slice(i + 1);
+          return;
+        }
+      }
+    }
+    if (this.#ended) this.#finish();
+    else this._touch();
   }
 
   /** Give up: the stream is cancelled (RST_STREAM CANCEL); the session carries on. */

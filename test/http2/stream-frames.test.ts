@@ -263,15 +263,15 @@ describe('HTTP/2 framing: header limits answer LimitExceededError and are never 
     const s = session();
     assert.equal((await s.get(`${srv.url}/1`)).text(), 'ok');
     await assert.rejects(s.get(`${srv.url}/3`), (e) => e instanceof NetworkError && /ENHANCE_YOUR_CALM/.test(e.message));
-    // Before the head it reads as node:http2's own refusal of a head over our SETTINGS (see H2Stream): a limit, not a retry.
-    await assert.rejects(s.get(`${srv.url}/5`), (e) => e instanceof LimitExceededError && /ENHANCE_YOUR_CALM/.test(e.message));
+    // Before the head: the server asks us to calm down (RFC 9113 §7), an answer, not a lost request to retry.
+    await assert.rejects(s.get(`${srv.url}/5`), (e) => e instanceof NetworkError && /ENHANCE_YOUR_CALM/.test(e.message));
     assert.equal((await s.get(`${srv.url}/7`)).text(), 'ok');
     assert.equal(srv.streams, 4);
     assert.equal(srv.connections, 1);
   });
 });
 
-/** `sock` behind a plain JavaScript Duplex: node:http2 then reads it through JavaScript (a JSStreamSocket), as over a userland transport. */
+/** `sock` behind a plain JavaScript Duplex, as a userland transport gives it. */
 function throughJs(sock: net.Socket): net.Socket {
   const js = new Duplex({
     read: () => void sock.resume(),
@@ -289,13 +289,14 @@ function throughJs(sock: net.Socket): net.Socket {
     if (!js.push(d)) sock.pause();
   });
   sock.on('end', () => js.push(null));
+  sock.on('error', (err) => js.destroy(err));
   sock.on('close', () => js.destroy());
   sock.resume();
   return js as unknown as net.Socket;
 }
 
-describe('HTTP/2: DATA that node emits before the response head', () => {
-  test('a session read through JavaScript gets DATA before "response": every body whole, buffered and streamed', async () => {
+describe('HTTP/2 over a userland Duplex transport (no socket handle, no ref/unref)', () => {
+  test('a session read through a JavaScript Duplex: every body whole, buffered and streamed', async () => {
     const srv = await raw((c, id) =>
       c.write(responseHead(id, 200, [['content-length', '11'], ['x-id', String(id)]]), dataFrame(id, 'hello '), dataFrame(id, `w${String(id % 10)}rld`, true)),
     );
@@ -319,6 +320,12 @@ describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.
   const ok = (id: number): Buffer => Buffer.concat([responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true)]);
   // [what, the bytes for the stream, the method]
   const cases: Array<[string, (id: number) => Buffer, string]> = [
+    ['DATA before the response HEADERS (§8.1)', (id) => Buffer.concat([dataFrame(id, 'early'), responseHead(id, 200), dataFrame(id, 'ok', true)]), 'GET'],
+    ['a field value with a LF (§8.2.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['x-a', 'b\nc']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['a field value with a NUL (§8.2.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['x-a', 'b\0c']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['a field value with leading whitespace (§8.2.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['x-a', ' b']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['a field name with a space (§8.2.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['x a', 'b']]), dataFrame(id, 'ok', true)]), 'GET'],
+    ['content-length that is no number (§8.1.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['content-length', '2x']]), dataFrame(id, 'ok', true)]), 'GET'],
     ['an upper-case field name (§8.2)', (id) => Buffer.concat([H(id, [[':status', '200'], ['X-Upper', 'a']]), dataFrame(id, 'ok', true)]), 'GET'],
     ...['connection: keep-alive', 'transfer-encoding: chunked', 'keep-alive: timeout=5', 'upgrade: h2c', 'proxy-connection: close'].map(
       (f): [string, (id: number) => Buffer, string] => {

@@ -1,11 +1,10 @@
 /**
- * H2Session's probe (session.ts `_onProbe`) against a frame-level peer: when
- * node:http2 ends a session after a connection error in what the server sent
- * (RFC 9113 §5.4.1) it sends GOAWAY, stops reading and tells JavaScript
- * nothing. The probe finds such a session by a PING that never leaves and
- * fails its streams with a ProtocolError long before the read timeout; a
- * live session that is merely silent (its PING written, never answered) is
- * left alone.
+ * Connection errors of H2Session (session.ts) against a frame-level peer:
+ * what the server sends that breaks the connection (RFC 9113 §5.4.1) ends
+ * it at once with GOAWAY, and every stream in flight fails with a
+ * ProtocolError (or is retried as after any lost connection) long before the
+ * read timeout; a server that is merely silent is left alone; a server
+ * closing the connection fails each stream with a NetworkError.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -53,7 +52,7 @@ function settle(p: Promise<string>): Promise<string | Error> {
 }
 
 function isEnded(e: unknown): boolean {
-  return e instanceof ProtocolError && /protocol error by the server/.test(e.message);
+  return e instanceof ProtocolError && /HTTP\/2 connection error/.test(e.message);
 }
 
 /** A frame header with any type and length, for frames the helper has no builder for. */
@@ -68,10 +67,13 @@ function rawFrame(type: number, flags: number, stream: number, payload: Buffer):
 
 const ok = (id: number, body: string): Buffer => Buffer.concat([responseHead(id, 200), dataFrame(id, body, true)]);
 
-describe('HTTP/2 session probe: a session node:http2 ended after a connection error fails fast', () => {
+describe('HTTP/2 connection errors fail the connection at once (RFC 9113 §5.4.1)', () => {
   // [what, the bytes for stream `id`, whether they give that stream its response head]
   const cases: Array<[string, (id: number) => Buffer, boolean]> = [
-    ['DATA before the response HEADERS (RFC 9113 §8.1)', (id) => dataFrame(id, 'early'), false],
+    ['a HEADERS frame on an even (server) stream id (§5.1.1)', () => responseHead(2, 200), false],
+    ['a WINDOW_UPDATE of 0 on the connection (§6.9)', () => rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.alloc(4)), false],
+    ['a PING on a stream (§6.7)', (id) => rawFrame(FrameType.PING, 0, id, Buffer.alloc(8)), false],
+    ['a CONTINUATION frame without HEADERS (§6.10)', (id) => rawFrame(FrameType.CONTINUATION, 4, id, Buffer.alloc(0)), false],
     ['DATA on a stream the client never opened (§5.1)', (id) => Buffer.concat([responseHead(id, 200), dataFrame(id + 2, 'stray')]), true],
     ['a frame over SETTINGS_MAX_FRAME_SIZE mid-body (§4.2)', (id) => Buffer.concat([responseHead(id, 200), dataFrame(id, 'part'), rawFrame(FrameType.DATA, 0, id, Buffer.alloc(20_000))]), true],
     ['a header block HPACK cannot decode (RFC 7541 §2.3.3: index 0)', (id) => headersFrame(id, Buffer.from([0x80])), false],
@@ -90,7 +92,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
         await waitFor(() => srv.streams === 2, 2000, 'stream 3');
         const r = settle(s.get(`${srv.url}/r`).then((res) => res.text()));
         const [, , third] = await within(5000, Promise.all([a, b, r]), 'the three requests');
-        assert.ok(Date.now() - t0 < 5000, 'failed by the probe, not by the read timeout');
+        assert.ok(Date.now() - t0 < 5000, 'failed at once, not by the read timeout');
         if (headed) assert.ok(isEnded(third), `a stream with its head is never retried: ${String(third)}`);
         else assert.equal(third, 'fine 1', 'an idempotent request on a reused session is retried on a new one (as after any lost session)');
         assert.equal((await within(5000, s.get(`${srv.url}/c`), 'the next request')).text(), headed ? 'fine 1' : 'fine 3');
@@ -100,7 +102,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
     }
   }
 
-  test('every stream in flight on the ended session fails with its own error and URL; a queued request gets a new session', async () => {
+  test('every stream in flight on the failed connection fails with its own error and URL; the next request gets a new connection', async () => {
     let opened = 0;
     const srv = await raw(
       (c, id) => {
@@ -125,7 +127,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
     assert.equal(srv.connections, 2);
   });
 
-  test('a silent server that never answers PING is not taken for an ended session: one PING, then the late response', async () => {
+  test('a silent server is not taken for a dead one: the late response arrives, and no PING was needed', async () => {
     const srv = await raw(async (c, id) => {
       await new Promise((r) => setTimeout(r, 2200));
       await c.write(ok(id, 'late'));
@@ -134,7 +136,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
     const r = await within(6000, s.get(`${srv.url}/slow`), 'the slow request');
     assert.equal(r.text(), 'late');
     const pings = srv.conns[0]!.frames.filter((f) => f.type === FrameType.PING);
-    assert.equal(pings.length, 1, 'one PING per silence');
+    assert.equal(pings.length, 0);
   });
 
   test('a streamed body read slowly and a session going quiet between requests: no PING while frames arrive, no false alarm', async () => {
@@ -171,7 +173,7 @@ describe('HTTP/2 session probe: a session node:http2 ended after a connection er
     const all = await within(5000, Promise.all(Array.from({ length: 6 }, (_, i) => settle(s.get(`${srv.url}/g${i}`).then((r) => r.text())))), 'the streams');
     all.forEach((r, i) => {
       assert.ok(r instanceof NetworkError, `stream ${i}: ${String(r)}`);
-      assert.match(r.message, new RegExp(`/g${i}: HTTP/2 stream`));
+      assert.match(r.message, new RegExp(`/g${i}: .*HTTP/2 connection`));
     });
   });
 });

@@ -163,6 +163,10 @@ export class H2Session implements FrameSink {
   #dataStream: H2Stream | null;
   #dataLength: number;
   #dataRead: number;
+  /** The server padded a DATA frame: the rest of a body no longer tells how much window it needs. */
+  #padded: boolean;
+  /** Streams that got a response head here: the server serves this connection. */
+  answered: number;
   /** The fields of the block just decoded (reused). */
   readonly #fields: string[];
 
@@ -200,6 +204,8 @@ export class H2Session implements FrameSink {
     this.#dataStream = null;
     this.#dataLength = 0;
     this.#dataRead = 0;
+    this.#padded = false;
+    this.answered = 0;
     this.#fields = [];
     const socket = conn.detach() as TaggedSocket;
     this.#socket = socket;
@@ -235,11 +241,6 @@ export class H2Session implements FrameSink {
   /** Whether it may take streams at all (now or later). */
   get usable(): boolean {
     return !this.draining && !this.#gone;
-  }
-
-  /** The server's SETTINGS_MAX_FRAME_SIZE. @internal */
-  get peerMaxFrame(): number {
-    return this.#peerMaxFrame;
   }
 
   /** Open a stream for `s`: its HEADERS frame (with END_STREAM when it has no body) is queued. */
@@ -287,6 +288,13 @@ export class H2Session implements FrameSink {
   _consumed(s: H2Stream, n: number): void {
     s._unacked += n;
     if (s._unacked >= STREAM_CREDIT_AT && s.id !== 0 && !this.#gone) {
+      // The rest of the body (by its content-length) fits in the window left: no frame needed. Fewer writes, and
+      // none to a server about to close (a write reaching a closed socket makes its kernel reset the connection,
+      // and a reset throws away the end of the response still on its way to us).
+      // (Padding is unforeseeable: once a server pads, every update is sent.)
+      let rest = s._remaining;
+      if (this.#dataStream === s) rest -= this.#dataLength - this.#dataRead; // the frame being read is counted already
+      if (rest >= 0 && rest < s._recvWindow && !this.#padded) return; // <: a window of 0 holds back a server's END_STREAM in an empty DATA frame (nghttp2)
       this.#queue(windowUpdateFrame(s.id, s._unacked));
       s._recvWindow += s._unacked;
       s._unacked = 0;
@@ -305,11 +313,6 @@ export class H2Session implements FrameSink {
   _finished(s: H2Stream): void {
     const id = s.id;
     if (id !== 0 && this.#streams.get(id) === s) this.#closeStream(id, s);
-  }
-
-  /** Forget `s` without a frame (a stream the server never processed, retried elsewhere). @internal */
-  _drop(s: H2Stream): void {
-    this._finished(s);
   }
 
   #closeStream(id: number, s: H2Stream): void {
@@ -435,7 +438,7 @@ export class H2Session implements FrameSink {
     this.#recvWindow -= length;
     if (this.#recvWindow < 0) return this.#connectionError(Code.FLOW_CONTROL_ERROR, 'DATA past the connection flow-control window (RFC 9113 §6.9.1)');
     this.#recvUnacked += length;
-    if (this.#recvUnacked >= CONNECTION_CREDIT_AT) {
+    if (this.#recvUnacked >= CONNECTION_CREDIT_AT && this.#connectionNeedsCredit()) {
       this.#queue(windowUpdateFrame(0, this.#recvUnacked));
       this.#recvWindow += this.#recvUnacked;
       this.#recvUnacked = 0;
@@ -458,6 +461,18 @@ export class H2Session implements FrameSink {
     return true;
   }
 
+  /** Whether the connection window must be given back: always, except after GOAWAY when what the streams still expect fits in it. */
+  #connectionNeedsCredit(): boolean {
+    if (this.#goawayLast < 0 || this.#padded) return true;
+    let need = 0;
+    for (const s of this.#streams.values()) {
+      const rest = s._remaining;
+      if (rest < 0) return true;
+      need += rest;
+    }
+    return need >= this.#recvWindow;
+  }
+
   /** @internal FrameSink */
   onData(_id: number, piece: Buffer): void {
     const s = this.#dataStream;
@@ -473,7 +488,10 @@ export class H2Session implements FrameSink {
     if (s === null) return;
     // Padding counts against the stream window too (RFC 9113 §6.9.1): given back at once, since no reader takes it.
     const padding = this.#dataLength - this.#dataRead;
-    if (padding > 0) this._consumed(s, padding);
+    if (padding > 0) {
+      this.#padded = true;
+      this._consumed(s, padding);
+    }
     if ((flags & Flag.END_STREAM) !== 0) s._onEndStream();
   }
 

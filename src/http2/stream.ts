@@ -21,8 +21,15 @@ import { cloneError, codeName, mapError, truncated } from './errors.js';
 import { h2HeadBlock } from './request-head.js';
 import { declaredLength, malformedHead, responseFields } from './response-head.js';
 
-/** Attempts of one request across sessions (GOAWAY, refused streams, lost connections). */
+/** Attempts of one request that the server may have processed (lost connections): the stale-connection retry. */
 const MAX_ATTEMPTS = 3;
+/**
+ * Attempts the server said it did not process (GOAWAY above the stream id,
+ * REFUSED_STREAM): safe for any method, but bounded. A server that closes
+ * each connection after a few requests (nginx `keepalive_requests`) refuses
+ * every stream past them, so a burst of requests may be refused several times.
+ */
+const MAX_UNPROCESSED = 10;
 /** Body bytes of a streamed request queued in the session past which the pump waits. */
 const BODY_HIGH_WATER = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -74,6 +81,8 @@ export class H2Stream implements FlowControl {
   #sink: BodySink | null;
   #state: State;
   #attempts: number;
+  /** Attempts the server did not process. */
+  #unprocessed: number;
   #received: number;
   /** The response's content-length (-1: none, or no body expected: HEAD, 204, 304). */
   #contentLength: number;
@@ -131,6 +140,7 @@ export class H2Stream implements FlowControl {
     this.#sink = null;
     this.#state = State.Idle;
     this.#attempts = 0;
+    this.#unprocessed = 0;
     this.#received = 0;
     this.#contentLength = -1;
     this.#noBody = false;
@@ -334,6 +344,7 @@ export class H2Stream implements FlowControl {
     this.#noBody = this.method === 'HEAD' || status === 204 || status === 304;
     this.#contentLength = this.#noBody ? -1 : contentLength;
     this.#state = State.Body;
+    if (this.#session !== null) this.#session.answered++;
     this.#sink = this.#exchange!.onHead(status, '', '2', list, this);
     if (endStream && this.#state === State.Body) this._onEndStream();
   }
@@ -408,8 +419,11 @@ export class H2Stream implements FlowControl {
   _onReset(code: number): void {
     const state = this.#state;
     if (state === State.Body) {
-      // RST_STREAM after END_STREAM is harmless (the response is whole); before it, the body is cut short.
-      if (!this.#ended) this.#fail(truncated(null, code));
+      if (this.#ended) return; // after END_STREAM: harmless, the response is whole
+      // RST_STREAM(NO_ERROR) once every octet the content-length announced arrived: the response is complete
+      // (RFC 9113 §8.1), only its END_STREAM was not sent (node:http2 servers do this when the window ran out).
+      if (code === Code.NO_ERROR && this.#contentLength >= 0 && this.#received === this.#contentLength) this._onEndStream();
+      else this.#fail(truncated(null, code));
       return;
     }
     if (state !== State.Active) return;
@@ -478,13 +492,28 @@ export class H2Stream implements FlowControl {
     this.#resetAndFail(new ReadTimeout(`no data from the server for ${ms} ms${timeoutAdvice('read', ms)}`, { timeoutMs: ms }));
   }
 
-  /** @internal whether the current attempt may run again on another session. */
+  /** @internal body octets still to come by the content-length, or -1 when unknown. */
+  get _remaining(): number {
+    const cl = this.#contentLength;
+    if (this.#state !== State.Body || cl < 0) return this.#state === State.Body && this.#noBody ? 0 : -1;
+    return cl - this.#received;
+  }
+
+  /** @internal whether the current attempt may run again on another session (an unprocessed one is counted when it may). */
   _retryable(unprocessed: boolean): boolean {
-    if (this.#state !== State.Active || this.#attempts >= MAX_ATTEMPTS || this.#origin.closed) return false;
+    if (this.#state !== State.Active || this.#origin.closed) return false;
+    if (unprocessed ? this.#unprocessed >= MAX_UNPROCESSED : this.#attempts - this.#unprocessed >= MAX_ATTEMPTS) return false;
     const body = this.#body;
     const replayable = body === null || body.bytes !== null || body.replayable || !body.used;
     if (!replayable) return false;
-    return unprocessed || (this.#reused && IDEMPOTENT_METHODS.has(this.method));
+    if (unprocessed) {
+      // Counted only when the connection served nobody: a server that serves a few streams a connection and
+      // refuses the rest lets every request through in turn; one that refuses all is given up on.
+      const session = this.#session;
+      if (session === null || session.answered === 0) this.#unprocessed++;
+      return true;
+    }
+    return this.#reused && IDEMPOTENT_METHODS.has(this.method);
   }
 
   /** @internal drop the current stream and queue again (front of the line). */

@@ -255,3 +255,54 @@ export async function rawH2Server(
   state.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   return state;
 }
+
+/** A frame of any type, flags and stream, with any payload (lengths are not checked: a test may send what no server should). */
+export function rawFrame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  return frame(type, flags, stream, payload);
+}
+
+/** A DATA frame with the PADDED flag: Pad Length `padLength`, then `payload`, then that many zero octets (RFC 9113 §6.1). */
+export function paddedDataFrame(stream: number, payload: Buffer | string, padLength: number, endStream = false): Buffer {
+  const body = Buffer.from(payload);
+  return frame(FrameType.DATA, 0x8 | (endStream ? Flag.END_STREAM : 0), stream, Buffer.concat([Buffer.from([padLength]), body, Buffer.alloc(padLength)]));
+}
+
+/**
+ * A HEADERS frame with PADDED and/or PRIORITY (RFC 9113 §6.2): Pad Length,
+ * then the 5 priority octets (exclusive bit, stream dependency, weight), then
+ * `block`, then the padding.
+ */
+export function paddedHeadersFrame(
+  stream: number,
+  block: Buffer,
+  opts: { padLength?: number; priority?: { dependency: number; weight: number; exclusive?: boolean }; endStream?: boolean; endHeaders?: boolean } = {},
+): Buffer {
+  const parts: Buffer[] = [];
+  let flags = (opts.endStream ? Flag.END_STREAM : 0) | (opts.endHeaders === false ? 0 : Flag.END_HEADERS);
+  if (opts.padLength !== undefined) {
+    flags |= 0x8;
+    parts.push(Buffer.from([opts.padLength]));
+  }
+  if (opts.priority !== undefined) {
+    flags |= 0x20;
+    const p = Buffer.alloc(5);
+    p.writeUInt32BE(((opts.priority.exclusive ? 0x80000000 : 0) | (opts.priority.dependency & 0x7fffffff)) >>> 0, 0);
+    p[4] = opts.priority.weight;
+    parts.push(p);
+  }
+  parts.push(block);
+  if (opts.padLength !== undefined) parts.push(Buffer.alloc(opts.padLength));
+  return frame(FrameType.HEADERS, flags, stream, Buffer.concat(parts));
+}
+
+/** PING (or its ACK) with 8 octets of opaque data (RFC 9113 §6.7). */
+export function pingFrame(data: Buffer, ack = false): Buffer {
+  return frame(FrameType.PING, ack ? Flag.ACK : 0, 0, data);
+}
+
+/** WINDOW_UPDATE with `increment` (reserved bit clear; RFC 9113 §6.9). */
+export function windowUpdateFrame(stream: number, increment: number): Buffer {
+  const p = Buffer.alloc(4);
+  p.writeUInt32BE(increment & 0x7fffffff, 0);
+  return frame(FrameType.WINDOW_UPDATE, 0, stream, p);
+}

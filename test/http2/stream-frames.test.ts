@@ -34,6 +34,7 @@ import { useSessions } from '../helpers/sessions.js';
 const NO_ERROR = 0;
 const INTERNAL_ERROR = 2;
 const CANCEL = 8;
+const REFUSED_STREAM = 7;
 const ENHANCE_YOUR_CALM = 11;
 const MAX_FRAME = 16384;
 
@@ -106,6 +107,19 @@ describe('HTTP/2 framing: a reset is not an end (RFC 9113 §8.1)', () => {
     assert.equal(r.text(), 'hello');
     const st = await s.stream('GET', `${srv.url}/ok`);
     assert.equal(await st.text(), 'hello');
+  });
+
+  test('RST_STREAM(NO_ERROR) once the whole content-length arrived, END_STREAM never sent: complete (§8.1); without content-length or short of it: truncated', async () => {
+    const srv = await raw(async (c, id) => {
+      if (id === 1 || id === 3) await c.writeSplit(4, responseHead(id, 200, [['content-length', '5']]), dataFrame(id, 'hello'), rstFrame(id, NO_ERROR));
+      else if (id === 5) await c.writeSplit(4, responseHead(id, 200, [['content-length', '6']]), dataFrame(id, 'hello'), rstFrame(id, NO_ERROR));
+      else await c.writeSplit(4, responseHead(id, 200), dataFrame(id, 'hello'), rstFrame(id, NO_ERROR));
+    });
+    const s = session();
+    assert.equal((await s.get(`${srv.url}/1`)).text(), 'hello');
+    assert.equal(await (await s.stream('GET', `${srv.url}/3`)).text(), 'hello');
+    await assert.rejects(s.get(`${srv.url}/5`), (e) => e instanceof ProtocolError && /NO_ERROR before END_STREAM/.test(e.message));
+    await assert.rejects(s.get(`${srv.url}/7`), (e) => e instanceof ProtocolError && /NO_ERROR before END_STREAM/.test(e.message));
   });
 
   test('END_STREAM on the HEADERS frame: an empty body, in the same write and split', async () => {
@@ -489,5 +503,50 @@ describe('HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS from the server (RFC 9113 §5.1
     await Promise.all([...inFlight, ...later]);
     assert.equal(peakLowered, 1, 'after the limit dropped to 1, no stream opened beside another');
     assert.equal(srv.connections, 1);
+  });
+});
+
+describe('HTTP/2: a server that serves a few streams a connection (nginx keepalive_requests)', () => {
+  test('streams past the first 2 of each connection refused (REFUSED_STREAM, then GOAWAY): 30 concurrent GETs and POSTs all succeed, each answered once', async () => {
+    const answered = new Map<string, number>();
+    const srv = await raw(async (c, id) => {
+      const n = c.frames.filter((f) => f.type === FrameType.HEADERS).length;
+      if (n > 2) {
+        await c.write(rstFrame(id, REFUSED_STREAM));
+        if (n === 3) await c.write(goawayFrame(3, NO_ERROR));
+        return;
+      }
+      const key = `${srv.conns.indexOf(c)}:${id}`;
+      answered.set(key, (answered.get(key) ?? 0) + 1);
+      await c.write(responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true));
+    });
+    const s = session();
+    const all = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? s.get(`${srv.url}/g${i}`) : s.post(`${srv.url}/p${i}`, { body: `b${i}` })).then((r) => r.text())));
+    assert.deepEqual(all, Array.from({ length: 30 }, () => 'ok'));
+    assert.equal([...answered.values()].reduce((a, b) => a + b, 0), 30, 'each request answered exactly once');
+    assert.ok(srv.connections >= 15, `two streams a connection: ${srv.connections} connections`);
+  });
+});
+
+describe('HTTP/2: no WINDOW_UPDATE the rest of the body does not need', () => {
+  const body = (n: number): Buffer => Buffer.alloc(n, 0x61);
+  const serve = (size: number) => async (c: RawConn, id: number): Promise<void> => {
+    const frames = [responseHead(id, 200, [['content-length', String(size)]])];
+    const b = body(size);
+    for (let i = 0; i < size; i += MAX_FRAME) frames.push(dataFrame(id, b.subarray(i, i + MAX_FRAME), i + MAX_FRAME >= size));
+    await c.writeSplit(64 * 1024, ...frames);
+  };
+  const updates = (srv: RawH2Server, stream: number): number => srv.conns[0]!.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.stream === stream).length;
+
+  test('a body that fits in the stream window (1 MiB) with room left gets none; a 3 MiB one gets them and arrives whole', async () => {
+    // Room left: a window run down to 0 would hold back a server's END_STREAM sent in an empty DATA frame.
+    const small = await raw(serve((1 << 20) - 1024));
+    const s = session();
+    assert.equal((await s.get(`${small.url}/fits`)).bytes().length, (1 << 20) - 1024);
+    assert.equal(updates(small, 1), 0, 'the rest always fitted the window left');
+    const big = await raw(serve(3 << 20));
+    const r = await s.get(`${big.url}/big`);
+    assert.ok(Buffer.from(r.bytes()).equals(body(3 << 20)));
+    assert.ok(updates(big, 1) >= 2, 'the window given back as the body was read');
   });
 });

@@ -37,7 +37,7 @@ import {
   windowUpdateFrame,
 } from '../helpers/h2-raw.js';
 import { type H2TestServer, h2cServer, h2Server } from '../helpers/h2-servers.js';
-import { sleep, waitFor } from '../helpers/servers.js';
+import { seededBytes, sleep, waitFor, within } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const { cleanups, session: newSession } = useSessions();
@@ -70,35 +70,11 @@ function session(tls: boolean): Session {
   return newSession(tls ? { tls: { ca: certs().caCert }, timeout } : { http2: 'prior-knowledge', timeout });
 }
 
-/** `p` settled within `ms`, or a failure naming what hung. */
-async function within<T>(p: Promise<T>, what: string, ms = BOUND_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function sha(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-/** `n` pseudo-random octets (xorshift32 from `seed`). */
-function bytes(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 /** A request body of unknown length: `buf` in pieces of varying size, yielded across ticks. */
 async function* pieces(buf: Buffer): AsyncGenerator<Uint8Array> {
@@ -181,7 +157,7 @@ async function sendFlowControlled(conn: RawConn, stream: number, frames: Buffer[
 }
 
 describe('request bodies wait for the server’s windows (RFC 9113 §6.9)', () => {
-  const body = bytes(3 << 20, 0xb0d1);
+  const body = seededBytes(3 << 20, 0xb0d1);
   const digest = sha(body);
 
   for (const tls of [false, true]) {
@@ -203,7 +179,7 @@ describe('request bodies wait for the server’s windows (RFC 9113 §6.9)', () =
         const s = session(tls);
         // The first stream may start before the server's SETTINGS arrive (65535 octets on the default window, §6.9.2), a second one certainly after.
         for (const round of [1, 2]) {
-          const r = await within(s.post(`${srv.url}/upload`, { body: kind === 'a Buffer' ? body : pieces(body) }), `upload ${round}`);
+          const r = await within(BOUND_MS, s.post(`${srv.url}/upload`, { body: kind === 'a Buffer' ? body : pieces(body) }), `upload ${round}`);
           assert.equal(r.status, 200);
           assert.ok(r.ok);
           assert.deepEqual(r.json(), { n: body.length, sha: digest }, `upload ${round}`);
@@ -216,7 +192,7 @@ describe('request bodies wait for the server’s windows (RFC 9113 §6.9)', () =
 
 describe('request bodies against the raw server’s exact windows and frame size', () => {
   test('SETTINGS_INITIAL_WINDOW_SIZE=0, opened 200 ms later by SETTINGS and WINDOW_UPDATE: nothing is sent before, the body arrives whole', async () => {
-    const body = bytes(100 * 1024, 0x100);
+    const body = seededBytes(100 * 1024, 0x100);
     let early = -1;
     const srv = await raw(
       async (c, id) => {
@@ -245,8 +221,8 @@ describe('request bodies against the raw server’s exact windows and frame size
       { settings: [[SETTINGS_INITIAL_WINDOW_SIZE, 0]] },
     );
     const s = session(false);
-    assert.equal((await within(s.get(`${srv.url}/warm`), 'warm-up')).text(), 'warm');
-    const r = await within(s.post(`${srv.url}/upload`, { body }), 'upload');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/warm`), 'warm-up')).text(), 'warm');
+    const r = await within(BOUND_MS, s.post(`${srv.url}/upload`, { body }), 'upload');
     assert.deepEqual(r.json(), { n: body.length, sha: sha(body) });
     assert.equal(early, 0, 'DATA octets sent while the stream window was 0');
     const data = clientData(srv.conns[0]!, 3);
@@ -256,7 +232,7 @@ describe('request bodies against the raw server’s exact windows and frame size
   });
 
   test('SETTINGS_MAX_FRAME_SIZE=65536: DATA frames of up to 65536 octets are used, none larger', async () => {
-    const body = bytes(300 * 1024, 0x200);
+    const body = seededBytes(300 * 1024, 0x200);
     const srv = await raw(
       async (c, id) => {
         if (id === 1) {
@@ -275,14 +251,14 @@ describe('request bodies against the raw server’s exact windows and frame size
       },
     );
     const s = session(false);
-    await within(s.get(`${srv.url}/warm`), 'warm-up');
-    const r = await within(s.post(`${srv.url}/upload`, { body }), 'upload');
+    await within(BOUND_MS, s.get(`${srv.url}/warm`), 'warm-up');
+    const r = await within(BOUND_MS, s.post(`${srv.url}/upload`, { body }), 'upload');
     assert.deepEqual(r.json(), { n: body.length, sha: sha(body) });
     const sizes = clientData(srv.conns[0]!, 3).map((f) => f.payload.length);
     assert.equal(Math.max(...sizes), 65536, `DATA frame sizes ${sizes.join(',')}`);
   });
   test('a SETTINGS change takes an open stream’s window negative: nothing is sent until WINDOW_UPDATEs make it positive, then exactly what they allow (§6.9.2)', async () => {
-    const body = bytes(300 * 1024, 0x300);
+    const body = seededBytes(300 * 1024, 0x300);
     const seen: Record<string, number> = {};
     const srv = await raw(
       async (c, id) => {
@@ -312,14 +288,14 @@ describe('request bodies against the raw server’s exact windows and frame size
       { settings: [[SETTINGS_INITIAL_WINDOW_SIZE, 100_000]] },
     );
     const s = session(false);
-    await within(s.get(`${srv.url}/warm`), 'warm-up');
-    const r = await within(s.post(`${srv.url}/upload`, { body }), 'upload');
+    await within(BOUND_MS, s.get(`${srv.url}/warm`), 'warm-up');
+    const r = await within(BOUND_MS, s.post(`${srv.url}/upload`, { body }), 'upload');
     assert.deepEqual(r.json(), { n: body.length, sha: sha(body) });
     assert.deepEqual(seen, { initial: 100_000, stillNegative: 100_000, positive: 120_000 });
   });
 
   test('six POSTs share a connection window the server opens 4 KiB at a time: never more in flight than it allows, every body whole', async () => {
-    const bodies = Array.from({ length: 6 }, (_, i) => bytes(200 * 1024 + i * 1111, 0x600 + i));
+    const bodies = Array.from({ length: 6 }, (_, i) => seededBytes(200 * 1024 + i * 1111, 0x600 + i));
     let violation = '';
     const loops = new WeakSet<RawConn>();
     const srv = await raw(
@@ -349,7 +325,7 @@ describe('request bodies against the raw server’s exact windows and frame size
       { settings: [[SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20]] },
     );
     const s = session(false);
-    const all = await within(Promise.all(bodies.map((b, i) => s.post(`${srv.url}/${i}`, { body: i % 2 === 0 ? b : pieces(b) }))), 'six uploads');
+    const all = await within(BOUND_MS, Promise.all(bodies.map((b, i) => s.post(`${srv.url}/${i}`, { body: i % 2 === 0 ? b : pieces(b) }))), 'six uploads');
     all.forEach((r, i) => assert.equal(r.text(), sha(bodies[i]!), `body ${i}`));
     assert.equal(violation, '');
     assert.equal(srv.connections, 1);
@@ -370,9 +346,9 @@ describe('request bodies against the raw server’s exact windows and frame size
         { settings: serverFrame === 0 ? [] : [[SETTINGS_MAX_FRAME_SIZE, serverFrame]] },
       );
       const s = session(false);
-      await within(s.get(`${srv.url}/warm`), 'warm-up');
-      await within(s.get(`${srv.url}/get`, { headers: { 'x-big': big } }), 'the GET');
-      await within(s.post(`${srv.url}/post`, { headers: { 'x-big': big }, body: 'payload' }), 'the POST');
+      await within(BOUND_MS, s.get(`${srv.url}/warm`), 'warm-up');
+      await within(BOUND_MS, s.get(`${srv.url}/get`, { headers: { 'x-big': big } }), 'the GET');
+      await within(BOUND_MS, s.post(`${srv.url}/post`, { headers: { 'x-big': big }, body: 'payload' }), 'the POST');
       const decoder = new HpackDecoder();
       for (const [id, method] of [
         [1, 'GET'],
@@ -408,7 +384,7 @@ describe('WINDOW_UPDATE past 2^31-1 (RFC 9113 §6.9.1)', () => {
       else await c.write(responseHead(id, 200), dataFrame(id, 'fine', true));
     });
     const s = session(false);
-    await within(
+    await within(BOUND_MS, 
       assert.rejects(s.get(`${srv.url}/overflow`), (e) => e instanceof ProtocolError && /FLOW_CONTROL_ERROR/.test(e.message)),
       'the overflowing request',
     );
@@ -418,7 +394,7 @@ describe('WINDOW_UPDATE past 2^31-1 (RFC 9113 §6.9.1)', () => {
       rst.map((f) => f.payload.readUInt32BE(0)),
       [FLOW_CONTROL_ERROR],
     );
-    assert.equal((await within(s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
     assert.equal(srv.connections, 1);
   });
 
@@ -428,7 +404,7 @@ describe('WINDOW_UPDATE past 2^31-1 (RFC 9113 §6.9.1)', () => {
       else await c.write(responseHead(id, 200), dataFrame(id, 'fine', true));
     });
     const s = session(false);
-    await within(
+    await within(BOUND_MS, 
       assert.rejects(s.get(`${srv.url}/overflow`), (e) => e instanceof ProtocolError && /FLOW_CONTROL_ERROR/.test(e.message)),
       'the request on the broken connection',
     );
@@ -438,7 +414,7 @@ describe('WINDOW_UPDATE past 2^31-1 (RFC 9113 §6.9.1)', () => {
       goaway.map((f) => f.payload.readUInt32BE(4)),
       [FLOW_CONTROL_ERROR],
     );
-    assert.equal((await within(s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
     assert.equal(srv.connections, 2);
   });
 });
@@ -450,8 +426,8 @@ describe('WINDOW_UPDATE and SETTINGS at the window limits', () => {
       else await c.write(windowUpdateFrame(id, MAX_WINDOW - DEFAULT_WINDOW), settingsFrame([[SETTINGS_INITIAL_WINDOW_SIZE, DEFAULT_WINDOW + 1]]));
     });
     const s = session(false);
-    assert.equal((await within(s.get(`${srv.url}/edge`), 'at the edge')).text(), 'at the edge');
-    await within(
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/edge`), 'at the edge')).text(), 'at the edge');
+    await within(BOUND_MS, 
       // A POST: a GET on a reused connection would be retried on a new one after the connection error (as after any lost connection).
       assert.rejects(s.post(`${srv.url}/past`), (e) => e instanceof ProtocolError && /FLOW_CONTROL_ERROR/.test(e.message)),
       'past the edge',
@@ -469,7 +445,7 @@ describe('WINDOW_UPDATE and SETTINGS at the window limits', () => {
       else await c.write(responseHead(id, 200), dataFrame(id, 'fine', true));
     });
     const s = session(false);
-    await within(
+    await within(BOUND_MS, 
       assert.rejects(s.get(`${srv.url}/zero`), (e) => e instanceof ProtocolError && /PROTOCOL_ERROR/.test(e.message)),
       'the request',
     );
@@ -478,7 +454,7 @@ describe('WINDOW_UPDATE and SETTINGS at the window limits', () => {
       srv.conns[0]!.frames.filter((f) => f.type === FrameType.RST_STREAM).map((f) => [f.stream, f.payload.readUInt32BE(0)]),
       [[1, 0x1]],
     );
-    assert.equal((await within(s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/next`), 'the next request')).text(), 'fine');
     assert.equal(srv.connections, 1);
   });
 });
@@ -490,20 +466,20 @@ describe('WINDOW_UPDATE and SETTINGS at the window limits', () => {
  */
 describe('response flow control: a reader that does not read stops the server', () => {
   test('a body of exactly the stream window (1 MiB, content-length) whose END_STREAM comes in an empty DATA frame after it (node:http2 res.write, then res.end): the response completes', async () => {
-    const body = bytes(STREAM_WINDOW, 0x1111);
+    const body = seededBytes(STREAM_WINDOW, 0x1111);
     const srv = await nodeServer(false, (_req, res) => {
       res.writeHead(200, { 'content-length': String(body.length) });
       // END_STREAM after the body has gone out: an empty DATA frame, which nghttp2 sends only while the stream window is above 0.
       res.write(body, () => res.end());
     });
     const s = newSession({ http2: 'prior-knowledge', timeout: { connect: 3000, read: 3000, total: 3000 } });
-    const r = await within(s.get(`${srv.url}/exact`), 'the response', 4000);
+    const r = await within(4000, s.get(`${srv.url}/exact`), 'the response');
     assert.equal(sha(r.bytes()), sha(body));
   });
 
   test('4 MiB to a StreamResponse not read for 300 ms: the server gets no more than the stream window out, then the body is read whole', async () => {
     const total = 4 << 20;
-    const body = bytes(total, 0x4444);
+    const body = seededBytes(total, 0x4444);
     const CHUNK = 16 * 1024;
     // `sent` counts octets whose write callback fired: node:http2 calls it once the DATA left for the socket, which flow control holds back
     // (nghttp2 pulls a stream's queued data only while its window allows). Writes wait for 'drain', so little more than one chunk waits queued.
@@ -528,7 +504,7 @@ describe('response flow control: a reader that does not read stops the server', 
       pump();
     });
     const s = session(true);
-    const st = await within(s.stream('GET', `${srv.url}/big`), 'the response head');
+    const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/big`), 'the response head');
     await sleep(300);
     const sentBeforeRead = sent;
     // The client's stream window (its SETTINGS_INITIAL_WINDOW_SIZE) plus the callbacks' granularity and what sits in node's stream buffer.
@@ -536,14 +512,14 @@ describe('response flow control: a reader that does not read stops the server', 
     assert.ok(sentBeforeRead <= STREAM_WINDOW + slack, `the server got ${sentBeforeRead} octets out before the reader read anything (stream window ${STREAM_WINDOW})`);
     assert.ok(sentBeforeRead >= STREAM_WINDOW / 2, `only ${sentBeforeRead} octets went out: the measurement saw no flow at all`);
     assert.ok(written < total, 'the server could write the whole body without a reader');
-    const got = Buffer.from(await within(st.bytes(), 'the body', 5000));
+    const got = Buffer.from(await within(5000, st.bytes(), 'the body'));
     assert.equal(got.length, total);
     assert.equal(sha(got), sha(body));
   });
 });
 
 describe('padding (RFC 9113 §6.1, §6.2)', () => {
-  const body = bytes(5000, 0x9ad);
+  const body = seededBytes(5000, 0x9ad);
   /** Head (padded + PRIORITY), body in padded DATA frames of every pad size class, padded trailers. */
   const padded = (id: number): Buffer[] => [
     paddedHeadersFrame(
@@ -568,11 +544,11 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
     test(`padded HEADERS (with PRIORITY), padded DATA and padded trailers ${split === 0 ? 'in one write' : `in ${split}-byte writes`}: the body without padding, buffered and streamed`, async () => {
       const srv = await raw((c, id) => (split === 0 ? c.write(...padded(id)) : c.writeSplit(split, ...padded(id))));
       const s = session(false);
-      const r = await within(s.get(`${srv.url}/buffered`), 'buffered');
+      const r = await within(BOUND_MS, s.get(`${srv.url}/buffered`), 'buffered');
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('x-pad'), 'head');
       assert.ok(Buffer.from(r.bytes()).equals(body), 'buffered body');
-      const st = await within(s.stream('GET', `${srv.url}/streamed`), 'streamed head');
+      const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/streamed`), 'streamed head');
       assert.equal(st.headers.get('x-pad'), 'head');
       const chunks: Buffer[] = [];
       for await (const chunk of st) chunks.push(Buffer.from(chunk));
@@ -591,10 +567,10 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
       else await c.write(paddedHeadersFrame(id, block.subarray(0, 50), { padLength: 50, endHeaders: false }), continuationFrame(id, block.subarray(50), true), paddedDataFrame(id, 'two', 3, true));
     });
     const s = session(false);
-    const a = await within(s.get(`${srv.url}/1`), 'priority only');
+    const a = await within(BOUND_MS, s.get(`${srv.url}/1`), 'priority only');
     assert.equal(a.headers.get('x-a'), 'a'.repeat(100));
     assert.equal(a.text(), 'one');
-    const b = await within(s.get(`${srv.url}/2`), 'padded + CONTINUATION');
+    const b = await within(BOUND_MS, s.get(`${srv.url}/2`), 'padded + CONTINUATION');
     assert.equal(b.headers.get('x-b'), 'b');
     assert.equal(b.text(), 'two');
   });
@@ -602,7 +578,7 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
   for (const mode of ['buffered', 'streamed'] as const) {
     test(`2 MiB in padded DATA frames (255 octets of padding each), ${mode}: padding is credited back, the transfer completes`, async () => {
       const total = 2 << 20;
-      const big = bytes(total, 0x2222);
+      const big = seededBytes(total, 0x2222);
       const per = DEFAULT_MAX_FRAME - 1 - 255;
       let result = null as { sent: number } | Error | null;
       const srv = await raw(async (c, id) => {
@@ -617,9 +593,9 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
       });
       const s = session(false);
       let got: Buffer;
-      if (mode === 'buffered') got = Buffer.from((await within(s.get(`${srv.url}/padded`), 'the padded body')).bytes());
+      if (mode === 'buffered') got = Buffer.from((await within(BOUND_MS, s.get(`${srv.url}/padded`), 'the padded body')).bytes());
       else {
-        const st = await within(s.stream('GET', `${srv.url}/padded`), 'the head');
+        const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/padded`), 'the head');
         const chunks: Buffer[] = [];
         for await (const chunk of st) {
           chunks.push(Buffer.from(chunk));
@@ -643,7 +619,7 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
   test('padding-only DATA frames to a reader that does not read: the padding is given back at once, the server never waits on it for long', async () => {
     // 300 KiB of payload the reader holds (it does not read), then 4000 frames of padding only (256 flow-controlled octets each, 1 MiB in
     // all): more than the window left, so the transfer completes only if the client gives padding back while its reader is paused.
-    const payload = bytes(300 * 1024, 0x3333);
+    const payload = seededBytes(300 * 1024, 0x3333);
     let result = null as { sent: number } | Error | null;
     const srv = await raw(async (c, id) => {
       const frames = [responseHead(id, 200)];
@@ -659,17 +635,17 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
       }
     });
     const s = session(false);
-    const st = await within(s.stream('GET', `${srv.url}/pad`), 'the head');
+    const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/pad`), 'the head');
     await waitFor(() => result !== null, 5000, 'the raw server to finish sending');
     if (result instanceof Error) throw result;
-    const got = Buffer.from(await within(st.bytes(), 'the body'));
+    const got = Buffer.from(await within(BOUND_MS, st.bytes(), 'the body'));
     assert.ok(got.equals(Buffer.concat([payload, Buffer.from('tail')])));
   });
 });
 
 describe('DATA past our stream window (RFC 9113 §6.9.1)', () => {
   test('1.5 MiB on one stream without waiting, to a reader that does not read: FLOW_CONTROL_ERROR, RST_STREAM(3), the connection carries on', async () => {
-    const big = bytes(1.5 * (1 << 20), 0x1515);
+    const big = seededBytes(1.5 * (1 << 20), 0x1515);
     const srv = await raw(async (c, id) => {
       if (id !== 1) {
         await c.write(responseHead(id, 200), dataFrame(id, 'still here', true));
@@ -680,18 +656,18 @@ describe('DATA past our stream window (RFC 9113 §6.9.1)', () => {
       await c.write(...frames);
     });
     const s = session(false);
-    const st = await within(s.stream('GET', `${srv.url}/flood`), 'the head');
+    const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/flood`), 'the head');
     await waitFor(() => srv.conns[0]!.frames.some((f) => f.type === FrameType.RST_STREAM && f.stream === 1), 3000, 'the client to reset stream 1');
     const rst = srv.conns[0]!.frames.filter((f) => f.type === FrameType.RST_STREAM && f.stream === 1);
     assert.deepEqual(
       rst.map((f) => f.payload.readUInt32BE(0)),
       [FLOW_CONTROL_ERROR],
     );
-    await within(
+    await within(BOUND_MS, 
       assert.rejects(st.bytes(), (e) => e instanceof ProtocolError && /FLOW_CONTROL_ERROR/.test(e.message)),
       'the flooded body',
     );
-    assert.equal((await within(s.get(`${srv.url}/next`), 'the next request')).text(), 'still here');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/next`), 'the next request')).text(), 'still here');
     assert.equal(srv.connections, 1);
     assert.ok(!srv.conns[0]!.frames.some((f) => f.type === FrameType.GOAWAY), 'the client ended the connection');
   });
@@ -720,10 +696,10 @@ describe('DATA past our stream window (RFC 9113 §6.9.1)', () => {
       done = sent >= total;
     });
     const s = session(false);
-    const st = await within(s.stream('GET', `${srv.url}/flood`), 'the head');
+    const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/flood`), 'the head');
     await st.close();
     await waitFor(() => done, 7000, 'the raw server to send 10 MiB on the reset stream within the connection window');
-    assert.equal((await within(s.get(`${srv.url}/next`), 'the next request')).text(), 'after the flood');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/next`), 'the next request')).text(), 'after the flood');
     assert.equal(srv.connections, 1);
     assert.ok(!srv.conns[0]!.frames.some((f) => f.type === FrameType.GOAWAY), 'the client ended the connection');
   });
@@ -739,7 +715,7 @@ describe('PING (RFC 9113 §6.7)', () => {
       await c.write(responseHead(id, 200), dataFrame(id, 'pong', true));
     });
     const s = session(false);
-    assert.equal((await within(s.get(`${srv.url}/ping`), 'the request')).text(), 'pong');
+    assert.equal((await within(BOUND_MS, s.get(`${srv.url}/ping`), 'the request')).text(), 'pong');
     const pings = srv.conns[0]!.frames.filter((f) => f.type === FrameType.PING);
     assert.equal(pings.length, 1, 'one PING frame from the client (the ACK of the server’s PING)');
     assert.equal(pings[0]!.flags, 0x1);
@@ -755,7 +731,7 @@ describe('HPACK under load: tables that evict, many streams', () => {
     for (let k = 0; k < 20; k++) {
       const long = k % 5 === 0;
       const base = `${i}-${k}-`;
-      const value = long ? (base + bytes(768, i * 31 + k).toString('base64')).slice(0, 1024) : `${base}${'v'.repeat((i * 7 + k) % 40)}`;
+      const value = long ? (base + seededBytes(768, i * 31 + k).toString('base64')).slice(0, 1024) : `${base}${'v'.repeat((i * 7 + k) % 40)}`;
       out.push([`x-f${k}`, value]);
     }
     if (i % 7 === 3) out.push(['x-huge', 'h'.repeat(4500) + i]);
@@ -778,7 +754,7 @@ describe('HPACK under load: tables that evict, many streams', () => {
         { headerTableSize },
       );
       const s = session(false);
-      const all = await within(
+      const all = await within(BOUND_MS, 
         Promise.all(Array.from({ length: 100 }, (_, i) => s.get(`${srv.url}/${i}`, { headers: { 'x-req': `${i}:${'q'.repeat(i * 13)}` } }))),
         '100 requests',
       );
@@ -793,7 +769,7 @@ describe('HPACK under load: tables that evict, many streams', () => {
       });
       // Then sequentially too (each block decoded against the table the previous ones left).
       for (let i = 100; i < 130; i++) {
-        const r = await within(s.get(`${srv.url}/${i}`, { headers: { 'x-req': String(i) } }), `request ${i}`);
+        const r = await within(BOUND_MS, s.get(`${srv.url}/${i}`, { headers: { 'x-req': String(i) } }), `request ${i}`);
         for (const [name, value] of fieldsOf(i)) assert.equal(r.headers.get(name), value, `response ${i}, ${name}`);
       }
       assert.equal(srv.sessions, 1);
@@ -801,14 +777,14 @@ describe('HPACK under load: tables that evict, many streams', () => {
   }
 
   test('200 concurrent GETs on one TLS session: every body verified', async () => {
-    const bodyOf = (i: number): Buffer => bytes(1000 + ((i * 997) % 50_000), i + 1);
+    const bodyOf = (i: number): Buffer => seededBytes(1000 + ((i * 997) % 50_000), i + 1);
     const srv = await nodeServer(true, (req, res) => {
       const i = Number(req.url!.slice(1));
       res.setHeader('x-i', String(i));
       res.end(bodyOf(i));
     });
     const s = session(true);
-    const all = await within(
+    const all = await within(BOUND_MS, 
       Promise.all(Array.from({ length: 200 }, (_, i) => s.get(`${srv.url}/${i}`))),
       '200 requests',
     );
@@ -822,18 +798,18 @@ describe('HPACK under load: tables that evict, many streams', () => {
 });
 
 describe('unknown frame types are ignored (RFC 9113 §5.5)', () => {
-  const body = bytes(40_000, 0xfa);
+  const body = seededBytes(40_000, 0xfa);
   const frames = (id: number): Buffer[] => [
-    rawFrame(0xfa, 0xff, id, bytes(10, 1)),
+    rawFrame(0xfa, 0xff, id, seededBytes(10, 1)),
     responseHead(id, 200, [['content-length', String(body.length)]]),
     dataFrame(id, body.subarray(0, 10_000)),
-    rawFrame(0xfa, 0, id, bytes(100, 2)),
-    rawFrame(0xfa, 0x1, 0, bytes(DEFAULT_MAX_FRAME, 3)),
+    rawFrame(0xfa, 0, id, seededBytes(100, 2)),
+    rawFrame(0xfa, 0x1, 0, seededBytes(DEFAULT_MAX_FRAME, 3)),
     dataFrame(id, body.subarray(10_000, 30_000 - 5_000)),
     rawFrame(0xfb, 0x8, 99, Buffer.alloc(0)),
-    rawFrame(0xff, 0x4, id + 2, bytes(7, 4)),
+    rawFrame(0xff, 0x4, id + 2, seededBytes(7, 4)),
     dataFrame(id, body.subarray(25_000)),
-    rawFrame(0xfa, 0, id, bytes(1, 5)),
+    rawFrame(0xfa, 0, id, seededBytes(1, 5)),
     dataFrame(id, Buffer.alloc(0), true),
   ];
 
@@ -841,10 +817,10 @@ describe('unknown frame types are ignored (RFC 9113 §5.5)', () => {
     test(`on the stream, on stream 0 and on idle streams, mid-response ${split === 0 ? 'in one write' : `in ${split}-byte writes`}: the body arrives whole, buffered and streamed`, async () => {
       const srv = await raw((c, id) => (split === 0 ? c.write(...frames(id)) : c.writeSplit(split, ...frames(id))));
       const s = session(false);
-      const r = await within(s.get(`${srv.url}/a`), 'buffered');
+      const r = await within(BOUND_MS, s.get(`${srv.url}/a`), 'buffered');
       assert.ok(Buffer.from(r.bytes()).equals(body));
-      const st = await within(s.stream('GET', `${srv.url}/b`), 'streamed');
-      assert.ok(Buffer.from(await within(st.bytes(), 'streamed body')).equals(body));
+      const st = await within(BOUND_MS, s.stream('GET', `${srv.url}/b`), 'streamed');
+      assert.ok(Buffer.from(await within(BOUND_MS, st.bytes(), 'streamed body')).equals(body));
       assert.equal(srv.connections, 1);
       assert.ok(!srv.conns[0]!.frames.some((f) => f.type === FrameType.GOAWAY || f.type === FrameType.RST_STREAM), 'the client objected to an unknown frame');
     });
@@ -853,7 +829,7 @@ describe('unknown frame types are ignored (RFC 9113 §5.5)', () => {
   test('but an unknown frame inside a header block is a connection error (RFC 9113 §6.10)', async () => {
     const srv = await raw((c, id) => c.write(headersFrame(id, hpack([[':status', '200']]), { endHeaders: false }), rawFrame(0xfa, 0, id, Buffer.alloc(4)), continuationFrame(id, hpack([['x', 'y']]), true), dataFrame(id, 'no', true)));
     const s = session(false);
-    await within(
+    await within(BOUND_MS, 
       assert.rejects(s.get(`${srv.url}/`), (e) => e instanceof ProtocolError && /CONTINUATION/.test(e.message)),
       'the request',
     );

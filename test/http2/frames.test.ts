@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_MAX_FRAME, FrameReader, type FrameSink, headersFrames } from '../../src/http2/frames.js';
 import { dataFrame, paddedDataFrame, pingFrame, rawFrame, settingsFrame } from '../helpers/h2-raw.js';
+import { seededBytes } from '../helpers/servers.js';
 
 const DATA = 0x0;
 const HEADERS = 0x1;
@@ -105,18 +106,6 @@ function cut(buf: Buffer, offsets: number[]): Buffer[] {
   return out;
 }
 
-function bytes(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
-
 /** A deterministic PRNG (xorshift32) for the random cuts. */
 function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -137,14 +126,14 @@ function noisyPaddedData(stream: number, payload: Buffer, pad: number, endStream
 
 // The sequence every split must read the same way, with the events it must give.
 const settingsPayload = Buffer.from([0x00, 0x04, 0x00, 0x10, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x64]);
-const headersBlock = bytes(40, 1);
-const body1 = bytes(100, 2);
-const body2 = bytes(50, 3);
-const body3 = bytes(10, 4);
-const unknownPayload = bytes(33, 5);
+const headersBlock = seededBytes(40, 1);
+const body1 = seededBytes(100, 2);
+const body2 = seededBytes(50, 3);
+const body3 = seededBytes(10, 4);
+const unknownPayload = seededBytes(33, 5);
 const pingData = Buffer.from('0123abcd', 'latin1');
-const headers3 = bytes(17, 6);
-const body4 = bytes(700, 7);
+const headers3 = seededBytes(17, 6);
+const body4 = seededBytes(700, 7);
 
 const SEQUENCE = Buffer.concat([
   rawFrame(SETTINGS, 0, 0, settingsPayload),
@@ -225,8 +214,8 @@ describe('FrameReader: the same frames however the bytes are split', () => {
   });
 
   test('a DATA frame of exactly SETTINGS_MAX_FRAME_SIZE octets, and a padded one, byte by byte and whole', () => {
-    const big = bytes(DEFAULT_MAX_FRAME, 9);
-    const padded = bytes(DEFAULT_MAX_FRAME - 1 - 255, 10);
+    const big = seededBytes(DEFAULT_MAX_FRAME, 9);
+    const padded = seededBytes(DEFAULT_MAX_FRAME - 1 - 255, 10);
     const seq = Buffer.concat([dataFrame(5, big), noisyPaddedData(5, padded, 255, true)]);
     const expected: Event[] = [
       { kind: 'data', flags: 0, stream: 5, length: DEFAULT_MAX_FRAME, payload: big.toString('hex'), endFlags: 0 },
@@ -239,7 +228,7 @@ describe('FrameReader: the same frames however the bytes are split', () => {
   });
 
   test('DATA pieces share the chunk they came in (no copy of a frame split over reads)', () => {
-    const payload = bytes(3000, 11);
+    const payload = seededBytes(3000, 11);
     const frame = dataFrame(1, payload);
     const pieces: Buffer[] = [];
     const reader = new FrameReader({
@@ -278,11 +267,11 @@ describe('FrameReader: malformed frames are connection errors, and nothing is re
   }
 
   test('a DATA frame over maxFrameSize: FRAME_SIZE_ERROR (6)', () => {
-    failsWith(dataFrame(1, bytes(DEFAULT_MAX_FRAME + 1, 12)), 6, 'DATA of 16385');
+    failsWith(dataFrame(1, seededBytes(DEFAULT_MAX_FRAME + 1, 12)), 6, 'DATA of 16385');
   });
 
   test('a HEADERS and an unknown frame over maxFrameSize: FRAME_SIZE_ERROR (6), judged from the head alone', () => {
-    failsWith(rawFrame(HEADERS, END_HEADERS, 1, bytes(DEFAULT_MAX_FRAME + 1, 13)), 6, 'HEADERS of 16385');
+    failsWith(rawFrame(HEADERS, END_HEADERS, 1, seededBytes(DEFAULT_MAX_FRAME + 1, 13)), 6, 'HEADERS of 16385');
     // Only the 9-octet head of an oversized frame is needed to fail: a reader that waited for the payload would hang on a 16 MiB length.
     const head = rawFrame(UNKNOWN, 0, 0, Buffer.alloc(0));
     head.writeUIntBE(0xffffff, 0, 3);
@@ -291,7 +280,7 @@ describe('FrameReader: malformed frames are connection errors, and nothing is re
   });
 
   test('a larger maxFrameSize accepts the same frame', () => {
-    const payload = bytes(DEFAULT_MAX_FRAME + 1, 12);
+    const payload = seededBytes(DEFAULT_MAX_FRAME + 1, 12);
     const rec = read([dataFrame(1, payload)], DEFAULT_MAX_FRAME + 1);
     assert.deepEqual(rec.events, [{ kind: 'data', flags: 0, stream: 1, length: payload.length, payload: payload.toString('hex'), endFlags: 0 }]);
   });
@@ -337,7 +326,7 @@ describe('FrameReader: malformed frames are connection errors, and nothing is re
   test('kill(): bytes after it are ignored, even mid-frame', () => {
     const rec = new Recorder();
     const reader = new FrameReader(rec);
-    const f = dataFrame(1, bytes(100, 14));
+    const f = dataFrame(1, seededBytes(100, 14));
     reader.push(f.subarray(0, 50));
     reader.kill();
     reader.push(f.subarray(50));
@@ -368,7 +357,7 @@ describe('headersFrames(): a header block as HEADERS + CONTINUATION', () => {
     for (const prefix of [Buffer.from([0x20]), null]) {
       test(`a block larger than maxFrame, endStream ${endStream}, ${prefix === null ? 'no prefix' : 'a table size update prefix'}`, () => {
         const maxFrame = DEFAULT_MAX_FRAME;
-        const block = bytes(3 * maxFrame + 123, 15);
+        const block = seededBytes(3 * maxFrame + 123, 15);
         const out = frames(headersFrames(7, prefix, block, endStream, maxFrame), maxFrame);
         assert.equal(out.length, 4);
         out.forEach((f, i) => {
@@ -387,11 +376,11 @@ describe('headersFrames(): a header block as HEADERS + CONTINUATION', () => {
 
   test('sizes at the edge: exactly maxFrame is one frame, one octet more is two; a small maxFrame gives many', () => {
     const prefix = Buffer.from([0x20]);
-    const one = frames(headersFrames(1, prefix, bytes(DEFAULT_MAX_FRAME - 1, 16), true, DEFAULT_MAX_FRAME), DEFAULT_MAX_FRAME);
+    const one = frames(headersFrames(1, prefix, seededBytes(DEFAULT_MAX_FRAME - 1, 16), true, DEFAULT_MAX_FRAME), DEFAULT_MAX_FRAME);
     assert.equal(one.length, 1);
     assert.equal(one[0]!.flags, END_HEADERS | END_STREAM);
     assert.equal(one[0]!.payload.length, DEFAULT_MAX_FRAME);
-    const block = bytes(DEFAULT_MAX_FRAME, 17);
+    const block = seededBytes(DEFAULT_MAX_FRAME, 17);
     const two = frames(headersFrames(1, prefix, block, true, DEFAULT_MAX_FRAME), DEFAULT_MAX_FRAME);
     assert.deepEqual(
       two.map((f) => [f.type, f.flags, f.payload.length]),
@@ -401,7 +390,7 @@ describe('headersFrames(): a header block as HEADERS + CONTINUATION', () => {
       ],
     );
     assert.ok(Buffer.concat(two.map((f) => f.payload)).equals(Buffer.concat([prefix, block])));
-    const many = frames(headersFrames(3, null, bytes(1000, 18), false, 100), 100);
+    const many = frames(headersFrames(3, null, seededBytes(1000, 18), false, 100), 100);
     assert.equal(many.length, 10);
     assert.ok(many.every((f, i) => f.payload.length === 100 && (f.flags === (i === 9 ? END_HEADERS : 0))));
   });

@@ -12,7 +12,7 @@ import { NetworkError, ProtocolError } from '../../src/errors.js';
 import type { Session } from '../../src/client/session.js';
 import { certs } from '../helpers/certs.js';
 import { dataFrame, FrameType, headersFrame, type RawH2Server, type RawScript, rawH2Server, responseHead } from '../helpers/h2-raw.js';
-import { waitFor } from '../helpers/servers.js';
+import { waitFor, within } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const { cleanups, session: newSession } = useSessions();
@@ -31,18 +31,6 @@ function session(tls: boolean): Session {
   return newSession(tls ? { tls: { ca: certs().caCert }, timeout } : { http2: 'prior-knowledge', timeout });
 }
 
-/** `p` settled within `ms`, or a failure naming what hung. */
-async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function settle(p: Promise<string>): Promise<string | Error> {
   return p.then(

@@ -1,8 +1,9 @@
 /**
- * The HTTP/2 response head as node:http2 hands it over (a flat raw list,
- * pseudo-header fields included) turned into what the HTTP/1.1 driver
- * reports: the fields without pseudo-headers, checked against the response
- * limits, and the content-length they declare (RFC 9113 §8.1.1, §8.3.2).
+ * The HTTP/2 response head as HPACK decoded it (a flat raw list,
+ * pseudo-header fields included): whether it is well-formed (RFC 9113 §8.1,
+ * §8.2, §8.3), and what the HTTP/1.1 driver reports — the fields without
+ * pseudo-headers, checked against the response limits, and the
+ * content-length they declare (RFC 9113 §8.1.1, §8.3.2).
  * @module
  */
 import { type ParserLimits, headTooLarge, tooManyFields } from '../core/limits.js';

@@ -36,6 +36,7 @@ import {
   Code,
   DEFAULT_MAX_FRAME,
   DEFAULT_WINDOW,
+  emptyFrame,
   Flag,
   FrameReader,
   type FrameSink,
@@ -75,6 +76,8 @@ const CLOSE_GRACE_MS = 1000;
 const MAX_STREAM_ID = 0x7fffffff;
 /** A dynamic table size update to 0 (RFC 7541 §6.3): our encoder never indexes, so its table is empty whatever the server allows. */
 const TABLE_SIZE_ZERO = Buffer.from([0x20]);
+/** One SETTINGS ACK for every session: a queued buffer is never written to. */
+const SETTINGS_ACK = emptyFrame(Type.SETTINGS, ACK, 0);
 
 /**
  * SETTINGS_MAX_HEADER_LIST_SIZE for `limits` (RFC 9113 §6.5.2), or -1 for
@@ -266,18 +269,13 @@ export class H2Session implements FrameSink {
     s._attach(this, id, reused, this.#peerWindow);
   }
 
-  /** Whether stream `id` was opened here and the server's GOAWAY says it was not processed. */
-  unprocessed(id: number): boolean {
-    const last = this.#goawayLast;
-    return last >= 0 && id > last;
-  }
-
   // ---- what streams ask of the session ----
 
   /** Queue request body bytes of `s` (and its END_STREAM when `end`); they go out as the windows allow. @internal */
   _send(s: H2Stream, buf: Buffer, end: boolean): void {
     if (buf.length > 0) {
-      s._outQ.push(buf);
+      if (s._outQ === null) s._outQ = [buf];
+      else s._outQ.push(buf);
       s._outBytes += buf.length;
     }
     if (end) s._outEnd = true;
@@ -367,7 +365,7 @@ export class H2Session implements FrameSink {
   #pump(s: H2Stream): void {
     if (this.#gone || s.id === 0) return;
     const q = s._outQ;
-    while (q.length > 0) {
+    while (q !== null && q.length > 0) {
       if (this.#outBytes + this.#socket.writableLength >= SOCKET_HIGH_WATER) {
         this.#block(s);
         return;
@@ -683,7 +681,7 @@ export class H2Session implements FrameSink {
           break;
       }
     }
-    this.#queue(settingsAck());
+    this.#queue(SETTINGS_ACK);
     this.maxStreams = maxStreams;
     this.#settingsSeen = true;
     this.#unblock();
@@ -723,7 +721,7 @@ export class H2Session implements FrameSink {
       s._streamError(Code.FLOW_CONTROL_ERROR, 'WINDOW_UPDATE took the stream window past 2^31-1 (RFC 9113 §6.9.1)');
       return;
     }
-    if (s._outQ.length > 0 || s._outEnd) this.#pump(s);
+    if ((s._outQ !== null && s._outQ.length > 0) || s._outEnd) this.#pump(s);
   }
 
   #onRstStream(id: number, p: Buffer): void {
@@ -843,7 +841,6 @@ export class H2Session implements FrameSink {
   /** Close gracefully: streams in flight finish, then GOAWAY and the connection closes. */
   close(): void {
     this.#drain();
-    this.#owner._sessionDraining(this);
     if (this.active > 0 || this.#gone) return;
     const socket = this.#socket;
     if (socket.destroyed) return;
@@ -860,14 +857,4 @@ function refSocket(socket: net.Socket, on: boolean): void {
   if (on) {
     if (typeof socket.ref === 'function') socket.ref();
   } else if (typeof socket.unref === 'function') socket.unref();
-}
-
-let SETTINGS_ACK: Buffer | null = null;
-function settingsAck(): Buffer {
-  // One shared frame: a queued buffer is never written to.
-  if (SETTINGS_ACK === null) {
-    SETTINGS_ACK = Buffer.alloc(9);
-    writeFrameHead(SETTINGS_ACK, 0, 0, Type.SETTINGS, ACK, 0);
-  }
-  return SETTINGS_ACK;
 }

@@ -66,8 +66,8 @@ export class H2Stream implements FlowControl {
   _recvWindow: number;
   _unacked: number;
   _sendWindow: number;
-  /** @internal request body waiting for a window, its octets, and its END_STREAM. */
-  _outQ: Buffer[];
+  /** @internal request body waiting for a window (null until a body is sent), its octets, and its END_STREAM. */
+  _outQ: Buffer[] | null;
   _outBytes: number;
   _outEnd: boolean;
   readonly #origin: H2Origin;
@@ -126,7 +126,7 @@ export class H2Stream implements FlowControl {
     this._recvWindow = 0;
     this._unacked = 0;
     this._sendWindow = 0;
-    this._outQ = [];
+    this._outQ = null;
     this._outBytes = 0;
     this._outEnd = false;
     this.#origin = origin;
@@ -179,11 +179,6 @@ export class H2Stream implements FlowControl {
     return this.#body !== null;
   }
 
-  /** Whether the current attempt is still sending a streamed request body. */
-  get sending(): boolean {
-    return !this.#requestDone && (this.#state === State.Active || this.#state === State.Body);
-  }
-
   /** Begin: queue on the origin. `h1` runs the request over HTTP/1.1 instead. */
   start(exchange: Exchange, h1: () => void): void {
     this.#exchange = exchange;
@@ -217,7 +212,7 @@ export class H2Stream implements FlowControl {
     this._recvWindow = STREAM_WINDOW;
     this._unacked = 0;
     this._sendWindow = sendWindow;
-    this._outQ.length = 0;
+    this._outQ = null;
     this._outBytes = 0;
     this._outEnd = false;
     const ms = this.#readTimeoutMs;
@@ -282,7 +277,7 @@ export class H2Stream implements FlowControl {
   /** @internal the session forgot the current stream (closed, reset or lost). */
   _detached(): void {
     this.id = 0;
-    this._outQ.length = 0;
+    this._outQ = null;
     this._outBytes = 0;
     this._outEnd = false;
     const w = this.#roomWaiter;

@@ -837,3 +837,31 @@ describe('unknown frame types are ignored (RFC 9113 §5.5)', () => {
     assert.ok(srv.conns[0]!.frames.some((f) => f.type === FrameType.GOAWAY && f.payload.readUInt32BE(4) === 0x1), 'GOAWAY(PROTOCOL_ERROR)');
   });
 });
+
+describe('flow control after GOAWAY: the windows a body still needs are given back', () => {
+  for (const declared of [true, false]) {
+    test(`GOAWAY(last = this stream), then a 10 MiB body (more than the 8 MiB connection window)${declared ? ' with content-length' : ', no content-length'}: arrives whole`, async () => {
+      const body = seededBytes(10 << 20, 7);
+      const srv = await nodeServer(false, (req, res) => {
+        if (declared) res.setHeader('content-length', String(body.length));
+        req.stream.session?.goaway(0, req.stream.id ?? 0);
+        let at = 0;
+        const more = (): void => {
+          while (at < body.length) {
+            const piece = body.subarray(at, at + (1 << 20));
+            at += piece.length;
+            if (!res.write(piece)) {
+              res.once('drain', more);
+              return;
+            }
+          }
+          res.end();
+        };
+        more();
+      });
+      const s = session(false);
+      const r = await within(BOUND_MS, s.get(`${srv.url}/after-goaway`), 'the body after GOAWAY');
+      assert.equal(sha(r.bytes()), sha(body));
+    });
+  }
+});

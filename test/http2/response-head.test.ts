@@ -1,5 +1,5 @@
 /**
- * The HTTP/2 response head as node:http2 hands it over: pseudo-headers
+ * The HTTP/2 response head as HPACK decoded it: pseudo-headers
  * dropped, the response limits checked, the declared content-length.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * The HTTP/2 driver (src/http2/session.ts) over a scripted socket that
- * speaks exact frames (the frame writers of h2-raw.ts): node:http2 runs over
+ * speaks exact frames (the frame writers of h2-raw.ts): the session runs over
  * any Duplex, so SETTINGS, HEADERS/DATA, RST_STREAM and GOAWAY are driven
  * without a TCP socket.
  */

@@ -225,10 +225,10 @@ describe('HTTP/2 framing: header limits answer LimitExceededError and are never 
     await assert.rejects(s.get(`${srv.url}/1`), check);
     await bothReject(s, `${srv.url}/2`, check);
     assert.equal(srv.streams, 3);
-    assert.ok(!clientResets(srv).includes(ENHANCE_YOUR_CALM), 'node:http2 reset a head within SETTINGS_MAX_HEADER_LIST_SIZE');
+    assert.ok(!clientResets(srv).includes(ENHANCE_YOUR_CALM), 'the client reset a head within SETTINGS_MAX_HEADER_LIST_SIZE with ENHANCE_YOUR_CALM');
   });
 
-  test('3000 fields, past the announced SETTINGS_MAX_HEADER_LIST_SIZE (node:http2 resets the stream itself): LimitExceededError, never retried', async () => {
+  test('3000 fields, past the announced SETTINGS_MAX_HEADER_LIST_SIZE (decoded, then refused by the client): LimitExceededError, never retried', async () => {
     const fields = Array.from({ length: 3000 }, (_, i) => [`x-h${i}`, 'v'] as const);
     const srv = await raw((c, id) => c.writeSplit(4096, ...headerBlock(id, hpack([[':status', '200'], ...fields])), dataFrame(id, 'ok', true)));
     const s = session();
@@ -525,6 +525,15 @@ describe('HTTP/2: a server that serves a few streams a connection (nginx keepali
     assert.deepEqual(all, Array.from({ length: 30 }, () => 'ok'));
     assert.equal([...answered.values()].reduce((a, b) => a + b, 0), 30, 'each request answered exactly once');
     assert.ok(srv.connections >= 15, `two streams a connection: ${srv.connections} connections`);
+  });
+});
+
+describe('HTTP/2: a server that refuses every stream', () => {
+  test('REFUSED_STREAM on every connection: the request fails with a NetworkError naming it after a bounded number of connections', async () => {
+    const srv = await raw((c, id) => c.write(rstFrame(id, REFUSED_STREAM)));
+    const s = session();
+    await assert.rejects(s.get(`${srv.url}/never`), (e) => e instanceof NetworkError && /REFUSED_STREAM/.test(e.message));
+    assert.ok(srv.streams >= 2 && srv.streams <= 11, `tried ${srv.streams} times`);
   });
 });
 

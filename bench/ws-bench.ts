@@ -1,7 +1,14 @@
 /**
  * WebSocket benchmark: reqivo's WebSocket client vs the `ws` client, both
- * talking to one `ws` echo server running in a child process (so the
- * server's CPU is not the clients').
+ * talking to an echo server running in a child process (so the server's CPU
+ * is not the clients'). The network scenarios run against two servers in
+ * turn (`--servers=lean,ws`): the lean echo server (ws-lean-server.ts: a
+ * bare socket that echoes every frame of one read in one write, so the
+ * server does not bound what a client can reach) and a `ws` server (the
+ * usual peer, whose per-message work and one write per message are much of
+ * every round trip). Each row gives messages per second and the client
+ * process's CPU per message (user + system µs; the server runs elsewhere),
+ * each as the median of paired reqivo / ws ratios.
  *
  * Scenarios (messages per second, higher is better):
  * - rtt-64b      one 64-byte binary message at a time: send, await the echo
@@ -20,8 +27,9 @@
  *                arrayBuffers growth after gc()
  *
  * `--floor` adds a third client to the network scenarios, the floor
- * (ws-floor.ts): a bare socket writing prebuilt frames and counting echoed
- * bytes — the most any Node client can get from this server and kernel.
+ * (ws-floor.ts): a bare socket reading into a reused buffer, writing
+ * prebuilt frames and counting echoed bytes — the most any Node client can
+ * get from this server and kernel.
  * Its column `floor/ws` bounds what `reqivo/ws` can reach.
  *
  * The echo server runs pinned to the server core and the clients to the
@@ -34,14 +42,13 @@
  * median of the pairs' reqivo / ws ratios (≥ 1.0 means reqivo is as fast or
  * faster), which cancels drift in machine load between pairs.
  *
- * Small-message round trips are bound by system calls and by the server
- * (each client spends a few µs per message of a ~14 µs round trip): expect
- * them near 1.0×; the client's own cost shows in the codec lines, in 16 KiB
- * round trips (masking) and in pipelined sends (batched writes). On a busy
- * or 2-CPU machine, `taskset -c 0 node build/bench/ws-bench.js` (client and
- * server on one core) gives steadier numbers.
+ * Small-message round trips are bound by system calls, by waking the other
+ * process and by the server: a client's own work is a small part of a round
+ * trip (see the floor), so expect the rate near 1.0× and read the client's
+ * cost in the CPU column, in the codec lines, in 16 KiB round trips
+ * (masking) and in pipelined sends (batched writes).
  *
- * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b] [--floor]`
+ * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b] [--floor] [--servers=lean,ws]`
  * A benchmark, not a test: it never fails on a time.
  * @module
  */
@@ -54,25 +61,42 @@ import { FrameParser } from '../src/websocket/frame.js';
 import { WebSocket } from '../src/websocket/index.js';
 import { isValidUtf8 } from '../src/websocket/utf8.js';
 import { reply, runChild } from './child.js';
+import { startLeanServer } from './ws-lean-server.js';
 import { SERVER_CORE, pinSelf, CLIENT_CORE, tasksetPrefix } from './pinning.js';
 import { type WsDriver as Driver, wsFloorDriver } from './ws-floor.js';
 import type { WsMemoryResult } from './ws-memory-child.js';
 import { type WsBenchResult, type WsRow, wsReportText } from './ws-report.js';
 
-/** Child process: echo every message with its type until told to stop. */
-function runServer(): void {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * 2 ** 20 });
-  wss.on('connection', (s) => {
-    s.on('message', (data, isBinary) => s.send(data as Buffer, { binary: isBinary }));
-  });
-  wss.on('listening', () => {
+/** Which echo server the network scenarios talk to. */
+type ServerKind = 'lean' | 'ws';
+const SERVER_KINDS: readonly ServerKind[] = ['lean', 'ws'];
+
+/** Child process: an echo server of `kind` until told to stop. */
+async function runServer(kind: ServerKind): Promise<void> {
+  let port = 0;
+  let stop: () => void;
+  if (kind === 'lean') {
+    const server = await startLeanServer();
+    const addr = server.address();
+    port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    stop = () => server.close();
+  } else {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * 2 ** 20 });
+    wss.on('connection', (s) => {
+      s.on('message', (data, isBinary) => s.send(data as Buffer, { binary: isBinary }));
+    });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     const addr = wss.address();
-    process.send!({ port: typeof addr === 'object' && addr !== null ? addr.port : 0 });
-  });
-  process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'stop') {
+    port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    stop = () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
+    };
+  }
+  process.send!({ port });
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stop') {
+      stop();
       process.exit(0);
     }
   });
@@ -87,20 +111,26 @@ interface Args {
   idle: number;
   /** Also measure the floor client in the network scenarios. */
   floor: boolean;
+  /** Echo servers the network scenarios run against, each in turn. */
+  servers: ServerKind[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null, idle: 2000, floor: false };
+  const a: Args = { quick: false, rounds: 0, roundMs: 0, only: null, idle: 2000, floor: false, servers: [...SERVER_KINDS] };
   for (const arg of argv) {
     const [k, v = ''] = arg.split('=');
     if (k === '--quick') a.quick = true;
     else if (k === '--rounds') a.rounds = Number(v);
     else if (k === '--round-ms') a.roundMs = Number(v);
     else if (k === '--only') a.only = v.split(',').filter(Boolean);
-    else if (k === '--server') continue;
+    else if (k === '--server-child') continue;
+    else if (k === '--servers') {
+      a.servers = v.split(',').filter(Boolean) as ServerKind[];
+      for (const x of a.servers) if (!SERVER_KINDS.includes(x)) throw new Error(`unknown server ${x} (lean, ws)`);
+    }
     else if (k === '--idle') a.idle = Number(v);
     else if (k === '--floor') a.floor = true;
-    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--floor] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec,memory]`);
+    else throw new Error(`unknown flag ${arg}\nusage: node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--floor] [--servers=lean,ws] [--only=rtt-64b,rtt-64b-text,rtt-16k,pipe-1000,codec,memory]`);
   }
   if (!a.rounds) a.rounds = a.quick ? 5 : 15;
   if (!a.roundMs) a.roundMs = a.quick ? 150 : 300;
@@ -195,10 +225,17 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** Messages per second over about `ms` of work. */
-async function measure(d: Driver, s: Scenario, ms: number): Promise<number> {
+/** One round of one client: messages per second, and this process's CPU per message (µs: the client's, the server runs elsewhere). */
+interface Score {
+  rate: number;
+  cpuUs: number;
+}
+
+/** Messages per second (and CPU per message) over about `ms` of work. */
+async function measure(d: Driver, s: Scenario, ms: number): Promise<Score> {
   let units = 1;
   let messages = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   // Grow the batch until a round lasts `ms`; bounded so a stuck client cannot loop forever.
@@ -208,7 +245,8 @@ async function measure(d: Driver, s: Scenario, ms: number): Promise<number> {
     elapsed = performance.now() - t0;
     if (elapsed < ms / 4) units *= 2;
   }
-  return (messages / elapsed) * 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: (messages / elapsed) * 1000, cpuUs: (cpu.user + cpu.system) / messages };
 }
 
 // ---------------------------------------------------------------------------
@@ -331,10 +369,10 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-/** The echo server in its own process, pinned to the server core when taskset works. */
-async function startServer(): Promise<{ port: number; pid: number; pinned: boolean; stop(): void }> {
+/** An echo server of `kind` in its own process, pinned to the server core when taskset works. */
+async function startServer(kind: ServerKind): Promise<{ port: number; pid: number; pinned: boolean; stop(): void }> {
   const prefix = tasksetPrefix(SERVER_CORE);
-  const argv = [...prefix, process.execPath, fileURLToPath(import.meta.url), '--server'];
+  const argv = [...prefix, process.execPath, fileURLToPath(import.meta.url), '--server-child', kind];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
@@ -355,7 +393,9 @@ async function startServer(): Promise<{ port: number; pid: number; pinned: boole
   };
 }
 
-async function runNetwork(args: Args, url: string, port: number): Promise<WsRow[]> {
+const SERVER_TITLE: Record<ServerKind, string> = { lean: 'lean echo server', ws: 'ws echo server' };
+
+async function runNetwork(args: Args, server: ServerKind, url: string, port: number): Promise<WsRow[]> {
   const network = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
   if (network.length === 0) return [];
   const drivers = [await reqivoDriver(url), await wsDriver(url)];
@@ -363,37 +403,45 @@ async function runNetwork(args: Args, url: string, port: number): Promise<WsRow[
   const rows: WsRow[] = [];
   try {
     for (const s of network) {
-      log(`  ${s.id}: ${s.title}`);
+      log(`  ${server}: ${s.id}: ${s.title}`);
       // Warm-up: let both clients' code (and the server's) get optimised.
       for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs));
-      const scores: Record<string, number[]> = { reqivo: [], ws: [], floor: [] };
+      const scores: Record<string, Score[]> = { reqivo: [], ws: [], floor: [] };
       const ratios: number[] = [];
+      const cpuRatios: number[] = [];
       const floorRatios: number[] = [];
       for (let r = 0; r < args.rounds; r++) {
         // Back-to-back pairs, order alternating: both clients see the same machine load, and each
         // pair gives one ratio, so drift in the load (other processes, CPU frequency) cancels out.
         const order = r % 2 === 0 ? drivers : [...drivers].reverse();
-        const got: Record<string, number> = {};
+        const got: Record<string, Score> = {};
         for (const d of order) got[d.name] = await measure(d, s, args.roundMs);
         scores.reqivo!.push(got.reqivo!);
         scores.ws!.push(got.ws!);
-        ratios.push(got.reqivo! / got.ws!);
+        ratios.push(got.reqivo!.rate / got.ws!.rate);
+        cpuRatios.push(got.reqivo!.cpuUs / got.ws!.cpuUs);
         if (got.floor !== undefined) {
           scores.floor!.push(got.floor);
-          floorRatios.push(got.floor / got.ws!);
+          floorRatios.push(got.floor.rate / got.ws!.rate);
         }
       }
+      const rate = (xs: Score[]): number => median(xs.map((x) => x.rate));
+      const cpu = (xs: Score[]): number => median(xs.map((x) => x.cpuUs));
       rows.push({
         id: s.id,
-        title: s.title,
+        title: `${s.title} (${SERVER_TITLE[server]})`,
+        server,
         unit: 'msg/s',
-        reqivo: median(scores.reqivo!),
-        ws: median(scores.ws!),
+        reqivo: rate(scores.reqivo!),
+        ws: rate(scores.ws!),
         ratio: median(ratios),
         min: Math.min(...ratios),
         max: Math.max(...ratios),
         rounds: ratios.length,
-        ...(floorRatios.length > 0 ? { floor: median(scores.floor!), floorRatio: median(floorRatios) } : {}),
+        cpuReqivo: cpu(scores.reqivo!),
+        cpuWs: cpu(scores.ws!),
+        cpuRatio: median(cpuRatios),
+        ...(floorRatios.length > 0 ? { floor: rate(scores.floor!), floorRatio: median(floorRatios), cpuFloor: cpu(scores.floor!) } : {}),
       });
     }
   } finally {
@@ -423,29 +471,35 @@ async function main(): Promise<void> {
   const viaIpc = typeof process.send === 'function';
   // Standalone: pin this process to the client core like `npm run bench` does (its child runner pins it there already).
   const clientPinned = viaIpc ? tasksetPrefix(CLIENT_CORE).length > 0 : pinSelf(CLIENT_CORE);
-  const server = await startServer();
-  const url = `ws://127.0.0.1:${server.port}/`;
   const wsVersion = (await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version;
-  log(`reqivo WebSocket vs ws ${wsVersion}: ${args.rounds} rounds × ${args.roundMs} ms, echo server in pid ${server.pid}`);
+  log(`reqivo WebSocket vs ws ${wsVersion}: ${args.rounds} rounds × ${args.roundMs} ms, echo servers: ${args.servers.join(', ')}`);
   const result: WsBenchResult = {
     wsVersion,
     node: process.version,
     rounds: args.rounds,
     roundMs: args.roundMs,
-    pinned: clientPinned && server.pinned,
+    pinned: clientPinned && tasksetPrefix(SERVER_CORE).length > 0,
+    servers: args.servers,
     rows: [],
     memory: null,
     durationMs: 0,
   };
-  try {
-    result.rows = await runNetwork(args, url, server.port);
-    if (!args.only || args.only.includes('codec')) {
-      result.rows.push(...runCodec(args));
-      if (sink < 0) log(String(sink));
+  const wantMemory = !args.only || args.only.includes('memory');
+  // The memory part keeps its idle connections on a ws server (as its numbers always were).
+  const kinds = wantMemory && !args.servers.includes('ws') ? [...args.servers, 'ws' as const] : args.servers;
+  for (const kind of kinds) {
+    const server = await startServer(kind);
+    const url = `ws://127.0.0.1:${server.port}/`;
+    try {
+      if (args.servers.includes(kind)) result.rows.push(...(await runNetwork(args, kind, url, server.port)));
+      if (kind === 'ws' && wantMemory) result.memory = await runMemory(args, url);
+    } finally {
+      server.stop();
     }
-    if (!args.only || args.only.includes('memory')) result.memory = await runMemory(args, url);
-  } finally {
-    server.stop();
+  }
+  if (!args.only || args.only.includes('codec')) {
+    result.rows.push(...runCodec(args));
+    if (sink < 0) log(String(sink));
   }
   result.durationMs = performance.now() - started;
   if (viaIpc) reply({ type: 'result', result });
@@ -457,7 +511,8 @@ async function main(): Promise<void> {
 }
 
 
-if (process.argv.includes('--server')) runServer();
+const serverAt = process.argv.indexOf('--server-child');
+if (serverAt !== -1) void runServer(process.argv[serverAt + 1] as ServerKind);
 else
   await main().catch((err: unknown) => {
     if (typeof process.send === 'function') reply({ type: 'error', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -1,7 +1,8 @@
 /**
  * The WebSocket floor (ws-bench.ts `--floor`): not a usable client, the limit
  * any Node client is measured against. One bare `node:net` socket does the
- * upgrade with a canned request, writes frames built (and masked) once in
+ * upgrade with a canned request, reads into one reused buffer (`onread`),
+ * writes frames built (and masked) once in
  * advance, and counts echoed bytes instead of parsing frames (it knows each
  * echo's size). What it costs per message is Node's socket I/O and the
  * echo server; what a real client costs on top of it is its own work.
@@ -43,34 +44,42 @@ function echoLength(msg: Buffer | string): number {
 
 /** A floor client on one connection to the echo server at `port`. */
 export async function wsFloorDriver(port: number): Promise<WsDriver> {
-  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
   let received = 0;
   let target = 0;
   let wake: (() => void) | null = null;
   let head: Buffer | null = Buffer.alloc(0);
+  let upgraded: ((err: Error | null) => void) | null = null;
+  // Read into one reused buffer (`onread`): no Buffer and no stream work per read, the least Node can do.
+  const onRead = (nread: number, buf: Uint8Array): boolean => {
+    if (head !== null) {
+      // Before the 101: gather the head; bytes after it are the first echoes (none are expected).
+      head = Buffer.concat([head, buf.subarray(0, nread)]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return true;
+      const ok = head.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 101');
+      received += head.length - end - 4;
+      const status = head.subarray(0, 40).toString('latin1');
+      head = null;
+      upgraded?.(ok ? null : new Error(`floor: ${status}`));
+      return true;
+    }
+    received += nread;
+    if (wake !== null && received >= target) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+    return true;
+  };
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true, onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: onRead } });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('floor: no upgrade response')), UPGRADE_TIMEOUT_MS);
     socket.once('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      if (head !== null) {
-        // Before the 101: gather the head; bytes after it are the first echoes (none are expected).
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        if (!head.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 101')) reject(new Error(`floor: ${head.subarray(0, 40).toString('latin1')}`));
-        received += head.length - end - 4;
-        head = null;
-        clearTimeout(timer);
-        resolve();
-        return;
-      }
-      received += chunk.length;
-      if (wake !== null && received >= target) {
-        const w = wake;
-        wake = null;
-        w();
-      }
-    });
+    upgraded = (err) => {
+      clearTimeout(timer);
+      if (err !== null) reject(err);
+      else resolve();
+    };
     socket.write(
       `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

@@ -21,6 +21,14 @@ export interface WsRow {
   floor?: number;
   /** Median of the paired floor / ws ratios: the most `ratio` can reach. */
   floorRatio?: number;
+  /** The echo server of a network scenario (`lean`: ws-lean-server.ts, `ws`: a ws server). */
+  server?: 'lean' | 'ws';
+  /** Median CPU per message (µs, user + system) of the client process, network scenarios only. */
+  cpuReqivo?: number;
+  cpuWs?: number;
+  cpuFloor?: number;
+  /** Median of the paired reqivo / ws CPU-per-message ratios (lower is better for reqivo). */
+  cpuRatio?: number;
 }
 
 /** Everything the WebSocket part measured. */
@@ -30,6 +38,8 @@ export interface WsBenchResult {
   rounds: number;
   roundMs: number;
   pinned: boolean;
+  /** The echo servers the network scenarios ran against. */
+  servers?: string[];
   rows: WsRow[];
   memory: { reqivo: WsMemoryResult | null; ws: WsMemoryResult | null; error: string | null } | null;
   durationMs: number;
@@ -50,10 +60,11 @@ export function wsReportText(r: WsBenchResult): string {
   const parts = [head];
   if (r.rows.length > 0) {
     const floor = r.rows.some((x) => x.floor !== undefined);
-    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs', ...(floor ? ['floor', 'floor/ws'] : [])]];
+    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs', 'CPU µs/msg reqivo', 'ws', 'CPU reqivo/ws', ...(floor ? ['floor', 'floor/ws', 'floor µs/msg'] : [])]];
     for (const x of r.rows) {
-      const f = !floor ? [] : x.floor === undefined ? ['-', '-'] : [fmt(x.floor), `${x.floorRatio!.toFixed(2)}x`];
-      rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`, ...f]);
+      const f = !floor ? [] : x.floor === undefined ? ['-', '-', '-'] : [fmt(x.floor), `${x.floorRatio!.toFixed(2)}x`, x.cpuFloor!.toFixed(1)];
+      const cpu = x.cpuRatio === undefined ? ['-', '-', '-'] : [x.cpuReqivo!.toFixed(1), x.cpuWs!.toFixed(1), `${x.cpuRatio.toFixed(2)}x`];
+      rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`, ...cpu, ...f]);
     }
     parts.push(pad(rows));
   }

@@ -73,6 +73,14 @@ export interface ConnectOptions {
   autoSelectFamily?: boolean;
   /** Keep the connect times on the Connection for request timings (default true; a WebSocket has no use for them). */
   keepTimes?: boolean;
+  /**
+   * Read into one buffer shared by every such connection (`onread`), not a
+   * new Buffer per read through the socket's stream: a sink that says
+   * {@link ConnectionSink.borrowsReads} gets views valid only during its
+   * `onData` call, any other sink a copy. Only for a socket this dial
+   * creates (not one given in `socket`). Default false.
+   */
+  borrowedReads?: boolean;
 }
 
 /** The `lookup` option of `net.connect`. */
@@ -87,6 +95,13 @@ export interface ConnectionSink {
   onClose(conn: Connection, err: Error | null): void;
   /** No read activity for the read timeout. @internal */
   onTimeout(conn: Connection): void;
+  /**
+   * On a connection with {@link Connection.readsBorrowed}, `onData` may
+   * hand this sink a view of the shared read buffer, which the next read (of
+   * any such connection) overwrites: the sink copies whatever it keeps past
+   * the call. Other sinks get bytes of their own. @internal
+   */
+  readonly borrowsReads?: boolean;
 }
 
 /** Told when an idle connection (no sink) closes, so it can be dropped from a pool. */
@@ -103,6 +118,35 @@ function socketOnData(this: TaggedSocket, data: Buffer): void {
   const sink = conn.sink;
   if (sink !== null) sink.onData(conn, data);
   else conn.destroy(); // bytes nobody asked for: the connection is unusable
+}
+
+/** The buffer every borrowed-read socket reads into (made by the first one): a read is handled before the next one starts. */
+let sharedReadBuffer: Buffer | null = null;
+/** Its size: what Node reads at once into a socket's own buffers too. */
+const SHARED_READ_BYTES = 64 * 1024;
+
+/** `onread` callback of a borrowed-read socket (`this` is the socket); true: go on reading (pausing is the socket's). */
+function socketOnRead(this: TaggedSocket, nread: number, buf: Uint8Array): boolean {
+  const conn = this[kConn];
+  const sink = conn === undefined ? null : conn.sink;
+  if (sink === null) {
+    // Bytes nobody asked for (before the connection exists, or while idle): the connection is unusable.
+    this.destroy();
+    return true;
+  }
+  const shared = buf as Buffer;
+  if (sink.borrowsReads === true) sink.onData(conn!, shared.subarray(0, nread));
+  else {
+    const own = Buffer.allocUnsafe(nread);
+    shared.copy(own, 0, 0, nread);
+    sink.onData(conn!, own);
+  }
+  return true;
+}
+
+/** The `onread` option of `net.connect` / `tls.connect` for a borrowed-read socket ({@link ConnectOptions.borrowedReads}). */
+export function borrowedReadOption(): net.OnReadOpts {
+  return { buffer: (sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BYTES)), callback: socketOnRead };
 }
 
 function socketOnEnd(this: TaggedSocket): void {
@@ -128,6 +172,8 @@ const PROBE_BUFFER = Buffer.alloc(1);
 
 const CLOSED = 1;
 const NOTIFIED = 2;
+/** The socket reads into the shared buffer (its bytes come from `socketOnRead`, never as 'data'). */
+const BORROWED = 4;
 
 /** A TCP or TLS socket plus the bookkeeping a pool needs. */
 export class Connection {
@@ -153,16 +199,17 @@ export class Connection {
   readonly times: ConnectTimes | null;
   /** `scheme://host:port` it was opened to ('' when unknown), for diagnostics. */
   readonly origin: string;
-  /** CLOSED | NOTIFIED bits: two booleans in one field keep the object small. */
+  /** CLOSED | NOTIFIED | BORROWED bits: three booleans in one field keep the object small. */
   #flags: number;
 
-  constructor(socket: net.Socket, times: ConnectTimes | null = null, origin = '') {
+  /** @param borrowedReads the socket was made with {@link borrowedReadOption} (no 'data' listener is added) */
+  constructor(socket: net.Socket, times: ConnectTimes | null = null, origin = '', borrowedReads = false) {
     this.socket = socket;
     this.times = times;
     this.origin = origin;
     this.sink = null;
     this.owner = null;
-    this.#flags = 0;
+    this.#flags = borrowedReads ? BORROWED : 0;
     this.error = null;
     this.idleSince = 0;
     this.keepAliveMs = -1;
@@ -170,7 +217,8 @@ export class Connection {
     this.releasedIn = 0;
     this.state = null;
     (socket as TaggedSocket)[kConn] = this;
-    socket.on('data', socketOnData);
+    // A 'data' listener would also switch a borrowed-read socket to flowing mode, which pause() then cannot stop.
+    if (!borrowedReads) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
@@ -202,6 +250,11 @@ export class Connection {
   get alpnProtocol(): string | null {
     const a = (this.socket as tls.TLSSocket).alpnProtocol;
     return typeof a === 'string' ? a : null;
+  }
+
+  /** Whether `onData` may get views of the shared read buffer (see {@link ConnectionSink.borrowsReads}). */
+  get readsBorrowed(): boolean {
+    return (this.#flags & BORROWED) !== 0;
   }
 
   /** The socket ended, errored or closed (or was destroyed or handed over). */
@@ -263,7 +316,8 @@ export class Connection {
   /**
    * Hand the socket over to a new owner (an HTTP/2 session, a proxy tunnel):
    * stop listening to it, pause it so no byte is lost, and mark this
-   * Connection closed. The socket is returned open.
+   * Connection closed. The socket is returned open. Not for a borrowed-read
+   * socket: its bytes never come as 'data' (they would be dropped).
    */
   detach(): net.Socket {
     const s = this.socket;

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { ConnectTimes } from '../core/timings.js';
 import { connectionError, connectionOpen } from '../core/diagnostics.js';
 import { AbortError, ConnectTimeout, fromSocketError, type NetworkError, timeoutAdvice, TlsError } from '../errors.js';
-import { type ConnectOptions, Connection } from './connection.js';
+import { borrowedReadOption, type ConnectOptions, Connection } from './connection.js';
 import { checkPins } from './pins.js';
 import { getTlsSession, storeTlsSession, tlsIdentity } from './tls-cache.js';
 import { tlsFailure } from './tls-errors.js';
@@ -59,6 +59,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     const host = opts.host;
     const t = opts.tls ?? {};
     const times = new ConnectTimes(performance.now());
+    // Only a socket made here can read into the shared buffer (`onread` is a constructor option).
+    const borrowed = opts.borrowedReads === true && !opts.socket;
     let socket: net.Socket;
     let sessionKey = '';
     if (opts.secure) {
@@ -81,6 +83,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         session: useCache ? getTlsSession(sessionKey) : undefined,
         socket: opts.socket ?? undefined,
       };
+      // Node's TLSSocket takes `onread` (for the decrypted bytes) though @types/node does not declare it.
+      if (borrowed) (options as { onread?: net.OnReadOpts }).onread = borrowedReadOption();
       // The name checked is always ours: over a tunnel (`opts.socket`) Node would otherwise fall back to the
       // proxy's host for an IP target (no SNI), and accept a certificate for the proxy's address.
       const name = t.servername ?? host;
@@ -94,7 +98,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       }
       if (useCache) socket.on('session', (s: Buffer) => storeTlsSession(sessionKey, s));
     } else {
-      socket = opts.socket ?? net.connect({ ...dialOptions(opts, host, port), noDelay: true });
+      socket = opts.socket ?? net.connect({ ...dialOptions(opts, host, port), noDelay: true, onread: borrowed ? borrowedReadOption() : undefined });
     }
     let timer: NodeJS.Timeout | null = null;
     let done = false;
@@ -115,7 +119,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         return;
       }
       socket.setNoDelay(true);
-      const conn = new Connection(socket, opts.keepTimes === false ? null : times, originOf(opts, host, port));
+      const conn = new Connection(socket, opts.keepTimes === false ? null : times, originOf(opts, host, port), borrowed);
       if (connectionOpen.hasSubscribers) {
         connectionOpen.publish({
           origin: conn.origin,

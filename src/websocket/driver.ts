@@ -151,11 +151,16 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
   // -------------------------------------------------------------------------
   // Socket events (ConnectionSink)
 
+  /** The protocol copies what it keeps of the bytes it is given: views of the shared read buffer will do. @internal */
+  get borrowsReads(): boolean {
+    return true;
+  }
+
   /** @internal */
   onData(conn: Connection, data: Buffer): void {
     if (conn !== this.#conn) return;
     this.#alive = true;
-    this.#proto.receive(data);
+    this.#proto.receive(data, conn.readsBorrowed);
   }
 
   /** @internal */

@@ -100,6 +100,7 @@ const F_MSG_COMPRESSED = 8;
 const F_EXPECT_MASKED = 16;
 const F_RSV1_ALLOWED = 32;
 const F_PAUSED = 64;
+const F_EMITTED_OWN = 128;
 
 /** Incremental WebSocket frame parser; one per connection. */
 export class FrameParser {
@@ -151,6 +152,11 @@ export class FrameParser {
 
   set paused(on: boolean) {
     this.#flags = on ? this.#flags | F_PAUSED : this.#flags & ~F_PAUSED;
+  }
+
+  /** Whether the payload last handed out is the parser's own buffer (a frame gathered across chunks), not a view of the caller's bytes. */
+  get emittedOwn(): boolean {
+    return (this.#flags & F_EMITTED_OWN) !== 0;
   }
 
   /** Forget any partial frame and message (a new connection). */
@@ -309,7 +315,7 @@ export class FrameParser {
   #emit(payload: Buffer, early = 0): void {
     const own = payload === this.#payload;
     const flags = this.#flags;
-    this.#flags = flags & ~F_PAYLOAD;
+    this.#flags = (flags & ~(F_PAYLOAD | F_EMITTED_OWN)) | (own || (flags & F_MASKED) !== 0 ? F_EMITTED_OWN : 0);
     this.#payload = null;
     this.#received = 0;
     if ((flags & F_MASKED) !== 0 && payload.length > 0) {

@@ -150,6 +150,8 @@ export async function openWebSocket(opts: OpeningOptions): Promise<Opened> {
     signal: opts.signal,
     proxy: opts.proxy,
     keepTimes: false,
+    // Frames are parsed as bytes arrive and whatever is kept is copied (protocol.ts): no Buffer per read.
+    borrowedReads: true,
   });
   const req: UpgradeRequest = {
     url,

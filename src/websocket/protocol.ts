@@ -53,7 +53,14 @@ const EMPTY = Buffer.alloc(0);
 /** A small binary payload that is a view of a much larger buffer is copied, so it does not pin that buffer. */
 function ownBytes(b: Buffer): Buffer {
   const extra = b.buffer.byteLength - b.length;
-  return extra > 1024 && extra > b.length ? Buffer.from(b) : b;
+  return extra > 1024 && extra > b.length ? copyOf(b) : b;
+}
+
+/** Bytes of our own: a view of a borrowed read buffer must not outlive the read. */
+function copyOf(b: Buffer): Buffer {
+  const own = Buffer.allocUnsafe(b.length);
+  b.copy(own, 0, 0, b.length);
+  return own;
 }
 
 function failReason(code: number): string {
@@ -85,6 +92,8 @@ const FRAGMENTING = 16;
 const HELD = 32;
 /** A compressed frame is out for inflating (until {@link Protocol.inflated}). */
 const INFLATING = 64;
+/** The bytes being parsed are borrowed (valid only during {@link Protocol.receive}): anything kept is copied. */
+const BORROWED = 128;
 
 /** The protocol state of one WebSocket connection (a client's view). */
 export class Protocol implements FrameHandler {
@@ -192,22 +201,30 @@ export class Protocol implements FrameHandler {
     return this.#reading;
   }
 
-  /** Feed received bytes, split anywhere. */
-  receive(data: Buffer): void {
+  /**
+   * Feed received bytes, split anywhere.
+   * @param borrowed `data` is valid only during this call (a shared read buffer): what is kept of it is copied
+   */
+  receive(data: Buffer, borrowed = false): void {
     if (!this.#reading) return;
     if (this.#pending !== null) {
       this.#pending = Buffer.concat([this.#pending, data]);
       return;
     }
-    this.#parse(data);
+    this.#parse(data, borrowed);
   }
 
-  #parse(data: Buffer): void {
+  #parse(data: Buffer, borrowed = false): void {
+    // Saved and restored: a handler may feed held bytes (owned ones) while borrowed ones are parsed.
+    const outer = this.#flags & BORROWED;
+    this.#flags = borrowed ? this.#flags | BORROWED : this.#flags & ~BORROWED;
     try {
       const n = this.#parser.execute(data);
-      if (n < data.length && this.#reading) this.#pending = data.subarray(n);
+      if (n < data.length && this.#reading) this.#pending = borrowed ? copyOf(data.subarray(n)) : data.subarray(n);
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.#flags = (this.#flags & ~BORROWED) | outer;
     }
   }
 
@@ -230,13 +247,19 @@ export class Protocol implements FrameHandler {
     if (rest !== null) this.#parse(rest);
   }
 
+  /** Whether the payload just handed out by the parser is a view of borrowed bytes (to copy if kept). */
+  #borrowed(): boolean {
+    return (this.#flags & BORROWED) !== 0 && !this.#parser.emittedOwn;
+  }
+
   /** @internal */
   onDataFrame(opcode: number, fin: boolean, compressed: boolean, payload: Buffer, early: number): void {
     if (compressed) {
       // Wait for zlib: messages stay in order and memory stays bounded.
       this.#parser.paused = true;
       this.#flags |= FRAGMENTING | INFLATING;
-      this.#events.onCompressed(opcode, fin, payload);
+      // zlib reads the input later, after this read's buffer was reused.
+      this.#events.onCompressed(opcode, fin, this.#borrowed() ? copyOf(payload) : payload);
       return;
     }
     if (fin && !this.#fragmenting && early === 0) {
@@ -244,7 +267,7 @@ export class Protocol implements FrameHandler {
       if (opcode === 1) {
         if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
         this.#events.onMessage(payload.toString('utf8'));
-      } else this.#events.onMessage(ownBytes(payload));
+      } else this.#events.onMessage(this.#borrowed() ? copyOf(payload) : ownBytes(payload));
       return;
     }
     this.#flags |= FRAGMENTING;
@@ -267,7 +290,7 @@ export class Protocol implements FrameHandler {
     this.#fragBytes += n;
     if (n >= SMALL_PIECE) {
       this.#flushStage();
-      (this.#frags ??= []).push(chunk);
+      (this.#frags ??= []).push(this.#borrowed() ? copyOf(chunk) : chunk);
       return;
     }
     let stage = this.#stage;

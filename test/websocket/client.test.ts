@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { ConnectTimeout, NetworkError, ReqivoError, TlsError, WebSocketError } from '../../src/errors.js';
 import { WebSocket, type WebSocketOptions } from '../../src/websocket/index.js';
 import { Settings } from '../../src/websocket/options.js';
+import { seededBytes } from '../helpers/servers.js';
 import { closePayload, connectProxy, hasOpenssl, onCleanup, rawServer, selfSignedCert, serverFrame, sleep, waitFor, wsServer } from './servers.js';
 
 /** A connected client, closed after the test. */
@@ -297,6 +298,54 @@ describe('WebSocket against the ws server: messages', () => {
     for (let i = 0; i < count; i++) {
       const m = (await ws.receive()) as Buffer;
       assert.equal(m.readUInt32BE(0), i);
+    }
+  });
+});
+
+describe('WebSocket: reads through the one shared read buffer (onread)', () => {
+  /** Message `i` of connection `c`: lengths from 0 to ~9 KB, binary and text, each its own bytes. */
+  function message(c: number, i: number): Buffer | string {
+    if (i % 7 === 3) return `conn ${c} message ${i} ✓ `.repeat((i % 5) + 1);
+    return seededBytes((i * 997 + c * 131) % 9000, c * 10_000 + i);
+  }
+
+  test('two connections read at once while neither reader takes anything: every queued message is intact', async () => {
+    const count = 300;
+    const peer = await rawServer(async (conn) => {
+      const c = Number(/[?&]c=(\d+)/.exec(conn.request)?.[1] ?? '0');
+      // The first frames go out with the 101; the rest in bursts, so reads of both connections interleave.
+      for (let i = 0; i < count; i += 25) {
+        const frames: Buffer[] = [];
+        for (let j = i; j < i + 25; j++) {
+          const m = message(c, j);
+          frames.push(serverFrame(typeof m === 'string' ? 1 : 2, m));
+        }
+        conn.socket.write(Buffer.concat(frames));
+        await sleep(2);
+      }
+    });
+    const [a, b] = await Promise.all([open(`${peer.url}/?c=1`, { perMessageDeflate: false }), open(`${peer.url}/?c=2`, { perMessageDeflate: false })]);
+    await waitFor(() => a.queuedMessages === count && b.queuedMessages === count, 10_000, 'all messages queued');
+    for (const [c, ws] of [[1, a], [2, b]] as const) {
+      for (let i = 0; i < count; i++) assert.deepEqual(await ws.receive(), message(c, i), `connection ${c}, message ${i}`);
+    }
+  });
+
+  test('compressed messages to two connections at once: every one inflates to what was sent', async () => {
+    const count = 150;
+    const peer = await wsServer({ perMessageDeflate: { threshold: 0 } }, (s) => {
+      const c = s.protocol === 'c2' ? 2 : 1;
+      for (let i = 0; i < count; i++) {
+        const m = message(c, i);
+        s.send(m, { binary: typeof m !== 'string' });
+      }
+    });
+    const [a, b] = await Promise.all([open(peer.url, { protocols: ['c1'] }), open(peer.url, { protocols: ['c2'] })]);
+    assert.ok(a.extensions.includes('permessage-deflate'));
+    for (let i = 0; i < count; i++) {
+      const [x, y] = await Promise.all([a.receive(), b.receive()]);
+      assert.deepEqual(x, message(1, i), `connection 1, message ${i}`);
+      assert.deepEqual(y, message(2, i), `connection 2, message ${i}`);
     }
   });
 });

@@ -12,6 +12,7 @@ import type { WebSocketError } from '../../src/errors.js';
 import { Protocol, type ProtocolEvents } from '../../src/websocket/protocol.js';
 import { FrameParser } from '../../src/websocket/frame.js';
 import { rawFrame } from './frames.js';
+import { seededBytes } from '../helpers/servers.js';
 
 type Ev = [string, ...unknown[]];
 
@@ -290,5 +291,90 @@ describe('Protocol: bytes in, events and bytes out', () => {
     assert.equal(p.closeCode, null);
     p.receive(rawFrame(1, 'fresh'));
     assert.deepEqual(peer.events, [['close', 1012, ''], ['message', 'fresh']]);
+  });
+});
+
+/** Keeps what the protocol hands out as it is (no copy), to see whether it survives the reuse of borrowed bytes. */
+class Keeper implements ProtocolEvents {
+  messages: Array<string | Buffer> = [];
+  compressed: Array<[number, boolean, Buffer]> = [];
+  /** Called after each message (to hold parsing, as a full reader queue does). */
+  afterMessage: (() => void) | null = null;
+  onMessage(msg: string | Uint8Array): void {
+    this.messages.push(msg as string | Buffer);
+    this.afterMessage?.();
+  }
+  onCompressed(opcode: number, fin: boolean, payload: Buffer): void {
+    this.compressed.push([opcode, fin, payload]);
+  }
+  onPing(): void {}
+  onPong(): void {}
+  onCloseFrame(): void {}
+  onFail(err: WebSocketError): void {
+    throw err;
+  }
+  onSend(): void {}
+}
+
+describe('Protocol: borrowed bytes (a shared read buffer, reused by the next read)', () => {
+  const whole = seededBytes(5000, 1);
+  const big = seededBytes(3000, 2);
+  const script = Buffer.concat([
+    rawFrame(2, seededBytes(64, 3)),
+    rawFrame(2, whole), // whole in one read: handed out as a view unless copied
+    rawFrame(2, big.subarray(0, 1500), { fin: false }), // pieces ≥ 1 KiB are kept as views unless copied
+    rawFrame(0, big.subarray(1500)),
+    rawFrame(1, 'text ✓'),
+    rawFrame(2, seededBytes(20_000, 4)), // spans reads: gathered in the parser's own buffer
+  ]);
+  const expected = [seededBytes(64, 3), whole, big, 'text ✓', seededBytes(20_000, 4)];
+
+  /** Feed `bytes` in reads of `size` through one buffer of exactly that size, scribbled over after each read. */
+  function feedBorrowed(p: Protocol, bytes: Buffer, size: number, between?: () => void): void {
+    const shared = Buffer.allocUnsafe(size);
+    for (let at = 0; at < bytes.length; at += size) {
+      const n = bytes.copy(shared, 0, at, Math.min(at + size, bytes.length));
+      p.receive(shared.subarray(0, n), true);
+      shared.fill(0xee);
+      between?.();
+    }
+  }
+
+  test('every message kept (binary views, big fragments, held bytes) is intact after the buffer is reused', () => {
+    for (const size of [7, 64, 1000, 5006, 8192, script.length]) {
+      const k = new Keeper();
+      const p = new Protocol(k, 1 << 20, 1 << 20);
+      p.open(false);
+      feedBorrowed(p, script, size);
+      assert.deepEqual(k.messages, expected, `reads of ${size} bytes`);
+    }
+  });
+
+  test('bytes left unparsed while held are copied, and parse intact later', () => {
+    for (const size of [100, 5006, script.length]) {
+      const k = new Keeper();
+      const p = new Protocol(k, 1 << 20, 1 << 20);
+      p.open(false);
+      // Hold after every message, release after each read: the rest of each read waits in the protocol.
+      k.afterMessage = () => p.hold(true);
+      feedBorrowed(p, script, size, () => {
+        for (let i = 0; i < 10; i++) p.hold(false);
+      });
+      for (let i = 0; i < 10; i++) p.hold(false);
+      assert.deepEqual(k.messages, expected, `reads of ${size} bytes`);
+    }
+  });
+
+  test('a compressed frame handed out to inflate is a copy (zlib reads it later)', () => {
+    const input = Buffer.from('hello hello hello hello');
+    const deflated = zlib.deflateRawSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const k = new Keeper();
+    const p = new Protocol(k, 1 << 20, 1 << 20);
+    p.open(true);
+    feedBorrowed(p, Buffer.concat([rawFrame(1, deflated, { rsv1: true }), rawFrame(1, 'after')]), 1 << 16);
+    assert.equal(k.compressed.length, 1);
+    assert.deepEqual(zlib.inflateRawSync(Buffer.concat([k.compressed[0]![2], Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), input);
+    p.inflated(1, true, [input]);
+    assert.deepEqual(k.messages, [input.toString(), 'after']);
   });
 });

@@ -39,3 +39,95 @@ describe('connect()', () => {
     }
   });
 });
+
+describe('connect({ borrowedReads: true }): reads into one shared buffer', () => {
+  /** A server that writes `chunks` to each connection once the client sent a byte, one per `write()`, 5 ms apart. */
+  async function writer(chunks: Buffer[]): Promise<number> {
+    const sockets = new Set<net.Socket>();
+    const srv = net.createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+      let i = 0;
+      const next = (): void => {
+        if (i < chunks.length && !s.destroyed) s.write(chunks[i++]!, () => setTimeout(next, 5));
+      };
+      s.once('data', next);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          srv.close(() => r());
+        }),
+    );
+    return (srv.address() as net.AddressInfo).port;
+  }
+
+  const chunks = [Buffer.from('first chunk'), Buffer.alloc(3000, 0x62), Buffer.from('last')];
+
+  /** Collect what the sink is given until `total` bytes came; `borrows` says whether it takes views. */
+  function collect(conn: import('../../src/transport/connection.js').Connection, borrows: boolean, total: number): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+      const got: Buffer[] = [];
+      let n = 0;
+      conn.sink = {
+        borrowsReads: borrows,
+        onData(_c, data) {
+          got.push(data);
+          n += data.length;
+          if (n >= total) resolve(got);
+        },
+        onClose: (_c, err) => reject(err ?? new Error('closed early')),
+        onTimeout() {},
+      };
+    });
+  }
+
+  test('a sink that does not borrow gets bytes of its own; one that borrows gets views of one buffer, shared by connections', async () => {
+    const port = await writer(chunks);
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const a = await connect({ secure: false, host: '127.0.0.1', port, connectTimeoutMs: 5_000, borrowedReads: true });
+    const b = await connect({ secure: false, host: '127.0.0.1', port, connectTimeoutMs: 5_000, borrowedReads: true });
+    try {
+      assert.equal(a.readsBorrowed, true);
+      assert.equal(a.socket.listenerCount('data'), 0, "no 'data' listener: it would make pause() powerless");
+      const both = Promise.all([collect(a, false, total), collect(b, true, total)]);
+      a.socket.write('go');
+      b.socket.write('go');
+      const [own, views] = await both;
+      // Kept as given, the copies still hold what was sent.
+      assert.deepEqual(Buffer.concat(own), Buffer.concat(chunks));
+      const buffers = new Set(views.map((v) => v.buffer));
+      assert.equal(buffers.size, 1, 'every view is of the one shared buffer');
+      assert.ok(!own.some((o) => buffers.has(o.buffer)), 'no copy is a view of the shared buffer');
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  test('pause() stops reading and resume() goes on; a plain connection is untouched', async () => {
+    const port = await writer(chunks);
+    const conn = await connect({ secure: false, host: '127.0.0.1', port, connectTimeoutMs: 5_000, borrowedReads: true });
+    const plain = await connect({ secure: false, host: '127.0.0.1', port, connectTimeoutMs: 5_000 });
+    try {
+      assert.equal(plain.readsBorrowed, false);
+      assert.equal(plain.socket.listenerCount('data'), 1);
+      conn.socket.pause();
+      const got: Buffer[] = [];
+      conn.sink = { borrowsReads: false, onData: (_c, d) => void got.push(d), onClose() {}, onTimeout() {} };
+      conn.socket.write('go');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(got.length, 0, 'nothing read while paused');
+      conn.socket.resume();
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      for (let i = 0; i < 200 && got.reduce((n, c) => n + c.length, 0) < total; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(Buffer.concat(got), Buffer.concat(chunks));
+    } finally {
+      conn.destroy();
+      plain.destroy();
+    }
+  });
+});

@@ -331,6 +331,25 @@ describe('WebSocket: reads through the one shared read buffer (onread)', () => {
     }
   });
 
+  test('wss:// (onread on the TLS socket: decrypted bytes) with a plain ws:// beside it: every queued message is intact', { skip: hasOpenssl() ? false : 'openssl CLI not available' }, async () => {
+    const count = 200;
+    const send = (s: import('ws').WebSocket, c: number): void => {
+      for (let i = 0; i < count; i++) {
+        const m = message(c, i);
+        s.send(m, { binary: typeof m !== 'string' });
+      }
+    };
+    const cert = selfSignedCert();
+    const secure = await wsServer({ perMessageDeflate: false }, (s) => send(s, 1), cert);
+    const plain = await wsServer({ perMessageDeflate: false }, (s) => send(s, 2));
+    const [a, b] = await Promise.all([open(`wss://localhost:${secure.port}/`, { tls: { ca: cert.cert } }), open(plain.url)]);
+    await waitFor(() => a.queuedMessages === count && b.queuedMessages === count, 10_000, 'all messages queued');
+    for (let i = 0; i < count; i++) {
+      assert.deepEqual(await a.receive(), message(1, i), `wss, message ${i}`);
+      assert.deepEqual(await b.receive(), message(2, i), `ws, message ${i}`);
+    }
+  });
+
   test('compressed messages to two connections at once: every one inflates to what was sent', async () => {
     const count = 150;
     const peer = await wsServer({ perMessageDeflate: { threshold: 0 } }, (s) => {

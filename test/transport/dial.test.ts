@@ -6,11 +6,14 @@ import { useSessions } from '../helpers/sessions.js';
 
 const { cleanups } = useSessions();
 
-async function tcpListener(): Promise<number> {
+/** A TCP server on 127.0.0.1 for the test's life; `onSocket` gets each accepted socket. */
+async function tcpListener(onSocket: (s: net.Socket) => void = () => {}): Promise<number> {
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    onSocket(s);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   cleanups.push(
@@ -42,27 +45,14 @@ describe('connect()', () => {
 
 describe('connect({ borrowedReads: true }): reads into one shared buffer', () => {
   /** A server that writes `chunks` to each connection once the client sent a byte, one per `write()`, 5 ms apart. */
-  async function writer(chunks: Buffer[]): Promise<number> {
-    const sockets = new Set<net.Socket>();
-    const srv = net.createServer((s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
+  function writer(chunks: Buffer[]): Promise<number> {
+    return tcpListener((s) => {
       let i = 0;
       const next = (): void => {
         if (i < chunks.length && !s.destroyed) s.write(chunks[i++]!, () => setTimeout(next, 5));
       };
       s.once('data', next);
     });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    cleanups.push(
-      () =>
-        new Promise<void>((r) => {
-          for (const s of sockets) s.destroy();
-          srv.close(() => r());
-        }),
-    );
-    return (srv.address() as net.AddressInfo).port;
   }
 
   const chunks = [Buffer.from('first chunk'), Buffer.alloc(3000, 0x62), Buffer.from('last')];

@@ -9,7 +9,7 @@ import { fuzz } from '../fuzz/engine.js';
 import { TARGETS } from '../fuzz/targets/index.js';
 
 /** Inputs per target: about a second each on a loaded 2-core machine. */
-const ITERATIONS: Record<string, number> = { 'http-parser': 1500, 'ws-frame': 300, inflate: 600, utf8: 15000, cookie: 20000, hpack: 3000, 'h2-frames': 3000 };
+const ITERATIONS: Record<string, number> = { 'http-parser': 1500, 'ws-frame': 300, 'ws-protocol': 300, inflate: 600, utf8: 15000, cookie: 20000, hpack: 3000, 'h2-frames': 3000 };
 
 for (const target of TARGETS) {
   test(`fuzz ${target.name}: ${ITERATIONS[target.name]} inputs from seed 9`, async () => {

@@ -9,6 +9,7 @@ import { httpParser } from './http-parser.js';
 import { inflateTarget } from './inflate.js';
 import { utf8 } from './utf8.js';
 import { wsFrame } from './ws-frame.js';
+import { wsProtocol } from './ws-protocol.js';
 
 /** The targets by name. */
-export const TARGETS: readonly Target[] = [httpParser, wsFrame, inflateTarget, utf8, cookie, hpack, h2Frames];
+export const TARGETS: readonly Target[] = [httpParser, wsFrame, wsProtocol, inflateTarget, utf8, cookie, hpack, h2Frames];

@@ -74,7 +74,8 @@ function frame(rng: Rng, opcode: number, payload: Buffer, fin: boolean, rsv1: bo
   return Buffer.concat([h, body]);
 }
 
-function generate(rng: Rng, rsv1Allowed: boolean, mask: boolean): { data: Buffer; expected: string[] } {
+/** A valid sequence of 1–3 messages (fragments, control frames between them) and the events it must give. */
+export function generate(rng: Rng, rsv1Allowed: boolean, mask: boolean): { data: Buffer; expected: string[] } {
   const parts: Buffer[] = [];
   const expected: string[] = [];
   for (let m = rng.range(1, 4); m > 0; m--) {

@@ -133,7 +133,7 @@ export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: Tls
     // A local socket: the URL gives only Host (and SNI); pooled per socket path.
     return {
       key: `${originKey(url)} unix:${socketPath}`,
-      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, path: socketPath },
+      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, path: socketPath, borrowedReads: !h2 },
       target: path,
       forward: null,
       proxyAuthorization: null,
@@ -144,7 +144,8 @@ export function routeFor(url: URL, proxy: URL | null, http2: Http2Mode, tls: Tls
     // Direct, or through a SOCKS5 tunnel: origin-form, TLS (and ALPN) end to end.
     return {
       key: proxy === null ? originKey(url) : `${originKey(url)} via ${proxy.href}`,
-      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, proxy, lookup, family, localAddress, autoSelectFamily },
+      // A connection that can never become an HTTP/2 session (never detached) reads into the shared buffer.
+      connect: { secure, host: hostOf(url), port: portOf(url), tls, alpn, proxy, lookup, family, localAddress, autoSelectFamily, borrowedReads: !h2 },
       target: path,
       forward: null,
       proxyAuthorization: null,

@@ -131,7 +131,8 @@ function socketOnRead(this: TaggedSocket, nread: number, buf: Uint8Array): boole
   const sink = conn === undefined ? null : conn.sink;
   if (sink === null) {
     // Bytes nobody asked for (before the connection exists, or while idle): the connection is unusable.
-    this.destroy();
+    if (conn !== undefined) conn.destroy();
+    else this.destroy();
     return true;
   }
   const shared = buf as Buffer;

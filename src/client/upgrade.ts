@@ -97,6 +97,8 @@ export async function upgradeHop(req: PreparedRequest, up: UpgradeHop, proxy: UR
     localAddress: dial.localAddress,
     autoSelectFamily: dial.autoSelectFamily,
     keepTimes: false,
+    // As opening.ts: the WebSocket protocol copies what it keeps of each read.
+    borrowedReads: true,
   });
   const list = req.headers._list;
   const fields: string[] = [];

@@ -48,6 +48,8 @@
  * cost in the CPU column, in the codec lines, in 16 KiB round trips
  * (masking) and in pipelined sends (batched writes).
  *
+ * Every echo is checked (its length and kind, see `checkEcho`).
+ *
  * Run: `npm run build:test && node build/bench/ws-bench.js [--quick] [--rounds=N] [--round-ms=N] [--idle=N] [--only=a,b] [--floor] [--servers=lean,ws]`
  * A benchmark, not a test: it never fails on a time.
  * @module
@@ -137,6 +139,12 @@ function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
+/** Every echo is checked: the length of each (cheap enough not to move the figures), as the HTTP scenarios check each body's. */
+function checkEcho(client: string, sent: Buffer | string, got: unknown): void {
+  const n = typeof got === 'string' || Buffer.isBuffer(got) ? got.length : -1;
+  if (n !== sent.length || (typeof got === 'string') !== (typeof sent === 'string')) throw new Error(`${client}: an echo of ${n} units for a message of ${sent.length}`);
+}
+
 async function reqivoDriver(url: string): Promise<Driver> {
   const ws = new WebSocket(url, { proxy: false, perMessageDeflate: false });
   await ws.connect();
@@ -145,14 +153,14 @@ async function reqivoDriver(url: string): Promise<Driver> {
     async roundTrips(msg, n) {
       for (let i = 0; i < n; i++) {
         await ws.send(msg);
-        await ws.receive();
+        checkEcho('reqivo', msg, await ws.receive());
       }
     },
     async pipelined(msg, batch) {
       let last: Promise<void> | null = null;
       for (let i = 0; i < batch; i++) last = ws.send(msg);
       await last;
-      for (let i = 0; i < batch; i++) await ws.receive();
+      for (let i = 0; i < batch; i++) checkEcho('reqivo', msg, await ws.receive());
     },
     close: () => ws.close(),
   };
@@ -166,13 +174,17 @@ async function wsDriver(url: string): Promise<Driver> {
   });
   let onMessage: (data: unknown) => void = () => {};
   let decodeText = false;
+  let sent: Buffer | string = '';
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    onMessage(decodeText && !isBinary ? data.toString() : data);
+    const m = decodeText && !isBinary ? data.toString() : data;
+    checkEcho('ws', sent, m);
+    onMessage(m);
   });
   return {
     name: 'ws',
     async roundTrips(msg, n) {
       decodeText = typeof msg === 'string';
+      sent = msg;
       for (let i = 0; i < n; i++) {
         await new Promise<unknown>((resolve) => {
           onMessage = resolve;
@@ -182,6 +194,7 @@ async function wsDriver(url: string): Promise<Driver> {
     },
     async pipelined(msg, batch) {
       decodeText = false;
+      sent = msg;
       await new Promise<void>((resolve) => {
         let got = 0;
         onMessage = () => {

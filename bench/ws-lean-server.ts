@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { maskInPlace } from '../src/websocket/build.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Largest frame echoed: more is a broken client (the connection is dropped). */
@@ -40,19 +41,8 @@ function writeEcho(out: Buffer, at: number, b0: number, src: Buffer, payloadAt: 
     out.writeUInt32BE(n >>> 0, at + 4);
     at += 8;
   }
-  const k0 = src[key]!;
-  const k1 = src[key + 1]!;
-  const k2 = src[key + 2]!;
-  const k3 = src[key + 3]!;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = payloadAt + i;
-    out[at + i] = src[p]! ^ k0;
-    out[at + i + 1] = src[p + 1]! ^ k1;
-    out[at + i + 2] = src[p + 2]! ^ k2;
-    out[at + i + 3] = src[p + 3]! ^ k3;
-  }
-  for (; i < n; i++) out[at + i] = src[payloadAt + i]! ^ src[key + (i & 3)]!;
+  src.copy(out, at, payloadAt, payloadAt + n);
+  maskInPlace(out, at, at + n, src, key);
   return at + n;
 }
 

@@ -23,7 +23,7 @@ import { splitAt } from '../../test/http1/parser-harness.js';
 import { generate } from './ws-frame.js';
 
 /** Records what the protocol reports; messages as given (kept, not copied), the rest as text at once. */
-class Record implements ProtocolEvents {
+class Events implements ProtocolEvents {
   readonly messages: WebSocketMessage[] = [];
   readonly other: string[] = [];
   onMessage(msg: WebSocketMessage): void {
@@ -60,17 +60,17 @@ export const wsProtocol: Target = {
     const g = generate(rng, false, false);
     const data = rng.chance(0.5) ? mutate(rng, g.data, null) : g.data;
     withInput(data, () => {
-      const owned = new Record();
+      const owned = new Events();
       const a = new Protocol(owned, 1 << 20, 1 << 22);
       a.open(false);
       a.receive(Buffer.from(data));
 
-      const borrowed = new Record();
+      const borrowed = new Events();
       const b = new Protocol(borrowed, 1 << 20, 1 << 22);
       b.open(false);
       const shared = Buffer.allocUnsafe(data.length + 1);
       for (const part of splitAt(data, rng.splits(data.length))) {
-        Buffer.from(part.buffer, part.byteOffset, part.byteLength).copy(shared, 0);
+        shared.set(part);
         b.receive(shared.subarray(0, part.length), true);
         shared.fill(rng.int(256));
         // The reader's queue fills (parsing held, the rest of a read kept) or drains.

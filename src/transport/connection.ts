@@ -317,10 +317,11 @@ export class Connection {
   /**
    * Hand the socket over to a new owner (an HTTP/2 session, a proxy tunnel):
    * stop listening to it, pause it so no byte is lost, and mark this
-   * Connection closed. The socket is returned open. Not for a borrowed-read
-   * socket: its bytes never come as 'data' (they would be dropped).
+   * Connection closed. The socket is returned open.
+   * @throws Error for a borrowed-read socket: its bytes never come as 'data', so a new owner would lose them.
    */
   detach(): net.Socket {
+    if ((this.#flags & BORROWED) !== 0) throw new Error('a connection that reads into the shared buffer cannot be handed over');
     const s = this.socket;
     s.pause();
     s.removeListener('data', socketOnData);

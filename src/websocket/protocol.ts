@@ -53,14 +53,7 @@ const EMPTY = Buffer.alloc(0);
 /** A small binary payload that is a view of a much larger buffer is copied, so it does not pin that buffer. */
 function ownBytes(b: Buffer): Buffer {
   const extra = b.buffer.byteLength - b.length;
-  return extra > 1024 && extra > b.length ? copyOf(b) : b;
-}
-
-/** Bytes of our own: a view of a borrowed read buffer must not outlive the read. */
-function copyOf(b: Buffer): Buffer {
-  const own = Buffer.allocUnsafe(b.length);
-  b.copy(own, 0, 0, b.length);
-  return own;
+  return extra > 1024 && extra > b.length ? Buffer.from(b) : b;
 }
 
 function failReason(code: number): string {
@@ -220,7 +213,7 @@ export class Protocol implements FrameHandler {
     this.#flags = borrowed ? this.#flags | BORROWED : this.#flags & ~BORROWED;
     try {
       const n = this.#parser.execute(data);
-      if (n < data.length && this.#reading) this.#pending = borrowed ? copyOf(data.subarray(n)) : data.subarray(n);
+      if (n < data.length && this.#reading) this.#pending = borrowed ? Buffer.from(data.subarray(n)) : data.subarray(n);
     } catch (err) {
       this.fail(err);
     } finally {
@@ -259,7 +252,7 @@ export class Protocol implements FrameHandler {
       this.#parser.paused = true;
       this.#flags |= FRAGMENTING | INFLATING;
       // zlib reads the input later, after this read's buffer was reused.
-      this.#events.onCompressed(opcode, fin, this.#borrowed() ? copyOf(payload) : payload);
+      this.#events.onCompressed(opcode, fin, this.#borrowed() ? Buffer.from(payload) : payload);
       return;
     }
     if (fin && !this.#fragmenting && early === 0) {
@@ -267,7 +260,7 @@ export class Protocol implements FrameHandler {
       if (opcode === 1) {
         if (!isValidUtf8(payload)) throw new WebSocketError('text message is not valid UTF-8', { code: 1007 });
         this.#events.onMessage(payload.toString('utf8'));
-      } else this.#events.onMessage(this.#borrowed() ? copyOf(payload) : ownBytes(payload));
+      } else this.#events.onMessage(this.#borrowed() ? Buffer.from(payload) : ownBytes(payload));
       return;
     }
     this.#flags |= FRAGMENTING;
@@ -290,7 +283,7 @@ export class Protocol implements FrameHandler {
     this.#fragBytes += n;
     if (n >= SMALL_PIECE) {
       this.#flushStage();
-      (this.#frags ??= []).push(this.#borrowed() ? copyOf(chunk) : chunk);
+      (this.#frags ??= []).push(this.#borrowed() ? Buffer.from(chunk) : chunk);
       return;
     }
     let stage = this.#stage;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
+import type { Connection } from '../../src/transport/connection.js';
 import { connect } from '../../src/transport/dial.js';
+import { sleep, waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const { cleanups } = useSessions();
@@ -58,7 +60,7 @@ describe('connect({ borrowedReads: true }): reads into one shared buffer', () =>
   const chunks = [Buffer.from('first chunk'), Buffer.alloc(3000, 0x62), Buffer.from('last')];
 
   /** Collect what the sink is given until `total` bytes came; `borrows` says whether it takes views. */
-  function collect(conn: import('../../src/transport/connection.js').Connection, borrows: boolean, total: number): Promise<Buffer[]> {
+  function collect(conn: Connection, borrows: boolean, total: number): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
       const got: Buffer[] = [];
       let n = 0;
@@ -92,6 +94,8 @@ describe('connect({ borrowedReads: true }): reads into one shared buffer', () =>
       const buffers = new Set(views.map((v) => v.buffer));
       assert.equal(buffers.size, 1, 'every view is of the one shared buffer');
       assert.ok(!own.some((o) => buffers.has(o.buffer)), 'no copy is a view of the shared buffer');
+      // Handed over, its bytes would never come as 'data': refused rather than lost.
+      assert.throws(() => a.detach(), /cannot be handed over/);
     } finally {
       a.destroy();
       b.destroy();
@@ -109,11 +113,11 @@ describe('connect({ borrowedReads: true }): reads into one shared buffer', () =>
       const got: Buffer[] = [];
       conn.sink = { borrowsReads: false, onData: (_c, d) => void got.push(d), onClose() {}, onTimeout() {} };
       conn.socket.write('go');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       assert.equal(got.length, 0, 'nothing read while paused');
       conn.socket.resume();
       const total = chunks.reduce((n, c) => n + c.length, 0);
-      for (let i = 0; i < 200 && got.reduce((n, c) => n + c.length, 0) < total; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => got.reduce((n, c) => n + c.length, 0) >= total, 2000, 'every chunk');
       assert.deepEqual(Buffer.concat(got), Buffer.concat(chunks));
     } finally {
       conn.destroy();

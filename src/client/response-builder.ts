@@ -45,6 +45,10 @@ export class ResponseBuilder implements Exchange, BodySink {
   /** Further chunks, allocated only when a body comes in several. */
   #more: Buffer[] | null;
   #size: number;
+  /** The buffered body's own buffer, of its Content-Length, while chunks are copied into it. */
+  #block: Buffer | null;
+  /** Chunks are views of a shared read buffer ({@link FlowControl.lendsChunks}): keep copies. */
+  #copies: boolean;
   #status: number;
   #reason: string;
   #version: string;
@@ -63,6 +67,8 @@ export class ResponseBuilder implements Exchange, BodySink {
     this.#first = null;
     this.#more = null;
     this.#size = 0;
+    this.#block = null;
+    this.#copies = false;
     this.#status = 0;
     this.#reason = '';
     this.#version = '1.1';
@@ -160,6 +166,8 @@ export class ResponseBuilder implements Exchange, BodySink {
       const tap = bodyTaps.get(req);
       if (tap !== undefined) sink = tap(status, reason, httpVersion, headers, sink);
     }
+    // The wire's bytes reach this buffered sink as lent views only when nothing between copies them (a decoder does).
+    else this.#copies = flow.lendsChunks === true && sink.borrowsChunks === true;
     return sink;
   }
 
@@ -176,9 +184,15 @@ export class ResponseBuilder implements Exchange, BodySink {
 
   // ---- BodySink (buffered) ----
 
+  /** @internal The buffered body copies what it keeps of lent chunks (see {@link #keepCopy}). */
+  get borrowsChunks(): boolean {
+    return true;
+  }
+
   /** @internal */
   onChunk(chunk: Buffer): void {
-    if (this.#first === null) this.#first = chunk;
+    if (this.#copies) this.#keepCopy(chunk);
+    else if (this.#first === null) this.#first = chunk;
     else if (this.#more === null) this.#more = [chunk];
     else this.#more.push(chunk);
     this.#size += chunk.length;
@@ -186,6 +200,36 @@ export class ResponseBuilder implements Exchange, BodySink {
     if (this.#size > max) {
       this.flow?.abort(new LimitExceededError(`response body exceeds maxBodyBytes (${max})`, { limit: 'maxBodyBytes' }));
     }
+  }
+
+  /**
+   * Keep a lent chunk, copying it once: into a buffer of the body's
+   * Content-Length made by the first chunk (a large body is never gathered
+   * and joined), else small pieces into the slab and larger ones into
+   * buffers of their own.
+   */
+  #keepCopy(chunk: Buffer): void {
+    const size = this.#size;
+    const n = chunk.length;
+    let block = this.#block;
+    if (size === 0) {
+      const expected = this.flow?.bodyLength ?? -1;
+      // The declared length is within maxBodyBytes (the parser refuses more); a huge one is gathered as it comes.
+      if (expected >= SLAB_BODY && expected <= PREALLOCATE_MAX) block = this.#block = Buffer.allocUnsafeSlow(expected);
+    }
+    if (block !== null) {
+      if (size + n <= block.length) {
+        block.set(chunk, size);
+        return;
+      }
+      // More than declared (never from the parser): gather from here on.
+      this.#first = block.subarray(0, size);
+      this.#block = null;
+    }
+    const own = n < SLAB_BODY ? BODY_SLABS.copy(chunk) : Buffer.from(chunk);
+    if (this.#first === null) this.#first = own;
+    else if (this.#more === null) this.#more = [own];
+    else this.#more.push(own);
   }
 
   /** @internal */
@@ -198,9 +242,13 @@ export class ResponseBuilder implements Exchange, BodySink {
     if (resolve === null) return;
     const first = this.#first;
     const more = this.#more;
+    const block = this.#block;
     let body: Buffer;
-    if (first === null) body = EMPTY;
-    else if (more === null) body = ownBody(first);
+    if (block !== null) {
+      body = this.#size === block.length ? block : block.subarray(0, this.#size);
+      this.#block = null;
+    } else if (first === null) body = EMPTY;
+    else if (more === null) body = this.#copies ? first : ownBody(first);
     else {
       more.unshift(first);
       body = Buffer.concat(more, this.#size);
@@ -256,6 +304,12 @@ const SLAB_BODY = 4096;
  * only, twice that size, costs ~5 B of each.
  */
 const BODY_SLABS = new Slab(16 * 1024);
+/**
+ * A lent body with a Content-Length up to this is copied straight into one
+ * buffer of that length (reserved, not touched, until bytes arrive);
+ * larger ones are gathered in pieces and joined.
+ */
+const PREALLOCATE_MAX = 64 * 2 ** 20;
 
 /**
  * The body a Response keeps. A single chunk is a view of a socket read that

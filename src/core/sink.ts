@@ -24,6 +24,13 @@ export interface BodySink {
    * @internal
    */
   onWireEnd?(settle: ((reusable: boolean) => void) | null): void;
+  /**
+   * Optional: `onChunk` copies whatever it keeps, so a driver reading into a
+   * shared buffer may hand it views valid only during the call
+   * ({@link FlowControl.lendsChunks}). Without it a sink gets bytes of its own.
+   * @internal
+   */
+  readonly borrowsChunks?: boolean;
 }
 
 /** Lets a body consumer slow down or stop the producer. */
@@ -34,6 +41,10 @@ export interface FlowControl {
   resume(): void;
   /** Give up on the body: the connection is destroyed, never pooled. */
   abort(reason: Error): void;
+  /** Optional: a sink that {@link BodySink.borrowsChunks} gets views of a shared read buffer, valid only during `onChunk`. */
+  readonly lendsChunks?: boolean;
+  /** Optional: the body's length as framed on the wire (Content-Length), -1 when unknown or when there is none. */
+  readonly bodyLength?: number;
 }
 
 /** One hop's side of a driver's exchange. */

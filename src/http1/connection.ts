@@ -11,7 +11,7 @@
  */
 import { InvalidResponseError, NetworkError, ReadTimeout, RequestError, timeoutAdvice } from '../errors.js';
 import type { ParserHandler, ParserLimits } from './parser.js';
-import { ResponseParser } from './parser.js';
+import { Framing, ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import { tlsFailure } from '../transport/tls-errors.js';
@@ -63,6 +63,13 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   #readTimeout: number;
   /** The head of the request in flight (read only when a 101 comes back). */
   #head: string;
+  /** The body's sink gets bytes of its own (a copy of each shared-buffer read): see {@link onBody}. */
+  #copyBody: boolean;
+  /** The read being parsed, while {@link #copyBody}: the first body chunk of it copies the rest once. */
+  #read: Buffer | null;
+  /** That copy (of `#read` from byte `#copyFrom` on), or null. */
+  #readCopy: Buffer | null;
+  #copyFrom: number;
 
   constructor(conn: Connection, origin: OriginPool) {
     this.conn = conn;
@@ -76,6 +83,10 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     this.#stampReads = false;
     this.#readTimeout = 0;
     this.#head = '';
+    this.#copyBody = false;
+    this.#read = null;
+    this.#readCopy = null;
+    this.#copyFrom = 0;
     conn.state = this;
   }
 
@@ -88,6 +99,11 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   /** Whether a request is in flight on this connection. */
   get busy(): boolean {
     return this.#exchange !== null;
+  }
+
+  /** @internal Reads of a shared-buffer connection are parsed in place (see {@link onBody}). */
+  get borrowsReads(): boolean {
+    return true;
   }
 
   /**
@@ -192,13 +208,22 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
       return;
     }
     if (this.#stampReads) this.lastActivity = performance.now();
+    // A shared-buffer read: parsed in place; body bytes go on as views or as one copy of the read (onBody).
+    const lent = conn.readsBorrowed;
+    if (lent) this.#read = data;
     try {
       const n = this.parser.execute(data);
+      if (lent) {
+        this.#read = null;
+        this.#readCopy = null;
+      }
       if (n < data.length && this.#exchange === null) {
         // Bytes after a complete response that nobody asked for.
         this.conn.destroy();
       }
     } catch (err) {
+      this.#read = null;
+      this.#readCopy = null;
       this.#fail(err as Error, false);
     }
   }
@@ -243,12 +268,31 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     if (p.status === 101 && !UPGRADE_FIELD.test(head)) {
       throw new InvalidResponseError('101 Switching Protocols to a request that offered no Upgrade');
     }
-    this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this);
+    const body = (this.#body = this.#exchange!.onHead(p.status, p.reason, p.version, p.headers, this));
+    this.#copyBody = this.conn.readsBorrowed && body.borrowsChunks !== true;
   }
 
-  /** @internal */
+  /**
+   * @internal A body slice of the read being parsed. On a shared-buffer
+   * connection a sink that copies what it keeps gets it as it is; any other
+   * gets a slice of one copy of the rest of the read (made by its first body
+   * slice), as from a socket that reads into buffers of its own.
+   */
   onBody(chunk: Buffer): void {
-    this.#body!.onChunk(chunk);
+    if (!this.#copyBody) {
+      this.#body!.onChunk(chunk);
+      return;
+    }
+    let copy = this.#readCopy;
+    if (copy === null) {
+      const read = this.#read!;
+      const from = chunk.byteOffset - read.byteOffset;
+      copy = this.#readCopy = Buffer.allocUnsafe(read.length - from);
+      copy.set(from === 0 ? read : read.subarray(from));
+      this.#copyFrom = chunk.byteOffset;
+    }
+    const at = chunk.byteOffset - this.#copyFrom;
+    this.#body!.onChunk(at === 0 && chunk.length === copy.length ? copy : copy.subarray(at, at + chunk.length));
   }
 
   /** @internal */
@@ -313,6 +357,17 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
   }
 
   // ---- FlowControl ----
+
+  /** @internal Whether body chunks given to a {@link BodySink.borrowsChunks} sink are views of the shared read buffer. */
+  get lendsChunks(): boolean {
+    return this.conn.readsBorrowed;
+  }
+
+  /** @internal The response body's Content-Length framing, or -1. */
+  get bodyLength(): number {
+    const p = this.parser;
+    return p.framing === Framing.Length ? p.contentLength : -1;
+  }
 
   /**
    * @internal The body's reader is full: stop reading. The read timeout is

@@ -61,6 +61,10 @@ export class ProgressSink implements BodySink {
     this.#total = cl !== null && /^\d+$/.test(cl) && !headers.has('content-encoding') ? Number(cl) : null;
     this.#loaded = 0;
   }
+  /** Counting keeps nothing: views are fine when they are for the sink inside. */
+  get borrowsChunks(): boolean {
+    return this.#inner.borrowsChunks === true;
+  }
   onChunk(chunk: Buffer): void {
     this.#loaded += chunk.length;
     this.#inner.onChunk(chunk);

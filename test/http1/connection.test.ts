@@ -117,6 +117,25 @@ describe('HTTP/1.1 over the shared read buffer', () => {
     assert.ok(kept.equals(bodyOf(70000, 999)));
   });
 
+  test('responses written one to three bytes at a time: heads, chunk lines and bodies split at nearly every byte', async () => {
+    const srv = await trickleServer(3);
+    const s = h.session({ pool: { maxConnectionsPerOrigin: 4 } });
+    const jobs: Array<Promise<void>> = [];
+    let seed = 500;
+    for (const kind of ['length', 'chunked', 'close', 'gzip'] as const) {
+      for (const size of [0, 1, 60, 4500]) {
+        const mySeed = ++seed;
+        jobs.push(
+          (async () => {
+            const res = await s.get(`${srv.url}/${kind}/${size}/${mySeed}`);
+            assert.ok(Buffer.from(res.body).equals(bodyOf(size, mySeed)), `${kind} ${size}`);
+          })(),
+        );
+      }
+    }
+    await Promise.all(jobs);
+  });
+
   test('download progress, streamed bodies read slowly and many small bodies at once', async () => {
     const srv = await trickleServer(5_000);
     const s = h.session({ pool: { maxConnectionsPerOrigin: 6 } });

@@ -145,13 +145,22 @@ export class Deadline {
   #totalTimeout(): TimeoutError {
     const total = this.timeout.total;
     const t = this.#target;
-    const phase = t !== null ? t.phaseTimeout(this.started + total + PHASE_SLACK_MS) : null;
+    const phase = t !== null ? t.phaseTimeout(this.started + total + phaseSlack(total)) : null;
     return phase ?? new TimeoutError(`request timed out after ${total} ms (total timeout)${timeoutAdvice('total', total)}`, { timeoutMs: total });
   }
 }
 
-/** A phase deadline this close after the total deadline counts as the same moment. */
-const PHASE_SLACK_MS = 20;
+/**
+ * How far after the total deadline a phase deadline still counts as the same
+ * moment: a quarter of the total, at least 20 ms and at most 1 s. The phase
+ * began a little after the exchange (preparing the request, opening the
+ * connection, a busy event loop), so with `timeout: N` its own timer is due
+ * just after the total one; a phase that began well into the exchange (after
+ * a redirect, a retry, a slow body) is not named.
+ */
+function phaseSlack(total: number): number {
+  return Math.min(1000, Math.max(20, total / 4));
+}
 
 function abortError(signal: AbortSignal): AbortError {
   const reason: unknown = signal.reason;

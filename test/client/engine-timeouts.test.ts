@@ -44,8 +44,8 @@ describe('connect timeout', () => {
     const url = `https://127.0.0.1:${srv.port}/`;
     const s = h.session({ tls: { ca: certs().caCert } });
     const started = performance.now();
-    // Connect and total both expire at 120 ms: the phase is named.
-    await rejectsWith(s.get(url, { timeout: 120 }), ConnectTimeout, 'GET', url);
+    // Connect and total both expire about 200 ms in (the connect phase began a little later): the phase is named.
+    await rejectsWith(s.get(url, { timeout: 200 }), ConnectTimeout, 'GET', url);
     assert.ok(performance.now() - started < 1500);
   });
 
@@ -53,8 +53,26 @@ describe('connect timeout', () => {
     const srv = h.server(await rawServer(() => {}));
     const url = `${srv.url}/silent`;
     const s = h.session();
-    const err = await rejectsWith(s.get(url, { timeout: 150 }), ReadTimeout, 'GET', url);
-    assert.equal(err.timeoutMs, 150);
+    const err = await rejectsWith(s.get(url, { timeout: 250 }), ReadTimeout, 'GET', url);
+    assert.equal(err.timeoutMs, 250);
+  });
+
+  test('timeout: N with a connect that began well into the exchange (after a slow redirect) → a plain TimeoutError', async () => {
+    const silent = await silentServer();
+    const target = `https://127.0.0.1:${silent.port}/`;
+    const slow = h.server(
+      await rawServer((socket) => {
+        const t = setTimeout(() => socket.write(`HTTP/1.1 302 Found\r\nLocation: ${target}\r\nContent-Length: 0\r\n\r\n`), 150);
+        socket.on('close', () => clearTimeout(t));
+      }),
+    );
+    const s = h.session({ tls: { ca: certs().caCert } });
+    const url = `${slow.url}/slow-redirect`;
+    // The connect to the silent server starts ~150 ms into a 300 ms exchange: its own 300 ms are nowhere near up.
+    const err = await rejectsWith(s.get(url, { timeout: 300 }), TimeoutError, 'GET', target);
+    assert.equal(err.constructor, TimeoutError, `expected a plain TimeoutError, got ${err.name}`);
+    assert.equal(err.timeoutMs, 300);
+    assert.equal(silent.accepted, 1);
   });
 
   test('a total timeout shorter than the read timeout stays a plain TimeoutError', async () => {

@@ -55,6 +55,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient, WebSocketServer } from 'ws';
 import * as wsModule from 'ws';
@@ -238,16 +239,34 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** One round of one client: messages per second, and this process's CPU per message (µs: the client's, the server runs elsewhere). */
+/** One round of one client: messages per second, this process's CPU per message (µs: the client's, the server runs elsewhere), and how busy the echo server was. */
 interface Score {
   rate: number;
   cpuUs: number;
+  /** The echo server process's CPU time over the round's wall time (1.0: a whole core, it bounds the rate); -1 where /proc is not there. */
+  serverBusy: number;
 }
 
-/** Messages per second (and CPU per message) over about `ms` of work. */
-async function measure(d: Driver, s: Scenario, ms: number): Promise<Score> {
+/** CPU time (ms, user + system) of process `pid` from /proc (10 ms ticks), or -1 where there is no /proc. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime), counted after the ") " that ends the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return -1;
+  }
+}
+
+/** USER_HZ: what /proc counts CPU time in (100 on every Linux Node runs on). */
+const CLOCK_TICKS = 100;
+
+/** Messages per second (and CPU per message, and the server's busy share) over about `ms` of work against the server process `serverPid`. */
+async function measure(d: Driver, s: Scenario, ms: number, serverPid: number): Promise<Score> {
   let units = 1;
   let messages = 0;
+  const server0 = processCpuMs(serverPid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
@@ -259,7 +278,9 @@ async function measure(d: Driver, s: Scenario, ms: number): Promise<Score> {
     if (elapsed < ms / 4) units *= 2;
   }
   const cpu = process.cpuUsage(cpu0);
-  return { rate: (messages / elapsed) * 1000, cpuUs: (cpu.user + cpu.system) / messages };
+  const server1 = processCpuMs(serverPid);
+  const serverBusy = server0 < 0 || server1 < 0 ? -1 : (server1 - server0) / elapsed;
+  return { rate: (messages / elapsed) * 1000, cpuUs: (cpu.user + cpu.system) / messages, serverBusy };
 }
 
 // ---------------------------------------------------------------------------
@@ -408,7 +429,7 @@ async function startServer(kind: ServerKind): Promise<{ port: number; pid: numbe
 
 const SERVER_TITLE: Record<ServerKind, string> = { lean: 'lean echo server', ws: 'ws echo server' };
 
-async function runNetwork(args: Args, server: ServerKind, url: string, port: number): Promise<WsRow[]> {
+async function runNetwork(args: Args, server: ServerKind, url: string, port: number, serverPid: number): Promise<WsRow[]> {
   const network = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
   if (network.length === 0) return [];
   const drivers = [await reqivoDriver(url), await wsDriver(url)];
@@ -418,7 +439,7 @@ async function runNetwork(args: Args, server: ServerKind, url: string, port: num
     for (const s of network) {
       log(`  ${server}: ${s.id}: ${s.title}`);
       // Warm-up: let both clients' code (and the server's) get optimised.
-      for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs));
+      for (const d of drivers) await measure(d, s, Math.min(500, args.roundMs), serverPid);
       const scores: Record<string, Score[]> = { reqivo: [], ws: [], floor: [] };
       const ratios: number[] = [];
       const cpuRatios: number[] = [];
@@ -428,7 +449,7 @@ async function runNetwork(args: Args, server: ServerKind, url: string, port: num
         // pair gives one ratio, so drift in the load (other processes, CPU frequency) cancels out.
         const order = r % 2 === 0 ? drivers : [...drivers].reverse();
         const got: Record<string, Score> = {};
-        for (const d of order) got[d.name] = await measure(d, s, args.roundMs);
+        for (const d of order) got[d.name] = await measure(d, s, args.roundMs, serverPid);
         scores.reqivo!.push(got.reqivo!);
         scores.ws!.push(got.ws!);
         ratios.push(got.reqivo!.rate / got.ws!.rate);
@@ -440,6 +461,7 @@ async function runNetwork(args: Args, server: ServerKind, url: string, port: num
       }
       const rate = (xs: Score[]): number => median(xs.map((x) => x.rate));
       const cpu = (xs: Score[]): number => median(xs.map((x) => x.cpuUs));
+      const busy = (xs: Score[]): number | undefined => (xs.some((x) => x.serverBusy < 0) ? undefined : median(xs.map((x) => x.serverBusy)));
       rows.push({
         id: s.id,
         title: `${s.title} (${SERVER_TITLE[server]})`,
@@ -454,6 +476,8 @@ async function runNetwork(args: Args, server: ServerKind, url: string, port: num
         cpuReqivo: cpu(scores.reqivo!),
         cpuWs: cpu(scores.ws!),
         cpuRatio: median(cpuRatios),
+        serverBusyReqivo: busy(scores.reqivo!),
+        serverBusyWs: busy(scores.ws!),
         ...(floorRatios.length > 0 ? { floor: rate(scores.floor!), floorRatio: median(floorRatios), cpuFloor: cpu(scores.floor!) } : {}),
       });
     }
@@ -504,7 +528,7 @@ async function main(): Promise<void> {
     const server = await startServer(kind);
     const url = `ws://127.0.0.1:${server.port}/`;
     try {
-      if (args.servers.includes(kind)) result.rows.push(...(await runNetwork(args, kind, url, server.port)));
+      if (args.servers.includes(kind)) result.rows.push(...(await runNetwork(args, kind, url, server.port, server.pid)));
       if (kind === 'ws' && wantMemory) result.memory = await runMemory(args, url);
     } finally {
       server.stop();

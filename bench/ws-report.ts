@@ -29,6 +29,13 @@ export interface WsRow {
   cpuFloor?: number;
   /** Median of the paired reqivo / ws CPU-per-message ratios (lower is better for reqivo). */
   cpuRatio?: number;
+  /**
+   * The echo server's CPU time over the round's wall time, median of each
+   * client's rounds (1.0: the server used a whole core, so it and not the
+   * client bounded the rate); absent without /proc.
+   */
+  serverBusyReqivo?: number;
+  serverBusyWs?: number;
 }
 
 /** Everything the WebSocket part measured. */
@@ -60,11 +67,28 @@ export function wsReportText(r: WsBenchResult): string {
   const parts = [head];
   if (r.rows.length > 0) {
     const floor = r.rows.some((x) => x.floor !== undefined);
-    const rows = [['scenario', 'reqivo', 'ws', 'unit', 'reqivo/ws', 'range of pairs', 'CPU µs/msg reqivo', 'ws', 'CPU reqivo/ws', ...(floor ? ['floor', 'floor/ws', 'floor µs/msg'] : [])]];
+    const busy = r.rows.some((x) => x.serverBusyReqivo !== undefined);
+    const rows = [
+      [
+        'scenario',
+        'reqivo',
+        'ws',
+        'unit',
+        'reqivo/ws',
+        'range of pairs',
+        'CPU µs/msg reqivo',
+        'ws',
+        'CPU reqivo/ws',
+        ...(busy ? ['server busy: reqivo', 'ws'] : []),
+        ...(floor ? ['floor', 'floor/ws', 'floor µs/msg'] : []),
+      ],
+    ];
+    const share = (v: number | undefined): string => (v === undefined ? '-' : `${Math.round(v * 100)} %`);
     for (const x of r.rows) {
       const f = !floor ? [] : x.floor === undefined ? ['-', '-', '-'] : [fmt(x.floor), `${x.floorRatio!.toFixed(2)}x`, x.cpuFloor!.toFixed(1)];
       const cpu = x.cpuRatio === undefined ? ['-', '-', '-'] : [x.cpuReqivo!.toFixed(1), x.cpuWs!.toFixed(1), `${x.cpuRatio.toFixed(2)}x`];
-      rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`, ...cpu, ...f]);
+      const b = busy ? [share(x.serverBusyReqivo), share(x.serverBusyWs)] : [];
+      rows.push([x.title, fmt(x.reqivo), fmt(x.ws), x.unit, `${x.ratio.toFixed(2)}x`, `${x.min.toFixed(2)}–${x.max.toFixed(2)}`, ...cpu, ...b, ...f]);
     }
     parts.push(pad(rows));
   }

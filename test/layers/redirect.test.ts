@@ -6,7 +6,7 @@ import { Session } from '../../src/client/session.js';
 import { InvalidRequestError, InvalidResponseError, RedirectLoopError, RequestError, TooManyRedirects } from '../../src/errors.js';
 import { certs } from '../helpers/certs.js';
 import { useSessions } from '../helpers/sessions.js';
-import { httpServer, httpsServer, rawServer, type TestServer } from '../helpers/servers.js';
+import { httpServer, httpsServer, rawServer, type TestServer, waitFor } from '../helpers/servers.js';
 
 const { cleanups, session: newSession } = useSessions();
 
@@ -289,6 +289,75 @@ describe('redirects (integration)', () => {
     assert.equal((await res.text()).length, 100_000);
     // The redirect response was read whole, so one connection served both.
     assert.equal(srv.accepted, 1);
+  });
+
+  test('stream(): a redirect whose small body is still arriving is read to its end and its connection reused', async () => {
+    const srv = await server((req, res) => {
+      if (req.url !== '/start') return void res.end(`at ${req.url}`);
+      // Chunked, 3 KB in three pieces 20 ms apart: not complete when the head is handled.
+      res.writeHead(302, { location: '/next' });
+      let n = 0;
+      const t = setInterval(() => {
+        res.write('r'.repeat(1000));
+        if (++n === 3) {
+          clearInterval(t);
+          res.end();
+        }
+      }, 20);
+      res.on('close', () => clearInterval(t));
+    });
+    const s = session();
+    const res = await s.stream('GET', `${srv.url}/start`);
+    assert.equal(await res.text(), 'at /next');
+    assert.equal(srv.accepted, 1, 'the drained redirect left its connection reusable');
+  });
+
+  test('stream(): a redirect with a large body is not read: its connection is closed and the next hop gets a new one', async () => {
+    let redirectSocketClosed = false;
+    let sent = 0;
+    const srv = await server((req, res) => {
+      if (req.url !== '/start') return void res.end(`at ${req.url}`);
+      res.on('close', () => (redirectSocketClosed = true));
+      // 8 MiB declared, written 64 KiB at a time as the client takes them: a client that read it all would take a while.
+      res.writeHead(302, { location: '/next', 'content-length': String(8 * 2 ** 20) });
+      const chunk = Buffer.alloc(64 * 1024, 0x72);
+      const pump = (): void => {
+        while (sent < 8 * 2 ** 20 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+    });
+    const s = session();
+    const res = await s.stream('GET', `${srv.url}/start`);
+    assert.equal(await res.text(), 'at /next');
+    assert.equal(srv.accepted, 2, 'the redirect connection was dropped, not drained');
+    await waitFor(() => redirectSocketClosed, 2000, 'the server to see the redirect connection close');
+    assert.ok(sent < 8 * 2 ** 20, `the server got to write only part of the body (${sent} bytes)`);
+  });
+
+  test('stream(): a redirect with a chunked body past 64 KiB is read that far, then its connection is closed', async () => {
+    const srv = await server((req, res) => {
+      if (req.url !== '/start') return void res.end(`at ${req.url}`);
+      res.writeHead(302, { location: '/next' });
+      // 200 KB of unknown length, in pieces a turn apart so the client sees them one by one.
+      let n = 0;
+      const t = setInterval(() => {
+        if (res.destroyed || n++ === 20) {
+          clearInterval(t);
+          if (!res.destroyed) res.end();
+          return;
+        }
+        res.write('c'.repeat(10_000));
+      }, 2);
+      res.on('close', () => clearInterval(t));
+    });
+    const s = session();
+    const res = await s.stream('GET', `${srv.url}/start`);
+    assert.equal(await res.text(), 'at /next');
+    assert.equal(srv.accepted, 2, 'a body past the drain limit is not worth the connection');
   });
 
   test('a Location with a tab, CR or other control character is refused, not cleaned up and followed', async () => {

@@ -65,6 +65,14 @@ const STREAM_CREDIT_AT = STREAM_WINDOW >>> 1;
 const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;
 /** Request body bytes queued on the socket past which body frames wait for 'drain'. */
 const SOCKET_HIGH_WATER = 1 << 20;
+/**
+ * Octets waiting to go out (queued here and in the socket) past which an
+ * acknowledgement we owe (PING, SETTINGS) is a flood: a server that sends
+ * them faster than it reads the answers would grow our buffers without bound
+ * (CVE-2019-9512, CVE-2019-9515; nghttp2 stops at 1,000 queued control frames).
+ * Body frames stop at SOCKET_HIGH_WATER, so only such a server gets here.
+ */
+const REPLY_FLOOD_BYTES = SOCKET_HIGH_WATER + (256 << 10);
 /** CONTINUATION frames accepted in one header block: more is a flood (CVE-2024-27316 and kin). */
 const MAX_CONTINUATIONS = 128;
 /** A header block's octets are capped at twice the header list size we announced, within these bounds. */
@@ -339,6 +347,15 @@ export class H2Session implements FrameSink {
     }
   }
 
+  /** Queue an acknowledgement the server asked for (`kind` frames), unless the server does not read them: then a connection error. */
+  #reply(frame: Buffer, kind: string): boolean {
+    if (this.#outBytes + this.#socket.writableLength > REPLY_FLOOD_BYTES) {
+      return this.#connectionError(Code.ENHANCE_YOUR_CALM, `the server sends ${kind} frames faster than it reads their acknowledgements (over ${REPLY_FLOOD_BYTES} octets waiting to go out: a control-frame flood)`);
+    }
+    this.#queue(frame);
+    return true;
+  }
+
   /** @internal write what was queued in this tick in one go. */
   _flush(): void {
     this.#flushQueued = false;
@@ -527,7 +544,7 @@ export class H2Session implements FrameSink {
       case Type.PING:
         if (id !== 0) this.#connectionError(Code.PROTOCOL_ERROR, 'a PING frame on a stream (RFC 9113 §6.7)');
         else if (p.length !== 8) this.#connectionError(Code.FRAME_SIZE_ERROR, `a PING frame of ${p.length} octets (RFC 9113 §6.7)`);
-        else if ((flags & ACK) === 0) this.#queue(pingFrame(p, 0, true));
+        else if ((flags & ACK) === 0) this.#reply(pingFrame(p, 0, true), 'PING');
         return;
       case Type.GOAWAY:
         this.#onGoaway(id, p);
@@ -681,7 +698,7 @@ export class H2Session implements FrameSink {
           break;
       }
     }
-    this.#queue(SETTINGS_ACK);
+    if (!this.#reply(SETTINGS_ACK, 'SETTINGS')) return;
     this.maxStreams = maxStreams;
     this.#settingsSeen = true;
     this.#unblock();

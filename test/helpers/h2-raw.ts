@@ -36,6 +36,10 @@ export interface RawConn {
   writeSplit(size: number, ...bufs: Buffer[]): Promise<void>;
   /** Destroy the socket. */
   destroy(): void;
+  /** Stop reading what the client sends (its frames pile up in its buffers). */
+  pause(): void;
+  /** Whether the socket is gone. */
+  readonly destroyed: boolean;
 }
 
 /** Called for each stream the client opens (its HEADERS frame arrived). */
@@ -226,6 +230,10 @@ export async function rawH2Server(
           }
         }),
       destroy: () => sock.destroy(),
+      pause: () => sock.pause(),
+      get destroyed() {
+        return sock.destroyed;
+      },
     };
     state.conns.push(conn);
     sock.write(settingsFrame(opts.settings));

@@ -722,6 +722,42 @@ describe('PING (RFC 9113 §6.7)', () => {
     assert.equal(pings[0]!.stream, 0);
     assert.deepEqual(pings[0]!.payload, opaque);
   });
+
+  for (const [kind, tls] of [['PING', false], ['SETTINGS', false], ['PING', true]] as const) {
+    test(`a ${kind} flood${tls ? ' over TLS' : ''} from a server that never reads the acknowledgements: a connection error (ENHANCE_YOUR_CALM), not unbounded buffers`, async () => {
+      let flooded = 0;
+      const srv = await raw(async (c, id) => {
+        if (srv.connections > 1) {
+          await c.write(responseHead(id, 200), dataFrame(id, 'calm', true));
+          return;
+        }
+        c.pause();
+        // 2,000 frames a write, a millisecond apart, until the client gives up; bounded at 40 MB of frames.
+        const one = kind === 'PING' ? pingFrame(Buffer.alloc(8, 7)) : settingsFrame([]);
+        const burst = Buffer.concat(Array.from({ length: 2000 }, () => one));
+        for (let i = 0; i < 40_000_000 / burst.length && !c.destroyed; i++) {
+          await c.write(burst);
+          flooded += 2000;
+          await sleep(1);
+        }
+      }, { tls });
+      const s = session(tls);
+      const err = await within(
+        BOUND_MS + 2000,
+        s.get(`${srv.url}/flood`).then(
+          () => null,
+          (e: unknown) => e as Error,
+        ),
+        'the request',
+      );
+      assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`);
+      assert.match(err.message, new RegExp(`ENHANCE_YOUR_CALM.*${kind} frames faster than it reads`));
+      assert.ok(flooded >= 2000);
+      // The flooded session is gone: the next request opens a new connection.
+      assert.equal((await within(BOUND_MS, s.get(`${srv.url}/after`), 'the next request')).text(), 'calm');
+      assert.equal(srv.connections, 2);
+    });
+  }
 });
 
 describe('HPACK under load: tables that evict, many streams', () => {

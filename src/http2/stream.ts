@@ -23,6 +23,8 @@ import { declaredLength, malformedHead, responseFields } from './response-head.j
 
 /** Attempts of one request that the server may have processed (lost connections): the stale-connection retry. */
 const MAX_ATTEMPTS = 3;
+/** Interim (1xx) heads accepted on one stream before its final head. */
+const MAX_INTERIM = 32;
 /**
  * Attempts the server said it did not process (GOAWAY above the stream id,
  * REFUSED_STREAM): safe for any method, but bounded. A server that closes
@@ -84,6 +86,8 @@ export class H2Stream implements FlowControl {
   /** Attempts the server did not process. */
   #unprocessed: number;
   #received: number;
+  /** Interim (1xx) heads received before the final one. */
+  #interim: number;
   /** The response's content-length (-1: none, or no body expected: HEAD, 204, 304). */
   #contentLength: number;
   /** No DATA may follow the head (HEAD, 204, 304). */
@@ -142,6 +146,7 @@ export class H2Stream implements FlowControl {
     this.#attempts = 0;
     this.#unprocessed = 0;
     this.#received = 0;
+    this.#interim = 0;
     this.#contentLength = -1;
     this.#noBody = false;
     this.#requestDone = false;
@@ -204,6 +209,7 @@ export class H2Stream implements FlowControl {
     this.#state = State.Active;
     this.#attempts++;
     this.#received = 0;
+    this.#interim = 0;
     this.#contentLength = -1;
     this.#noBody = false;
     this.#ended = false;
@@ -318,6 +324,8 @@ export class H2Stream implements FlowControl {
     if (status >= 100 && status <= 199) {
       if (status === 101) this._streamError(Code.PROTOCOL_ERROR, 'a malformed response head: 101 Switching Protocols (RFC 9113 §8.6)');
       else if (endStream) this._streamError(Code.PROTOCOL_ERROR, `an informational ${status} head with END_STREAM (RFC 9113 §8.1)`);
+      // Each one restarts the read timeout: without a bound a server could hold a request with them for ever (as HTTP/1.1's parser, 32).
+      else if (++this.#interim > MAX_INTERIM) this.#resetAndFail(new InvalidResponseError(`more than ${MAX_INTERIM} interim (1xx) responses`));
       return; // 1xx: the final head follows (RFC 9110 §15.2)
     }
     if (!(status >= 200 && status <= 599)) {

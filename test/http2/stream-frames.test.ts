@@ -390,6 +390,16 @@ describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.
     assert.equal(r.headers.get('link'), null);
   });
 
+  test('32 interim heads are fine; a 33rd is an InvalidResponseError for that stream (as over HTTP/1.1), the connection carries on', async () => {
+    const hints = (id: number, n: number): Buffer[] => Array.from({ length: n }, () => H(id, [[':status', '103']]));
+    const srv = await raw((c, id) => c.write(...hints(id, id === 1 ? 32 : 40), H(id, [[':status', '200'], ['content-length', '2']]), dataFrame(id, 'ok', true)));
+    const s = session();
+    assert.equal((await s.get(`${srv.url}/32`)).text(), 'ok');
+    await assert.rejects(s.get(`${srv.url}/40`), (e) => e instanceof InvalidResponseError && /more than 32 interim \(1xx\) responses/.test((e as Error).message));
+    assert.equal(srv.connections, 1, 'a stream error, not a connection error');
+    assert.equal(srv.streams, 2, 'not retried');
+  });
+
   test('trailers (HEADERS with END_STREAM after DATA) end the body; their fields stay out of the head, as HTTP/1.1 trailers do', async () => {
     const srv = await raw((c, id) => c.writeSplit(3, H(id, [[':status', '200'], ['x-head', 'h']]), dataFrame(id, 'hello '), dataFrame(id, 'world'), H(id, [['x-trailer', 't']], true)));
     const s = session();

@@ -66,13 +66,14 @@ const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;
 /** Request body bytes queued on the socket past which body frames wait for 'drain'. */
 const SOCKET_HIGH_WATER = 1 << 20;
 /**
- * Octets waiting to go out (queued here and in the socket) past which an
- * acknowledgement we owe (PING, SETTINGS) is a flood: a server that sends
- * them faster than it reads the answers would grow our buffers without bound
- * (CVE-2019-9512, CVE-2019-9515; nghttp2 stops at 1,000 queued control frames).
- * Body frames stop at SOCKET_HIGH_WATER, so only such a server gets here.
+ * Acknowledgements we owe (PING, SETTINGS) queued in a row while the socket
+ * is backed up past SOCKET_HIGH_WATER, past which the server is flooding: it
+ * sends them faster than it reads the answers, which would grow our buffers
+ * without bound (CVE-2019-9512, CVE-2019-9515). nghttp2 stops at the same
+ * 1,000 queued control frames. A legitimate server's pings while a large
+ * body frame goes out come nowhere near it.
  */
-const REPLY_FLOOD_BYTES = SOCKET_HIGH_WATER + (256 << 10);
+const MAX_STUCK_REPLIES = 1000;
 /** CONTINUATION frames accepted in one header block: more is a flood (CVE-2024-27316 and kin). */
 const MAX_CONTINUATIONS = 128;
 /** A header block's octets are capped at twice the header list size we announced, within these bounds. */
@@ -163,6 +164,8 @@ export class H2Session implements FrameSink {
   #out: Buffer[];
   #outBytes: number;
   #flushQueued: boolean;
+  /** Acknowledgements queued in a row while the socket was backed up ({@link MAX_STUCK_REPLIES}). */
+  #stuckReplies: number;
   /** Streams with body frames waiting for a window or for the socket. */
   #blocked: H2Stream[];
   /** The header block being read across CONTINUATION frames. */
@@ -207,6 +210,7 @@ export class H2Session implements FrameSink {
     this.#out = [];
     this.#outBytes = 0;
     this.#flushQueued = false;
+    this.#stuckReplies = 0;
     this.#blocked = [];
     this.#hdrStream = 0;
     this.#hdrFlags = 0;
@@ -347,10 +351,11 @@ export class H2Session implements FrameSink {
     }
   }
 
-  /** Queue an acknowledgement the server asked for (`kind` frames), unless the server does not read them: then a connection error. */
+  /** Queue an acknowledgement the server asked for (`kind` frames), unless it does not read them (a flood): then a connection error. */
   #reply(frame: Buffer, kind: string): boolean {
-    if (this.#outBytes + this.#socket.writableLength > REPLY_FLOOD_BYTES) {
-      return this.#connectionError(Code.ENHANCE_YOUR_CALM, `the server sends ${kind} frames faster than it reads their acknowledgements (over ${REPLY_FLOOD_BYTES} octets waiting to go out: a control-frame flood)`);
+    if (this.#outBytes + this.#socket.writableLength < SOCKET_HIGH_WATER) this.#stuckReplies = 0;
+    else if (++this.#stuckReplies > MAX_STUCK_REPLIES) {
+      return this.#connectionError(Code.ENHANCE_YOUR_CALM, `the server sends ${kind} frames faster than it reads their acknowledgements (${MAX_STUCK_REPLIES} of them queued behind ${SOCKET_HIGH_WATER} octets: a control-frame flood)`);
     }
     this.#queue(frame);
     return true;

@@ -38,6 +38,8 @@ export interface RawConn {
   destroy(): void;
   /** Stop reading what the client sends (its frames pile up in its buffers). */
   pause(): void;
+  /** Read again after {@link pause}. */
+  resume(): void;
   /** Whether the socket is gone. */
   readonly destroyed: boolean;
 }
@@ -231,6 +233,7 @@ export async function rawH2Server(
         }),
       destroy: () => sock.destroy(),
       pause: () => sock.pause(),
+      resume: () => sock.resume(),
       get destroyed() {
         return sock.destroyed;
       },

@@ -758,6 +758,31 @@ describe('PING (RFC 9113 §6.7)', () => {
       assert.equal(srv.connections, 2);
     });
   }
+
+  test('PINGs while one 8 MiB DATA frame waits in our buffers (a server allowing frames that large, reading slowly) are answered, not taken for a flood', async () => {
+    const BODY = 8 * 2 ** 20;
+    const srv = await raw(
+      async (c, id) => {
+        c.pause();
+        await c.write(windowUpdateFrame(0, MAX_WINDOW - DEFAULT_WINDOW));
+        for (let i = 0; i < 50; i++) {
+          await c.write(pingFrame(Buffer.alloc(8, i)));
+          await sleep(4);
+        }
+        c.resume();
+        await waitFor(() => c.frames.some((f) => f.type === FrameType.DATA && f.stream === id && (f.flags & 0x1) !== 0), BOUND_MS, 'the whole body');
+        const got = c.frames.filter((f) => f.type === FrameType.DATA && f.stream === id).reduce((n, f) => n + f.payload.length, 0);
+        await c.write(responseHead(id, 200), dataFrame(id, String(got), true));
+      },
+      { settings: [[SETTINGS_MAX_FRAME_SIZE, 2 ** 24 - 1], [SETTINGS_INITIAL_WINDOW_SIZE, MAX_WINDOW]] },
+    );
+    const s = session(false);
+    const res = await within(BOUND_MS + 2000, s.post(`${srv.url}/upload`, { body: Buffer.alloc(BODY, 0x75) }), 'the upload');
+    assert.equal(res.text(), String(BODY));
+    const conn = srv.conns[0]!;
+    assert.ok(conn.frames.some((f) => f.type === FrameType.DATA && f.payload.length > 2 ** 20), 'a DATA frame over 1 MiB went out');
+    assert.equal(conn.frames.filter((f) => f.type === FrameType.PING && f.flags === 0x1).length, 50, 'every PING answered');
+  });
 });
 
 describe('HPACK under load: tables that evict, many streams', () => {

@@ -363,7 +363,8 @@ export class H2Stream implements FlowControl {
       this._streamError(Code.PROTOCOL_ERROR, `DATA in a response that has no body (${this.method === 'HEAD' ? 'a HEAD request, RFC 9110 §9.3.2' : 'RFC 9110 §15.3.5, §15.4.5'})`);
       return false;
     }
-    this._touch();
+    // An empty DATA frame is no progress: a server sending only those must not hold off the read timeout.
+    if (length > 0) this._touch();
     return true;
   }
 

@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import { describe, test } from 'node:test';
 import { Connection } from '../../src/transport/connection.js';
-import { InvalidResponseError, LimitExceededError, NetworkError, ProtocolError } from '../../src/errors.js';
+import { InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, TimeoutError } from '../../src/errors.js';
 import type { Session } from '../../src/client/session.js';
 import { certs } from '../helpers/certs.js';
 import {
@@ -28,7 +28,7 @@ import {
   rstFrame,
   settingsFrame,
 } from '../helpers/h2-raw.js';
-import { waitFor } from '../helpers/servers.js';
+import { sleep, waitFor } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const NO_ERROR = 0;
@@ -398,6 +398,29 @@ describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.
     await assert.rejects(s.get(`${srv.url}/40`), (e) => e instanceof InvalidResponseError && /more than 32 interim \(1xx\) responses/.test((e as Error).message));
     assert.equal(srv.connections, 1, 'a stream error, not a connection error');
     assert.equal(srv.streams, 2, 'not retried');
+  });
+
+  test('empty DATA frames are no progress: a server sending only those meets the read timeout; one byte a frame keeps the response alive', async () => {
+    const srv = await raw(async (c, id) => {
+      await c.write(responseHead(id, 200));
+      // A frame every 25 ms, 60 at most (1.5 s): empty ones for /empty, one byte each (then END_STREAM) for /bytes.
+      const bytes = srv.streams > 1;
+      for (let i = 0; i < 60 && !c.destroyed; i++) {
+        await c.write(dataFrame(id, bytes ? 'b' : ''));
+        await sleep(25);
+        if (bytes && i === 19) return void (await c.write(dataFrame(id, '', true)));
+      }
+    });
+    const s = session(false, { timeout: { read: 200, total: 5000 } });
+    const started = performance.now();
+    const err = await s.get(`${srv.url}/empty`).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err instanceof ReadTimeout, `expected a ReadTimeout, got ${String(err)}`);
+    assert.ok(err instanceof TimeoutError && err.timeoutMs === 200);
+    assert.ok(performance.now() - started < 1400, 'the read timeout, not the end of the server script');
+    assert.equal((await s.get(`${srv.url}/bytes`)).text(), 'b'.repeat(20));
   });
 
   test('trailers (HEADERS with END_STREAM after DATA) end the body; their fields stay out of the head, as HTTP/1.1 trailers do', async () => {

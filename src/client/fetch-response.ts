@@ -197,10 +197,12 @@ function defineFetchResponse(NativeResponse: typeof globalThis.Response): FetchR
     async #bytes(): Promise<Uint8Array> {
       if (this.#stream !== null) return new Uint8Array(await new NativeResponse(this.#stream).arrayBuffer());
       if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
-      this.#used = true;
       const res = this.#res;
-      this.#res = null;
+      // A null body (HEAD, 204, 205, 304) is never used up (Fetch §6.2 "body used" needs a body): it reads as empty,
+      // again and again, and `body` stays null.
       if (res === null) return new Uint8Array(0);
+      this.#used = true;
+      this.#res = null;
       const signal = this.#signal;
       if (signal !== null && signal.aborted) {
         void res.close();

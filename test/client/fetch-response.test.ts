@@ -117,10 +117,18 @@ describe('fetch: the Response', () => {
     assert.equal(head.body, null);
     assert.equal(head.headers.get('content-length'), '5');
     assert.equal(await head.text(), '');
+    // Reading a null body uses nothing up (as the native Response): still null, unused, readable again.
+    assert.equal(head.body, null);
+    assert.equal(head.bodyUsed, false);
+    assert.equal(await head.text(), '');
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
     for (const code of [204, 205, 304]) {
       const res = await s.fetch(`${srv.url}/${code}`);
       assert.equal(res.status, code);
       assert.equal(res.body, null, `status ${code}`);
+      assert.deepEqual(await res.json().catch((e: unknown) => (e as Error).name), 'SyntaxError', `status ${code}`);
+      assert.equal(res.bodyUsed, false, `status ${code}`);
+      assert.equal(res.clone().body, null, `status ${code}`);
     }
   });
 

@@ -65,6 +65,8 @@ const HASHES: Record<string, string> = {
   MD5: 'md5',
   'SHA-256': 'sha256',
   'SHA-512-256': 'sha512-256',
+  // Not in RFC 7616's list, but servers offer it (httpbin, Python's requests answers it).
+  'SHA-512': 'sha512',
 };
 
 /** Canonical spelling of each supported algorithm, by upper-case name. */
@@ -75,6 +77,8 @@ const CANONICAL: Record<string, string> = {
   'SHA-256-SESS': 'SHA-256-sess',
   'SHA-512-256': 'SHA-512-256',
   'SHA-512-256-SESS': 'SHA-512-256-sess',
+  'SHA-512': 'SHA-512',
+  'SHA-512-SESS': 'SHA-512-sess',
 };
 
 /**
@@ -148,7 +152,7 @@ export function parseChallenges(header: string | readonly string[]): AuthChallen
  * The Digest challenge of a `WWW-Authenticate` value, or `null` when it holds
  * none this client can answer. With several Digest challenges (one per
  * algorithm, RFC 7616 §3.7) the strongest supported algorithm wins
- * (SHA-512-256, then SHA-256, then MD5; the first of equals), the local
+ * (SHA-512-256 or SHA-512, then SHA-256, then MD5; the first of equals), the local
  * policy §3.7 allows: a weaker challenge put in front (by a middlebox, or a
  * server's odd order) does not downgrade the answer.
  */
@@ -163,12 +167,12 @@ export function parseChallenge(wwwAuthenticate: string | readonly string[]): Dig
 
 /**
  * How strong a Digest algorithm is, for choosing among challenges and
- * refusing a downgrade: 3 for SHA-512-256, 2 for SHA-256, 1 for MD5 (the
- * `-sess` forms rank with their hash), 0 for anything else.
+ * refusing a downgrade: 3 for SHA-512-256 and SHA-512, 2 for SHA-256, 1 for
+ * MD5 (the `-sess` forms rank with their hash), 0 for anything else.
  */
 export function algorithmStrength(algorithm: string): number {
   const a = algorithm.toUpperCase().replace(/-SESS$/, '');
-  return a === 'SHA-512-256' ? 3 : a === 'SHA-256' ? 2 : a === 'MD5' ? 1 : 0;
+  return a === 'SHA-512-256' || a === 'SHA-512' ? 3 : a === 'SHA-256' ? 2 : a === 'MD5' ? 1 : 0;
 }
 
 /** One challenge as a Digest challenge, or null when it is not one this client can answer. */

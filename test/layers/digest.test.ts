@@ -157,6 +157,20 @@ describe('digestAuthorization (RFC 7616)', () => {
     assert.equal(param(h, 'response'), H(`${H('u:api@example.org:p')}:N:00000001:C:auth:${H('GET:/')}`));
   });
 
+  test('SHA-512 and SHA-512-sess, offered by servers beyond RFC 7616 (httpbin), are answered and rank with SHA-512-256', () => {
+    const H = (s: string): string => createHash('sha512').update(s).digest('hex');
+    const challenge = parseChallenge('Digest realm="r", nonce="N", qop="auth", algorithm=SHA-512')!;
+    assert.equal(challenge.algorithm, 'SHA-512');
+    const h = digestAuthorization({ username: 'u', password: 'p', method: 'GET', uri: '/x', challenge, cnonce: 'C' });
+    assert.match(h, /algorithm=SHA-512,/);
+    assert.equal(param(h, 'response'), H(`${H('u:r:p')}:N:00000001:C:auth:${H('GET:/x')}`));
+    const sess = parseChallenge('Digest realm="r", nonce="N", qop="auth", algorithm=sha-512-SESS')!;
+    const hs = digestAuthorization({ username: 'u', password: 'p', method: 'GET', uri: '/x', challenge: sess, cnonce: 'C' });
+    assert.equal(param(hs, 'response'), H(`${H(`${H('u:r:p')}:N:C`)}:N:00000001:C:auth:${H('GET:/x')}`));
+    assert.equal(algorithmStrength('SHA-512'), 3);
+    assert.equal(parseChallenge('Digest realm="r", nonce="1", algorithm=MD5, Digest realm="r", nonce="2", algorithm=SHA-512')!.nonce, '2');
+  });
+
   test('userhash=true hashes the username (RFC 7616 §3.4.4)', () => {
     const challenge = parseChallenge(`${rfcChallenge('SHA-256')}, userhash=true`)!;
     const h = digestAuthorization({ ...base, challenge });

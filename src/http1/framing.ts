@@ -7,7 +7,8 @@
  * - §6.3 message body length, in order:
  *   1. HEAD request, 1xx, 204, 304: no body whatever the headers say;
  *      100 and 103 (every 1xx but 101) are interim and skipped (by the parser);
- *   2. 2xx to CONNECT: no body, the connection becomes a tunnel;
+ *   2. 2xx to CONNECT: no body, the connection becomes a tunnel; its
+ *      Content-Length and Transfer-Encoding are ignored (RFC 9110 §9.3.6);
  *   3. Transfer-Encoding, a list (RFC 9110 §5.6.1: empty elements dropped)
  *      of codings: chunked last, once, without parameters (§7.1 defines
  *      none): chunked; only the obsolete no-op `identity`: until close
@@ -68,12 +69,15 @@ export class HeadFraming {
   /**
    * Note a header field, its value whole (obs-fold joined); a name other than
    * the four framing fields is ignored.
+   * @param tunnel the head is a 2xx answer to CONNECT: its Content-Length is
+   *   ignored, whatever it says (RFC 9110 §9.3.6)
    * @throws InvalidResponseError for a bad or conflicting Content-Length.
    */
-  note(name: string, value: string): void {
+  note(name: string, value: string, tunnel = false): void {
     const lname = name.toLowerCase();
-    if (lname === 'content-length') this.contentLength = contentLengthOf(value, this.contentLength);
-    else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
+    if (lname === 'content-length') {
+      if (!tunnel) this.contentLength = contentLengthOf(value, this.contentLength);
+    } else if (lname === 'transfer-encoding') this.#te = this.#te === null ? value : `${this.#te}, ${value}`;
     else if (lname === 'connection') {
       const t = connectionTokensOf(value);
       if ((t & CONNECTION_CLOSE) !== 0) this.#connectionClose = true;

@@ -332,7 +332,8 @@ export class ResponseParser {
   #note(): void {
     const vi = this.#noteAt;
     this.#noteAt = -1;
-    this.#framing.note(this.headers[vi - 1]!, this.headers[vi]!);
+    const status = this.status;
+    this.#framing.note(this.headers[vi - 1]!, this.headers[vi]!, this.#connect && status >= 200 && status < 300);
   }
 
   #endOfHead(): void {

@@ -123,6 +123,24 @@ describe('exchangeHead: the answer', () => {
     assert.equal(a2.upgraded, false);
     assert.equal(a2.rest, null);
   });
+
+  test('Content-Length in a 2xx to CONNECT is ignored, even one that is invalid or conflicting (RFC 9110 §9.3.6); a 407 with one is still refused', async () => {
+    for (const field of ['Content-Length: abc', 'Content-Length: 5, 6', 'Content-Length: 5\r\nContent-Length: 6', 'Content-Length: -1', 'Content-Length: 3']) {
+      const srv = await server((socket) => socket.write(`HTTP/1.1 200 Connection established\r\n${field}\r\n\r\nTUNNEL`));
+      const conn = await dial(srv.port);
+      const answer = await run(conn);
+      assert.equal(answer.status, 200, field);
+      assert.equal(answer.upgraded, true, field);
+      const restLen = answer.rest?.length ?? 0;
+      const later = restLen < 6 ? await readBytes(conn, 6 - restLen) : Buffer.alloc(0);
+      assert.equal(Buffer.concat([answer.rest ?? Buffer.alloc(0), later]).toString('latin1'), 'TUNNEL', field);
+      conn.destroy();
+    }
+    // Not a tunnel: the answer's framing counts, so an invalid Content-Length is an error.
+    const srv = await server((socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: abc\r\n\r\n'));
+    const conn = await dial(srv.port);
+    await assert.rejects(run(conn), (e: unknown) => e instanceof InvalidResponseError && /Content-Length/.test(e.message));
+  });
 });
 
 describe('exchangeHead: failures', () => {

@@ -22,8 +22,12 @@ export function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-/** Headers never forwarded to another origin. */
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * Headers never forwarded to another origin: credentials, and a Host the
+ * caller set, which names the first origin (RFC 9110 §7.2: Host is the
+ * authority of the target URI; the next hop's comes from its URL).
+ */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'host'];
 /** Headers describing a body, dropped when the redirect turns the request into a GET. */
 const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'content-encoding', 'content-language', 'content-location'];
 

@@ -236,6 +236,24 @@ describe('redirects (integration)', () => {
     assert.equal(onB['proxy-authorization'], undefined);
   });
 
+  test('a Host header the caller set goes to its own origin only: a redirect elsewhere sends the new URL authority', async () => {
+    const b = await server((_req, res) => res.end('on B'));
+    const a = await server((req, res) => {
+      if (req.url === '/same') redirect(res, 302, '/go');
+      else if (req.url === '/go') redirect(res, 302, `http://localhost:${b.port}/landing`);
+      else res.end('on A');
+    });
+    const s = session();
+    const res = await s.get(`${a.url}/same`, { headers: { host: 'vhost.test' } });
+    assert.equal(res.text(), 'on B');
+    assert.deepEqual(a.seen.map((r) => r.headers.host), ['vhost.test', 'vhost.test'], 'kept on the same origin');
+    assert.equal(b.seen[0]!.headers.host, `localhost:${b.port}`);
+    // A session-wide Host is the caller's too.
+    const s2 = session({ headers: { host: 'vhost.test' } });
+    await s2.get(`${a.url}/go`);
+    assert.equal(b.seen[1]!.headers.host, `localhost:${b.port}`);
+  });
+
   test('session-wide auth is not re-applied after an origin change, and kept on the same origin', async () => {
     const b = await server((_req, res) => res.end('on B'));
     const a = await server((req, res) => {

@@ -92,6 +92,8 @@ export function malformedHead(raw: readonly string[], trailers: boolean): string
     const bad = nameError(name);
     if (bad !== null) return bad;
     if (BAD_VALUE.test(value)) return `the value of "${name}" has NUL, CR or LF, or starts or ends with whitespace (RFC 9113 §8.2.1)`;
+    // TE is connection-specific too; its one exception is `te: trailers` (RFC 9113 §8.2.2, as nghttp2 checks it).
+    if (name === 'te' && value.toLowerCase() !== 'trailers') return `the connection-specific field "te: ${value}" (only "te: trailers" is allowed, RFC 9113 §8.2.2)`;
     if (name === 'content-length' && !trailers) {
       if (!/^\d{1,15}$/.test(value)) return `content-length ${JSON.stringify(value)} is not a number (RFC 9110 §8.6)`;
       if (length !== null && length !== value) return `two content-length values that disagree (${length}, ${value}) (RFC 9113 §8.1.1)`;

@@ -341,7 +341,7 @@ describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.
     ['a field name with a space (§8.2.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['x a', 'b']]), dataFrame(id, 'ok', true)]), 'GET'],
     ['content-length that is no number (§8.1.1)', (id) => Buffer.concat([H(id, [[':status', '200'], ['content-length', '2x']]), dataFrame(id, 'ok', true)]), 'GET'],
     ['an upper-case field name (§8.2)', (id) => Buffer.concat([H(id, [[':status', '200'], ['X-Upper', 'a']]), dataFrame(id, 'ok', true)]), 'GET'],
-    ...['connection: keep-alive', 'transfer-encoding: chunked', 'keep-alive: timeout=5', 'upgrade: h2c', 'proxy-connection: close'].map(
+    ...['connection: keep-alive', 'transfer-encoding: chunked', 'keep-alive: timeout=5', 'upgrade: h2c', 'proxy-connection: close', 'te: gzip'].map(
       (f): [string, (id: number) => Buffer, string] => {
         const [name, value] = f.split(': ') as [string, string];
         return [`connection-specific "${f}" (§8.2.2)`, (id) => Buffer.concat([H(id, [[':status', '200'], [name, value]]), dataFrame(id, 'ok', true)]), 'GET'];
@@ -379,6 +379,15 @@ describe('HTTP/2 response heads: malformed ones are stream errors (RFC 9113 §8.
     await assert.rejects(s.get(`${srv.url}/bad`), (e) => e instanceof InvalidResponseError && /:status "099"/.test((e as Error).message));
     assert.equal((await s.get(`${srv.url}/next`)).text(), 'ok');
     assert.equal(srv.streams, 2);
+  });
+
+  test('"te: trailers" is the one TE value allowed (RFC 9113 §8.2.2): that response is fine', async () => {
+    const srv = await raw((c, id) => c.write(H(id, [[':status', '200'], ['te', 'trailers'], ['content-length', '2']]), dataFrame(id, 'ok', true)));
+    const s = session();
+    const r = await s.get(`${srv.url}/te`);
+    assert.equal(r.text(), 'ok');
+    assert.equal(r.headers.get('te'), 'trailers');
+    assert.deepEqual(clientResets(srv), []);
   });
 
   test('103 Early Hints then the final head: the final status and fields only (RFC 9110 §15.2)', async () => {

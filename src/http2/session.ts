@@ -762,6 +762,8 @@ export class H2Session implements FrameSink {
     }
     this.#closeStream(id, s);
     s._onReset(p.readUInt32BE(0));
+    // A stream refused (or reset before its head) may have been queued again: start it now, not when something else wakes the queue.
+    this.#owner._pump();
   }
 
   #onGoaway(id: number, p: Buffer): void {

@@ -28,7 +28,7 @@ import {
   rstFrame,
   settingsFrame,
 } from '../helpers/h2-raw.js';
-import { sleep, waitFor } from '../helpers/servers.js';
+import { sleep, waitFor, within } from '../helpers/servers.js';
 import { useSessions } from '../helpers/sessions.js';
 
 const NO_ERROR = 0;
@@ -567,6 +567,21 @@ describe('HTTP/2: a server that serves a few streams a connection (nginx keepali
     assert.deepEqual(all, Array.from({ length: 30 }, () => 'ok'));
     assert.equal([...answered.values()].reduce((a, b) => a + b, 0), 30, 'each request answered exactly once');
     assert.ok(srv.connections >= 15, `two streams a connection: ${srv.connections} connections`);
+  });
+});
+
+describe('HTTP/2: a stream refused once (RFC 9113 §8.7)', () => {
+  test('REFUSED_STREAM before any response: the POST (never processed) is sent again at once on the same connection, not after the idle timeout', async () => {
+    const srv = await raw(async (c, id) => {
+      if (id === 1) return c.write(rstFrame(id, REFUSED_STREAM));
+      await c.write(responseHead(id, 200, [['content-length', '2']]), dataFrame(id, 'ok', true));
+    });
+    // The session idles far longer than the test may take: only the reset itself may start the retry.
+    const s = session(false, { pool: { maxIdleMs: 30_000 }, timeout: { read: 30_000, total: 30_000 } });
+    const r = await within(2000, s.post(`${srv.url}/p`, { body: 'x' }), 'the refused POST');
+    assert.equal(r.text(), 'ok');
+    assert.equal(srv.streams, 2, 'sent twice');
+    assert.equal(srv.connections, 1, 'the connection is still good');
   });
 });
 

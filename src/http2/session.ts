@@ -574,17 +574,16 @@ export class H2Session implements FrameSink {
     }
     let start = 0;
     let end = p.length;
-    if ((flags & Flag.PADDED) !== 0) {
-      if (p.length < 1) {
-        this.#connectionError(Code.FRAME_SIZE_ERROR, 'a PADDED HEADERS frame without its Pad Length (RFC 9113 §6.2)');
-        return;
-      }
-      end -= p[0]!;
-      start = 1;
-    }
+    if ((flags & Flag.PADDED) !== 0) start = 1;
     if ((flags & Flag.PRIORITY) !== 0) start += 5;
+    // Too small for its Pad Length and priority fields: FRAME_SIZE_ERROR (§4.2); padding past the rest: PROTOCOL_ERROR (§6.2).
+    if (p.length < start) {
+      this.#connectionError(Code.FRAME_SIZE_ERROR, `a HEADERS frame of ${p.length} octets, too small for the ${start} octets its PADDED and PRIORITY flags announce (RFC 9113 §4.2, §6.2)`);
+      return;
+    }
+    if ((flags & Flag.PADDED) !== 0) end -= p[0]!;
     if (end < start) {
-      this.#connectionError(Code.PROTOCOL_ERROR, 'HEADERS padding or priority past the frame (RFC 9113 §6.2)');
+      this.#connectionError(Code.PROTOCOL_ERROR, 'HEADERS padding past the frame (RFC 9113 §6.2)');
       return;
     }
     if ((id & 1) === 0 || id >= this.#nextId) {

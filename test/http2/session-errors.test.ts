@@ -165,3 +165,30 @@ describe('HTTP/2 connection errors fail the connection at once (RFC 9113 §5.4.1
     });
   });
 });
+
+describe('HTTP/2 HEADERS framing: the GOAWAY names the error (RFC 9113 §4.2, §6.2)', () => {
+  const block = (): Buffer => Buffer.from([0x88]); // :status 200, indexed
+  // [what, the HEADERS frame's flags and payload for stream `id`, the GOAWAY code the client must send]
+  const cases: Array<[string, (id: number) => Buffer, number]> = [
+    ['PRIORITY flag, 3 octets: too small for its 5 priority octets', (id) => rawFrame(FrameType.HEADERS, 0x20 | 0x4 | 0x1, id, Buffer.alloc(3)), 0x6],
+    ['PADDED and PRIORITY, 5 octets: too small for Pad Length + 5 priority octets', (id) => rawFrame(FrameType.HEADERS, 0x28 | 0x4 | 0x1, id, Buffer.alloc(5)), 0x6],
+    ['PADDED, Pad Length 200 past the frame', (id) => rawFrame(FrameType.HEADERS, 0x8 | 0x4 | 0x1, id, Buffer.concat([Buffer.from([200]), block()])), 0x1],
+    ['PADDED and PRIORITY, Pad Length past the fragment', (id) => rawFrame(FrameType.HEADERS, 0x28 | 0x4 | 0x1, id, Buffer.concat([Buffer.from([2]), Buffer.alloc(5), block()])), 0x1],
+  ];
+  for (const [what, bad, code] of cases) {
+    test(`${what}: GOAWAY(${code === 0x6 ? 'FRAME_SIZE_ERROR' : 'PROTOCOL_ERROR'})`, async () => {
+      const srv = await raw((c, id) => c.write(bad(id)));
+      const s = session(false);
+      await within(5000, assert.rejects(s.get(`${srv.url}/h`), isEnded), 'the request');
+      await waitFor(() => srv.conns[0]!.frames.some((f) => f.type === FrameType.GOAWAY), 2000, 'the GOAWAY');
+      const goaway = srv.conns[0]!.frames.find((f) => f.type === FrameType.GOAWAY)!;
+      assert.equal(goaway.payload.readUInt32BE(4), code);
+    });
+  }
+
+  test('PADDED and PRIORITY with every field in place and an empty pad: the head is read', async () => {
+    const srv = await raw((c, id) => c.write(rawFrame(FrameType.HEADERS, 0x28 | 0x4 | 0x1, id, Buffer.concat([Buffer.from([0]), Buffer.alloc(5), block()]))));
+    const s = session(false);
+    assert.equal((await within(5000, s.get(`${srv.url}/h`), 'the request')).status, 200);
+  });
+});

@@ -63,6 +63,8 @@ export const STREAM_WINDOW = 1 << 20;
 /** A window is given back once this much of it was used. */
 const STREAM_CREDIT_AT = STREAM_WINDOW >>> 1;
 const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;
+/** Flow-controlled octets padding can add to one frame: the Pad Length octet and up to 255 of padding (RFC 9113 §6.1). */
+const MAX_PADDING = 256;
 /** Request body bytes queued on the socket past which body frames wait for 'drain'. */
 const SOCKET_HIGH_WATER = 1 << 20;
 /**
@@ -301,10 +303,12 @@ export class H2Session implements FrameSink {
       // The rest of the body (by its content-length) fits in the window left: no frame needed. Fewer writes, and
       // none to a server about to close (a write reaching a closed socket makes its kernel reset the connection,
       // and a reset throws away the end of the response still on its way to us).
-      // (Padding is unforeseeable: once a server pads, every update is sent.)
+      // Padding is unforeseeable: the rest leaves room for one frame's Pad Length octet and padding (a server
+      // may pad only its last frame), and once a server pads, every update is sent.
       let rest = s._remaining;
       if (this.#dataStream === s) rest -= this.#dataLength - this.#dataRead; // the frame being read is counted already
-      if (rest >= 0 && rest < s._recvWindow && !this.#padded) return; // <: a window of 0 holds back a server's END_STREAM in an empty DATA frame (nghttp2)
+      // <: a window of 0 holds back a server's END_STREAM in an empty DATA frame (nghttp2)
+      if (rest >= 0 && rest + MAX_PADDING < s._recvWindow && !this.#padded) return;
       this.#queue(windowUpdateFrame(s.id, s._unacked));
       s._recvWindow += s._unacked;
       s._unacked = 0;

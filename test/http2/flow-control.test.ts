@@ -460,9 +460,9 @@ describe('WINDOW_UPDATE and SETTINGS at the window limits', () => {
 });
 
 /**
- * BUG (working copy of src/http2/session.ts, H2Session._consumed): the stream's WINDOW_UPDATE is skipped when "the rest of the body
- * fits in the window left" (`rest <= s._recvWindow`), so a body that ends exactly at the window leaves the server a window of 0;
- * node:http2 (nghttp2) will not send the empty END_STREAM DATA frame with a 0 window, and the response never ends.
+ * The stream's WINDOW_UPDATE is skipped while the rest of the body fits in the window left (H2Session._consumed); a body
+ * that ended exactly at the window once left the server a window of 0, and node:http2 (nghttp2) does not send the empty
+ * END_STREAM DATA frame with a 0 window: the response never ended.
  */
 describe('response flow control: a reader that does not read stops the server', () => {
   test('a body of exactly the stream window (1 MiB, content-length) whose END_STREAM comes in an empty DATA frame after it (node:http2 res.write, then res.end): the response completes', async () => {
@@ -615,6 +615,32 @@ describe('padding (RFC 9113 §6.1, §6.2)', () => {
       assert.ok(w.streamUpdates >= sent - STREAM_WINDOW, `the client's WINDOW_UPDATEs for the stream sum to ${w.streamUpdates}, under ${sent - STREAM_WINDOW}`);
     });
   }
+
+  test('a body sent unpadded up to 50 octets of its end, the last 50 in a frame with 255 octets of padding: the client leaves room for it, the response completes', async () => {
+    // The stream window is not given back while the rest of the body (by content-length) fits in it; that rest
+    // must leave room for one frame's Pad Length octet and padding, which a server may add to its last frame.
+    const total = STREAM_WINDOW - 100;
+    const big = seededBytes(total, 0x5150);
+    let result = null as { sent: number } | Error | null;
+    const srv = await raw(async (c, id) => {
+      const frames = [responseHead(id, 200, [['content-length', String(total)]])];
+      const unpadded = total - 50;
+      for (let i = 0; i < unpadded; i += DEFAULT_MAX_FRAME) frames.push(dataFrame(id, big.subarray(i, Math.min(i + DEFAULT_MAX_FRAME, unpadded))));
+      frames.push(paddedDataFrame(id, big.subarray(unpadded), 255, true));
+      try {
+        result = await sendFlowControlled(c, id, frames, 1500);
+      } catch (err) {
+        result = err as Error;
+        c.destroy();
+      }
+    });
+    const s = session(false);
+    const outcome = await within(BOUND_MS, s.get(`${srv.url}/last-padded`).then((r) => r, (e: unknown) => e as Error), 'the response');
+    await waitFor(() => result !== null, 3000, 'the raw server to finish sending');
+    if (result instanceof Error) throw result;
+    if (outcome instanceof Error) throw outcome;
+    assert.equal(sha(outcome.bytes()), sha(big));
+  });
 
   test('padding-only DATA frames to a reader that does not read: the padding is given back at once, the server never waits on it for long', async () => {
     // 300 KiB of payload the reader holds (it does not read), then 4000 frames of padding only (256 flow-controlled octets each, 1 MiB in

@@ -4,6 +4,7 @@
  * age (§4.2.3), and whether a response may be stored at all (§3).
  * @module
  */
+import { parseHttpDate } from '../http/date.js';
 import type { Headers } from '../http/headers.js';
 
 /** Cache-Control directives by lower-cased name; a directive without a value maps to `''`. */
@@ -49,11 +50,9 @@ export function seconds(d: Directives, name: string): number | null {
   return Math.min(Number(v), 2 ** 31);
 }
 
-/** An HTTP-date in ms, or null when it does not parse (§5.3: an invalid Expires means already expired). */
+/** An HTTP-date in ms, or null when absent or not an HTTP-date (§5.3: an invalid Expires means already expired; a bare `2099` is no date). */
 function httpDate(value: string | null): number | null {
-  if (value === null) return null;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? null : t;
+  return value === null ? null : parseHttpDate(value);
 }
 
 /** Statuses heuristically cacheable by default (RFC 9110 §15.1). */

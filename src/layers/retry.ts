@@ -10,6 +10,7 @@
  */
 import { ConnectTimeout, InvalidRequestError, NetworkError, ReadTimeout, TlsError } from '../errors.js';
 import type { Headers } from '../http/headers.js';
+import { parseHttpDate } from '../http/date.js';
 import { ProxyError } from '../errors.js';
 import type { RetryOptions } from '../client/options.js';
 import { checkNames, RETRY_OPTIONS } from '../client/option-names.js';
@@ -109,10 +110,6 @@ export function exponentialBackoff(attempt: number, baseMs: number, maxMs: numbe
   return Math.max(0, Math.min(maxMs, raw + spread));
 }
 
-const IMF_DATE = /^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
-const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
-
 /**
  * Milliseconds a `Retry-After` value asks to wait: delay-seconds or an
  * HTTP-date (a date in the past means 0). Null when absent or unparseable.
@@ -122,12 +119,8 @@ export function retryAfterMs(value: string | null, now: number): number | null {
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
   // The three HTTP-date forms (RFC 9110 §5.6.7); Date.parse alone accepts too much.
-  let at: number;
-  if (IMF_DATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
-  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v} GMT`);
-  else return null;
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
+  const at = parseHttpDate(v);
+  return at === null ? null : Math.max(0, at - now);
 }
 
 /**

@@ -119,6 +119,23 @@ describe('freshness', () => {
     assert.deepEqual(o.seen.map((r) => r.url), ['/future', '/past', '/past', '/invalid', '/invalid', '/both']);
   });
 
+  test('freshness-expires-invalid: an Expires that is no HTTP-date (a bare year, a date without time) is already expired, whatever Date.parse makes of it', async () => {
+    const o = await origin((req, res, n) => {
+      const h: http.OutgoingHttpHeaders = { date: new Date().toUTCString() };
+      if (req.url === '/year') h.expires = '2099';
+      if (req.url === '/no-time') h.expires = 'Thu, 01 Jan 2099';
+      if (req.url === '/asctime') h.expires = 'Thu Jan  1 00:00:00 2099';
+      res.writeHead(200, h);
+      res.end(String(n));
+    });
+    const s = session({ cache: true });
+    for (const p of ['/year', '/no-time', '/asctime']) {
+      await s.get(o.url + p);
+      await s.get(o.url + p);
+    }
+    assert.deepEqual(o.seen.map((r) => r.url), ['/year', '/year', '/no-time', '/no-time', '/asctime']);
+  });
+
   test('heuristic: a 200 with an old Last-Modified is fresh for a while; a 302 is not heuristically cacheable', async () => {
     const o = await origin((req, res) => {
       res.writeHead(req.url === '/moved' ? 302 : 200, { 'last-modified': LONG_AGO, date: new Date().toUTCString(), location: '/doc' });

@@ -74,8 +74,8 @@ export function storable(status: number, headers: Headers, cc: Directives, reqCc
 /** Freshness lifetime in seconds (§4.2.1): max-age, else Expires − Date, else the §4.2.2 heuristic, else 0. */
 export function freshnessLifetime(status: number, headers: Headers, cc: Directives, responseTime: number): number {
   // s-maxage is for shared caches only (§5.2.2.10): a private cache ignores it.
-  const maxAge = seconds(cc, 'max-age');
-  if (maxAge !== null) return maxAge;
+  // A max-age that is no delta-seconds (`max-age=abc`) is explicit freshness information, invalid: stale (§4.2.1), no heuristic (§4.2.2).
+  if ('max-age' in cc) return seconds(cc, 'max-age') ?? 0;
   const date = httpDate(headers.get('date')) ?? responseTime;
   const expires = headers.get('expires');
   if (expires !== null) {

@@ -149,6 +149,16 @@ describe('freshness', () => {
     assert.deepEqual(o.seen.map((r) => r.url), ['/doc', '/moved', '/moved']);
   });
 
+  test('freshness-max-age-invalid: a max-age that is no number makes the response stale, with no Last-Modified heuristic instead', async () => {
+    const o = await origin((req, res, n) => {
+      res.writeHead(200, { 'cache-control': req.url === '/bad' ? 'max-age=abc' : 'max-age', 'last-modified': LONG_AGO, date: new Date().toUTCString() });
+      res.end(String(n));
+    });
+    const s = session({ cache: true });
+    for (const p of ['/bad', '/bad', '/empty', '/empty']) assert.notEqual((await s.get(o.url + p)).cacheStatus, 'hit', p);
+    assert.equal(o.seen.length, 4);
+  });
+
   test('cc-resp-no-store: not stored; cc-req-no-store: not served', async () => {
     const o = await origin((req, res) => {
       res.writeHead(200, { 'cache-control': req.url === '/ns' ? 'no-store, max-age=3600' : 'max-age=3600' });

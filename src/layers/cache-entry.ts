@@ -163,6 +163,31 @@ export function freshen(stored: StoredResponse, h: Headers): StoredResponse {
   return { ...stored, headers: merged._list, requestTime: now, responseTime: now };
 }
 
+/**
+ * Whether a 304's validators name `stored` (§4.3.4): its ETag matches the
+ * stored one by weak comparison (RFC 9110 §8.8.3.2), or, without an ETag,
+ * its Last-Modified is the stored one. A 304 naming another representation
+ * must not update it. One with neither validator is taken as this one's
+ * (§4.3.4 reads it so only for a stored response without validators; a
+ * 304 that leaves out the ETag it should repeat is common enough).
+ */
+export function identifies(stored: StoredResponse, h: Headers): boolean {
+  const etag = h.get('etag');
+  if (etag !== null) {
+    const mine = headerOf(stored.headers, 'etag');
+    return mine !== null && opaqueTag(mine) === opaqueTag(etag);
+  }
+  const lm = h.get('last-modified');
+  const mine = lm === null ? null : headerOf(stored.headers, 'last-modified');
+  return lm === null || mine === null || lm.trim() === mine.trim();
+}
+
+/** An entity tag without its weakness indicator, for weak comparison. */
+function opaqueTag(tag: string): string {
+  const t = tag.trim();
+  return t.startsWith('W/') ? t.slice(2) : t;
+}
+
 /** Whether two variants are for the same Vary'd request header values. */
 function sameVariant(a: StoredResponse, b: StoredResponse): boolean {
   return a.vary.length === b.vary.length && a.vary.every((x, i) => x === b.vary[i]);

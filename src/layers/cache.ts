@@ -44,7 +44,7 @@ import { bodyTaps } from '../core/sink.js';
 import { createResponse } from '../client/respond.js';
 import { Response } from '../client/response.js';
 import { type Directives, parseCacheControl, seconds, storable } from './cache-control.js';
-import { currentAge, freshen, headerOf, keyOf, lookup, metaOf, put, select, toStored, updateFromHead } from './cache-entry.js';
+import { currentAge, freshen, headerOf, identifies, keyOf, lookup, metaOf, put, select, toStored, updateFromHead } from './cache-entry.js';
 import { byteRange, rangeable, serveRange } from './cache-range.js';
 import { gatewayTimeout, mark, serve } from './cache-serve.js';
 import { type CacheStore, MemoryCache, type StoredResponse } from './cache-store.js';
@@ -163,7 +163,10 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     }
     if (res.status === 304) {
       await discard(res);
-      const merged = freshen(stored, res._peekHeaders());
+      const h = res._peekHeaders();
+      // §4.3.4: a 304 whose validator names another representation updates nothing; the request is asked again, unconditionally.
+      if (!identifies(stored, h)) return fromOrigin(next, cache, req, key, reqCc);
+      const merged = freshen(stored, h);
       await put(store, storedKey, merged);
       return serve(req, merged, currentAge(merged, Date.now()), 'revalidated');
     }
@@ -365,7 +368,7 @@ async function revalidateInBackground(next: Dispatch, cache: HttpCache, req: Pre
     const res = await withConditions(copy, stored, () => fromOrigin(next, cache, copy, key, NO_DIRECTIVES));
     if (res.status === 304) {
       await discard(res);
-      await put(cache.store, key, freshen(stored, res._peekHeaders()));
+      if (identifies(stored, res._peekHeaders())) await put(cache.store, key, freshen(stored, res._peekHeaders()));
     }
   } finally {
     deadline.finish();

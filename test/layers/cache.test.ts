@@ -389,6 +389,41 @@ describe('validation', () => {
     assert.equal(o.seen.length, 2);
   });
 
+  test('a 304 whose ETag or Last-Modified names another representation updates nothing: the request goes again without conditions (§4.3.4)', async () => {
+    const o = await origin((req, res, n) => {
+      if (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) {
+        // A 304 for the representation the origin has now, not for the stored one.
+        res.writeHead(304, req.url === '/etag' ? { etag: '"v2"', 'cache-control': 'max-age=3600' } : { 'last-modified': HOUR_AGO, 'cache-control': 'max-age=3600' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, req.url === '/etag' ? { etag: n === 1 ? '"v1"' : '"v2"', 'cache-control': 'max-age=0' } : { 'last-modified': n === 4 ? LONG_AGO : HOUR_AGO, 'cache-control': 'max-age=0' });
+      res.end(`body ${n}`);
+    });
+    const s = session({ cache: true });
+    assert.equal((await s.get(o.url + '/etag')).text(), 'body 1');
+    const b = await s.get(o.url + '/etag');
+    assert.equal(b.text(), 'body 3');
+    assert.equal(b.cacheStatus, 'miss');
+    assert.equal(b.headers.get('etag'), '"v2"');
+    assert.deepEqual(o.seen.map((r) => r.headers['if-none-match'] ?? null), [null, '"v1"', null]);
+    assert.equal((await s.get(o.url + '/lm')).text(), 'body 4');
+    const c = await s.get(o.url + '/lm');
+    assert.equal(c.text(), 'body 6');
+    assert.equal(o.seen[4]!.headers['if-modified-since'], LONG_AGO);
+    assert.equal(o.seen[5]!.headers['if-modified-since'], undefined);
+    // A weak ETag in the 304 matches the strong stored one (weak comparison): the ordinary revalidation.
+    const w = await origin((req, res, n) => {
+      if (req.headers['if-none-match'] !== undefined) res.writeHead(304, { etag: 'W/"v1"', 'cache-control': 'max-age=3600' });
+      else res.writeHead(200, { etag: '"v1"', 'cache-control': 'max-age=0' });
+      res.end(req.headers['if-none-match'] !== undefined ? undefined : `body ${n}`);
+    });
+    await s.get(w.url);
+    const d = await s.get(w.url);
+    assert.equal(d.cacheStatus, 'revalidated');
+    assert.equal(d.text(), 'body 1');
+  });
+
   test('after a 304 the stored response is as old as the 304, not as the Age it first came with', async () => {
     const o = await origin((req, res) => {
       if (req.headers['if-none-match'] === '"a"') res.writeHead(304, { etag: '"a"', 'cache-control': 'max-age=3600' });

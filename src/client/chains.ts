@@ -60,7 +60,7 @@ export function composeChain(bits: number, c: ChainParts): Dispatch {
   if (bits & REDIRECTS) layers.push(redirectLayer(c.maxRedirects, jar, c.hooks));
   if (bits & RETRIES) layers.push(retryLayer(c.retry, c.hooks));
   if (bits & DIGEST) layers.push(digestLayer(c.digest, c.auth));
-  if (c.cache !== null) layers.push(cacheLayer(c.cache));
+  if (c.cache !== null) layers.push(cacheLayer(c.cache, jar));
   if (jar !== null) layers.push(cookieLayer(jar));
   layers.push(staleLayer, ...c.interceptors, installedLayer);
   return compose(layers, c.transport);

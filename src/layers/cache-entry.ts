@@ -65,11 +65,18 @@ export function lookup(store: CacheStore, key: string): CacheEntry | null | Prom
   return typeof (got as Promise<CacheEntry>).then === 'function' ? (got as Promise<CacheEntry | null | undefined>).then((e) => e ?? null) : (got as CacheEntry);
 }
 
-/** The stored variant whose Vary'd request headers match `h` (§4.1), or null. */
-export function select(entry: CacheEntry, h: Headers): StoredResponse | null {
+/**
+ * The stored variant whose Vary'd request headers match `h` (§4.1), or null.
+ * `cookie`, when given, is the Cookie the request will carry (the jar's
+ * cookies are added after the cache, so `h` does not have them yet).
+ */
+export function select(entry: CacheEntry, h: Headers, cookie?: () => string | null): StoredResponse | null {
   outer: for (const v of entry.variants) {
     const vary = v.vary;
-    for (let i = 0; i < vary.length; i += 2) if (normal(h.get(vary[i]!)) !== vary[i + 1]) continue outer;
+    for (let i = 0; i < vary.length; i += 2) {
+      const name = vary[i]!;
+      if (normal(cookie !== undefined && name === 'cookie' ? cookie() : h.get(name)) !== vary[i + 1]) continue outer;
+    }
     return v;
   }
   return null;

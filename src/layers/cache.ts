@@ -36,6 +36,7 @@
  * @module
  */
 import { Headers } from '../http/headers.js';
+import type { CookieJar } from '../client/cookies.js';
 import type { Timeout } from '../core/deadline.js';
 import { Deadline } from '../core/deadline.js';
 import type { AnyResponse, Dispatch, Interceptor } from '../core/dispatch.js';
@@ -49,6 +50,7 @@ import { byteRange, rangeable, serveRange } from './cache-range.js';
 import { gatewayTimeout, mark, serve } from './cache-serve.js';
 import { type CacheStore, MemoryCache, type StoredResponse } from './cache-store.js';
 import { storeStream } from './cache-tee.js';
+import { cookieHeaderFor } from './cookies.js';
 import { discard } from './discard.js';
 
 export { keyOf } from './cache-entry.js';
@@ -93,8 +95,8 @@ export class HttpCache {
   }
 }
 
-/** The layer over `cache`. */
-export function cacheLayer(cache: HttpCache): Interceptor {
+/** The layer over `cache`; `jar` is the session's, whose cookies the cookie layer (inside this one) adds to each request. */
+export function cacheLayer(cache: HttpCache, jar: CookieJar | null = null): Interceptor {
   return (next) => async (req) => {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') {
@@ -105,7 +107,7 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     const view = requestView(req.headers._list);
     // A caller's own conditional request is theirs to interpret: pass it by (nothing served, nothing stored).
     if (view === PASS) return mark(await next(req), 'miss');
-    if (view instanceof RangeView) return ranged(next, cache, req, view);
+    if (view instanceof RangeView) return ranged(next, cache, req, view, jar);
     const reqCc = view === null ? NO_DIRECTIVES : parseCacheControl(view);
     const store = cache.store;
     const key = keyOf(method, req.url);
@@ -113,14 +115,15 @@ export function cacheLayer(cache: HttpCache): Interceptor {
     let storedKey = key;
     let stored: StoredResponse | null = null;
     if (!('no-store' in reqCc)) {
+      const cookie = sentCookie(jar, req);
       let entry = lookup(store, key);
       if (entry instanceof Promise) entry = await entry;
-      stored = entry === null ? null : select(entry, req.headers);
+      stored = entry === null ? null : select(entry, req.headers, cookie);
       if (method === 'HEAD') {
         const getKey = keyOf('GET', req.url);
         let g = lookup(store, getKey);
         if (g instanceof Promise) g = await g;
-        const got = g === null ? null : select(g, req.headers);
+        const got = g === null ? null : select(g, req.headers, cookie);
         if (got !== null && (stored === null || got.responseTime >= stored.responseTime)) {
           stored = got;
           storedKey = getKey;
@@ -197,12 +200,12 @@ function usable(stored: StoredResponse, age: number, reqCc: Directives): boolean
  * is cut from it (cache-range.ts); anything else goes to the origin and is
  * not stored.
  */
-async function ranged(next: Dispatch, cache: HttpCache, req: PreparedRequest, view: RangeView): Promise<AnyResponse> {
+async function ranged(next: Dispatch, cache: HttpCache, req: PreparedRequest, view: RangeView, jar: CookieJar | null): Promise<AnyResponse> {
   const reqCc = view.cc === null ? NO_DIRECTIVES : parseCacheControl(view.cc);
   if (req.method === 'GET' && !('no-store' in reqCc)) {
     let entry = lookup(cache.store, keyOf('GET', req.url));
     if (entry instanceof Promise) entry = await entry;
-    const stored = entry === null ? null : select(entry, req.headers);
+    const stored = entry === null ? null : select(entry, req.headers, sentCookie(jar, req));
     if (stored !== null && rangeable(stored)) {
       const age = currentAge(stored, Date.now());
       const range = byteRange(view.range, stored.body.byteLength);
@@ -210,6 +213,19 @@ async function ranged(next: Dispatch, cache: HttpCache, req: PreparedRequest, vi
     }
   }
   return mark(await next(req), 'miss');
+}
+
+/**
+ * The Cookie `req` will carry — the caller's plus the jar's, as the cookie
+ * layer inside this one will set it — for matching `Vary: Cookie` (§4.1);
+ * undefined without a jar (the request's own header is all there is).
+ */
+function sentCookie(jar: CookieJar | null, req: PreparedRequest): (() => string | null) | undefined {
+  if (jar === null) return undefined;
+  return () => {
+    const v = cookieHeaderFor(jar, req, req._url);
+    return v === '' ? null : v;
+  };
 }
 
 /** {@link requestView}'s answer for a request the cache passes by. */

@@ -583,6 +583,33 @@ describe('Vary', () => {
     assert.equal(o.seen.length, 3);
   });
 
+  test("vary-cookie: the jar's cookies count as the request's Cookie, so a page stored before a login is not served after it", async () => {
+    const o = await origin((req, res) => {
+      if (req.url === '/login') {
+        res.writeHead(200, { 'set-cookie': 'sid=alice; Path=/' });
+        res.end('ok');
+        return;
+      }
+      res.writeHead(200, { vary: 'Cookie', 'cache-control': 'max-age=3600' });
+      res.end(`page for ${req.headers.cookie ?? 'anon'}`);
+    });
+    const s = session({ cache: true });
+    assert.equal((await s.get(`${o.url}/p`)).text(), 'page for anon');
+    assert.equal((await s.get(`${o.url}/p`)).cacheStatus, 'hit');
+    await s.get(`${o.url}/login`);
+    const after = await s.get(`${o.url}/p`);
+    assert.equal(after.text(), 'page for sid=alice');
+    assert.equal(after.cacheStatus, 'miss');
+    const again = await s.get(`${o.url}/p`);
+    assert.equal(again.cacheStatus, 'hit', 'the logged-in variant is a hit too');
+    assert.equal(again.text(), 'page for sid=alice');
+    // The caller's own Cookie goes with the jar's, as on the wire.
+    const own = await s.get(`${o.url}/p`, { headers: { cookie: 'x=1' } });
+    assert.equal(own.cacheStatus, 'miss');
+    assert.equal((await s.get(`${o.url}/p`, { headers: { cookie: 'x=1' } })).cacheStatus, 'hit');
+    assert.equal(o.seen.length, 4);
+  });
+
   test('vary-star: a response with Vary: * is never served from the cache', async () => {
     const o = await origin(fixed({ vary: '*', 'cache-control': 'max-age=3600' }));
     const s = session({ cache: true });

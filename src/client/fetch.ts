@@ -145,7 +145,8 @@ export async function fetchWith(send: StreamSend, input: FetchInput, init: Fetch
     if (signal !== null && signal.aborted) throw signal.reason;
     throw new TypeError('fetch failed', { cause: err });
   }
-  if (redirect === 'error' && isRedirect(res.status) && res.headers.get('location') !== null) {
+  // Fetch §4.3 HTTP fetch: in 'error' mode a redirect status is a network error, Location or not (its lookup is HTTP-redirect fetch's, which 'error' never reaches).
+  if (redirect === 'error' && isRedirect(res.status)) {
     await res.close();
     throw new TypeError('fetch failed', { cause: new RequestError(`unexpected redirect (status ${res.status}) with redirect: 'error'`) });
   }

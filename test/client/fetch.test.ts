@@ -288,10 +288,11 @@ describe('fetch: redirects', () => {
     await viaRequest.arrayBuffer();
   });
 
-  test('error: a redirect is a TypeError; a 3xx without Location is a response', async () => {
+  test('error: a redirect status is a TypeError, with or without Location; another 3xx (304) is a response', async () => {
     const srv = h.server(
       await httpServer((req, res) => {
         if (req.url === '/plain') res.writeHead(304);
+        else if (req.url === '/bare') res.writeHead(302);
         else res.writeHead(302, { location: '/x' });
         res.end();
       }),
@@ -299,6 +300,8 @@ describe('fetch: redirects', () => {
     const s = h.session();
     const err = await rejectsType(s.fetch(`${srv.url}/r`, { redirect: 'error' }), /fetch failed/);
     assert.ok(err.cause instanceof ReqivoError);
+    // Fetch §4.3: the redirect mode is switched on for every redirect status, before any Location is looked up (undici too).
+    await rejectsType(s.fetch(`${srv.url}/bare`, { redirect: 'error' }), /fetch failed/);
     const res = await s.fetch(`${srv.url}/plain`, { redirect: 'error' });
     assert.equal(res.status, 304);
     assert.equal(res.body, null);

@@ -56,7 +56,9 @@ export async function* events(open: OpenStream, url: string | URL, options: Even
   for (;;) {
     const headers = new Headers(request.headers);
     if (!headers.has('accept')) headers.set('accept', 'text/event-stream');
-    headers.set('cache-control', 'no-cache');
+    // HTML §9.2.2: the request's cache mode is "no-store": no-cache for caches on the way, no-store for the session's own (a stream is
+    // neither copied into it as it runs nor answered from it on reconnection).
+    headers.set('cache-control', 'no-cache, no-store');
     // The server's id goes back as UTF-8 bytes (WHATWG HTML §9.2.4), written by the head as latin1 units, one per byte:
     // an id outside latin1 (an emoji) is no invalid header then, and nothing the server sent can end the line (no CR, LF, NUL in an id).
     if (parser.lastEventId !== '') headers.set('last-event-id', Buffer.from(parser.lastEventId, 'utf8').toString('latin1'));

@@ -60,6 +60,26 @@ describe('session.events() against node:http', () => {
     assert.ok(Date.now() - started < 2500, 'waited the server retry (50 ms), not the 3 s default');
   });
 
+  test("with the session's HTTP cache on, a reconnection is never answered from it: no conditional request, no replayed stream", async () => {
+    const { url, seen } = await sseServer((req, res, n) => {
+      if (req.headers['if-none-match'] === '"s"') {
+        res.writeHead(304, { etag: '"s"', 'cache-control': 'max-age=3600' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', etag: '"s"', 'cache-control': 'max-age=3600' });
+      res.end(`retry: 10\nid: ${n}\ndata: event ${n}\n\n`);
+    });
+    const got: string[] = [];
+    for await (const e of session({ cache: true }).events(url)) {
+      got.push(e.data);
+      if (got.length === 3) break;
+    }
+    assert.deepEqual(got, ['event 1', 'event 2', 'event 3']);
+    assert.deepEqual(seen.map((h) => h['if-none-match'] ?? null), [null, null, null]);
+    assert.match(seen[0]!['cache-control']!, /no-cache/);
+  });
+
   test('reconnects after the connection drops mid-stream', async () => {
     const { url, seen } = await sseServer((req, res, n) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

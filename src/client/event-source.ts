@@ -65,10 +65,13 @@ export async function* events(open: OpenStream, url: string | URL, options: Even
     else headers.delete('last-event-id');
     let got = false;
     let res: StreamResponse | null = null;
+    // Whether the reply was taken (200, text/event-stream): a failure after that is the connection's, and reconnected.
+    let announced = false;
     try {
       res = await open('GET', url, { ...request, headers, timeout: t });
       checkReply(res);
       if (res.status === 204) return;
+      announced = true;
       for await (const chunk of res) {
         for (const ev of parser.feed(chunk)) {
           got = true;
@@ -77,7 +80,7 @@ export async function* events(open: OpenStream, url: string | URL, options: Even
       }
       parser.end(); // an event without its blank line is discarded (WHATWG)
     } catch (err) {
-      if (!reconnectable(err, signal)) throw err;
+      if (!reconnectable(err, signal, announced)) throw err;
       parser.end();
     } finally {
       if (res !== null) await res.close();
@@ -120,11 +123,17 @@ function checkReply(res: StreamResponse): void {
   }
 }
 
-/** Whether a failure is one a reconnection may mend: not the caller's abort, a bad reply, a limit, or a bad request. */
-function reconnectable(err: unknown, signal: AbortSignal | null): boolean {
+/**
+ * Whether a failure is one a reconnection may mend: not the caller's abort, a
+ * bad reply, a limit, or a bad request. Once the reply was `announced` (HTML
+ * §9.2.3), a broken body — framing or coding the server got wrong mid-stream —
+ * is a network error that closed the connection: reconnected, as EventSource does.
+ */
+function reconnectable(err: unknown, signal: AbortSignal | null, announced: boolean): boolean {
   if (signal?.aborted) return false;
   if (!(err instanceof ReqivoError)) return false;
   const name = err.name;
-  if (err instanceof InvalidResponseError || err instanceof LimitExceededError || err instanceof AbortError) return false;
+  if (err instanceof LimitExceededError || err instanceof AbortError) return false;
+  if (err instanceof InvalidResponseError) return announced;
   return name !== 'HttpStatusError' && name !== 'InvalidRequestError';
 }

@@ -228,6 +228,22 @@ describe('session.events() against a raw node:net server writing exact bytes', (
     assert.equal(lastEventIdOf(srv.requests[1]!), '1', 'the id of the cut-off event was never committed');
   });
 
+  test('a chunked stream whose framing breaks after the reply was taken is a dropped connection: reconnected with Last-Event-ID', async () => {
+    const srv = await rawSse((socket, _head, n) => {
+      if (n === 0) {
+        const event = 'retry: 10\nid: 7\ndata: a\n\n';
+        socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n${event.length.toString(16)}\r\n${event}\r\nZZ\r\n`);
+      } else socket.end(HEAD + 'data: b\n\n');
+    });
+    const got: string[] = [];
+    for await (const e of session().events(srv.url)) {
+      got.push(e.data);
+      if (got.length === 2) break;
+    }
+    assert.deepEqual(got, ['a', 'b']);
+    assert.equal(lastEventIdOf(srv.requests[1]!), '7');
+  });
+
   test('a server id outside latin1 (or with control characters) goes back as its UTF-8 bytes; an id with NUL is ignored', async () => {
     const srv = await rawSse((socket, _head, n) => {
       if (n === 0) socket.end(HEAD + 'id: \u00e9\u{1F30D}\u0001x\r\ndata: a\r\n\r\nid: bad\u0000id\r\ndata: b\r\n\r\n');

@@ -14,8 +14,8 @@ import type { CacheEntry, CacheStore, StoredResponse } from './cache-store.js';
 
 /** Most variants (Vary) kept per key. */
 const MAX_VARIANTS = 8;
-/** Fields never stored (§3.1: hop-by-hop) nor updated by a 304 (§3.2 adds Content-Length). */
-const NOT_STORED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade']);
+/** Fields never stored (§3.1: hop-by-hop, and the proxy's own authentication fields) nor updated by a 304 (§3.2 adds Content-Length). */
+const NOT_STORED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization']);
 const NOT_UPDATED = new Set([...NOT_STORED, 'content-length', 'content-encoding', 'content-range', 'set-cookie']);
 
 /** Store key of a request: method and URL without its fragment (§4: the target URI). */
@@ -133,7 +133,13 @@ export function currentAge(s: StoredResponse, now: number): number {
 /** A response as stored (§3.1: no hop-by-hop fields; a Date supplied when missing), its Vary'd request headers taken from `req` now. */
 export function toStored(req: PreparedRequest, status: number, reason: string, httpVersion: string, list: readonly string[], body: Uint8Array, requestTime: number): StoredResponse {
   const headers: string[] = [];
-  for (let i = 0; i < list.length; i += 2) if (!NOT_STORED.has(list[i]!.toLowerCase())) headers.push(list[i]!, list[i + 1]!);
+  // §3.1, RFC 9110 §7.6.1: the fields Connection names are this hop's, as Connection itself.
+  const connection = headerOf(list, 'connection');
+  const hop = connection === null ? null : new Set(connection.split(',').map((n) => n.trim().toLowerCase()));
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i]!.toLowerCase();
+    if (!NOT_STORED.has(n) && (hop === null || !hop.has(n))) headers.push(list[i]!, list[i + 1]!);
+  }
   const vary: (string | null)[] = [];
   const v = headerOf(list, 'vary');
   if (v !== null) {

@@ -39,6 +39,18 @@ describe('freshness', () => {
     assert.equal(o.seen.length, 1);
   });
 
+  test('a hit carries no hop-by-hop field: not Connection nor the fields it names, not Proxy-Authenticate (§3.1)', async () => {
+    const o = await origin(fixed({ 'cache-control': 'max-age=3600', connection: 'keep-alive, X-Hop', 'x-hop': '1', 'proxy-authenticate': 'Basic realm="p"', 'x-end': '2' }));
+    const s = session({ cache: true });
+    await s.get(o.url);
+    const b = await s.get(o.url);
+    assert.equal(b.cacheStatus, 'hit');
+    assert.equal(b.headers.get('x-hop'), null);
+    assert.equal(b.headers.get('proxy-authenticate'), null);
+    assert.equal(b.headers.get('connection'), null);
+    assert.equal(b.headers.get('x-end'), '2');
+  });
+
   test('credentials in the URL never reach the store keys; different credentials still get different entries', async () => {
     const o = await origin(fixed({ 'cache-control': 'max-age=3600', 'content-type': 'text/plain' }));
     const mem = new MemoryCache();

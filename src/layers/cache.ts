@@ -328,7 +328,8 @@ async function fromOrigin(next: Dispatch, cache: HttpCache, req: PreparedRequest
   } finally {
     req.decompress = decompress;
   }
-  if (raw.status === 304 || !(raw instanceof Response)) return raw;
+  // A 304 (the layer's own revalidation looks at it; any other came from the origin as it is) is a miss all the same.
+  if (raw.status === 304 || !(raw instanceof Response)) return mark(raw, 'miss');
   const headers = raw._peekHeaders();
   if (req.method === 'HEAD' && raw.status === 200) await updateFromHead(cache.store, req, headers);
   if (storable(raw.status, headers, parseCacheControl(headers.get('cache-control')), reqCc)) {

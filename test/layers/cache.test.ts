@@ -477,6 +477,13 @@ describe('validation', () => {
     assert.equal(o.seen.length, 3);
   });
 
+  test("a 304 to a request the cache made no condition for is the caller's, as a 'miss' (cacheStatus is null only without a cache)", async () => {
+    const o = await origin(fixed({ etag: '"x"' }, 304));
+    const r = await session({ cache: true }).get(o.url);
+    assert.equal(r.status, 304);
+    assert.equal(r.cacheStatus, 'miss');
+  });
+
   test("a caller's own conditional request passes through untouched", async () => {
     const o = await origin((_req, res) => {
       res.writeHead(304, { etag: '"e"', 'cache-control': 'max-age=3600' });

@@ -67,7 +67,7 @@ export function nextHop(from: URL, method: string, status: number, location: str
   if (from.protocol === 'https:' && url.protocol === 'http:' && !allowInsecure) {
     throw new RequestError(`refusing to follow a redirect from https to http (${displayUrl(url)}); set allowInsecureRedirects to allow it`);
   }
-  // Fragment of the original request is inherited when Location has none (RFC 9110 §10.2.2).
+  // A fragment is never sent and res.url carries none (as fetch's Response.url excludes it): Location's is dropped.
   url.hash = '';
   let next = method;
   let dropBody = false;

@@ -16,9 +16,13 @@
  *   with a ProtocolError (or are retried as after any lost connection). A
  *   stream error (§5.4.2: a malformed response head) resets that stream
  *   only.
- * - Our receive windows are 1 MiB a stream and 8 MiB the connection; a
+ * - Our receive windows are 256 KiB a stream and 4 MiB the connection; a
  *   stream's window is given back as its reader takes the body (a paused
- *   reader stops the server), the connection's as DATA arrives.
+ *   reader stops the server), the connection's as DATA arrives. Windows
+ *   much larger let a server queue whole large bodies ahead of the small
+ *   responses sharing the connection (nginx with 8 MiB / 1 MiB: 1 KiB GETs
+ *   beside 1 MiB downloads completed no more often than the downloads),
+ *   and hold more in memory for a slow reader, for no more throughput here.
  * - Frames queued in one tick go out in one socket write.
  * - An idle session is closed after `pool.maxIdleMs` (GOAWAY, then the
  *   connection closes) and unref'd while idle, so it never keeps the
@@ -57,9 +61,9 @@ import type { H2Origin } from './origin.js';
 import type { H2Stream } from './stream.js';
 
 /** Our connection receive window. */
-const CONNECTION_WINDOW = 8 << 20;
+const CONNECTION_WINDOW = 4 << 20;
 /** Our stream receive window (SETTINGS_INITIAL_WINDOW_SIZE). */
-export const STREAM_WINDOW = 1 << 20;
+export const STREAM_WINDOW = 256 << 10;
 /** A window is given back once this much of it was used. */
 const STREAM_CREDIT_AT = STREAM_WINDOW >>> 1;
 const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;

@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { Connection } from '../../src/transport/connection.js';
 import { InvalidResponseError, LimitExceededError, NetworkError, ProtocolError, ReadTimeout, TimeoutError } from '../../src/errors.js';
 import type { Session } from '../../src/client/session.js';
+import { STREAM_WINDOW } from '../../src/http2/session.js';
 import { certs } from '../helpers/certs.js';
 import {
   continuationFrame,
@@ -193,8 +194,8 @@ describe('HTTP/2 framing: GOAWAY (RFC 9113 §6.8)', () => {
     assert.equal(await st.text(), 'hello world');
   });
 
-  test('GOAWAY(INTERNAL_ERROR) right after END_STREAM of a 600 KiB body the reader has not read yet (TLS): delivered whole', async () => {
-    const body = Buffer.alloc(600 * 1024, 0x61);
+  test('GOAWAY(INTERNAL_ERROR) right after END_STREAM of a body the reader has not read yet (TLS, 90 % of the stream window): delivered whole', async () => {
+    const body = Buffer.alloc(Math.floor(STREAM_WINDOW * 0.9), 0x61);
     for (let i = 0; i < body.length; i += 997) body[i] = 0x62;
     const srv = await raw(async (c, id) => {
       const frames = [responseHead(id, 200, [['content-length', String(body.length)]])];
@@ -604,11 +605,11 @@ describe('HTTP/2: no WINDOW_UPDATE the rest of the body does not need', () => {
   };
   const updates = (srv: RawH2Server, stream: number): number => srv.conns[0]!.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.stream === stream).length;
 
-  test('a body that fits in the stream window (1 MiB) with room left gets none; a 3 MiB one gets them and arrives whole', async () => {
-    // Room left: a window run down to 0 would hold back a server's END_STREAM sent in an empty DATA frame.
-    const small = await raw(serve((1 << 20) - 1024));
+  test('a body that fits in the stream window with room left gets none; a 3 MiB one gets them and arrives whole', async () => {
+    // Room left (more than one frame's padding): a window run down to 0 would hold back a server's END_STREAM sent in an empty DATA frame.
+    const small = await raw(serve(STREAM_WINDOW - 1024));
     const s = session();
-    assert.equal((await s.get(`${small.url}/fits`)).bytes().length, (1 << 20) - 1024);
+    assert.equal((await s.get(`${small.url}/fits`)).bytes().length, STREAM_WINDOW - 1024);
     assert.equal(updates(small, 1), 0, 'the rest always fitted the window left');
     const big = await raw(serve(3 << 20));
     const r = await s.get(`${big.url}/big`);

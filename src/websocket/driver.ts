@@ -219,8 +219,9 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     this.#drainSocket();
     this.#owner.driverPeerClosed(code, reason);
     // §7.1.1: the server SHOULD close TCP first (it then holds TIME_WAIT, not us): wait for its FIN,
-    // at most `timeout`. Without a timeout, end our side now rather than wait forever.
-    if (!this.#armCloseTimer(conn)) conn.socket.end();
+    // at most `timeout`. Without a timeout, close now (once our echo is out) rather than wait forever:
+    // end() alone would still wait for the server's FIN, which a server may never send.
+    if (!this.#armCloseTimer(conn)) conn.socket.destroySoon();
   }
 
   /** @internal */
@@ -229,8 +230,10 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     this.#owner.driverFailed(attachRequest(err, 'GET', this.#owner.url));
     const conn = this.#conn;
     if (conn !== null) {
-      conn.socket.end();
-      this.#armCloseTimer(conn);
+      // §7.1.7: nothing more is read; the server may close TCP first, within `timeout`. Without
+      // a timeout, close once our close frame is out: end() alone would wait for the server's FIN.
+      if (this.#armCloseTimer(conn)) conn.socket.end();
+      else conn.socket.destroySoon();
     }
   }
 

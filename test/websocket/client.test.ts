@@ -438,6 +438,31 @@ describe('WebSocket: closing', () => {
     assert.deepEqual(closed, [1000]);
   });
 
+  test('without a timeout, a connection failed by us or closed by the server is closed even if the server never closes TCP', { timeout: 20_000 }, async () => {
+    for (const failing of [true, false]) {
+      const raw = await rawServer(() => {}, { ignoreClose: true });
+      // Not open(): its cleanup (close()) would wait for ever without the fix; the raw server's cleanup drops the socket.
+      const ws = new WebSocket(raw.url, { proxy: false, timeout: 0 });
+      await ws.connect();
+      const c = raw.conns[0]!;
+      // A server that keeps its side open after the client's FIN (Node's default would end it).
+      c.socket.allowHalfOpen = true;
+      const closed: number[] = [];
+      ws.on('close', (code) => closed.push(code));
+      ws.on('error', () => {});
+      // Reserved opcode 3: we fail the connection (1002); or a clean close from the server.
+      c.socket.write(failing ? serverFrame(3, 'x') : serverFrame(8, closePayload(1000)));
+      await assert.rejects(ws.receive(), isWsError(failing ? 1002 : 1000));
+      const frame = await c.nextFrame(8);
+      assert.equal(frame.payload.readUInt16BE(0), failing ? 1002 : 1000);
+      // RFC 6455 §7.1.7 / §7.1.1: the client closes the connection; without a timeout it must not wait for ever.
+      await waitFor(() => ws.readyState === WebSocket.CLOSED, 3000, `CLOSED (${failing ? 'failed' : 'server close'})`);
+      await waitFor(() => c.socket.readableEnded, 3000, "the client's FIN");
+      assert.deepEqual(closed, [failing ? 1002 : 1000]);
+      await ws.close();
+    }
+  });
+
   test('messages queued before the close can still be read', async () => {
     const peer = await wsServer({}, (s) => {
       s.send('one');

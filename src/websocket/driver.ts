@@ -242,6 +242,11 @@ export class Driver implements ConnectionSink, ProtocolEvents, SenderOwner, Keep
     return this.#conn === null || this.#proto.closeSent ? this.#owner.sendStateError() : null;
   }
 
+  /** @internal */
+  pongBlocked(): boolean {
+    return this.#conn === null || !this.#proto.reading;
+  }
+
   /** Nothing more is read: keep draining the socket (bytes are dropped) so the peer's FIN and the close are seen. */
   #drainSocket(): void {
     if (this.#pause !== 0) {

@@ -13,8 +13,9 @@
  *   Protocol.inflated}; bytes that arrive meanwhile are kept, in order. So
  *   messages come out in wire order whatever zlib's timing.
  * - Control frames: a ping is answered with a pong carrying its payload
- *   (§5.5.2); a close frame is echoed with its code (§5.5.1) unless ours was
- *   already sent; after either close frame nothing more is read (§1.4).
+ *   (§5.5.2), also after our close frame, until the peer's arrives; a close
+ *   frame is echoed with its code (§5.5.1) unless ours was already sent;
+ *   after the peer's close frame nothing more is read (§1.4).
  * - Failing (§7.1.7): a violation sends a close frame with the code the
  *   error carries (1002, 1007, 1009), stops reading and reports `onFail`.
  * @module
@@ -331,7 +332,9 @@ export class Protocol implements FrameHandler {
       return;
     }
     if (opcode === 9) {
-      if (!this.closeSent) this.#events.onSend(buildFrame(10, payload), true);
+      // §5.5.2: a pong is due unless a close frame was received (nothing is read after one), also
+      // after our own close frame: only data frames may not follow it (§5.5.1).
+      this.#events.onSend(buildFrame(10, payload), true);
       this.#events.onPing(payload);
       return;
     }

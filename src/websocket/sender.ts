@@ -19,6 +19,8 @@ import { FrameWriter } from './writer.js';
 export interface SenderOwner {
   /** Null while data frames may be sent; else the error a send still queued rejects with (closing, closed). @internal */
   sendBlocked(): Error | null;
+  /** Whether a pong may no longer go out: the peer's close frame arrived, or the connection failed or is gone (RFC 6455 §5.5.2). @internal */
+  pongBlocked(): boolean;
 }
 
 /** A message (or a step) waiting for its turn. */
@@ -122,8 +124,8 @@ export class Sender extends FrameWriter {
     this.waitDrain(socket).then(() => {
       const owed = owedPongs.get(this);
       owedPongs.delete(this);
-      // Not after our close frame: nothing follows it.
-      if (owed !== undefined && this.#socket === socket && this.#owner.sendBlocked() === null) this.write(socket, owed);
+      // Still due after our close frame, not once the peer's arrived (§5.5.2).
+      if (owed !== undefined && this.#socket === socket && !this.#owner.pongBlocked()) this.write(socket, owed);
     }, noop);
   }
 

@@ -463,6 +463,27 @@ describe('WebSocket: closing', () => {
     }
   });
 
+  test("after close(), the server's pings are still answered until its close frame arrives (RFC 6455 §5.5.2)", async () => {
+    const raw = await rawServer(() => {}, { ignoreClose: true });
+    const ws = await open(raw.url, { timeout: 2000 });
+    const c = raw.conns[0]!;
+    const closing = ws.close(1000);
+    await c.nextFrame(8);
+    // A server that checks the client is alive before it answers the close.
+    c.socket.write(serverFrame(9, 'still there?'));
+    const pong = await Promise.race([c.nextFrame(10), sleep(1000).then(() => null)]);
+    assert.ok(pong !== null, 'no pong after our close frame');
+    assert.equal(pong.payload.toString(), 'still there?');
+    c.socket.end(serverFrame(8, closePayload(1000)));
+    await closing;
+    assert.equal(ws.closeCode, 1000);
+    // Once the server's close frame arrived, nothing more is answered.
+    assert.deepEqual(
+      c.frames.map((f) => f.opcode),
+      [8, 10],
+    );
+  });
+
   test('messages queued before the close can still be read', async () => {
     const peer = await wsServer({}, (s) => {
       s.send('one');

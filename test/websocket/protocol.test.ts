@@ -125,12 +125,15 @@ describe('Protocol: bytes in, events and bytes out', () => {
     });
   });
 
-  test('after our close frame, the peer close is not echoed, and pings are not answered', () => {
+  test('after our close frame, the peer close is not echoed; pings are still answered until it arrives (RFC 6455 §5.5.2)', () => {
     const { p, peer } = make();
     assert.equal(p.sendClose(closeBytes(1000)), true);
     assert.equal(p.sendClose(closeBytes(1000)), false, 'only one close frame');
-    p.receive(Buffer.concat([rawFrame(9, 'late'), rawFrame(8, Buffer.alloc(0))]));
-    assert.deepEqual(peer.sent, [[8, closeBytes(1000)]]);
+    p.receive(Buffer.concat([rawFrame(9, 'late'), rawFrame(8, Buffer.alloc(0)), rawFrame(9, 'after close')]));
+    assert.deepEqual(peer.sent, [
+      [8, closeBytes(1000)],
+      [10, Buffer.from('late')],
+    ]);
     assert.deepEqual(peer.events, [['ping', 'late'], ['close', 1005, '']]);
   });
 

@@ -46,6 +46,13 @@ export function parseProxyUrl(proxy: string | URL): URL {
     throw new InvalidRequestError(`unsupported proxy scheme ${JSON.stringify(url.protocol)}: use an http://, https://, socks5:// or socks5h:// proxy`);
   }
   if (url.hostname === '') throw new InvalidRequestError('proxy URL has no host');
+  // Decoded later (Proxy-Authorization, RFC 1929), some of it inside a socket's data handler: a bad escape fails here, typed.
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new InvalidRequestError(`proxy URL ${proxyDisplay(url)} has credentials that are not valid percent-encoded UTF-8`);
+  }
   return url;
 }
 

@@ -115,10 +115,19 @@ class SocksExchange implements ConnectionSink {
   readonly #proxy: URL;
   readonly #request: Buffer;
   readonly #target: string;
+  readonly #credentials: readonly [Buffer, Buffer] | null;
   readonly #resolve: (s: net.Socket) => void;
   readonly #reject: (e: Error) => void;
 
-  constructor(proxy: URL, request: Buffer, target: string, signal: AbortSignal | null, resolve: (s: net.Socket) => void, reject: (e: Error) => void) {
+  constructor(
+    proxy: URL,
+    request: Buffer,
+    target: string,
+    credentials: readonly [Buffer, Buffer] | null,
+    signal: AbortSignal | null,
+    resolve: (s: net.Socket) => void,
+    reject: (e: Error) => void,
+  ) {
     this.#phase = GREETING;
     this.#buf = Buffer.alloc(0);
     this.#done = false;
@@ -128,6 +137,7 @@ class SocksExchange implements ConnectionSink {
     this.#proxy = proxy;
     this.#request = request;
     this.#target = target;
+    this.#credentials = credentials;
     this.#resolve = resolve;
     this.#reject = reject;
   }
@@ -149,7 +159,7 @@ class SocksExchange implements ConnectionSink {
   }
 
   #hasCredentials(): boolean {
-    return this.#proxy.username !== '' || this.#proxy.password !== '';
+    return this.#credentials !== null;
   }
 
   #settle(): void {
@@ -179,10 +189,9 @@ class SocksExchange implements ConnectionSink {
       if (b[0] !== 5) return this.#refuse(conn, `sent an invalid answer (version ${b[0]}, not 5)`);
       this.#buf = b.subarray(2);
       if (b[1] === 0) return this.#send(conn, REPLY, this.#request);
-      if (b[1] === 2 && this.#hasCredentials()) {
+      if (b[1] === 2 && this.#credentials !== null) {
         // RFC 1929 §2: VER 1, ULEN, UNAME, PLEN, PASSWD.
-        const user = Buffer.from(decodeURIComponent(this.#proxy.username), 'utf8');
-        const pass = Buffer.from(decodeURIComponent(this.#proxy.password), 'utf8');
+        const [user, pass] = this.#credentials;
         if (user.length > 255 || pass.length > 255) return this.#refuse(conn, 'cannot take a user name or password over 255 bytes');
         return this.#send(conn, AUTH, Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]));
       }
@@ -235,6 +244,7 @@ class SocksExchange implements ConnectionSink {
  * with ConnectTimeout, AbortError or NetworkError otherwise.
  */
 export async function openSocksTunnel(proxy: URL, host: string, port: number, opts: SocksOptions = {}): Promise<net.Socket> {
+  const credentials = socksCredentials(proxy);
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;
   const bounded = timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY;
@@ -258,13 +268,27 @@ export async function openSocksTunnel(proxy: URL, host: string, port: number, op
     autoSelectFamily: opts.autoSelectFamily,
   });
   return new Promise<net.Socket>((ok, fail) => {
-    const ex = new SocksExchange(proxy, request, target, signal, ok, fail);
+    const ex = new SocksExchange(proxy, request, target, credentials, signal, ok, fail);
     if (signal?.aborted) {
       ex.fail(conn, new AbortError('request aborted while opening the SOCKS5 tunnel', { cause: signal.reason }));
       return;
     }
     ex.start(conn, left(), timeoutMs);
   });
+}
+
+/**
+ * The user name and password of a proxy URL, percent-decoded to UTF-8 (RFC 1929 §2), or null without any.
+ * Decoded before the proxy is dialled: a bad escape thrown from the socket's data handler would be uncaught.
+ * @throws InvalidRequestError for credentials that are not valid percent-encoded UTF-8.
+ */
+function socksCredentials(proxy: URL): [Buffer, Buffer] | null {
+  if (proxy.username === '' && proxy.password === '') return null;
+  try {
+    return [Buffer.from(decodeURIComponent(proxy.username), 'utf8'), Buffer.from(decodeURIComponent(proxy.password), 'utf8')];
+  } catch {
+    throw new InvalidRequestError(`SOCKS5 proxy URL ${proxyDisplay(proxy)} has credentials that are not valid percent-encoded UTF-8`);
+  }
 }
 
 /** `p`, or ConnectTimeout after `ms`, or AbortError on `signal`. */

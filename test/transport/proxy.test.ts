@@ -135,5 +135,10 @@ describe('proxyFor: which proxy a URL uses', () => {
     assert.equal(proxyAuthorization(parseProxyUrl('http://p.corp')), null);
     const auth = proxyAuthorization(parseProxyUrl('http://us%3Aer:p%40ss@p.corp'))!;
     assert.equal(Buffer.from(auth.slice(6), 'base64').toString(), 'us:er:p@ss');
+    // A bad escape is refused when the URL is parsed (typed), not later as a URIError from the request path.
+    for (const bad of ['http://a%zz:p@p.corp', 'http://u:%E2%82@p.corp', 'socks5://u%:p@p.corp']) {
+      assert.throws(() => parseProxyUrl(bad), (e: unknown) => e instanceof InvalidRequestError && /not valid percent-encoded UTF-8/.test(e.message) && !e.message.includes('%'));
+    }
+    assert.throws(() => proxyFor('http://a.com/', { http_proxy: 'http://a%zz:p@p.corp' }), InvalidRequestError);
   });
 });

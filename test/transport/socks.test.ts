@@ -282,6 +282,26 @@ describe('SOCKS5 against a hostile raw server (exact bytes)', () => {
     await proxyError(tunnel(`socks5://${'u'.repeat(256)}:p@127.0.0.1:${proxy.port}`), /cannot take a user name or password over 255 bytes/);
   });
 
+  test('credentials that are not valid percent-encoding are an InvalidRequestError before the proxy is dialled, never an exception thrown from the socket', async () => {
+    let connections = 0;
+    const proxy = await rawSocks(async (read, socket) => {
+      connections++;
+      await read(4);
+      socket.write(Buffer.from([5, 2]));
+    });
+    for (const creds of ['a%zz:p', 'u:%C3', 'u%:p']) {
+      await assert.rejects(tunnel(`socks5://${creds}@127.0.0.1:${proxy.port}`), (e: unknown) => {
+        assert.ok(e instanceof InvalidRequestError, String(e));
+        assert.match(e.message, /credentials that are not valid percent-encoded UTF-8/);
+        return true;
+      });
+      const url = `socks5h://${creds}@127.0.0.1:${proxy.port}`;
+      assert.throws(() => session({ proxy: url }), InvalidRequestError);
+      await assert.rejects(session().get('http://127.0.0.1:9/', { proxy: url }), InvalidRequestError);
+    }
+    assert.equal(connections, 0);
+  });
+
   test('every REP error code is a ProxyError naming it, unassigned ones too; an unknown address type is refused', async () => {
     const codes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0xff];
     const proxy = await rawSocks(async (read, socket, conn) => {

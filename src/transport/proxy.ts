@@ -41,6 +41,20 @@ function authorityOf(host: string, port: number): string {
   return `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
+/** Characters no URL host name holds (WHATWG URL's forbidden domain code points, and anything not ASCII). */
+const NOT_A_HOST = /[^\x21-\x7e]|[#%/:<>?@[\\\]^|]/;
+
+/**
+ * Check the target of a tunnel: it goes into the CONNECT request line and Host field (or a SOCKS5 request) as given,
+ * so a CR or LF in it would add fields to the request (RFC 9112 §3.2.3 authority-form is host ":" port, nothing else).
+ * @throws InvalidRequestError for a host that is neither an IP address nor a name a URL could hold, or a port outside 1-65535.
+ */
+function checkTarget(host: string, port: number): void {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (net.isIP(bare) === 0 && (bare === '' || NOT_A_HOST.test(bare))) throw new InvalidRequestError(`invalid tunnel target host ${JSON.stringify(host)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidRequestError(`invalid tunnel target port ${String(port)}`);
+}
+
 /**
  * Open a CONNECT tunnel through `proxy` to `host:port` (RFC 9110 §9.3.6),
  * or a SOCKS5 one for a `socks5:` / `socks5h:` proxy, and resolve with the raw socket, ready for TLS (https, wss) or plain
@@ -53,6 +67,7 @@ function authorityOf(host: string, port: number): string {
  */
 export async function openTunnel(proxy: string | URL, host: string, port: number, opts: TunnelOptions = {}): Promise<net.Socket> {
   const p = parseProxyUrl(proxy);
+  checkTarget(host, port);
   if (isSocks(p)) return openSocksTunnel(p, host, port, { ...opts.dial, ...opts });
   const started = performance.now();
   const timeoutMs = opts.connectTimeoutMs ?? 0;

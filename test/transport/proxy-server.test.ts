@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { Session } from '../../src/client/session.js';
-import { ConnectTimeout, NetworkError, TlsError } from '../../src/errors.js';
+import { ConnectTimeout, InvalidRequestError, NetworkError, TlsError } from '../../src/errors.js';
 import { openTunnel, ProxyError } from '../../src/transport/proxy.js';
 import { certs } from '../helpers/certs.js';
 import { h2Server } from '../helpers/h2-servers.js';
@@ -286,6 +286,32 @@ describe('HTTPS through a proxy (CONNECT tunnel)', () => {
     sock.destroy();
     assert.equal(got, 'ping');
     assert.deepEqual(proxy.connects, [`127.0.0.1:${port}`]);
+  });
+
+  test('openTunnel refuses a target host with CR/LF or spaces, or a port outside 1-65535, before anything reaches the proxy', async () => {
+    const heads: string[] = [];
+    const raw = await tcpServer((sock) => {
+      sock.on('data', (d: Buffer) => heads.push(d.toString('latin1')));
+      sock.on('error', () => {});
+    });
+    cleanups.push(() => raw.close());
+    const proxy = `http://127.0.0.1:${raw.port}`;
+    const bad: Array<[string, number]> = [
+      ['a.example\r\nX-Injected: 1', 443],
+      ['a.example\nX-Injected: 1', 443],
+      ['a.example 443 HTTP/1.1', 443],
+      ['a.example:1', 443],
+      ['', 443],
+      ['a.example', Number.NaN],
+      ['a.example', 0],
+      ['a.example', 70000],
+    ];
+    for (const [host, port] of bad) {
+      for (const p of [proxy, `socks5h://127.0.0.1:${raw.port}`]) {
+        await assert.rejects(openTunnel(p, host, port, { connectTimeoutMs: 300 }), (e: unknown) => e instanceof InvalidRequestError && /invalid tunnel target/.test(e.message));
+      }
+    }
+    assert.deepEqual(heads, []);
   });
 });
 

@@ -249,6 +249,8 @@ const TRUST = new Set([
 ]);
 const VALIDITY = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD']);
 const CLIENT_CERT = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED)/;
+/** No TLS version both sides accept: the server refused ours (alert 70), or it chose one below our floor. */
+const VERSION = new Set(['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_VERSION_TOO_LOW']);
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH)/;
 
 /**
@@ -256,12 +258,14 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEP
  * check, or `null` when `err` is not a TLS failure.
  * @param err the socket error
  * @param where what was going on, e.g. `'connecting to example.com:443'`
+ * @param minVersion the lowest TLS version this side accepted (`tls.minVersion`), when known
  */
-export function tlsFailure(err: unknown, where: string): TlsError | null {
+export function tlsFailure(err: unknown, where: string, minVersion?: string): TlsError | null {
   if (err instanceof TlsError) return err;
   const e = err as NodeJS.ErrnoException | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  const text = e instanceof Error ? e.message : String(err);
+  // OpenSSL's messages end in a newline.
+  const text = (e instanceof Error ? e.message : String(err)).trimEnd();
   if (!TLS_CODE.test(code) && !/certificate|SSL routines|TLS/i.test(text)) return null;
   let what: string;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
@@ -272,6 +276,9 @@ export function tlsFailure(err: unknown, where: string): TlsError | null {
     what = `certificate verification failed: the certificate is outside its validity period (${code})`;
   } else if (CLIENT_CERT.test(code) || /alert (certificate required|bad certificate|unknown ca)/i.test(text)) {
     what = `the server rejected the client certificate (mTLS): ${code || text}; check tls.cert/tls.key/tls.pfx`;
+  } else if (VERSION.has(code)) {
+    const ours = minVersion !== undefined ? `${minVersion} or newer (tls.minVersion)` : 'only the versions allowed by tls.minVersion';
+    what = `TLS handshake failed: no TLS version in common: this client accepts ${ours} and the server does not (${code})`;
   } else if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
     what = `TLS handshake failed: the server does not speak TLS on this port (${code})`;
   } else {

@@ -134,7 +134,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     };
     const onError = (err: Error): void => {
       const where = opts.path ? `connecting to unix socket ${opts.path}` : `connecting to ${host}:${port}`;
-      finish((opts.secure ? tlsFailure(err, where) : null) ?? fromSocketError(err, where, opts.path ?? `${host}:${port}`));
+      finish((opts.secure ? tlsFailure(err, where, t.minVersion ?? 'TLSv1.2') : null) ?? fromSocketError(err, where, opts.path ?? `${host}:${port}`));
     };
     const onLookup = (): void => void (times.lookup = performance.now());
     const onTcpConnect = (): void => void (times.connect = performance.now());

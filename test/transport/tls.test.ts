@@ -171,7 +171,14 @@ describe('verification, CA bundles, servername', () => {
     assert.equal((await session({ tls: { ca: c.selfSignedCert } }).get(`${self.url}/`)).status, 200);
     const old = await server({ maxVersion: 'TLSv1.2' });
     assert.equal((await session({ tls: { ca: c.caCert } }).get(`${old.url}/`)).status, 200);
-    await assert.rejects(session({ tls: { ca: c.caCert, minVersion: 'TLSv1.3' } }).get(`${old.url}/`), TlsError);
+    // The message says what failed and names the floor, not only OpenSSL's "alert protocol version".
+    await assert.rejects(session({ tls: { ca: c.caCert, minVersion: 'TLSv1.3' } }).get(`${old.url}/`), (e: unknown) => {
+      assert.ok(e instanceof TlsError, String(e));
+      assert.match(e.message, /no TLS version in common: this client accepts TLSv1\.3 or newer \(tls\.minVersion\)/);
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.ok(e.cause instanceof Error);
+      return true;
+    });
   });
 
   test('servername overrides SNI and the name checked; a mismatch names the host name check', async () => {

@@ -64,7 +64,9 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     let socket: net.Socket;
     let sessionKey = '';
     if (opts.secure) {
-      const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+      const named = t.servername ?? (net.isIP(host) ? undefined : host);
+      // RFC 6066 §3: the SNI HostName goes without a trailing dot (`example.com.` is the same host, and the name checked).
+      const servername = named !== undefined && named.length > 1 && named.endsWith('.') ? named.slice(0, -1) : named;
       // Keyed by the trust settings too: a resumed session skips verification.
       sessionKey = `${opts.path ?? ''}|${host}:${port}:${servername ?? ''}:${(opts.alpn ?? []).join(',')}:${tlsIdentity(opts.tls)}`;
       // A resumed session carries no certificate chain to check pins against: pinned connections always handshake in full.

@@ -7,6 +7,7 @@ import type tls from 'node:tls';
 import { describe, test } from 'node:test';
 
 import { TlsError } from '../../src/errors.js';
+import type { ConnectOptions } from '../../src/transport/connection.js';
 import { spkiPin } from '../../src/transport/pins.js';
 import { clearTlsSessions, tlsIdentity } from '../../src/transport/tls-cache.js';
 import { certs, forgedCerts } from '../helpers/certs.js';
@@ -186,6 +187,13 @@ describe('verification, CA bundles, servername', () => {
     const srv = await server();
     const s = session({ tls: { ca: c.caCert, servername: 'localhost' } });
     assert.equal((await s.get(`${srv.url}/`)).status, 200);
+    assert.equal(srv.servernames.at(-1), 'localhost');
+    // A fully qualified name (trailing dot) is sent in SNI without the dot (RFC 6066 §3), and still verified.
+    const toLocal = (_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void): void => (o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4));
+    const lookup = toLocal as unknown as NonNullable<ConnectOptions['lookup']>;
+    assert.equal((await session({ tls: { ca: c.caCert }, lookup }).get(`https://localhost.:${srv.port}/`)).status, 200);
+    assert.equal(srv.servernames.at(-1), 'localhost');
+    assert.equal((await session({ tls: { ca: c.caCert, servername: 'localhost.' } }).get(`${srv.url}/`)).status, 200);
     assert.equal(srv.servernames.at(-1), 'localhost');
     const bad = session({ tls: { ca: c.caCert, servername: 'example.com' } });
     await assert.rejects(bad.get(`${srv.url}/`), (e: unknown) => e instanceof TlsError && /host name check failed/.test(e.message));

@@ -88,12 +88,13 @@ function ipv6Bytes(ip: string): Buffer {
   return out;
 }
 
-/** Resolve `host` to one address with `lookup` (or dns.lookup). */
-function resolve(host: string, lookup: LookupFunction | null, family: 4 | 6 | 0): Promise<string> {
+/** Resolve `host` (the target, on `port`) to one address with `lookup` (or dns.lookup). */
+function resolve(host: string, port: number, lookup: LookupFunction | null, family: 4 | 6 | 0): Promise<string> {
   if (net.isIP(host) !== 0) return Promise.resolve(host);
   return new Promise((ok, fail) => {
     const cb = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[]): void => {
-      if (err) fail(fromSocketError(err, `resolving ${host} for the SOCKS5 proxy`));
+      // The target lets the advice name the host that does not resolve.
+      if (err) fail(fromSocketError(err, `resolving ${host} for the SOCKS5 proxy`, `${host}:${port}`));
       else ok(Array.isArray(address) ? address[0]!.address : address);
     };
     (lookup ?? (dns.lookup as unknown as LookupFunction))(host, { family, all: false }, cb as never);
@@ -253,7 +254,7 @@ export async function openSocksTunnel(proxy: URL, host: string, port: number, op
   const family = opts.family ?? 0;
   const lookup = opts.lookup ?? null;
   let targetHost = host;
-  if (proxy.protocol === 'socks5:') targetHost = await withDeadline(resolve(host, lookup, family), left(), timeoutMs, host, signal);
+  if (proxy.protocol === 'socks5:') targetHost = await withDeadline(resolve(host, port, lookup, family), left(), timeoutMs, host, signal);
   const request = socksConnectRequest(targetHost, port);
   const target = `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const conn = await connect({

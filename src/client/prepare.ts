@@ -7,6 +7,7 @@
  */
 import { attachRequest, InvalidRequestError, ReqivoError, RequestError, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
+import { decodeUserinfo } from '../http/syntax.js';
 import { RequestBody } from '../core/body.js';
 import type { Timeout } from '../core/deadline.js';
 import type { PreparedRequest } from '../core/request.js';
@@ -48,7 +49,10 @@ export function wrap(err: unknown, req: PreparedRequest): Error {
 export function applyStaticAuth(url: URL, headers: Headers, auth: AuthOptions | null): void {
   if (headers.has('authorization')) return;
   if (url.username !== '' || url.password !== '') {
-    headers._set('authorization', basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password)));
+    const user = decodeUserinfo(url.username);
+    const pass = decodeUserinfo(url.password);
+    if (user === null || pass === null) throw new InvalidRequestError('the URL has a user name or password that is not valid percent-encoded UTF-8');
+    headers._set('authorization', basicAuthorization(user, pass));
     return;
   }
   if (auth === null) return;

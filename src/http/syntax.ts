@@ -84,3 +84,17 @@ function pushElement(out: string[], value: string, s: number, e: number): void {
   while (e > s && (value.charCodeAt(e - 1) === 0x20 || value.charCodeAt(e - 1) === 0x09)) e--;
   if (e > s) out.push(value.slice(s, e));
 }
+
+/**
+ * A user name or password of a URL (`url.username`, `url.password`),
+ * percent-decoded to UTF-8, or null when it is not valid percent-encoding
+ * (`%zz`, or bytes that are no UTF-8): `decodeURIComponent` would throw a bare
+ * URIError.
+ */
+export function decodeUserinfo(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}

@@ -17,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketError, redactCause, redactUrl } from '../errors.js';
 import { Headers, type HeadersInit } from '../http/headers.js';
-import { isToken } from '../http/syntax.js';
+import { decodeUserinfo, isToken } from '../http/syntax.js';
 import { VERSION } from '../version.js';
 import { acceptDeflate, type DeflateParams, type PerMessageDeflateOptions, parseExtensions } from './negotiate.js';
 
@@ -152,7 +152,10 @@ export function buildUpgradeRequest(r: UpgradeRequest): string {
   if (r.extensions !== null) head += `Sec-WebSocket-Extensions: ${r.extensions}\r\n`;
   if (!hasField(h, 'user-agent')) head += `User-Agent: reqivo/${VERSION}\r\n`;
   if ((url.username !== '' || url.password !== '') && !hasField(h, 'authorization')) {
-    const cred = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const user = decodeUserinfo(url.username);
+    const pass = decodeUserinfo(url.password);
+    if (user === null || pass === null) throw new WebSocketError('the URL has a user name or password that is not valid percent-encoded UTF-8');
+    const cred = `${user}:${pass}`;
     head += `Authorization: Basic ${Buffer.from(cred, 'utf8').toString('base64')}\r\n`;
   }
   for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;

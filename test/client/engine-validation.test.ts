@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { InvalidRequestError, RequestError } from '../../src/index.js';
 import type { RequestOptions } from '../../src/index.js';
 import { rejectsWith, useHarness } from '../helpers/engine.js';
-import { captureServer, sleep } from '../helpers/servers.js';
+import { captureServer, headerOf, sleep } from '../helpers/servers.js';
 
 const h = useHarness();
 
@@ -136,6 +136,23 @@ describe('request validation (nothing is sent)', () => {
       assert.ok(!e.message.includes('secret'), e.message);
       return true;
     });
+  });
+
+  test('URL credentials that are not valid percent-encoding (%zz, a lone UTF-8 byte) are an InvalidRequestError, not a bare URIError', async () => {
+    const srv = h.server(await captureServer());
+    const s = h.session();
+    for (const userinfo of ['a%zz:p', 'u:%C3', '%E2%82:p']) {
+      await assert.rejects(s.get(`http://${userinfo}@127.0.0.1:${srv.port}/x`), (e: unknown) => {
+        assert.ok(e instanceof InvalidRequestError, String(e));
+        assert.match(e.message, /percent-encoded/);
+        return true;
+      });
+    }
+    // Valid escapes still decode: `p@ss:wörd` goes as Basic credentials.
+    const ok = h.server(await captureServer());
+    assert.equal((await s.get(`http://u%40x:p%3Aw%C3%B6rd@127.0.0.1:${ok.port}/y`)).status, 200);
+    assert.equal(srv.accepted, 0);
+    assert.equal(headerOf(ok.requests[0]!, 'authorization'), `Basic ${Buffer.from('u@x:p:wörd').toString('base64')}`);
   });
 
   test(

@@ -781,6 +781,14 @@ describe('WebSocket: handshake', () => {
     await assert.rejects(ws.connect(), isWsError(null, /invalid value for header x-a/));
   });
 
+  test('URL credentials that are not valid percent-encoding: connect() rejects with a WebSocketError, nothing is sent', async () => {
+    const raw = await rawServer();
+    const ws = new WebSocket(raw.url.replace('ws://', 'ws://a%zz:p@'), { proxy: false });
+    await assert.rejects(ws.connect(), isWsError(null, /percent-encoded/));
+    await sleep(20);
+    assert.equal(raw.conns.length, 0);
+  });
+
   test('a redirect is not followed: WebSocketError naming the Location', async () => {
     const raw = await rawServer(() => {}, { response: 'HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1:1/new\r\nContent-Length: 0\r\n\r\n' });
     const ws = new WebSocket(raw.url, { proxy: false });

@@ -101,6 +101,12 @@ describe('buildUpgradeRequest', () => {
     const head = buildUpgradeRequest(request({ url: websocketUrl('ws://us%20er:p%40ss@h/') }));
     assert.match(head, new RegExp(`\\r\\nAuthorization: Basic ${Buffer.from('us er:p@ss').toString('base64')}\\r\\n`));
   });
+
+  test('credentials that are not valid percent-encoding are a WebSocketError, not a bare URIError', () => {
+    for (const u of ['ws://a%zz:p@h/', 'ws://u:%C3@h/']) {
+      assert.throws(() => buildUpgradeRequest(request({ url: websocketUrl(u) })), (e: unknown) => e instanceof WebSocketError && /percent-encoded/.test(e.message));
+    }
+  });
 });
 
 describe('prepareHeaders and checkProtocols', () => {

@@ -50,6 +50,23 @@ import {
 import { DEFAULT_TOTAL_MS, requestToWire, sessionOptionsToWire, setsTotal, type SyncRequestOptions, type SyncSessionOptions, totalOf } from './wire.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/**
+ * The worker's `execArgv`: the parent's without `--input-type`. A worker
+ * inherits the parent's flags, and Node refuses to load the worker file
+ * under `--input-type` (ERR_INPUT_TYPE_NOT_ALLOWED), so a script run by
+ * `node --input-type=module -e …` or from stdin never got a worker.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
+}
 const UTF8 = new TextEncoder();
 /** Longest wait for a worker to start (load reqivo, build its Session). */
 const STARTUP_MS = 15_000;
@@ -189,7 +206,7 @@ export class SyncSession {
     this.#spin = CAN_SPIN && this.#spinMs > 0 ? new SpinBackoff(CALLER_SPIN_MISSES) : null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
     try {
-      this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init });
+      this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
     } catch (err) {
       throw new InvalidRequestError(`session options cannot be sent to the reqivo/sync worker: ${(err as Error).message}`, { cause: err });
     }

@@ -76,6 +76,23 @@ test('a script that never calls close() still exits', () => {
   }
 });
 
+test('a script run by node --input-type=module -e, or from stdin, gets its worker', () => {
+  // The worker inherits the parent's flags; under --input-type Node refused to
+  // load the worker file and the first call hung for the 15 s startup bound.
+  // The server runs on a thread of this process, so it answers while spawnSync blocks us.
+  const script = `
+    import { SyncSession } from ${JSON.stringify(SYNC_INDEX)};
+    const s = new SyncSession({ baseUrl: ${JSON.stringify(server.url)}, proxy: false });
+    console.log('done', s.get('/echo').status);
+  `;
+  for (const [args, input] of [[['--input-type=module', '-e', script], ''], [['--input-type', 'module'], script]] as const) {
+    const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.signal, null, `${args[0]} ${args[1]}: exited before the 10 s kill`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'done 200');
+  }
+});
+
 test('several threads block on their own SyncSessions at the same time', async () => {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');

@@ -78,7 +78,11 @@ export function decodeText(body: Uint8Array, charset: string | null): string {
     return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
   }
   try {
-    return new TextDecoder(charset).decode(body);
+    // Streaming, then flushed: the same text by the Encoding standard, but Node 20's one-shot
+    // decode() of windows-1252 (also the WHATWG meaning of iso-8859-1, latin1, ascii) takes a
+    // latin1 fast path that turns 0x80-0x9F into C1 controls (0x93 → U+0093, not “).
+    const decoder = new TextDecoder(charset);
+    return decoder.decode(body, { stream: true }) + decoder.decode();
   } catch {
     return new TextDecoder('utf-8').decode(body);
   }

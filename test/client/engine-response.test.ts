@@ -278,6 +278,18 @@ describe('Response API', () => {
     assert.equal((await s.get('/unknown')).text(), 'ok');
   });
 
+  test('text() decodes windows-1252 and its aliases by the Encoding standard: 0x80-0x9F are € ‘ ’ “ ” …, not C1 controls', async () => {
+    const bytes = [0x93, 0x80, 0x31, 0x94, 0x85, 0xe9];
+    const head = (cs: string): string => `HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=${cs}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
+    const labels = ['windows-1252', 'iso-8859-1', 'latin1', 'us-ascii'];
+    const srv = await raw(Object.fromEntries(labels.map((cs) => [`/${cs}`, Buffer.concat([Buffer.from(head(cs), 'latin1'), Buffer.from(bytes)])])));
+    const s = h.session({ baseUrl: srv.url });
+    for (const cs of labels) {
+      assert.equal((await s.get(`/${cs}`)).text(), '“€1”…é', cs);
+      assert.equal(await (await s.stream('GET', `/${cs}`)).text(), '“€1”…é', `${cs}, streamed`);
+    }
+  });
+
   test('json() is parsed once and cached; text() is cached too', async () => {
     const srv = await raw({ '/': 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"k":[1,2,3]}' });
     const s = h.session({ baseUrl: srv.url });

@@ -12,7 +12,7 @@
  * them; a WebSocket Upgrade has its own, shorter chain). Then the verbs.
  * @module
  */
-import { InvalidRequestError, RequestError, redactCause, redactUrl } from '../errors.js';
+import { attachRequest, InvalidRequestError, ReqivoError, RequestError, redactCause, redactUrl } from '../errors.js';
 import { Headers } from '../http/headers.js';
 import { checkMethod } from '../http/methods.js';
 import { ACCEPT_ENCODING } from '../http/decode.js';
@@ -291,7 +291,7 @@ export class Session {
     } catch (err) {
       deadline.finish();
       const e = wrap(err, req);
-      throw this.hooks.error.length > 0 ? await runErrorHooks(this.hooks.error, e) : e;
+      throw this.hooks.error.length > 0 ? stamped(await runErrorHooks(this.hooks.error, e), req) : e;
     }
     // A streamed body is still to be read: the total timeout keeps running until it settles.
     if (res instanceof StreamResponse) res._finishDeadline(deadline);
@@ -379,7 +379,7 @@ export class Session {
     } catch (err) {
       up.opened?.conn.destroy(); // a layer failed after the 101: the socket goes with it
       const e = wrap(err, req);
-      throw this.hooks.error.length > 0 ? await runErrorHooks(this.hooks.error, e) : e;
+      throw this.hooks.error.length > 0 ? stamped(await runErrorHooks(this.hooks.error, e), req) : e;
     } finally {
       req.deadline!.finish();
     }
@@ -399,4 +399,9 @@ function toMaxRedirects(v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !(v >= 0)) throw new InvalidRequestError(`maxRedirects must be a non-negative number, not ${String(v)}`);
   return v;
+}
+
+/** What the `onError` hooks left, a ReqivoError among it naming the request like any other (a hook's own error stands as is). */
+function stamped(err: Error, req: PreparedRequest): Error {
+  return err instanceof ReqivoError ? attachRequest(err, req.method, req._display) : err;
 }

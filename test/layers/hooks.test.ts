@@ -145,6 +145,9 @@ describe('onError', () => {
     );
     assert.ok(err instanceof RequestError);
     assert.equal(err.cause, boom);
+    // Like every error, it names the request.
+    assert.equal(err.method, 'GET');
+    assert.match(err.message, new RegExp(`^GET ${srv.url}/: onError hook #1 failed: hook broke$`));
   });
 });
 

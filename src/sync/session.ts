@@ -51,21 +51,27 @@ import { DEFAULT_TOTAL_MS, requestToWire, sessionOptionsToWire, setsTotal, type 
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/** `--input-type=…` or `--input-type …` among Node flags (argv items, or NODE_OPTIONS text). */
+const INPUT_TYPE = /^--input-type(=|$)/;
+const INPUT_TYPE_OPTION = /(^|\s)--input-type(=\S*|\s+\S+)/g;
+
 /**
- * The worker's `execArgv`: the parent's without `--input-type`. A worker
- * inherits the parent's flags, and Node refuses to load the worker file
- * under `--input-type` (ERR_INPUT_TYPE_NOT_ALLOWED), so a script run by
+ * The worker's `execArgv` and `env`: the parent's without `--input-type`. A
+ * worker inherits the parent's flags (and reads NODE_OPTIONS), and Node
+ * refuses to load the worker file under `--input-type`
+ * (ERR_INPUT_TYPE_NOT_ALLOWED), so a script run by
  * `node --input-type=module -e …` or from stdin never got a worker.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
+function workerFlags(): { execArgv: string[]; env?: NodeJS.ProcessEnv } {
+  const execArgv: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--input-type') i++;
-    else if (!a.startsWith('--input-type=')) out.push(a);
+    if (argv[i] === '--input-type') i++;
+    else if (!INPUT_TYPE.test(argv[i]!)) execArgv.push(argv[i]!);
   }
-  return out;
+  const nodeOptions = process.env.NODE_OPTIONS;
+  if (nodeOptions === undefined || !nodeOptions.includes('--input-type')) return { execArgv };
+  return { execArgv, env: { ...process.env, NODE_OPTIONS: nodeOptions.replace(INPUT_TYPE_OPTION, '') } };
 }
 const UTF8 = new TextEncoder();
 /** Longest wait for a worker to start (load reqivo, build its Session). */
@@ -206,7 +212,7 @@ export class SyncSession {
     this.#spin = CAN_SPIN && this.#spinMs > 0 ? new SpinBackoff(CALLER_SPIN_MISSES) : null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
     try {
-      this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
+      this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init, ...workerFlags() });
     } catch (err) {
       throw new InvalidRequestError(`session options cannot be sent to the reqivo/sync worker: ${(err as Error).message}`, { cause: err });
     }

@@ -76,7 +76,7 @@ test('a script that never calls close() still exits', () => {
   }
 });
 
-test('a script run by node --input-type=module -e, or from stdin, gets its worker', () => {
+test('a script run by node --input-type=module -e, from stdin, or with it in NODE_OPTIONS, gets its worker', () => {
   // The worker inherits the parent's flags; under --input-type Node refused to
   // load the worker file and the first call hung for the 15 s startup bound.
   // The server runs on a thread of this process, so it answers while spawnSync blocks us.
@@ -85,9 +85,14 @@ test('a script run by node --input-type=module -e, or from stdin, gets its worke
     const s = new SyncSession({ baseUrl: ${JSON.stringify(server.url)}, proxy: false });
     console.log('done', s.get('/echo').status);
   `;
-  for (const [args, input] of [[['--input-type=module', '-e', script], ''], [['--input-type', 'module'], script]] as const) {
-    const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', timeout: 10_000 });
-    assert.equal(r.signal, null, `${args[0]} ${args[1]}: exited before the 10 s kill`);
+  const runs = [
+    [['--input-type=module', '-e', script], '', {}],
+    [['--input-type', 'module'], script, {}],
+    [['-e', script], '', { NODE_OPTIONS: '--input-type=module' }],
+  ] as const;
+  for (const [args, input, env] of runs) {
+    const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
+    assert.equal(r.signal, null, `${args[0]} ${args[1]} ${JSON.stringify(env)}: exited before the 10 s kill`);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'done 200');
   }

@@ -56,22 +56,47 @@ const INPUT_TYPE = /^--input-type(=|$)/;
 const INPUT_TYPE_OPTION = /(^|\s)--input-type(=\S*|\s+\S+)/g;
 
 /**
- * The worker's `execArgv` and `env`: the parent's without `--input-type`. A
- * worker inherits the parent's flags (and reads NODE_OPTIONS), and Node
- * refuses to load the worker file under `--input-type`
- * (ERR_INPUT_TYPE_NOT_ALLOWED), so a script run by
+ * The worker's `execArgv` and `env` when the parent's hold `--input-type`:
+ * the same without it. A worker inherits the parent's flags (and reads
+ * NODE_OPTIONS), and Node refuses to load the worker file under
+ * `--input-type` (ERR_INPUT_TYPE_NOT_ALLOWED), so a script run by
  * `node --input-type=module -e …` or from stdin never got a worker.
+ * Otherwise nothing: the inherited flags stand as they are (a list given
+ * explicitly is checked, and process-wide flags such as `--expose-gc` are
+ * refused in it, see {@link startWorker}).
  */
-function workerFlags(): { execArgv: string[]; env?: NodeJS.ProcessEnv } {
-  const execArgv: string[] = [];
+function workerFlags(): { execArgv?: string[]; env?: NodeJS.ProcessEnv } {
+  const out: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {};
   const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--input-type') i++;
-    else if (!INPUT_TYPE.test(argv[i]!)) execArgv.push(argv[i]!);
+  if (argv.some((a) => INPUT_TYPE.test(a))) {
+    const execArgv: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === '--input-type') i++;
+      else if (!INPUT_TYPE.test(argv[i]!)) execArgv.push(argv[i]!);
+    }
+    out.execArgv = execArgv;
   }
   const nodeOptions = process.env.NODE_OPTIONS;
-  if (nodeOptions === undefined || !nodeOptions.includes('--input-type')) return { execArgv };
-  return { execArgv, env: { ...process.env, NODE_OPTIONS: nodeOptions.replace(INPUT_TYPE_OPTION, '') } };
+  if (nodeOptions !== undefined && nodeOptions.includes('--input-type')) out.env = { ...process.env, NODE_OPTIONS: nodeOptions.replace(INPUT_TYPE_OPTION, '') };
+  return out;
+}
+
+/**
+ * Start the worker. An explicit `execArgv` (see {@link workerFlags}) may hold
+ * flags a worker cannot take (`--expose-gc`, `--max-old-space-size`: they
+ * act on the whole process, which has them already); Node names them in
+ * ERR_WORKER_INVALID_EXEC_ARGV, and the worker starts once more without them.
+ */
+function startWorker(url: URL, workerData: WorkerInit): Worker {
+  const flags = workerFlags();
+  try {
+    return new Worker(url, { workerData, ...flags });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (flags.execArgv === undefined || e.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const bad = new Set((/flags: (.*)$/.exec(e.message)?.[1] ?? '').split(/,\s*/));
+    return new Worker(url, { workerData, ...flags, execArgv: flags.execArgv.filter((a) => !bad.has(a) && !bad.has(a.split('=')[0]!)) });
+  }
 }
 const UTF8 = new TextEncoder();
 /** Longest wait for a worker to start (load reqivo, build its Session). */
@@ -212,7 +237,7 @@ export class SyncSession {
     this.#spin = CAN_SPIN && this.#spinMs > 0 ? new SpinBackoff(CALLER_SPIN_MISSES) : null;
     const init: WorkerInit = { sab: this.#channel.sab, options: wire };
     try {
-      this.#worker = new Worker(internal.workerUrl ?? WORKER_URL, { workerData: init, ...workerFlags() });
+      this.#worker = startWorker(internal.workerUrl ?? WORKER_URL, init);
     } catch (err) {
       throw new InvalidRequestError(`session options cannot be sent to the reqivo/sync worker: ${(err as Error).message}`, { cause: err });
     }

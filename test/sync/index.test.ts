@@ -76,7 +76,7 @@ test('a script that never calls close() still exits', () => {
   }
 });
 
-test('a script run by node --input-type=module -e, from stdin, or with it in NODE_OPTIONS, gets its worker', () => {
+test('a script run by node --input-type=module -e, from stdin, or with it in NODE_OPTIONS, gets its worker, also beside --expose-gc', () => {
   // The worker inherits the parent's flags; under --input-type Node refused to
   // load the worker file and the first call hung for the 15 s startup bound.
   // The server runs on a thread of this process, so it answers while spawnSync blocks us.
@@ -89,6 +89,8 @@ test('a script run by node --input-type=module -e, from stdin, or with it in NOD
     [['--input-type=module', '-e', script], '', {}],
     [['--input-type', 'module'], script, {}],
     [['-e', script], '', { NODE_OPTIONS: '--input-type=module' }],
+    // With a process-wide flag beside it, which a worker's explicit execArgv may not hold.
+    [['--expose-gc', '--max-old-space-size=512', '--input-type=module', '-e', script], '', {}],
   ] as const;
   for (const [args, input, env] of runs) {
     const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });

@@ -57,6 +57,8 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
   /** Who takes chunks as they arrive: a waiting iterator, `bytes()`, fetch's body stream. */
   #tap: BodyTap | null;
   #consumed: boolean;
+  /** close() came before any read, with body left unread: a read now rejects. */
+  #closedUnread: boolean;
   /** The exchange's deadline while the body is read: released (or finished, for the final response) when it settles. */
   #deadline: Deadline | null;
   #hop: Cancellable | null;
@@ -80,6 +82,7 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
     this.#paused = false;
     this.#tap = null;
     this.#consumed = false;
+    this.#closedUnread = false;
     this.#deadline = null;
     this.#hop = null;
     this.#finishDeadline = false;
@@ -213,6 +216,7 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
   }
 
   #claim(): void {
+    if (this.#closedUnread) throw new NetworkError('response closed before the body was read', { method: this.method, url: this.url });
     if (this.#consumed) throw new NetworkError('the response body was already consumed', { method: this.method, url: this.url });
     this.#consumed = true;
   }
@@ -326,13 +330,18 @@ export class StreamResponse extends ResponseExtras implements BodySink, AsyncIte
   /**
    * Stop reading. If the body has fully arrived the connection already went
    * back to the pool; otherwise it is destroyed (never pooled half-read).
+   * A read begun after it, of a body nothing read yet, rejects (never an
+   * empty body); an iteration under way ends.
    */
   close(): Promise<void> {
+    const unread = !this.#ended || this.#queue.length > 0;
     if (!this.#ended) {
       this.#ended = true;
       this.#flow?.abort(new NetworkError('response closed before the body was read', { method: this.method, url: this.url }));
       this.#settled();
     }
+    // A read begun after this rejects; one already under way (a loop that calls close()) just ends.
+    if (unread && !this.#consumed) this.#closedUnread = true;
     this.#queue.length = 0;
     this.#queued = 0;
     const tap = this.#tap;

@@ -265,6 +265,30 @@ describe('StreamResponse', () => {
     await waitFor(() => srv.open.size === 0, 2000, 'the connection to close');
   });
 
+  test('a read begun after close() of a body nothing read yet rejects, never an empty body; after a whole read, close() changes nothing', async () => {
+    const srv = await server((req, res) => {
+      if (req.url !== '/half') return false;
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('x'.repeat(500));
+      return true;
+    });
+    const s = h.session({ baseUrl: srv.url });
+    const closedFirst = (e: unknown): boolean => e instanceof ReqivoError && /closed before the body was read/.test((e as Error).message);
+    // Still arriving, nothing read.
+    const half = await s.stream('GET', '/half');
+    await half.close();
+    await assert.rejects(half.text(), closedFirst);
+    // All arrived (a short body), nothing read yet.
+    const whole = await s.stream('GET', '/short');
+    await sleep(50);
+    await whole.close();
+    await assert.rejects(whole.bytes(), closedFirst);
+    // Read whole, then close(): nothing to lose (a loop that calls close() just ends, see the first test).
+    const done = await s.stream('GET', '/done');
+    assert.match(await done.text(), /^port /);
+    await done.close();
+  });
+
   test('reading a body twice throws', async () => {
     const srv = await server();
     const s = h.session({ baseUrl: srv.url });

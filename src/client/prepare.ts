@@ -15,6 +15,7 @@ import { staticAuthorization } from '../layers/auth.js';
 import { HttpCache } from '../layers/cache.js';
 import { type CacheStore, MemoryCache } from '../layers/cache-store.js';
 import { basicAuthorization } from '../layers/digest.js';
+import { pinsProblem } from '../transport/pins.js';
 import { checkNames, HOOK_OPTIONS, POOL_OPTIONS, SESSION_OPTIONS, TLS_OPTIONS } from './option-names.js';
 import type { AuthOptions, SessionOptions } from './options.js';
 
@@ -27,6 +28,8 @@ export function checkSessionOptions(options: SessionOptions): void {
     [options.hooks, HOOK_OPTIONS, 'hooks option'],
   ];
   for (const [value, names, what] of nested) if (value !== null && typeof value === 'object') checkNames(value, names, what);
+  const pins = pinsProblem(options.tls?.pins);
+  if (pins !== null) throw new InvalidRequestError(pins);
 }
 
 /** The `cache` option as the session's cache: true → a MemoryCache, a store as given, false/absent → none. */

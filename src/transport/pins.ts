@@ -29,6 +29,24 @@ export function spkiPin(certificate: Buffer | string): string {
   return pinOf(new X509Certificate(certificate));
 }
 
+/** A pin as written: `sha256/` and the base64 of 32 bytes. */
+const PIN = /^sha256\/[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * What is wrong with a `tls.pins` option, or null when it is absent or
+ * right: an array of `sha256/<base64>` pins, at least one (an empty list
+ * would read as "pinned" and check nothing).
+ */
+export function pinsProblem(pins: unknown): string | null {
+  if (pins === undefined || pins === null) return null;
+  if (!Array.isArray(pins)) return 'tls.pins must be an array of \'sha256/<base64>\' pins';
+  if (pins.length === 0) return 'tls.pins is empty: give at least one \'sha256/<base64>\' pin, or leave it out to pin nothing';
+  for (const p of pins) {
+    if (typeof p !== 'string' || !PIN.test(p)) return `tls.pins holds ${JSON.stringify(p)}, not a 'sha256/<base64 of 32 bytes>' pin (see spkiPin())`;
+  }
+  return null;
+}
+
 /**
  * Check that a certificate on the verified signature path from the peer's
  * leaf matches one of `pins`; returns a TlsError naming the check, or null.

@@ -8,6 +8,7 @@ import { WebSocketError } from '../errors.js';
 import type { Headers, HeadersInit } from '../http/headers.js';
 import type { TlsOptions } from '../transport/connection.js';
 import { parseProxyUrl, proxyFor } from '../transport/proxy.js';
+import { pinsProblem } from '../transport/pins.js';
 import { deflateOffer, normalizeDeflateOptions, type PerMessageDeflateOptions } from './negotiate.js';
 import { checkProtocols } from './handshake.js';
 
@@ -186,6 +187,8 @@ export class Settings {
     this.pingIntervalMs = nonNegative('pingIntervalMs', o.pingIntervalMs, 30_000);
     this.highWaterMark = positive('receiveHighWaterMark', o.receiveHighWaterMark, 4 * MiB);
     this.maxHeaderBytes = positive('maxHeaderBytes', o.maxHeaderBytes, 16384);
+    const pins = pinsProblem(o.tls?.pins);
+    if (pins !== null) throw new WebSocketError(pins);
     this.tls = o.tls ?? null;
     const proxy = o.proxy ?? 'env';
     try {

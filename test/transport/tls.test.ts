@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type tls from 'node:tls';
 import { describe, test } from 'node:test';
 
-import { TlsError } from '../../src/errors.js';
+import { InvalidRequestError, TlsError, WebSocketError } from '../../src/errors.js';
+import { Session } from '../../src/client/session.js';
+import { WebSocket } from '../../src/websocket/client.js';
 import type { ConnectOptions } from '../../src/transport/connection.js';
 import { spkiPin } from '../../src/transport/pins.js';
 import { clearTlsSessions, tlsIdentity } from '../../src/transport/tls-cache.js';
@@ -109,6 +111,17 @@ describe('certificate pinning (SPKI SHA-256)', () => {
       return true;
     });
     assert.equal(requests, 0);
+  });
+
+  test('tls.pins that pin nothing (an empty list, a malformed pin) are refused when the Session or WebSocket is made, never a silent unpinned connection', async () => {
+    const c = certs();
+    const srv = await server();
+    for (const pins of [[], ['sha256/short='], [spkiPin(c.serverCert), 'md5/abc'], 'sha256/x'] as unknown as string[][]) {
+      assert.throws(() => new Session({ tls: { ca: c.caCert, pins } }), (e: unknown) => e instanceof InvalidRequestError && /tls\.pins/.test(e.message));
+      assert.throws(() => new WebSocket(`wss://127.0.0.1:${srv.port}/`, { tls: { ca: c.caCert, pins } }), (e: unknown) => e instanceof WebSocketError && /tls\.pins/.test(e.message));
+    }
+    // A right one still connects.
+    assert.equal((await session({ tls: { ca: c.caCert, pins: [spkiPin(c.serverCert)] } }).get(`${srv.url}/`)).status, 200);
   });
 
   test('an attacker leaf presented with the real pinned CA fails, whether or not the chain is verified', async () => {

@@ -68,6 +68,22 @@ export class RequestBody {
   }
 }
 
+/**
+ * One piece of a streamed body as the bytes to send: a string UTF-8 encoded,
+ * a Buffer as is, any other ArrayBufferView (Uint16Array, DataView…) by its
+ * bytes — never by its element count — and an ArrayBuffer whole. The writers
+ * frame (chunk size, Content-Length check) by the `length` of what this returns.
+ * @throws {InvalidRequestError} for a piece of any other type.
+ * @internal
+ */
+export function pieceBytes(piece: unknown): Buffer {
+  if (typeof piece === 'string') return Buffer.from(piece, 'utf8');
+  if (Buffer.isBuffer(piece)) return piece;
+  if (ArrayBuffer.isView(piece)) return Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+  if (piece instanceof ArrayBuffer) return Buffer.from(piece);
+  throw new InvalidRequestError(`a request body stream yielded ${piece === null ? 'null' : typeof piece === 'object' ? Object.prototype.toString.call(piece) : typeof piece}; each piece must be a string or a Uint8Array`);
+}
+
 function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array | string> {
   return v != null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

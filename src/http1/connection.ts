@@ -15,7 +15,7 @@ import { Framing, ResponseParser } from './parser.js';
 import type { Connection, ConnectionSink } from '../transport/connection.js';
 import type { OriginPool } from '../transport/pool.js';
 import { tlsFailure } from '../transport/tls-errors.js';
-import type { RequestBody } from '../core/body.js';
+import { pieceBytes, type RequestBody } from '../core/body.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
 
 export type { Exchange } from '../core/sink.js';
@@ -170,7 +170,7 @@ export class H1Conn implements ParserHandler, ConnectionSink, FlowControl {
     let sent = 0;
     for await (const piece of body.open()) {
       if (this.#exchange !== exchange || conn.closed) return;
-      const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+      const buf = pieceBytes(piece);
       if (buf.length === 0) continue;
       sent += buf.length;
       if (!chunked && sent > body.length) {

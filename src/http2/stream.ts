@@ -11,7 +11,7 @@
  */
 import { InvalidResponseError, LimitExceededError, ProtocolError, ReadTimeout, ReqivoError, RequestError, timeoutAdvice } from '../errors.js';
 import { bodyTooLarge, declaredTooLarge, type ParserLimits } from '../core/limits.js';
-import type { RequestBody } from '../core/body.js';
+import { pieceBytes, type RequestBody } from '../core/body.js';
 import type { H2Origin } from './origin.js';
 import { headerListSize, STREAM_WINDOW, type H2Session } from './session.js';
 import type { BodySink, Exchange, FlowControl } from '../core/sink.js';
@@ -245,7 +245,7 @@ export class H2Stream implements FlowControl {
     try {
       for await (const piece of body.open()) {
         if (!current()) return;
-        const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        const buf = pieceBytes(piece);
         if (buf.length === 0) continue;
         sent += buf.length;
         if (known && sent > body.length) throw new RequestError(`request body is longer than its Content-Length (${body.length})`);

@@ -8,7 +8,7 @@
  */
 import type { Headers } from '../http/headers.js';
 import type { BodySink } from '../core/sink.js';
-import { RequestBody } from '../core/body.js';
+import { pieceBytes, RequestBody } from '../core/body.js';
 import type { Progress } from '../client/options.js';
 
 /** Bodies known up front are sent in slices of this size so progress moves. */
@@ -38,7 +38,7 @@ async function* counted(
 ): AsyncIterable<Uint8Array> {
   let loaded = 0;
   for await (const piece of source) {
-    const buf = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    const buf = pieceBytes(piece);
     if (buf.length === 0) continue;
     yield buf;
     // The writer asks for the next chunk once this one is written (and drained).

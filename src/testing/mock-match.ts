@@ -5,7 +5,7 @@
  * @module
  */
 import { isDeepStrictEqual } from 'node:util';
-import { RequestBody } from '../core/body.js';
+import { pieceBytes, RequestBody } from '../core/body.js';
 import type { PreparedRequest } from '../core/request.js';
 
 /** A value matcher: equal to a string, tested by a RegExp, or a predicate. */
@@ -39,7 +39,7 @@ export async function readBody(req: PreparedRequest): Promise<string> {
   if (b === null) return '';
   if (b.bytes !== null) return b.bytes.toString('utf8');
   const parts: Buffer[] = [];
-  for await (const piece of b.open()) parts.push(typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.from(piece));
+  for await (const piece of b.open()) parts.push(pieceBytes(piece));
   const bytes = Buffer.concat(parts);
   req._setBody(new RequestBody(bytes, null, b.length >= 0 ? b.length : bytes.length, b.contentType, true));
   return bytes.toString('utf8');

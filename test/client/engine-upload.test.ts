@@ -11,7 +11,7 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AbortError, RequestError } from '../../src/index.js';
+import { AbortError, InvalidRequestError, RequestError } from '../../src/index.js';
 import { prng, rejectsWith, useHarness } from '../helpers/engine.js';
 import { httpServer, sleep, tcpServer, waitFor } from '../helpers/servers.js';
 
@@ -143,6 +143,35 @@ describe('streaming upload', () => {
     const s = h.session();
     const res = await s.post(`${srv.url}/iter`, { body: new Set(parts) });
     assert.equal(res.json<{ sha256: string }>().sha256, sha(Buffer.from(parts.join(''), 'utf8')));
+  });
+
+  test('pieces that are other ArrayBufferViews are sent by their bytes, not their element count (chunked and with a length)', async () => {
+    const srv = await hashServer();
+    const data = Buffer.from('AABBCCDDEEFFG');
+    const pieces = (): unknown[] => [
+      new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + 4)), // 2 elements, 4 bytes
+      new DataView(data.buffer, data.byteOffset + 4, 4),
+      new Float32Array(data.buffer.slice(data.byteOffset + 8, data.byteOffset + 12)), // 1 element, 4 bytes
+      data.buffer.slice(data.byteOffset + 12, data.byteOffset + 13), // an ArrayBuffer
+    ];
+    const s = h.session();
+    const chunked = await s.post(`${srv.url}/views`, { body: pieces() as Iterable<Uint8Array> });
+    assert.deepEqual(chunked.json(), { sha256: sha(data), length: data.length });
+    assert.equal(srv.received[0]!.headers['transfer-encoding'], 'chunked');
+    const framed = await s.post(`${srv.url}/views-len`, { body: pieces() as Iterable<Uint8Array>, headers: { 'content-length': String(data.length) } });
+    assert.deepEqual(framed.json(), { sha256: sha(data), length: data.length });
+    assert.equal(srv.accepted, 1, 'both bodies were framed right: the connection was kept');
+  });
+
+  test('a piece that is neither a string nor bytes fails with InvalidRequestError naming its type', async () => {
+    const srv = await hashServer();
+    const s = h.session();
+    const url = `${srv.url}/num`;
+    await rejectsWith(s.post(url, { body: ['ok', 7] as unknown as Iterable<string> }), InvalidRequestError, 'POST', url, (e) =>
+      assert.match(e.message, /yielded number; each piece must be a string or a Uint8Array/),
+    );
+    assert.equal(srv.received.length, 0);
+    assert.equal((await s.post(`${srv.url}/ok`, { body: 'fine' })).json<{ length: number }>().length, 4);
   });
 
   test('a generator that throws mid-way rejects the request and the connection is destroyed', async () => {

@@ -57,7 +57,7 @@ export function parseSetCookie(header: string): ParsedCookie | null {
     const aeq = av.indexOf('=');
     const attr = trimWsp(aeq === -1 ? av : av.slice(0, aeq)).toLowerCase();
     const val = aeq === -1 ? '' : trimWsp(av.slice(aeq + 1));
-    if (val.length > MAX_ATTRIBUTE_BYTES && Buffer.byteLength(val) > MAX_ATTRIBUTE_BYTES) continue;
+    if (val.length * 3 > MAX_ATTRIBUTE_BYTES && octets(val) > MAX_ATTRIBUTE_BYTES) continue;
     // Each recognised attribute overrides an earlier one of the same name (§5.3: the last one wins).
     switch (attr) {
       case 'expires': {
@@ -149,9 +149,20 @@ function trimWsp(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-/** UTF-8 size of a cookie's name and value. */
+/**
+ * Octets of a cookie's name and value as they go on the wire. Header values
+ * reach the jar as latin1 strings (HTTP/1.1 and HTTP/2 alike, one char per
+ * octet: a UTF-8 `日` is three chars), so a string of chars up to U+00FF is
+ * its length; only a wider char (a string given to `setCookie` by hand) is
+ * counted in UTF-8.
+ */
 export function cookieBytes(name: string, value: string): number {
   const n = name.length + value.length;
-  // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the exact count when it cannot matter.
-  return n * 3 <= MAX_COOKIE_BYTES ? n : Buffer.byteLength(name) + Buffer.byteLength(value);
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: a short cookie cannot reach the limit, skip the scan.
+  return n * 3 <= MAX_COOKIE_BYTES ? n : octets(name) + octets(value);
+}
+
+/** Octets of a header string: its length when latin1 (one char per octet), else its UTF-8 size. */
+function octets(s: string): number {
+  return /[^\x00-\xff]/.test(s) ? Buffer.byteLength(s) : s.length;
 }

@@ -80,6 +80,22 @@ describe('cookies in a Session', () => {
     assert.equal(srv.cookies[4], 'api=1');
   });
 
+  test('the 4096-byte limit counts the octets the server sent: a 3000-byte UTF-8 value is kept and sent back byte-exact', async () => {
+    // Header values are latin1 on both sides: each UTF-8 byte is one char here, as on the wire.
+    const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const kept = utf8('日'.repeat(1000)); // 3000 octets
+    const over = utf8('日'.repeat(1365)) + 'xx'; // 4097 octets with its name
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', [`j=${kept}; Path=/`, `n=${over}; Path=/`]);
+      res.end();
+    });
+    const s = session();
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`);
+    assert.equal(Buffer.from(srv.cookies[1] ?? '', 'latin1').toString('utf8'), `j=${'日'.repeat(1000)}`);
+    assert.deepEqual(s.cookies!.getCookies().map((c) => c.name), ['j']);
+  });
+
   test('a Secure cookie is not stored from, nor sent to, plain http', async () => {
     const srv = await server((req, res) => {
       if (req.url === '/set') res.setHeader('set-cookie', ['sec=1; Secure', 'plain=1']);

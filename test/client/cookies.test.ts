@@ -193,7 +193,11 @@ describe('CookieJar: storing and sending', () => {
     const { jar } = clockJar();
     assert.equal(jar.setCookie(`n=${'x'.repeat(4096)}`, 'http://a.com/'), false);
     assert.equal(jar.setCookie(`n=${'x'.repeat(4095)}`, 'http://a.com/'), true);
-    assert.equal(jar.setCookie(`u=${'é'.repeat(2048)}`, 'http://a.com/'), false, 'counted in UTF-8 bytes');
+    // A header string is latin1, one char per octet on the wire: 'é' (0xE9) is one octet.
+    assert.equal(jar.setCookie(`u=${'é'.repeat(2048)}`, 'http://a.com/'), true, 'latin1 chars count one octet each');
+    assert.equal(jar.setCookie(`u=${'é'.repeat(4096)}`, 'http://a.com/'), false, '4097 octets');
+    assert.equal(jar.setCookie(`w=${'日'.repeat(1365)}`, 'http://a.com/'), true, 'a wider char given by hand counts in UTF-8: 4096 bytes');
+    assert.equal(jar.setCookie(`w=${'日'.repeat(1366)}`, 'http://a.com/'), false, '4099 bytes');
     assert.throws(() => jar.set('m', 'y'.repeat(5000), { domain: 'a.com' }), InvalidRequestError);
   });
 

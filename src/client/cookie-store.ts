@@ -74,9 +74,10 @@ export class CookieStore {
   }
 
   /**
-   * §5.3 steps 11–12 plus the memory bounds: replace the cookie of the same
-   * name, domain and path (keeping its creation time unless `keepTimes`), or
-   * only delete it when `cookie` has expired.
+   * 6265bis §5.7 step 23 plus the memory bounds: replace the cookie of the same
+   * name, domain, host-only flag and path (keeping its creation time unless
+   * `keepTimes`), or only delete it when `cookie` has expired. A host-only
+   * cookie and a Domain cookie of one name and host are two cookies.
    * @returns whether `cookie` was stored.
    */
   store(cookie: StoredCookie, now: number, keepTimes = false): boolean {
@@ -87,7 +88,7 @@ export class CookieStore {
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
         const c = list[i]!;
-        if (c.name === name && c.path === cookie.path) {
+        if (c.name === name && c.path === cookie.path && c.hostOnly === cookie.hostOnly) {
           old = c;
           this.#removeAt(cookie.domain, list, i);
           break;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { describe, test } from 'node:test';
 import { CookieJar } from '../../src/client/cookies.js';
 import { certs } from '../helpers/certs.js';
@@ -94,6 +95,36 @@ describe('cookies in a Session', () => {
     await s.get(`${srv.url}/next`);
     assert.equal(Buffer.from(srv.cookies[1] ?? '', 'latin1').toString('utf8'), `j=${'日'.repeat(1000)}`);
     assert.deepEqual(s.cookies!.getCookies().map((c) => c.name), ['j']);
+  });
+
+  test('a host-only cookie and a Domain cookie of the same name are two cookies (6265bis §5.7 step 23): neither replaces nor deletes the other', async () => {
+    const hosts: string[] = [];
+    const srv = await server((req, res) => {
+      hosts.push(req.headers.host!.split(':')[0]!);
+      if (req.url === '/dom') res.setHeader('set-cookie', 'a=dom; Domain=example.test; Path=/');
+      if (req.url === '/host') res.setHeader('set-cookie', 'a=host; Path=/');
+      if (req.url === '/del') res.setHeader('set-cookie', 'a=; Max-Age=0; Path=/');
+      res.end();
+    });
+    // Every name is 127.0.0.1: example.test and www.example.test are two hosts of one site.
+    const lookup: LookupFunction = (_host, opts, cb) => {
+      if (opts.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+      else cb(null, '127.0.0.1', 4);
+    };
+    const s = session({ lookup });
+    const at = (host: string, path: string): string => `http://${host}:${srv.port}${path}`;
+    await s.get(at('example.test', '/dom'));
+    await s.get(at('example.test', '/host'));
+    await s.get(at('www.example.test', '/'));
+    await s.get(at('example.test', '/'));
+    assert.equal(srv.cookies[2], 'a=dom', 'the Domain cookie still reaches the subdomain');
+    assert.equal(srv.cookies[3], 'a=dom; a=host', 'the host gets both, older first');
+    await s.get(at('example.test', '/del')); // a host-only deletion
+    await s.get(at('www.example.test', '/'));
+    await s.get(at('example.test', '/'));
+    assert.equal(srv.cookies[5], 'a=dom');
+    assert.equal(srv.cookies[6], 'a=dom');
+    assert.deepEqual(hosts, ['example.test', 'example.test', 'www.example.test', 'example.test', 'example.test', 'www.example.test', 'example.test']);
   });
 
   test('a Secure cookie is not stored from, nor sent to, plain http', async () => {

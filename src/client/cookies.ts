@@ -120,10 +120,10 @@ export class CookieJar {
     if (parsed.maxAge !== null) expires = parsed.maxAge <= 0 ? -Infinity : now + Math.min(parsed.maxAge * 1000, MAX_AGE_CAP_MS);
     else if (parsed.expires !== null) expires = Math.min(parsed.expires, now + MAX_AGE_CAP_MS);
 
-    // §5.3 steps 4–6: Domain.
+    // §5.3 steps 4–6: Domain. An empty one (`Domain=.`, 6265bis §5.6.3 leaves '' once the dot goes) makes a host-only cookie.
     let domain = host;
     let hostOnly = true;
-    if (parsed.domain !== null) {
+    if (parsed.domain !== null && parsed.domain !== '') {
       const d = canonicalDomain(parsed.domain);
       if (d === null) return false;
       const hostIsIp = isIpHost(host);

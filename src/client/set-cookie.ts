@@ -20,6 +20,7 @@ export interface ParsedCookie {
   value: string;
   expires: number | null;
   maxAge: number | null;
+  /** The last Domain attribute without its leading dot (`''` for `Domain=.`: a host-only cookie), or null for none. */
   domain: string | null;
   path: string | null;
   secure: boolean;

@@ -127,6 +127,18 @@ describe('cookies in a Session', () => {
     assert.deepEqual(hosts, ['example.test', 'example.test', 'www.example.test', 'example.test', 'example.test', 'www.example.test', 'example.test']);
   });
 
+  test('Domain=. leaves an empty cookie-domain: a host-only cookie, also when it is the last of several Domain attributes (6265bis §5.6.3, §5.7)', async () => {
+    const srv = await server((req, res) => {
+      if (req.url === '/set') res.setHeader('set-cookie', ['a=1; Domain=.; Path=/', 'c=1; Domain=evil.example; Domain=.; Path=/', 'x=1; Domain=.; Domain=evil.example; Path=/']);
+      res.end();
+    });
+    const s = session();
+    await s.get(`${srv.url}/set`);
+    await s.get(`${srv.url}/next`);
+    assert.equal(srv.cookies[1], 'a=1; c=1');
+    assert.deepEqual(s.cookies!.getCookies().map((c) => [c.name, c.domain, c.hostOnly]), [['a', '127.0.0.1', true], ['c', '127.0.0.1', true]]);
+  });
+
   test('a Secure cookie is not stored from, nor sent to, plain http', async () => {
     const srv = await server((req, res) => {
       if (req.url === '/set') res.setHeader('set-cookie', ['sec=1; Secure', 'plain=1']);

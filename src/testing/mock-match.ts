@@ -39,7 +39,8 @@ export async function readBody(req: PreparedRequest): Promise<string> {
   if (b === null) return '';
   if (b.bytes !== null) return b.bytes.toString('utf8');
   const parts: Buffer[] = [];
-  for await (const piece of b.open()) parts.push(pieceBytes(piece));
+  // Copied: a producer may reuse its buffer for the next piece.
+  for await (const piece of b.open()) parts.push(Buffer.from(pieceBytes(piece)));
   const bytes = Buffer.concat(parts);
   req._setBody(new RequestBody(bytes, null, b.length >= 0 ? b.length : bytes.length, b.contentType, true));
   return bytes.toString('utf8');

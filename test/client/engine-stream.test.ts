@@ -46,6 +46,16 @@ async function server(extra?: (req: http.IncomingMessage, res: http.ServerRespon
   return Object.assign(srv, { closedEarly });
 }
 
+/** {@link server} whose `/half` sends 500 of its 1000 declared bytes and then stalls. */
+function halfServer(): ReturnType<typeof server> {
+  return server((req, res) => {
+    if (req.url !== '/half') return false;
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('x'.repeat(500));
+    return true;
+  });
+}
+
 describe('StreamResponse', () => {
   test('10 MiB download, read one chunk, close(): the connection is destroyed and not reused', async () => {
     const srv = await server();
@@ -250,12 +260,7 @@ describe('StreamResponse', () => {
   });
 
   test('close() while bytes() waits for the rest: bytes() rejects (never a body cut short), the connection is destroyed', async () => {
-    const srv = await server((req, res) => {
-      if (req.url !== '/half') return false;
-      res.writeHead(200, { 'content-length': '1000' });
-      res.write('x'.repeat(500));
-      return true;
-    });
+    const srv = await halfServer();
     const s = h.session({ baseUrl: srv.url });
     const res = await s.stream('GET', '/half');
     const whole = res.bytes();
@@ -266,12 +271,7 @@ describe('StreamResponse', () => {
   });
 
   test('a read begun after close() of a body nothing read yet rejects, never an empty body; after a whole read, close() changes nothing', async () => {
-    const srv = await server((req, res) => {
-      if (req.url !== '/half') return false;
-      res.writeHead(200, { 'content-length': '1000' });
-      res.write('x'.repeat(500));
-      return true;
-    });
+    const srv = await halfServer();
     const s = h.session({ baseUrl: srv.url });
     const closedFirst = (e: unknown): boolean => e instanceof ReqivoError && /closed before the body was read/.test((e as Error).message);
     // Still arriving, nothing read.

@@ -3,7 +3,9 @@
  * connection of an origin — the frames read and written on its socket, HPACK
  * (hpack.ts), SETTINGS, flow control both ways, stream ids, GOAWAY, PING,
  * and connection errors. The origin's queue and sessions are H2Origin in
- * origin.ts, a request is H2Stream (stream.ts), frames are in frames.ts.
+ * origin.ts, a request is H2Stream (stream.ts), frames are in frames.ts,
+ * the write queue and its flood bound in outbox.ts, header blocks across
+ * CONTINUATION frames in header-block.ts.
  *
  * - Streams start as soon as the server's SETTINGS arrived (one before):
  *   never more than its `SETTINGS_MAX_CONCURRENT_STREAMS`.
@@ -23,7 +25,7 @@
  *   responses sharing the connection (nginx with 8 MiB / 1 MiB: 1 KiB GETs
  *   beside 1 MiB downloads completed no more often than the downloads),
  *   and hold more in memory for a slow reader, for no more throughput here.
- * - Frames queued in one tick go out in one socket write.
+ * - Frames queued in one tick go out in one socket write (outbox.ts).
  * - An idle session is closed after `pool.maxIdleMs` (GOAWAY, then the
  *   connection closes) and unref'd while idle, so it never keeps the
  *   process alive.
@@ -57,6 +59,8 @@ import {
   writeFrameHead,
 } from './frames.js';
 import { HeaderListTooLarge, HpackDecoder, HpackError } from './hpack.js';
+import { MAX_STUCK_REPLIES, Outbox, SOCKET_HIGH_WATER } from './outbox.js';
+import { type BlockSink, HeaderBlocks } from './header-block.js';
 import type { H2Origin } from './origin.js';
 import type { H2Stream } from './stream.js';
 
@@ -69,22 +73,6 @@ const STREAM_CREDIT_AT = STREAM_WINDOW >>> 1;
 const CONNECTION_CREDIT_AT = CONNECTION_WINDOW >>> 1;
 /** Flow-controlled octets padding can add to one frame: the Pad Length octet and up to 255 of padding (RFC 9113 §6.1). */
 const MAX_PADDING = 256;
-/** Request body bytes queued on the socket past which body frames wait for 'drain'. */
-const SOCKET_HIGH_WATER = 1 << 20;
-/**
- * Acknowledgements we owe (PING, SETTINGS) queued in a row while the socket
- * is backed up past SOCKET_HIGH_WATER, past which the server is flooding: it
- * sends them faster than it reads the answers, which would grow our buffers
- * without bound (CVE-2019-9512, CVE-2019-9515). nghttp2 stops at the same
- * 1,000 queued control frames. A legitimate server's pings while a large
- * body frame goes out come nowhere near it.
- */
-const MAX_STUCK_REPLIES = 1000;
-/** CONTINUATION frames accepted in one header block: more is a flood (CVE-2024-27316 and kin). */
-const MAX_CONTINUATIONS = 128;
-/** A header block's octets are capped at twice the header list size we announced, within these bounds. */
-const MIN_BLOCK_CAP = 64 * 1024;
-const MAX_BLOCK_CAP = 16 << 20;
 /** How long a closing connection waits for the server's close after our GOAWAY. */
 const CLOSE_GRACE_MS = 1000;
 /** The largest stream id (RFC 9113 §5.1.1). */
@@ -125,15 +113,12 @@ function socketOnDrain(this: TaggedSocket): void {
 function sessionOnIdle(this: H2Session): void {
   this._onIdle();
 }
-function sessionFlush(s: H2Session): void {
-  s._flush();
-}
 
 const kSession: unique symbol = Symbol('reqivo.h2session');
 type TaggedSocket = net.Socket & { [kSession]?: H2Session };
 
 /** One HTTP/2 connection of an origin. */
-export class H2Session implements FrameSink {
+export class H2Session implements FrameSink, BlockSink {
   /** Streams open on it. */
   active: number;
   /** Streams allowed at once: the server's SETTINGS_MAX_CONCURRENT_STREAMS, 1 until its SETTINGS arrive. */
@@ -153,7 +138,6 @@ export class H2Session implements FrameSink {
   readonly #decoder: HpackDecoder;
   readonly #streams: Map<number, H2Stream>;
   readonly #idleTimer: NodeJS.Timeout;
-  readonly #blockCap: number;
   #nextId: number;
   /** Our send window on the connection, and the server's initial stream window and frame size. */
   #sendWindow: number;
@@ -166,19 +150,12 @@ export class H2Session implements FrameSink {
   #tableSizeSent: boolean;
   #goawayLast: number;
   #gone: boolean;
-  /** Frames waiting for the next flush, and their octets. */
-  #out: Buffer[];
-  #outBytes: number;
-  #flushQueued: boolean;
-  /** Acknowledgements queued in a row while the socket was backed up ({@link MAX_STUCK_REPLIES}). */
-  #stuckReplies: number;
+  /** What we write: frames queued in a tick go out together. */
+  readonly #out: Outbox;
   /** Streams with body frames waiting for a window or for the socket. */
   #blocked: H2Stream[];
-  /** The header block being read across CONTINUATION frames. */
-  #hdrStream: number;
-  #hdrFlags: number;
-  #hdrParts: Buffer[] | null;
-  #hdrBytes: number;
+  /** Header blocks as they arrive in HEADERS and CONTINUATION frames. */
+  readonly #blocks: HeaderBlocks;
   /** The stream of the DATA frame being read, or null (closed, reset); the frame's length and the payload octets read of it. */
   #dataStream: H2Stream | null;
   #dataLength: number;
@@ -202,7 +179,7 @@ export class H2Session implements FrameSink {
     this.#reader = new FrameReader(this);
     this.#decoder = new HpackDecoder();
     this.#streams = new Map();
-    this.#blockCap = Math.min(MAX_BLOCK_CAP, Math.max(MIN_BLOCK_CAP, 2 * (this.headerListSize < 0 ? MAX_BLOCK_CAP : this.headerListSize)));
+    this.#blocks = new HeaderBlocks(this, this.headerListSize);
     this.#nextId = 1;
     this.#sendWindow = DEFAULT_WINDOW;
     this.#peerWindow = DEFAULT_WINDOW;
@@ -213,15 +190,7 @@ export class H2Session implements FrameSink {
     this.#tableSizeSent = false;
     this.#goawayLast = -1;
     this.#gone = false;
-    this.#out = [];
-    this.#outBytes = 0;
-    this.#flushQueued = false;
-    this.#stuckReplies = 0;
     this.#blocked = [];
-    this.#hdrStream = 0;
-    this.#hdrFlags = 0;
-    this.#hdrParts = null;
-    this.#hdrBytes = 0;
     this.#dataStream = null;
     this.#dataLength = 0;
     this.#dataRead = 0;
@@ -230,6 +199,7 @@ export class H2Session implements FrameSink {
     this.#fields = [];
     const socket = conn.detach() as TaggedSocket;
     this.#socket = socket;
+    this.#out = new Outbox(socket);
     socket[kSession] = this;
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
@@ -351,44 +321,16 @@ export class H2Session implements FrameSink {
   // ---- writing ----
 
   #queue(buf: Buffer): void {
-    this.#out.push(buf);
-    this.#outBytes += buf.length;
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      process.nextTick(sessionFlush, this);
-    }
+    this.#out.queue(buf);
   }
 
   /** Queue an acknowledgement the server asked for (`kind` frames), unless it does not read them (a flood): then a connection error. */
   #reply(frame: Buffer, kind: string): boolean {
-    if (this.#outBytes + this.#socket.writableLength < SOCKET_HIGH_WATER) this.#stuckReplies = 0;
-    else if (++this.#stuckReplies > MAX_STUCK_REPLIES) {
+    if (!this.#out.replyAllowed()) {
       return this.#connectionError(Code.ENHANCE_YOUR_CALM, `the server sends ${kind} frames faster than it reads their acknowledgements (${MAX_STUCK_REPLIES} of them queued behind ${SOCKET_HIGH_WATER} octets: a control-frame flood)`);
     }
-    this.#queue(frame);
+    this.#out.queue(frame);
     return true;
-  }
-
-  /** @internal write what was queued in this tick in one go. */
-  _flush(): void {
-    this.#flushQueued = false;
-    const out = this.#out;
-    if (out.length === 0) return;
-    this.#out = [];
-    this.#outBytes = 0;
-    const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return;
-    if (out.length === 1) socket.write(out[0]!);
-    else {
-      let total = 0;
-      for (const b of out) total += b.length;
-      if (total <= 65536) socket.write(Buffer.concat(out, total));
-      else {
-        socket.cork();
-        for (const b of out) socket.write(b);
-        socket.uncork();
-      }
-    }
   }
 
   /** Send body frames of `s` while the windows and the socket allow. */
@@ -396,7 +338,7 @@ export class H2Session implements FrameSink {
     if (this.#gone || s.id === 0) return;
     const q = s._outQ;
     while (q !== null && q.length > 0) {
-      if (this.#outBytes + this.#socket.writableLength >= SOCKET_HIGH_WATER) {
+      if (this.#out.backedUp) {
         this.#block(s);
         return;
       }
@@ -460,7 +402,7 @@ export class H2Session implements FrameSink {
 
   /** @internal FrameSink */
   onDataStart(_flags: number, id: number, length: number): boolean {
-    if (this.#hdrParts !== null) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame inside a header block (RFC 9113 §6.10)');
+    if (this.#blocks.open) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame inside a header block (RFC 9113 §6.10)');
     if (id === 0) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame on stream 0 (RFC 9113 §6.1)');
     if (!this.#settingsSeen) return this.#connectionError(Code.PROTOCOL_ERROR, 'a DATA frame before the server SETTINGS (RFC 9113 §3.4)');
     this.#recvWindow -= length;
@@ -530,7 +472,7 @@ export class H2Session implements FrameSink {
 
   /** @internal FrameSink */
   onFrame(type: number, flags: number, id: number, p: Buffer): void {
-    if (this.#hdrParts !== null && type !== Type.CONTINUATION) {
+    if (this.#blocks.open && type !== Type.CONTINUATION) {
       this.#connectionError(Code.PROTOCOL_ERROR, 'a frame other than CONTINUATION inside a header block (RFC 9113 §6.10)');
       return;
     }
@@ -540,10 +482,10 @@ export class H2Session implements FrameSink {
     }
     switch (type) {
       case Type.HEADERS:
-        this.#onHeaders(flags, id, p);
+        this.#blocks.headers(flags, id, p, this.#nextId);
         return;
       case Type.CONTINUATION:
-        this.#onContinuation(flags, id, p);
+        this.#blocks.continuation(flags, id, p);
         return;
       case Type.SETTINGS:
         this.#onSettings(flags, id, p);
@@ -575,67 +517,23 @@ export class H2Session implements FrameSink {
     }
   }
 
-  #onHeaders(flags: number, id: number, p: Buffer): void {
-    if (id === 0) {
-      this.#connectionError(Code.PROTOCOL_ERROR, 'a HEADERS frame on stream 0 (RFC 9113 §6.2)');
-      return;
-    }
-    let start = 0;
-    let end = p.length;
-    if ((flags & Flag.PADDED) !== 0) start = 1;
-    if ((flags & Flag.PRIORITY) !== 0) start += 5;
-    // Too small for its Pad Length and priority fields: FRAME_SIZE_ERROR (§4.2); padding past the rest: PROTOCOL_ERROR (§6.2).
-    if (p.length < start) {
-      this.#connectionError(Code.FRAME_SIZE_ERROR, `a HEADERS frame of ${p.length} octets, too small for the ${start} octets its PADDED and PRIORITY flags announce (RFC 9113 §4.2, §6.2)`);
-      return;
-    }
-    if ((flags & Flag.PADDED) !== 0) end -= p[0]!;
-    if (end < start) {
-      this.#connectionError(Code.PROTOCOL_ERROR, 'HEADERS padding past the frame (RFC 9113 §6.2)');
-      return;
-    }
-    if ((id & 1) === 0 || id >= this.#nextId) {
-      this.#connectionError(Code.PROTOCOL_ERROR, `a HEADERS frame on idle stream ${id} (RFC 9113 §5.1)`);
-      return;
-    }
-    const fragment = p.subarray(start, end);
-    if ((flags & Flag.END_HEADERS) !== 0) {
-      this.#headerBlock(flags, id, fragment);
-      return;
-    }
-    this.#hdrStream = id;
-    this.#hdrFlags = flags;
-    this.#hdrParts = [Buffer.from(fragment)];
-    this.#hdrBytes = fragment.length;
+  /** @internal BlockSink: a header block broke its framing. */
+  _blockError(code: number, message: string): void {
+    this.#connectionError(code, message);
   }
 
-  #onContinuation(flags: number, id: number, p: Buffer): void {
-    const parts = this.#hdrParts;
-    if (parts === null || id !== this.#hdrStream) {
-      this.#connectionError(Code.PROTOCOL_ERROR, 'a CONTINUATION frame outside a header block (RFC 9113 §6.10)');
-      return;
-    }
-    this.#hdrBytes += p.length;
-    if (parts.length >= MAX_CONTINUATIONS || this.#hdrBytes > this.#blockCap) {
-      this.#limitError(
-        new LimitExceededError(`response header block over ${parts.length} CONTINUATION frames and ${this.#hdrBytes} octets, past what a head within maxHeaderBytes needs: the connection is closed (maxHeaderBytes)`, {
-          limit: 'maxHeaderBytes',
-        }),
-      );
-      return;
-    }
-    parts.push(Buffer.from(p));
-    if ((flags & Flag.END_HEADERS) === 0) return;
-    this.#hdrParts = null;
-    this.#headerBlock(this.#hdrFlags, id, Buffer.concat(parts, this.#hdrBytes));
+  /** @internal BlockSink: a header block passed its bounds. */
+  _blockTooLarge(err: LimitExceededError): void {
+    this.#limitError(err);
   }
 
-  #headerBlock(flags: number, id: number, block: Buffer): void {
+  /** @internal BlockSink: a whole header block of stream `id`, `flags` those of its HEADERS frame. */
+  _block(flags: number, id: number, block: Buffer): void {
     const s = this.#streams.get(id);
     const fields = this.#fields;
     fields.length = 0;
     try {
-      this.#decoder.decode(block, 0, block.length, fields, s !== undefined ? s.maxListSize : this.#blockCap);
+      this.#decoder.decode(block, 0, block.length, fields, s !== undefined ? s.maxListSize : this.#blocks.cap);
     } catch (err) {
       if (err instanceof HeaderListTooLarge) {
         // Decoded whole (the table stays in step): only this stream fails.
@@ -807,7 +705,7 @@ export class H2Session implements FrameSink {
     if (this.#gone) return false;
     this.#reader.kill();
     this.#queue(goawayFrame(0, code));
-    this._flush();
+    this.#out.flush();
     this._lost(new ProtocolError(`HTTP/2 connection error ${codeName(code)}: ${message}`));
     return false;
   }
@@ -817,7 +715,7 @@ export class H2Session implements FrameSink {
     if (this.#gone) return;
     this.#reader.kill();
     this.#queue(goawayFrame(0, Code.ENHANCE_YOUR_CALM));
-    this._flush();
+    this.#out.flush();
     this._lost(err);
   }
 
@@ -841,7 +739,7 @@ export class H2Session implements FrameSink {
     const socket = this.#socket;
     if (!socket.destroyed) {
       // What is queued (our GOAWAY) goes first.
-      if (this.#out.length > 0) this._flush();
+      this.#out.flush();
       socket.end();
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     }
@@ -876,7 +774,7 @@ export class H2Session implements FrameSink {
     const socket = this.#socket;
     if (socket.destroyed) return;
     this.#queue(goawayFrame(0, Code.NO_ERROR));
-    this._flush();
+    this.#out.flush();
     socket.end();
     refSocket(socket, false);
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();

@@ -332,8 +332,7 @@ export class ResponseParser {
   #note(): void {
     const vi = this.#noteAt;
     this.#noteAt = -1;
-    const status = this.status;
-    this.#framing.note(this.headers[vi - 1]!, this.headers[vi]!, this.#connect && status >= 200 && status < 300);
+    this.#framing.note(this.headers[vi - 1]!, this.headers[vi]!, this.#connect && this.status >= 200 && this.status < 300);
   }
 
   #endOfHead(): void {

@@ -16,6 +16,7 @@
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { InvalidRequestError, redactCause, redactUrl } from '../errors.js';
+import { decodeUserinfo } from '../http/syntax.js';
 
 /** Environment variables as `process.env` holds them. */
 export type ProxyEnvVars = Readonly<Record<string, string | undefined>>;
@@ -47,13 +48,20 @@ export function parseProxyUrl(proxy: string | URL): URL {
   }
   if (url.hostname === '') throw new InvalidRequestError('proxy URL has no host');
   // Decoded later (Proxy-Authorization, RFC 1929), some of it inside a socket's data handler: a bad escape fails here, typed.
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-  } catch {
-    throw new InvalidRequestError(`proxy URL ${proxyDisplay(url)} has credentials that are not valid percent-encoded UTF-8`);
-  }
+  proxyCredentials(url);
   return url;
+}
+
+/**
+ * The user name and password of a proxy URL, percent-decoded, or null without any.
+ * @throws InvalidRequestError for credentials that are not valid percent-encoded UTF-8.
+ */
+export function proxyCredentials(proxy: URL): [string, string] | null {
+  if (proxy.username === '' && proxy.password === '') return null;
+  const user = decodeUserinfo(proxy.username);
+  const pass = decodeUserinfo(proxy.password);
+  if (user === null || pass === null) throw new InvalidRequestError(`proxy URL ${proxyDisplay(proxy)} has credentials that are not valid percent-encoded UTF-8`);
+  return [user, pass];
 }
 
 /** Whether a proxy URL names a SOCKS5 proxy (`socks5:` resolves names here, `socks5h:` at the proxy). */
@@ -63,10 +71,8 @@ export function isSocks(proxy: URL): boolean {
 
 /** The `Proxy-Authorization` value (Basic) for the credentials in a proxy URL, or null without credentials. */
 export function proxyAuthorization(proxy: URL): string | null {
-  if (proxy.username === '' && proxy.password === '') return null;
-  const user = decodeURIComponent(proxy.username);
-  const pass = decodeURIComponent(proxy.password);
-  return `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+  const c = proxyCredentials(proxy);
+  return c === null ? null : `Basic ${Buffer.from(`${c[0]}:${c[1]}`, 'utf8').toString('base64')}`;
 }
 
 /** Effective port of a URL (its explicit port or the scheme's default). */

@@ -14,7 +14,7 @@ import { AbortError, ConnectTimeout, InvalidRequestError, NetworkError, ProxyErr
 import type { Connection, ConnectionSink, LookupFunction } from './connection.js';
 import { connect } from './dial.js';
 // A cycle (proxy.ts routes socks URLs here), but only functions called later cross it.
-import { proxyDisplay } from './proxy.js';
+import { proxyCredentials, proxyDisplay } from './proxy.js';
 
 /** Options of {@link openSocksTunnel}. */
 export interface SocksOptions {
@@ -156,11 +156,7 @@ class SocksExchange implements ConnectionSink {
     }
     conn.sink = this;
     // Methods (RFC 1928 §3): no authentication, and username/password when the URL has credentials.
-    conn.socket.write(this.#hasCredentials() ? Buffer.from([5, 2, 0, 2]) : Buffer.from([5, 1, 0]));
-  }
-
-  #hasCredentials(): boolean {
-    return this.#credentials !== null;
+    conn.socket.write(this.#credentials !== null ? Buffer.from([5, 2, 0, 2]) : Buffer.from([5, 1, 0]));
   }
 
   #settle(): void {
@@ -197,7 +193,7 @@ class SocksExchange implements ConnectionSink {
         return this.#send(conn, AUTH, Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]));
       }
       if (b[1] === 0xff || b[1] === 2) {
-        return this.#refuse(conn, this.#hasCredentials() ? 'accepts none of the offered authentication methods' : 'requires authentication and the proxy URL has no credentials');
+        return this.#refuse(conn, this.#credentials !== null ? 'accepts none of the offered authentication methods' : 'requires authentication and the proxy URL has no credentials');
       }
       return this.#refuse(conn, `chose an authentication method that was not offered (0x${b[1]!.toString(16)})`);
     }
@@ -279,17 +275,12 @@ export async function openSocksTunnel(proxy: URL, host: string, port: number, op
 }
 
 /**
- * The user name and password of a proxy URL, percent-decoded to UTF-8 (RFC 1929 §2), or null without any.
+ * The user name and password of a proxy URL as UTF-8 octets (RFC 1929 §2), or null without any.
  * Decoded before the proxy is dialled: a bad escape thrown from the socket's data handler would be uncaught.
- * @throws InvalidRequestError for credentials that are not valid percent-encoded UTF-8.
  */
 function socksCredentials(proxy: URL): [Buffer, Buffer] | null {
-  if (proxy.username === '' && proxy.password === '') return null;
-  try {
-    return [Buffer.from(decodeURIComponent(proxy.username), 'utf8'), Buffer.from(decodeURIComponent(proxy.password), 'utf8')];
-  } catch {
-    throw new InvalidRequestError(`SOCKS5 proxy URL ${proxyDisplay(proxy)} has credentials that are not valid percent-encoded UTF-8`);
-  }
+  const c = proxyCredentials(proxy);
+  return c === null ? null : [Buffer.from(c[0], 'utf8'), Buffer.from(c[1], 'utf8')];
 }
 
 /** `p`, or ConnectTimeout after `ms`, or AbortError on `signal`. */

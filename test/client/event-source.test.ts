@@ -70,11 +70,7 @@ describe('session.events() against node:http', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream', etag: '"s"', 'cache-control': 'max-age=3600' });
       res.end(`retry: 10\nid: ${n}\ndata: event ${n}\n\n`);
     });
-    const got: string[] = [];
-    for await (const e of session({ cache: true }).events(url)) {
-      got.push(e.data);
-      if (got.length === 3) break;
-    }
+    const got = await firstData(session({ cache: true }).events(url), 3);
     assert.deepEqual(got, ['event 1', 'event 2', 'event 3']);
     assert.deepEqual(seen.map((h) => h['if-none-match'] ?? null), [null, null, null]);
     assert.match(seen[0]!['cache-control']!, /no-cache/);
@@ -88,11 +84,7 @@ describe('session.events() against node:http', () => {
         setTimeout(() => req.socket.destroy(), 20);
       } else res.end('data: y\n\n');
     });
-    const got: string[] = [];
-    for await (const e of session().events(url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
+    const got = await firstData(session().events(url), 2);
     assert.deepEqual(got, ['x', 'y']);
     assert.equal(seen[1]!['last-event-id'], '5');
   });
@@ -160,11 +152,7 @@ describe('session.events() against node:http', () => {
       if (n === 1) res.write('retry: 10\nid: 9\ndata: then silence\n\n'); // and nothing more, connection left open
       else res.end('data: back\n\n');
     });
-    const got: string[] = [];
-    for await (const e of session({ timeout: { read: 150 } }).events(url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
+    const got = await firstData(session({ timeout: { read: 150 } }).events(url), 2);
     assert.deepEqual(got, ['then silence', 'back']);
     assert.equal(seen[1]!['last-event-id'], '9');
   });
@@ -185,6 +173,16 @@ describe('session.events() against node:http', () => {
 const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n';
 
 /** A raw node:net server: `reply(socket, head, n)` writes exact bytes for the n-th request head (0-based, whatever its connection). */
+/** The data of the first `n` events of `events` (the iteration is left with break, which closes it). */
+async function firstData(events: AsyncIterable<{ data: string }>, n: number): Promise<string[]> {
+  const got: string[] = [];
+  for await (const e of events) {
+    got.push(e.data);
+    if (got.length === n) break;
+  }
+  return got;
+}
+
 async function rawSse(reply: (socket: net.Socket, head: string, n: number) => void | Promise<void>) {
   const srv = await rawServer((socket, head) => void reply(socket, head, srv.requests.length - 1));
   cleanups.push(() => srv.close());
@@ -235,11 +233,7 @@ describe('session.events() against a raw node:net server writing exact bytes', (
         socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n${event.length.toString(16)}\r\n${event}\r\nZZ\r\n`);
       } else socket.end(HEAD + 'data: b\n\n');
     });
-    const got: string[] = [];
-    for await (const e of session().events(srv.url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
+    const got = await firstData(session().events(srv.url), 2);
     assert.deepEqual(got, ['a', 'b']);
     assert.equal(lastEventIdOf(srv.requests[1]!), '7');
   });
@@ -315,11 +309,7 @@ describe('session.events() against a raw node:net server writing exact bytes', (
       socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 1000\r\n\r\n${body}`);
       setTimeout(() => socket.destroy(), 20);
     });
-    const got: string[] = [];
-    for await (const e of session().events(srv.url)) {
-      got.push(e.data);
-      if (got.length === 2) break;
-    }
+    const got = await firstData(session().events(srv.url), 2);
     assert.deepEqual(got, ['whole', 'rest']);
     assert.equal(lastEventIdOf(srv.requests[1]!), '7');
     assert.ok(arrived[1]! - arrived[0]! >= 240, `came back after ${arrived[1]! - arrived[0]!} ms, not the 250 ms retry`);
